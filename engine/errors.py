@@ -1,0 +1,94 @@
+"""The opgraph error tree.
+
+::
+
+    OpgraphError                  root of everything opgraph raises on purpose
+    ├── SpecError                 the user's workflow is wrong; str() is "file:line:col: message"
+    │   ├── YamlError             unreadable YAML, wrong keys, bad ids
+    │   ├── UnknownOperatorError  no operator for a model_type_id (with did-you-mean)
+    │   ├── ParamsError           an operator's Params rejected output_info.params
+    │   └── GraphError            cycle, dangling input, edge that cannot carry what a node reads
+    ├── InputError                bad media or a bad request for one input
+    └── OperatorError             a node failed on one input (chains the cause)
+
+API misuse (calling things in the wrong order, wrong Python types) raises plain
+``TypeError`` / ``RuntimeError`` and is not part of this tree.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "GraphError",
+    "InputError",
+    "OperatorError",
+    "OpgraphError",
+    "ParamsError",
+    "SpecError",
+    "UnknownOperatorError",
+    "YamlError",
+]
+
+
+class OpgraphError(Exception):
+    """Root of the opgraph error tree."""
+
+
+class SpecError(OpgraphError):
+    """A workflow (or model catalog) file is wrong at a known place."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str = "<workflow>",
+        line: int = 0,
+        col: int = 0,
+        node_id: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.col = col
+        self.node_id = node_id
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+class YamlError(SpecError):
+    """The file is not valid YAML, or its keys and ids do not follow the workflow schema."""
+
+
+class UnknownOperatorError(SpecError):
+    """No registered operator (or model binding) answers to a node's type."""
+
+
+class ParamsError(SpecError):
+    """An operator's ``Params`` model rejected the node's ``output_info.params``."""
+
+
+class GraphError(SpecError):
+    """The nodes do not form a valid graph: cycle, dangling input, or a mismatched edge."""
+
+
+class InputError(OpgraphError):
+    """One input is unusable: unreadable media, a missing field, a bad request."""
+
+
+class OperatorError(OpgraphError):
+    """A node failed on one input; the cause is chained with ``from``."""
+
+    def __init__(
+        self, message: str, *, node_id: str, type_id: str, input_index: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.node_id = node_id
+        self.type_id = type_id
+        self.input_index = input_index
+
+    def __str__(self) -> str:
+        return f"node '{self.node_id}' ({self.type_id}): {self.message}"

@@ -1,0 +1,195 @@
+"""Vectorised box maths on ``(N, 4)`` float arrays.
+
+Boxes are ``x1, y1, x2, y2``.  Functions are unit-agnostic (fractions or pixels) unless their
+name says otherwise; ``to_pixels`` / ``to_fractions`` convert.  Every function accepts
+``N = 0``.  ``boxes_from_proto`` / ``box_to_proto`` are the one conversion to and from
+Clarifai's ``BoundingBox`` (``top_row, left_col, bottom_row, right_col``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from engine.proto import BoundingBox
+
+__all__ = [
+    "area",
+    "box_to_proto",
+    "boxes_from_proto",
+    "centroids",
+    "clip",
+    "crop_box",
+    "ioa_matrix",
+    "ios_matrix",
+    "iou_matrix",
+    "nms",
+    "scale_about_center",
+    "tile_grid",
+    "to_fractions",
+    "to_pixels",
+    "xyah_to_xyxy",
+    "xyxy_to_xyah",
+]
+
+Boxes = np.ndarray
+
+
+def _as_boxes(boxes: np.ndarray | Sequence[Sequence[float]]) -> Boxes:
+    arr = np.asarray(boxes, dtype=np.float64)
+    return arr.reshape(-1, 4)
+
+
+def area(boxes: Boxes) -> np.ndarray:
+    b = _as_boxes(boxes)
+    return np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+
+
+def _intersection(a: Boxes, b: Boxes) -> np.ndarray:
+    a, b = _as_boxes(a), _as_boxes(b)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    wh = np.clip(rb - lt, 0, None)
+    return wh[..., 0] * wh[..., 1]
+
+
+def iou_matrix(a: Boxes, b: Boxes) -> np.ndarray:
+    """Intersection over union of every box in ``a`` with every box in ``b``: ``(len(a), len(b))``."""
+    inter = _intersection(a, b)
+    union = area(a)[:, None] + area(b)[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def ios_matrix(a: Boxes, b: Boxes) -> np.ndarray:
+    """Intersection over the smaller of the two areas (SAHI's IOS)."""
+    inter = _intersection(a, b)
+    smaller = np.minimum(area(a)[:, None], area(b)[None, :])
+    return np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
+
+
+def ioa_matrix(a: Boxes, b: Boxes) -> np.ndarray:
+    """Intersection over the area of each box in ``a``."""
+    inter = _intersection(a, b)
+    aa = area(a)[:, None]
+    return np.divide(inter, aa, out=np.zeros_like(inter), where=aa > 0)
+
+
+def nms(boxes: Boxes, scores: np.ndarray, threshold: float, metric: str = "iou") -> np.ndarray:
+    """Indices of the boxes kept by greedy non-maximum suppression, best score first.
+
+    ``metric`` is ``"iou"`` or ``"ios"`` (intersection over smaller).
+    """
+    b = _as_boxes(boxes)
+    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if len(b) == 0:
+        return np.zeros(0, dtype=np.int64)
+    overlap = iou_matrix if metric == "iou" else ios_matrix
+    order = np.argsort(-s, kind="stable")
+    keep: list[int] = []
+    suppressed = np.zeros(len(b), dtype=bool)
+    # one overlap row per kept box: O(N * K) instead of a full N x N matrix
+    for pos, i in enumerate(order):
+        if suppressed[i]:
+            continue
+        keep.append(int(i))
+        rest = order[pos + 1 :]
+        rest = rest[~suppressed[rest]]
+        if len(rest):
+            suppressed[rest[overlap(b[i : i + 1], b[rest])[0] > threshold]] = True
+    return np.asarray(keep, dtype=np.int64)
+
+
+def clip(boxes: Boxes, width: float = 1.0, height: float = 1.0) -> Boxes:
+    """Boxes clipped to ``[0, width] x [0, height]`` (fractions by default)."""
+    b = _as_boxes(boxes).copy()
+    b[:, [0, 2]] = np.clip(b[:, [0, 2]], 0, width)
+    b[:, [1, 3]] = np.clip(b[:, [1, 3]], 0, height)
+    return b
+
+
+def to_pixels(boxes: Boxes, width: int, height: int) -> Boxes:
+    return _as_boxes(boxes) * np.array([width, height, width, height], dtype=np.float64)
+
+
+def to_fractions(boxes: Boxes, width: int, height: int) -> Boxes:
+    return _as_boxes(boxes) / np.array([width, height, width, height], dtype=np.float64)
+
+
+def centroids(boxes: Boxes) -> np.ndarray:
+    b = _as_boxes(boxes)
+    return np.stack([(b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2], axis=1)
+
+
+def xyxy_to_xyah(boxes: Boxes) -> np.ndarray:
+    """Centre x, centre y, aspect ratio (w / h), height: the SORT/ByteTrack state."""
+    b = _as_boxes(boxes)
+    w = b[:, 2] - b[:, 0]
+    h = b[:, 3] - b[:, 1]
+    a = np.divide(w, h, out=np.zeros_like(w), where=h > 0)
+    return np.stack([b[:, 0] + w / 2, b[:, 1] + h / 2, a, h], axis=1)
+
+
+def xyah_to_xyxy(xyah: np.ndarray) -> Boxes:
+    s = np.asarray(xyah, dtype=np.float64).reshape(-1, 4)
+    w = s[:, 2] * s[:, 3]
+    return np.stack(
+        [s[:, 0] - w / 2, s[:, 1] - s[:, 3] / 2, s[:, 0] + w / 2, s[:, 1] + s[:, 3] / 2], axis=1
+    )
+
+
+def scale_about_center(boxes: Boxes, factor: float) -> Boxes:
+    """Boxes grown (factor > 1) or shrunk about their centres."""
+    b = _as_boxes(boxes)
+    c = centroids(b)
+    half = (b[:, 2:] - b[:, :2]) * factor / 2
+    return np.concatenate([c - half, c + half], axis=1)
+
+
+def crop_box(boxes: Boxes, width: int, height: int, margin: float = 1.0) -> np.ndarray:
+    """Integer pixel slices ``x1, y1, x2, y2`` for fractional boxes grown by ``margin``.
+
+    Clipped to the image; every crop is at least one pixel wide and high.
+    """
+    px = to_pixels(clip(scale_about_center(boxes, margin)), width, height)
+    out = np.empty((len(px), 4), dtype=np.int64)
+    out[:, 0] = np.clip(np.floor(px[:, 0]), 0, max(width - 1, 0))
+    out[:, 1] = np.clip(np.floor(px[:, 1]), 0, max(height - 1, 0))
+    out[:, 2] = np.clip(np.ceil(px[:, 2]), out[:, 0] + 1, width)
+    out[:, 3] = np.clip(np.ceil(px[:, 3]), out[:, 1] + 1, height)
+    return out
+
+
+def _axis_starts(length: int, tile: int, step: int) -> list[int]:
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, step))
+    starts.append(length - tile)  # last tile flush with the edge
+    return sorted(set(starts))
+
+
+def tile_grid(width: int, height: int, tile_w: int, tile_h: int, overlap_w: int, overlap_h: int) -> Boxes:
+    """Pixel boxes of overlapping tiles covering a ``width x height`` image, row by row."""
+    if tile_w <= overlap_w or tile_h <= overlap_h:
+        raise ValueError("tile size must be larger than the overlap")
+    xs = _axis_starts(width, tile_w, tile_w - overlap_w)
+    ys = _axis_starts(height, tile_h, tile_h - overlap_h)
+    tiles = [
+        (x, y, min(x + tile_w, width), min(y + tile_h, height)) for y in ys for x in xs
+    ]
+    return np.asarray(tiles, dtype=np.float64).reshape(-1, 4)
+
+
+def boxes_from_proto(boxes: Sequence[BoundingBox | None]) -> Boxes:
+    """``(N, 4)`` fractional xyxy from ``BoundingBox`` protos (a missing box is all zeros)."""
+    out = np.zeros((len(boxes), 4), dtype=np.float64)
+    for i, bb in enumerate(boxes):
+        if bb is not None:
+            out[i] = (bb.left_col, bb.top_row, bb.right_col, bb.bottom_row)
+    return out
+
+
+def box_to_proto(box: Sequence[float] | np.ndarray) -> BoundingBox:
+    """One fractional xyxy box as a ``BoundingBox`` proto."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return BoundingBox(top_row=y1, left_col=x1, bottom_row=y2, right_col=x2)

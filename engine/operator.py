@@ -1,0 +1,203 @@
+"""The operator contract: ``Operator``, ``BaseParams``, ``Context`` and the registry.
+
+An operator is one class per Clarifai ``model_type_id``.  It declares its ``Params``
+(pydantic, the YAML ``output_info.params``), what Data paths it ``reads`` and ``writes``
+(the compiler checks edges against them), builds what it needs once in ``__init__`` and
+handles one input at a time in ``process``.  Stateful operators keep per-stream state in
+``ctx.state``, never on ``self``.
+
+Operators are found by ``type_id`` in the registry; built-in ones and third-party ones are
+loaded through the ``opgraph.operators`` entry-point group (each entry point is a callable
+that imports its operator modules, so their ``@register`` decorators run).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.proto import Data
+
+__all__ = [
+    "BaseParams",
+    "ConceptSpec",
+    "Context",
+    "ModelBinding",
+    "Operator",
+    "bind_model",
+    "find_binding",
+    "get_operator",
+    "operator_types",
+    "register",
+    "suggest",
+]
+
+
+class BaseParams(BaseModel):
+    """Base of every operator's ``Params``: unknown names are refused, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConceptSpec(BaseModel):
+    """A concept given to an operator: ``output_info.data.concepts`` / ``params.concepts``.
+
+    ``value`` is the concept's threshold for thresholders; other operators ignore it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = ""
+    name: str = ""
+    value: float = Field(default=1.0, description="threshold for this concept")
+
+    def matches(self, concept_id: str, concept_name: str | None) -> bool:
+        if self.id:
+            return self.id == concept_id
+        return bool(self.name) and self.name == concept_name
+
+
+@dataclass
+class Context:
+    """What a node may see of the run besides its own input Data.
+
+    The executor owns it: one per input (or per frame of a stream), with ``node_id`` and
+    ``state`` set before each node's ``process``.
+    """
+
+    root: Data
+    input_index: int = 0
+    stream_id: str = "0"
+    node_id: str = ""
+    frame_index: int | None = None
+    frame_time_ms: int | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+    app: Any = None
+    # outputs of nodes already run for this input, by node id
+    outputs: dict[str, Data | None] = field(default_factory=dict)
+    # node id -> its ancestors, nearest first (set by the executor from the compiled graph)
+    ancestors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def look_back(self, has: Callable[[Data], bool]) -> Data | None:
+        """The nearest upstream Data (then the workflow input) for which ``has`` is true."""
+        for node_id in self.ancestors.get(self.node_id, ()):
+            data = self.outputs.get(node_id)
+            if data is not None and has(data):
+                return data
+        return self.root if has(self.root) else None
+
+
+class Operator:
+    """Base class of every node implementation; see the module docstring."""
+
+    type_id: ClassVar[str] = ""
+    Params: ClassVar[type[BaseParams]] = BaseParams
+    reads: ClassVar[tuple[str, ...]] = ()
+    writes: ClassVar[tuple[str, ...]] = ()
+    # True for nodes that wait on I/O (HTTP models); the executor may run them in threads.
+    io_bound: ClassVar[bool] = False
+
+    def __init__(self, params: BaseParams) -> None:
+        self.params = params
+
+    @classmethod
+    def check(cls, params: BaseParams, upstream_writes: frozenset[str]) -> str | None:
+        """A rule spanning params and the incoming edge; return an error message or None."""
+        return None
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        """Handle one input; return new Data, or None to stop this branch for this input."""
+        raise NotImplementedError
+
+    def close(self, ctx: Context) -> None:
+        """Release per-stream resources when a stream ends."""
+
+
+_OP = TypeVar("_OP", bound=type[Operator])
+_REGISTRY: dict[str, type[Operator]] = {}
+_loaded = False
+
+
+def register(cls: _OP) -> _OP:
+    """Class decorator: make ``cls`` available under its ``type_id``."""
+    if not cls.type_id:
+        raise TypeError(f"{cls.__name__} has no type_id")
+    existing = _REGISTRY.get(cls.type_id)
+    if existing is not None and existing is not cls:
+        raise RuntimeError(f"type_id '{cls.type_id}' is registered twice")
+    _REGISTRY[cls.type_id] = cls
+    return cls
+
+
+def _load_entry_points() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for ep in entry_points(group="opgraph.operators"):
+        ep.load()()
+
+
+def operator_types() -> dict[str, type[Operator]]:
+    """Every registered operator, by type_id (loads entry points on first call)."""
+    _load_entry_points()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_operator(type_id: str) -> type[Operator] | None:
+    _load_entry_points()
+    return _REGISTRY.get(type_id)
+
+
+def suggest(word: str, choices: Iterator[str] | list[str]) -> str:
+    """' (did you mean 'x'?)' for the closest choice, or ''."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@dataclass(frozen=True)
+class ModelBinding:
+    """A model id bound to a local implementation: an operator type plus its params."""
+
+    model_id: str
+    model_type_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+    user_id: str | None = None
+    app_id: str | None = None
+    note: str | None = None  # e.g. "local stand-in for clarifai/main/face-detection"
+
+
+_BINDINGS: list[ModelBinding] = []
+
+
+def bind_model(binding: ModelBinding) -> None:
+    """Add a built-in binding (operator packages call this when loaded)."""
+    _BINDINGS.append(binding)
+
+
+def find_binding(
+    model_id: str,
+    user_id: str | None,
+    app_id: str | None,
+    extra: list[ModelBinding] | None = None,
+) -> ModelBinding | None:
+    """The binding for a model reference: the user's catalog first, then built-in ones.
+
+    A binding that names ``user_id``/``app_id`` only matches references that agree with them
+    (a reference that leaves them out matches any).
+    """
+    _load_entry_points()
+    for b in [*(extra or []), *_BINDINGS]:
+        if b.model_id != model_id:
+            continue
+        if user_id and b.user_id and b.user_id != user_id:
+            continue
+        if app_id and b.app_id and b.app_id != app_id:
+            continue
+        return b
+    return None

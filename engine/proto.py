@@ -1,0 +1,414 @@
+"""Clarifai's ``Data`` proto tree and the messages around it, as pydantic models.
+
+Field names are the proto's snake_case names, which is the JSON Clarifai's REST API and
+Python SDK speak; camelCase (canonical proto3 JSON) is accepted on input too.  ``to_dict()``
+gives Clarifai JSON: ``None`` fields and empty lists are left out, "show-if-empty" numbers
+(box coordinates, ``Concept.value``, ``FrameInfo`` fields, ``Hit.score``) are always there.
+
+A decoded image rides along with its ``Image`` as a private numpy array: never serialized,
+decoded at most once (see ``Image.array``).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "Annotation",
+    "Audio",
+    "BoundingBox",
+    "Color",
+    "Concept",
+    "Data",
+    "Embedding",
+    "Frame",
+    "FrameInfo",
+    "Hit",
+    "Image",
+    "ImageInfo",
+    "Input",
+    "Model",
+    "ModelVersion",
+    "MultiAnnotationResponse",
+    "MultiSearchResponse",
+    "Output",
+    "Point",
+    "Polygon",
+    "PostWorkflowResultsResponse",
+    "Region",
+    "RegionInfo",
+    "Span",
+    "Status",
+    "StatusCode",
+    "Text",
+    "Video",
+    "VideoInfo",
+    "W3C",
+    "WorkflowDefinition",
+    "WorkflowNode",
+    "WorkflowResult",
+    "WorkflowState",
+]
+
+
+class StatusCode(IntEnum):
+    """The Clarifai status codes opgraph emits."""
+
+    SUCCESS = 10000
+    MIXED_STATUS = 10010
+    FAILURE = 10020
+    MODEL_PREDICTION_FAILED = 21313
+    WORKFLOW_INVALID_ARGUMENT = 22104
+    WORKFLOW_INVALID_GRAPH = 22107
+    ANNOTATION_SUCCESS = 24150
+    ANNOTATION_PENDING = 24151
+    ANNOTATION_FAILED = 24152
+    ANNOTATION_AWAITING_REVIEW = 24157
+    ANNOTATION_AWAITING_CONSENSUS_REVIEW = 24159
+    INPUT_SUCCESS = 30000
+    INPUT_PENDING = 30001
+    INPUT_FAILED = 30002
+    INPUT_UNSUPPORTED_FORMAT = 30101
+    INPUT_DOES_NOT_EXIST = 30102
+    INPUT_INVALID_ARGUMENT = 30104
+    PREDICT_INVALID_REQUEST = 40001
+    BAD_REQUEST = 90400
+
+
+class _Proto(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        arbitrary_types_allowed=True,
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Clarifai JSON for this message (snake_case keys, empty lists dropped)."""
+        return _drop_empty_lists(self.model_dump(mode="json", exclude_none=True))
+
+
+def _drop_empty_lists(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _drop_empty_lists(v) for k, v in obj.items() if v != []}
+    if isinstance(obj, list):
+        return [_drop_empty_lists(v) for v in obj]
+    return obj
+
+
+class Status(_Proto):
+    code: int = StatusCode.SUCCESS
+    description: str = "Ok"
+    details: str | None = None
+
+    @classmethod
+    def ok(cls) -> Status:
+        return cls(code=StatusCode.SUCCESS, description="Ok")
+
+    @property
+    def is_success(self) -> bool:
+        return self.code in (StatusCode.SUCCESS, StatusCode.INPUT_SUCCESS)
+
+
+class BoundingBox(_Proto):
+    """Fractions of the image: rows of its height, cols of its width, origin top left."""
+
+    top_row: float = 0.0
+    left_col: float = 0.0
+    bottom_row: float = 0.0
+    right_col: float = 0.0
+
+
+class Point(_Proto):
+    row: float = 0.0
+    col: float = 0.0
+    z: float | None = None
+
+
+class Polygon(_Proto):
+    points: list[Point] = Field(default_factory=list)
+
+
+class Span(_Proto):
+    char_start: int = 0
+    char_end: int = 0
+    raw_text: str | None = None
+
+
+class RegionInfo(_Proto):
+    bounding_box: BoundingBox | None = None
+    polygon: Polygon | None = None
+    point: Point | None = None
+    span: Span | None = None
+    keypoint_locations: list[Point] = Field(default_factory=list)
+
+
+class Concept(_Proto):
+    id: str = ""
+    name: str | None = None
+    value: float = 1.0
+    app_id: str | None = None
+    language: str | None = None
+    vocab_id: str | None = None
+
+
+class ImageInfo(_Proto):
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    color_mode: str | None = None
+
+
+class Image(_Proto):
+    url: str | None = None
+    base64: str | None = None
+    allow_duplicate_url: bool | None = None
+    image_info: ImageInfo | None = None
+    _array: np.ndarray | None = PrivateAttr(default=None)
+    _source: str | bytes | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_array(cls, array: np.ndarray) -> Image:
+        """An image that already lives in memory (BGR or gray, as OpenCV uses)."""
+        h, w = array.shape[:2]
+        img = cls(image_info=ImageInfo(width=int(w), height=int(h)))
+        img._array = array
+        return img
+
+    @classmethod
+    def from_source(cls, source: str | bytes) -> Image:
+        """An image to decode on first use from a file path or raw file bytes."""
+        img = cls()
+        img._source = source
+        return img
+
+    @property
+    def array(self) -> np.ndarray:
+        """The decoded BGR pixels, decoded on first access and kept."""
+        if self._array is None:
+            from engine import media  # media pulls in OpenCV; only load it when pixels are needed
+
+            self._array = media.decode_image(self)
+            h, w = self._array.shape[:2]
+            self.image_info = ImageInfo(width=int(w), height=int(h))
+        return self._array
+
+    @property
+    def has_pixels(self) -> bool:
+        return self._array is not None or bool(self._source or self.base64 or self.url)
+
+
+class VideoInfo(_Proto):
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    frame_count: int | None = None
+    duration_seconds: float | None = None
+
+
+class Video(_Proto):
+    url: str | None = None
+    base64: str | None = None
+    allow_duplicate_url: bool | None = None
+    video_info: VideoInfo | None = None
+    _source: str | bytes | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_source(cls, source: str | bytes) -> Video:
+        vid = cls()
+        vid._source = source
+        return vid
+
+
+class TextInfo(_Proto):
+    char_count: int | None = None
+    encoding: str | None = None
+
+
+class Text(_Proto):
+    raw: str | None = None
+    url: str | None = None
+    allow_duplicate_url: bool | None = None
+    text_info: TextInfo | None = None
+
+
+class Audio(_Proto):
+    url: str | None = None
+    base64: str | None = None
+
+
+class Embedding(_Proto):
+    vector: list[float] = Field(default_factory=list)
+    num_dimensions: int | None = None
+
+
+class W3C(_Proto):
+    hex: str | None = None
+    name: str | None = None
+
+
+class Color(_Proto):
+    raw_hex: str | None = None
+    w3c: W3C | None = None
+    value: float = 0.0
+
+
+class FrameInfo(_Proto):
+    index: int = 0
+    time: int = 0
+    number: int = 0
+
+
+class Region(_Proto):
+    id: str | None = None
+    region_info: RegionInfo | None = None
+    data: Data | None = None
+    value: float | None = None
+    track_id: str | None = None
+
+
+class Frame(_Proto):
+    id: str | None = None
+    frame_info: FrameInfo = Field(default_factory=FrameInfo)
+    data: Data | None = None
+
+
+class Data(_Proto):
+    image: Image | None = None
+    video: Video | None = None
+    concepts: list[Concept] = Field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+    colors: list[Color] = Field(default_factory=list)
+    embeddings: list[Embedding] = Field(default_factory=list)
+    regions: list[Region] = Field(default_factory=list)
+    frames: list[Frame] = Field(default_factory=list)
+    text: Text | None = None
+    audio: Audio | None = None
+    hits: list[Hit] = Field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (
+            self.image
+            or self.video
+            or self.concepts
+            or self.metadata
+            or self.colors
+            or self.embeddings
+            or self.regions
+            or self.frames
+            or self.text
+            or self.audio
+            or self.hits
+        )
+
+
+class Input(_Proto):
+    id: str | None = None
+    data: Data = Field(default_factory=Data)
+    created_at: str | None = None
+    modified_at: str | None = None
+    status: Status | None = None
+    dataset_ids: list[str] = Field(default_factory=list)
+
+
+class Annotation(_Proto):
+    id: str | None = None
+    input_id: str | None = None
+    data: Data | None = None
+    annotation_info: dict[str, Any] | None = None
+    user_id: str | None = None
+    model_version_id: str | None = None
+    status: Status | None = None
+    created_at: str | None = None
+    modified_at: str | None = None
+    input_level: bool | None = None
+    task_id: str | None = None
+
+
+class Hit(_Proto):
+    score: float = 0.0
+    input: Input | None = None
+    annotation: Annotation | None = None
+    user_id: str | None = None
+    app_id: str | None = None
+
+
+class ModelVersion(_Proto):
+    id: str | None = None
+
+
+class Model(_Proto):
+    id: str = ""
+    name: str | None = None
+    user_id: str | None = None
+    app_id: str | None = None
+    model_type_id: str | None = None
+    description: str | None = None
+    metadata: dict[str, Any] | None = None
+    model_version: ModelVersion | None = None
+
+
+class Output(_Proto):
+    id: str | None = None
+    status: Status = Field(default_factory=Status)
+    created_at: str | None = None
+    model: Model | None = None
+    input: Input | None = None
+    data: Data = Field(default_factory=Data)
+
+
+class WorkflowResult(_Proto):
+    id: str | None = None
+    status: Status = Field(default_factory=Status)
+    created_at: str | None = None
+    input: Input | None = None
+    outputs: list[Output] = Field(default_factory=list)
+
+
+class NodeInput(_Proto):
+    node_id: str
+
+
+class WorkflowNode(_Proto):
+    id: str
+    model: Model | None = None
+    node_inputs: list[NodeInput] = Field(default_factory=list)
+    suppress_output: bool | None = None
+
+
+class WorkflowDefinition(_Proto):
+    id: str
+    app_id: str | None = None
+    user_id: str | None = None
+    nodes: list[WorkflowNode] = Field(default_factory=list)
+
+
+class WorkflowState(_Proto):
+    id: str | None = None
+
+
+class PostWorkflowResultsResponse(_Proto):
+    status: Status = Field(default_factory=Status)
+    workflow: WorkflowDefinition | None = None
+    results: list[WorkflowResult] = Field(default_factory=list)
+    workflow_state: WorkflowState | None = None
+
+
+class MultiSearchResponse(_Proto):
+    status: Status = Field(default_factory=Status)
+    hits: list[Hit] = Field(default_factory=list)
+
+
+class MultiAnnotationResponse(_Proto):
+    status: Status = Field(default_factory=Status)
+    annotations: list[Annotation] = Field(default_factory=list)
+
+
+for _m in (Region, Frame, Data, Input, Annotation, Hit):
+    _m.model_rebuild()
