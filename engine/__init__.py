@@ -42,6 +42,7 @@ from engine.proto import (
     Video,
     WorkflowResult,
 )
+from engine.workflow import Workflow
 
 __all__ = [
     "Annotation",
@@ -80,6 +81,7 @@ __all__ = [
     "Text",
     "UnknownOperatorError",
     "Video",
+    "Workflow",
     "WorkflowResult",
     "YamlError",
     "geometry",

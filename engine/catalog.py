@@ -1,0 +1,67 @@
+"""Model catalogs: YAML that binds Clarifai model ids to local implementations.
+
+A workflow node that only references a model (``model_id`` with optional ``user_id``,
+``app_id``, ``model_version_id``, as Clarifai's own files do) runs whatever the catalog binds
+that id to::
+
+    models:
+      - model_id: face-detection
+        user_id: clarifai        # optional: then only references with this owner match
+        app_id: main             # optional
+        model_type_id: visual-detector
+        params: {model: haar-face}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine.errors import YamlError
+from engine.operator import ModelBinding, suggest
+from engine.spec import _Reader
+
+__all__ = ["load_catalog"]
+
+_KEYS = ("model_id", "user_id", "app_id", "model_type_id", "params", "note")
+
+
+def load_catalog(source: str | Path | list[ModelBinding] | None) -> list[ModelBinding]:
+    """Bindings from a catalog file path or YAML text (a list of bindings passes through)."""
+    if source is None:
+        return []
+    if isinstance(source, list):
+        return source
+    file = "<models>"
+    text = str(source)
+    if isinstance(source, Path) or ("\n" not in text and text.endswith((".yml", ".yaml"))):
+        file = str(source)
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise YamlError(f"cannot read model catalog: {exc}", file=file) from None
+    reader = _Reader(file)
+    doc = reader.read(text)
+    entries = doc.get("models") if isinstance(doc, dict) else doc
+    if not isinstance(entries, list):
+        raise reader.error("a model catalog is a list of bindings under 'models:'", ())
+    base: tuple[Any, ...] = ("models", "=") if isinstance(doc, dict) else ()
+    return [_binding(e, (*base, i), reader) for i, e in enumerate(entries)]
+
+
+def _binding(entry: Any, path: tuple[Any, ...], reader: _Reader) -> ModelBinding:
+    if not isinstance(entry, dict):
+        raise reader.error("each catalog entry must be a mapping", path)
+    for k in entry:
+        if k not in _KEYS:
+            raise reader.error(f"unknown key '{k}' in a catalog entry{suggest(str(k), list(_KEYS))}",
+                               (*path, k))
+    for k in ("model_id", "model_type_id"):
+        if not isinstance(entry.get(k), str) or not entry[k]:
+            raise reader.error(f"catalog entry needs '{k}'", path)
+    params = entry.get("params") or {}
+    if not isinstance(params, dict):
+        raise reader.error("'params' must be a mapping", (*path, "params"))
+    return ModelBinding(model_id=entry["model_id"], model_type_id=entry["model_type_id"],
+                        params=params, user_id=entry.get("user_id"), app_id=entry.get("app_id"),
+                        note=entry.get("note"))

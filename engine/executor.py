@@ -1,0 +1,303 @@
+"""Runs a compiled graph over a batch of inputs, or over the frames of a video stream.
+
+Still inputs run node by node across the batch (so an I/O-bound node can serve the whole
+batch, and independent I/O-bound branches, at once from a thread pool).  A video input runs
+frame by frame, every node in order on each frame, so stateful nodes (trackers) see frames
+in order and memory stays flat in the video's length.
+
+Rules every node gets for free: a node without inputs reads the workflow input; several
+inputs are merged; a ``None`` output stops the branch for that input; a node whose
+``reads`` include ``image``, given regions that carry images (crops, tiles), runs once per
+region image and its output is nested into that region; an exception becomes that output's
+error status and the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import networkx as nx
+
+from engine.errors import OperatorError, OpgraphError
+from engine.graph import CompiledGraph, CompiledNode
+from engine.operator import Context, Operator
+from engine.proto import (
+    Data,
+    Frame,
+    FrameInfo,
+    Image,
+    Input,
+    Model,
+    Output,
+    Status,
+    StatusCode,
+    WorkflowResult,
+)
+
+__all__ = ["DEFAULT_SAMPLE_MS", "Executor", "FrameCallback", "merge_data"]
+
+DEFAULT_SAMPLE_MS = 1000
+_NESTED_FIELDS = ("regions", "concepts", "text", "embeddings", "colors", "metadata")
+_MERGED_LISTS = ("concepts", "regions", "embeddings", "colors", "frames", "hits")
+_OK = Status(code=StatusCode.SUCCESS, description="Ok")
+
+# (input index, frame info, node id -> that node's output for the frame)
+FrameCallback = Callable[[int, FrameInfo, dict[str, Data | None]], None]
+
+
+@dataclass
+class _Run:
+    """One input's (or one frame's) run: what each node produced or why it failed."""
+
+    ctx: Context
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class Executor:
+    def __init__(self, graph: CompiledGraph, *, max_workers: int = 8) -> None:
+        graph.instantiate()
+        self.graph = graph
+        self.max_workers = max_workers
+        self._generations = [
+            [n for n in graph.nodes if n.id in set(gen)]
+            for gen in nx.topological_generations(graph.dag)
+        ]
+        self._has_io = any(n.operator_cls and n.operator_cls.io_bound for n in graph.nodes)
+        self._models = {n.id: _model_info(n) for n in graph.nodes}
+
+    # ---- public -------------------------------------------------------------------------
+
+    def run(
+        self,
+        inputs: list[Input],
+        *,
+        app: Any = None,
+        sample_ms: int = DEFAULT_SAMPLE_MS,
+        on_frame: FrameCallback | None = None,
+        keep_frames: bool = True,
+    ) -> list[WorkflowResult]:
+        """One ``WorkflowResult`` per input, in order, each with one output per shown node."""
+        results: list[WorkflowResult | None] = [None] * len(inputs)
+        still = [i for i, inp in enumerate(inputs) if inp.data.video is None]
+        for i, run in zip(still, self._run_batch([inputs[i] for i in still], still, app), strict=True):
+            results[i] = self._result(inputs[i], run.ctx.outputs, run.errors)
+        for i, inp in enumerate(inputs):
+            if inp.data.video is not None:
+                results[i] = self._run_video(inp, i, app, sample_ms, on_frame, keep_frames)
+        return [r for r in results if r is not None]
+
+    def failed_result(self, inp: Input, status: Status) -> WorkflowResult:
+        """The result for an input refused before running: every node carries the reason."""
+        errors = {n.id: status.details or status.description for n in self.graph.nodes}
+        result = self._result(inp, {}, errors)
+        result.status = status
+        return result
+
+    # ---- still inputs --------------------------------------------------------------------
+
+    def _run_batch(self, inputs: list[Input], indices: list[int], app: Any) -> list[_Run]:
+        runs = [
+            _Run(Context(root=inp.data, input_index=i, stream_id=str(i), app=app,
+                         ancestors=self.graph.ancestors))
+            for inp, i in zip(inputs, indices, strict=True)
+        ]
+        if not runs:
+            return runs
+        for generation in self._generations:
+            io_nodes = [n for n in generation if n.operator_cls and n.operator_cls.io_bound]
+            for node in generation:
+                if node not in io_nodes:
+                    for run in runs:
+                        self._step(node, run, {})
+            if io_nodes:
+                self._step_io(io_nodes, runs)
+        return runs
+
+    def _step_io(self, nodes: list[CompiledNode], runs: list[_Run]) -> None:
+        """Run I/O-bound nodes of one generation for every input at once."""
+
+        def one(job: tuple[CompiledNode, _Run]) -> tuple[CompiledNode, _Run, _Run]:
+            node, run = job
+            # a private Context per thread: node_id and state differ between the jobs
+            private = _Run(replace(run.ctx, outputs=dict(run.ctx.outputs)), dict(run.errors))
+            self._step(node, private, {})
+            return node, run, private
+
+        jobs = [(n, r) for n in nodes for r in runs]
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(jobs))) as pool:
+            for node, run, private in pool.map(one, jobs):
+                run.ctx.outputs[node.id] = private.ctx.outputs.get(node.id)
+                if node.id in private.errors:
+                    run.errors[node.id] = private.errors[node.id]
+
+    def _step(self, node: CompiledNode, run: _Run, states: dict[str, dict[str, Any]]) -> None:
+        ctx = run.ctx
+        data = self._node_input(node, run)
+        if data is None:
+            ctx.outputs[node.id] = None
+            return
+        op = node.operator
+        if op is None:  # an unbound model reference; compile_spec(strict=True) prevents it
+            run.errors[node.id] = f"model '{node.spec.reference}' is not bound to an implementation"
+            ctx.outputs[node.id] = None
+            return
+        ctx.node_id = node.id
+        ctx.state = states.setdefault(node.id, {})
+        try:
+            ctx.outputs[node.id] = _apply(op, data, ctx)
+        except OpgraphError as exc:
+            run.errors[node.id] = str(exc)
+            ctx.outputs[node.id] = None
+        except Exception as exc:
+            err = OperatorError(f"{type(exc).__name__}: {exc}", node_id=node.id,
+                                type_id=node.type_id or "", input_index=ctx.input_index)
+            err.__cause__ = exc
+            run.errors[node.id] = str(err)
+            ctx.outputs[node.id] = None
+
+    def _node_input(self, node: CompiledNode, run: _Run) -> Data | None:
+        sources = node.spec.inputs
+        if not sources:
+            return run.ctx.root
+        present = [d for s in sources if (d := run.ctx.outputs.get(s)) is not None]
+        if not present:
+            failed = [s for s in sources if s in run.errors]
+            if failed:
+                run.errors[node.id] = f"not run: input node '{failed[0]}' failed"
+            return None
+        return present[0] if len(present) == 1 else merge_data(present)
+
+    # ---- video streams -------------------------------------------------------------------
+
+    def _run_video(
+        self, inp: Input, index: int, app: Any, sample_ms: int,
+        on_frame: FrameCallback | None, keep_frames: bool,
+    ) -> WorkflowResult:
+        from engine import media  # OpenCV is loaded only when a video is run
+
+        frames: dict[str, list[Frame]] = {n.id: [] for n in self.graph.nodes}
+        errors: dict[str, str] = {}
+        states: dict[str, dict[str, Any]] = {}
+        last: Context | None = None
+        try:
+            for fi, time_ms, number, pixels in media.iter_frames(inp.data.video, sample_ms):
+                run, info = self._run_frame(inp, index, app, fi, time_ms, number, pixels, states)
+                last = run.ctx
+                for node_id, msg in run.errors.items():
+                    errors.setdefault(node_id, f"frame {fi}: {msg}")
+                if on_frame is not None:
+                    on_frame(index, info, run.ctx.outputs)
+                if keep_frames:
+                    for node in self.graph.nodes:
+                        out = run.ctx.outputs.get(node.id)
+                        frames[node.id].append(Frame(frame_info=info, data=_strip_pixels(out)))
+        except OpgraphError as exc:
+            return self.failed_result(inp, _input_failed(str(exc)))
+        finally:
+            self._close_stream(states, last)
+        outputs = {nid: Data(frames=f) for nid, f in frames.items()}
+        return self._result(inp, dict(outputs), errors)
+
+    def _run_frame(
+        self, inp: Input, index: int, app: Any, fi: int, time_ms: int, number: int,
+        pixels: Any, states: dict[str, dict[str, Any]],
+    ) -> tuple[_Run, FrameInfo]:
+        root = Data(image=Image.from_array(pixels), metadata=inp.data.metadata)
+        ctx = Context(root=root, input_index=index, stream_id=f"{index}", app=app,
+                      frame_index=fi, frame_time_ms=time_ms, ancestors=self.graph.ancestors)
+        run = _Run(ctx)
+        for node in self.graph.nodes:
+            self._step(node, run, states)
+        return run, FrameInfo(index=fi, time=time_ms, number=number)
+
+    def _close_stream(self, states: dict[str, dict[str, Any]], last: Context | None) -> None:
+        if last is None:
+            return
+        for node in self.graph.nodes:
+            if node.operator is not None and node.id in states:
+                last.node_id, last.state = node.id, states[node.id]
+                node.operator.close(last)
+
+    # ---- results -------------------------------------------------------------------------
+
+    def _result(
+        self, inp: Input, outputs: dict[str, Data | None], errors: dict[str, str]
+    ) -> WorkflowResult:
+        shown: list[Output] = []
+        for node in self.graph.nodes:
+            if node.spec.suppress_output:
+                continue
+            err = errors.get(node.id)
+            status = _OK if err is None else Status(
+                code=StatusCode.FAILURE, description=f"node '{node.id}' failed", details=err)
+            data = outputs.get(node.id)
+            shown.append(Output.model_construct(
+                id=node.id, status=status, model=self._models[node.id],
+                data=Data() if data is None else data))
+        status = _OK if not errors else Status(
+            code=StatusCode.FAILURE, description=f"{len(errors)} node(s) failed",
+            details="; ".join(f"{k}: {v}" for k, v in errors.items()))
+        return WorkflowResult.model_construct(id=inp.id, status=status, input=_light(inp),
+                                              outputs=shown)
+
+
+def _apply(op: Operator, data: Data, ctx: Context) -> Data | None:
+    if "image" in op.reads and data.image is None and _region_images(data):
+        regions = []
+        for region in data.regions:
+            inner = region.data
+            if inner is not None and inner.image is not None:
+                res = op.process(Data(image=inner.image), ctx)
+                if res is not None:
+                    nested = {k: getattr(res, k) for k in _NESTED_FIELDS if getattr(res, k)}
+                    region = region.model_copy(update={"data": inner.model_copy(update=nested)})
+            regions.append(region)
+        return data.model_copy(update={"regions": regions})
+    return op.process(data, ctx)
+
+
+def _region_images(data: Data) -> bool:
+    return any(r.data is not None and r.data.image is not None for r in data.regions)
+
+
+def merge_data(items: list[Data]) -> Data:
+    """Several inputs' Data as one: lists concatenated, other fields from the first that has them."""
+    update: dict[str, Any] = {}
+    for name in Data.model_fields:
+        if name in _MERGED_LISTS:
+            update[name] = [x for d in items for x in getattr(d, name)]
+        else:
+            update[name] = next((v for d in items if (v := getattr(d, name)) is not None), None)
+    return items[0].model_copy(update=update)
+
+
+def _strip_pixels(data: Data | None) -> Data:
+    """Frame outputs keep no reference to the frame's pixels, so memory stays flat."""
+    if data is None:
+        return Data()
+    return data.model_copy(update={"image": None}) if data.image is not None else data
+
+
+def _light(inp: Input) -> Input:
+    """The input as echoed in results: media bytes are not repeated."""
+    data = inp.data
+    update: dict[str, Any] = {}
+    if data.image is not None and data.image.base64:
+        update["image"] = data.image.model_copy(update={"base64": None})
+    if data.video is not None and data.video.base64:
+        update["video"] = data.video.model_copy(update={"base64": None})
+    return inp.model_copy(update={"data": data.model_copy(update=update)}) if update else inp
+
+
+def _input_failed(msg: str) -> Status:
+    return Status(code=StatusCode.INPUT_UNSUPPORTED_FORMAT, description="input failed", details=msg)
+
+
+def _model_info(node: CompiledNode) -> Model:
+    ns = node.spec
+    meta = {"local_stand_in": node.binding.note} if node.binding and node.binding.note else None
+    return Model(id=ns.model_id, user_id=ns.user_id, app_id=ns.app_id,
+                 model_type_id=node.type_id, description=ns.description, metadata=meta)

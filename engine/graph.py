@@ -1,0 +1,215 @@
+"""``WorkflowSpec`` -> ``CompiledGraph``: a checked networkx DAG of operator nodes.
+
+Checks, each raising a ``SpecError`` that points at the offending key: unknown operator
+types (with did-you-mean), model references bound to nothing (an error when ``strict``, a
+warning otherwise), params the operator's ``Params`` refuses, cycles and dangling inputs, and
+edges that can never carry what a node reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+from pydantic import ValidationError
+
+from engine.errors import GraphError, ParamsError, UnknownOperatorError
+from engine.operator import (
+    BaseParams,
+    ModelBinding,
+    Operator,
+    find_binding,
+    get_operator,
+    operator_types,
+    suggest,
+)
+from engine.spec import NodeSpec, Pos, WorkflowSpec
+
+__all__ = ["ROOT_WRITES", "CompiledGraph", "CompiledNode", "compile_spec", "satisfies"]
+
+# What a workflow input may carry; a node without node_inputs reads it.
+ROOT_WRITES = frozenset(
+    {"image", "video", "text", "audio", "concepts", "regions", "metadata", "embeddings", "frames"}
+)
+# Media a node may find by looking back along the graph (the cropper finds the image so).
+_LOOK_BACK = frozenset({"image", "video"})
+PASS_THROUGH = "*"
+
+
+@dataclass
+class CompiledNode:
+    spec: NodeSpec
+    type_id: str | None  # None: a model reference bound to nothing (validate without --strict)
+    operator_cls: type[Operator] | None
+    params: BaseParams | None
+    binding: ModelBinding | None
+    writes: frozenset[str]
+    operator: Operator | None = None
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+@dataclass
+class CompiledGraph:
+    spec: WorkflowSpec
+    nodes: list[CompiledNode]  # in YAML order, which is a topological order
+    dag: nx.DiGraph
+    ancestors: dict[str, tuple[str, ...]]  # nearest first
+    warnings: list[str] = field(default_factory=list)
+
+    def instantiate(self) -> None:
+        """Build every operator once (loads models, compiles regexes)."""
+        for node in self.nodes:
+            if node.operator is None and node.operator_cls is not None and node.params is not None:
+                try:
+                    node.operator = node.operator_cls(node.params)
+                except (ValueError, OSError) as exc:
+                    raise _params_error(node.spec, f"cannot set up node '{node.id}': {exc}",
+                                        self.spec.file, node.spec.pos("params", "model")) from None
+
+
+def compile_spec(
+    spec: WorkflowSpec, *, models: list[ModelBinding] | None = None, strict: bool = True
+) -> CompiledGraph:
+    """Resolve every node to an operator, check params and edges, build the DAG."""
+    dag = nx.DiGraph()
+    nodes: list[CompiledNode] = []
+    warnings: list[str] = []
+    by_id: dict[str, CompiledNode] = {}
+    for ns in spec.nodes:
+        node = _resolve(ns, spec.file, models, strict, warnings)
+        dag.add_node(ns.id)
+        for src in ns.inputs:
+            if src not in by_id:
+                p = ns.pos("node")
+                raise GraphError(f"missing input '{src}' for node '{ns.id}'", file=spec.file,
+                                 line=p.line, col=p.col, node_id=ns.id, key="node_inputs")
+            dag.add_edge(src, ns.id)
+        nodes.append(node)
+        by_id[ns.id] = node
+    if not nx.is_directed_acyclic_graph(dag):
+        cycle = " -> ".join(e[0] for e in nx.find_cycle(dag))
+        raise GraphError(f"the nodes form a cycle: {cycle}", file=spec.file, line=1, col=1)
+    ancestors = {n.id: _nearest_ancestors(dag, n.id) for n in nodes}
+    for node in nodes:
+        _check_edge(node, by_id, spec.file)
+    return CompiledGraph(spec, nodes, dag, ancestors, warnings)
+
+
+def _nearest_ancestors(dag: nx.DiGraph, node_id: str) -> tuple[str, ...]:
+    lengths = nx.single_source_shortest_path_length(dag.reverse(copy=False), node_id)
+    return tuple(n for n, _ in sorted(lengths.items(), key=lambda kv: kv[1]) if n != node_id)
+
+
+def _resolve(
+    ns: NodeSpec, file: str, models: list[ModelBinding] | None, strict: bool, warnings: list[str]
+) -> CompiledNode:
+    binding: ModelBinding | None = None
+    type_id = ns.model_type_id
+    params: dict[str, Any] = dict(ns.params)
+    if type_id is None:
+        binding = find_binding(ns.model_id, ns.user_id, ns.app_id, models)
+        if binding is None:
+            msg = (f"node '{ns.id}' references model '{ns.reference}', which is bound to no local "
+                   f"implementation; bind it in a model catalog (--models FILE) with an entry "
+                   f"'- {{model_id: {ns.model_id}, model_type_id: <type>, params: {{...}}}}' or give "
+                   f"the node a model_type_id")
+            p = ns.pos("model_id", "model")
+            if strict:
+                raise UnknownOperatorError(msg, file=file, line=p.line, col=p.col, node_id=ns.id,
+                                           key="model_id")
+            warnings.append(f"{file}:{p.line}:{p.col}: warning: {msg}")
+            return CompiledNode(ns, None, None, None, None, frozenset(ROOT_WRITES))
+        type_id = binding.model_type_id
+        params = {**binding.params, **params}
+    cls = get_operator(type_id)
+    if cls is None:
+        p = ns.pos("model_type_id", "model_id", "model")
+        hint = suggest(type_id, list(operator_types()))
+        raise UnknownOperatorError(
+            f"node '{ns.id}': unknown model_type_id '{type_id}'{hint}; "
+            "`opgraph operators` lists the known ones",
+            file=file, line=p.line, col=p.col, node_id=ns.id, key="model_type_id")
+    if ns.concepts is not None:
+        params["concepts"] = ns.concepts
+    model = _validate_params(ns, cls, params, file)
+    writes = frozenset(cls.writes)
+    return CompiledNode(ns, type_id, cls, model, binding, writes)
+
+
+def _validate_params(ns: NodeSpec, cls: type[Operator], params: dict[str, Any], file: str) -> BaseParams:
+    try:
+        return cls.Params.model_validate(params)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(x) for x in err["loc"]]
+        name = loc[0] if loc else ""
+        if err["type"] == "extra_forbidden":
+            known = list(cls.Params.model_fields)
+            msg = (f"node '{ns.id}' ({cls.type_id}): unknown param '{name}'{suggest(name, known)}; "
+                   f"known params: {', '.join(known) or 'none'}")
+        else:
+            where = ".".join(loc) or "params"
+            msg = f"node '{ns.id}' ({cls.type_id}): param '{where}': {err['msg']}"
+            if "input" in err and not isinstance(err["input"], dict | list):
+                msg += f" (got {err['input']!r})"
+        key = "concepts" if name == "concepts" and ns.concepts is not None else f"params.{name}"
+        raise _params_error(ns, msg, file, ns.pos(key, "params", "model")) from None
+
+
+def _params_error(ns: NodeSpec, msg: str, file: str, p: Pos) -> ParamsError:
+    return ParamsError(msg, file=file, line=p.line, col=p.col, node_id=ns.id, key="params")
+
+
+def satisfies(written: frozenset[str] | set[str], read: str) -> bool:
+    """Whether data written as ``written`` paths can carry the path ``read``.
+
+    Paths match on their top field (``regions[].data.concepts`` is carried by ``regions``);
+    a nested region path also carries its own field (``regions[].data.image`` carries
+    ``image``: the executor runs image nodes on region images).
+    """
+    top = _top(read)
+    for w in written:
+        if w == PASS_THROUGH or _top(w) == top or w.endswith(f"].data.{top}"):
+            return True
+    return False
+
+
+def _top(path: str) -> str:
+    return path.split("[", 1)[0].split(".", 1)[0]
+
+
+def _available(node: CompiledNode, by_id: dict[str, CompiledNode]) -> frozenset[str]:
+    """What reaches ``node`` directly: its inputs' writes (pass-through nodes forward theirs)."""
+    if not node.spec.inputs:
+        return ROOT_WRITES
+    out: set[str] = set()
+    for src in node.spec.inputs:
+        up = by_id[src]
+        out |= up.writes - {PASS_THROUGH}
+        if PASS_THROUGH in up.writes:
+            out |= _available(up, by_id)
+    return frozenset(out)
+
+
+def _check_edge(node: CompiledNode, by_id: dict[str, CompiledNode], file: str) -> None:
+    if node.operator_cls is None or node.params is None:
+        return
+    available = _available(node, by_id)
+    for read in node.operator_cls.reads:
+        if satisfies(available, read):
+            continue
+        if _top(read) in _LOOK_BACK:
+            continue  # found along the graph or on the workflow input at run time
+        sources = ", ".join(f"'{s}' writes {sorted(by_id[s].writes)}" for s in node.spec.inputs)
+        p = node.spec.pos("node")
+        raise GraphError(
+            f"node '{node.id}' ({node.type_id}) reads '{read}', which its inputs never carry "
+            f"({sources})", file=file, line=p.line, col=p.col, node_id=node.id, key="node_inputs")
+    msg = node.operator_cls.check(node.params, available)
+    if msg:
+        raise _params_error(node.spec, f"node '{node.id}' ({node.type_id}): {msg}", file,
+                            node.spec.pos("params", "model"))

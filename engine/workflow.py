@@ -1,0 +1,201 @@
+"""``Workflow``: the Python face of a workflow, from YAML, a dict or a builder.
+
+>>> wf = Workflow("moderate")
+>>> det = wf.add("visual-detector", model_id="face-detection")
+>>> wf.add("region-thresholder", inputs=[det], concepts=[{"id": "face", "value": 0.8}])
+'region-thresholder-2'
+>>> response = wf.predict(["photo.jpg"])              # doctest: +SKIP
+>>> response.results[0].outputs[1].data.regions      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.catalog import load_catalog
+from engine.errors import InputError
+from engine.executor import DEFAULT_SAMPLE_MS, Executor, FrameCallback
+from engine.graph import CompiledGraph, compile_spec
+from engine.operator import ModelBinding
+from engine.proto import (
+    Input,
+    Model,
+    NodeInput,
+    PostWorkflowResultsResponse,
+    Status,
+    StatusCode,
+    WorkflowDefinition,
+    WorkflowNode,
+    WorkflowResult,
+)
+from engine.spec import NodeSpec, WorkflowSpec, load_spec, spec_from_dict
+from engine.inputs import to_input
+
+__all__ = ["Workflow"]
+
+Models = str | Path | list[ModelBinding] | None
+
+
+class Workflow:
+    """A workflow that compiles on creation and runs with ``predict``."""
+
+    def __init__(self, id: str = "workflow", *, models: Models = None) -> None:
+        self.id = id
+        self.file = "<workflow>"
+        self.models = load_catalog(models)
+        self._nodes: list[NodeSpec] = []
+        self._graph: CompiledGraph | None = None
+        self._executor: Executor | None = None
+
+    # ---- construction --------------------------------------------------------------------
+
+    @classmethod
+    def from_yaml(cls, source: str | Path, models: Models = None) -> Workflow:
+        """From a YAML file path or YAML text; every node must resolve (strict)."""
+        return cls._from_spec(load_spec(source), models)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], models: Models = None) -> Workflow:
+        return cls._from_spec(spec_from_dict(d), models)
+
+    @classmethod
+    def _from_spec(cls, spec: WorkflowSpec, models: Models) -> Workflow:
+        wf = cls(spec.id, models=models)
+        wf.file = spec.file
+        wf._nodes = list(spec.nodes)
+        wf.compile()
+        return wf
+
+    def add(
+        self,
+        model_type_id: str,
+        *,
+        id: str | None = None,
+        inputs: Sequence[str] = (),
+        params: dict[str, Any] | None = None,
+        concepts: list[dict[str, Any]] | None = None,
+        model_id: str | None = None,
+        suppress_output: bool = False,
+    ) -> str:
+        """Append a node and return its id; bad types or params raise at once."""
+        node_id = id or f"{model_type_id}-{len(self._nodes) + 1}"
+        node = NodeSpec(id=node_id, model_id=model_id or node_id, model_type_id=model_type_id,
+                        params=dict(params or {}), concepts=concepts, inputs=list(inputs),
+                        suppress_output=suppress_output)
+        if any(n.id == node_id for n in self._nodes):
+            raise ValueError(f"a node with id '{node_id}' already exists")
+        self._nodes.append(node)
+        try:
+            self.compile()
+        except Exception:
+            self._nodes.pop()
+            self.compile() if self._nodes else None
+            raise
+        return node_id
+
+    def compile(self) -> CompiledGraph:
+        self._graph = compile_spec(self.spec, models=self.models, strict=True)
+        self._executor = None
+        return self._graph
+
+    @property
+    def spec(self) -> WorkflowSpec:
+        return WorkflowSpec(id=self.id, nodes=self._nodes, file=self.file)
+
+    @property
+    def node_ids(self) -> list[str]:
+        return [n.id for n in self._nodes]
+
+    # ---- running -------------------------------------------------------------------------
+
+    def predict(
+        self,
+        inputs: Any,
+        *,
+        app: Any = None,
+        sample_ms: int = DEFAULT_SAMPLE_MS,
+        on_frame: FrameCallback | None = None,
+        keep_frames: bool = True,
+    ) -> PostWorkflowResultsResponse:
+        """Run every input through the graph; one result per input, one output per node."""
+        if not self._nodes:
+            raise RuntimeError("the workflow has no nodes")
+        if not 100 <= sample_ms <= 60000:
+            raise InputError(f"sample_ms must be between 100 and 60000, got {sample_ms}")
+        executor = self._get_executor()
+        items = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
+        parsed: list[Input | None] = []
+        refused: dict[int, WorkflowResult] = {}
+        for i, item in enumerate(items):
+            try:
+                parsed.append(to_input(item, i))
+            except InputError as exc:
+                parsed.append(None)
+                status = Status(code=StatusCode.INPUT_INVALID_ARGUMENT,
+                                description="input refused", details=str(exc))
+                refused[i] = executor.failed_result(Input(), status)
+        ran = iter(executor.run([p for p in parsed if p is not None], app=app,
+                                sample_ms=sample_ms, on_frame=on_frame, keep_frames=keep_frames))
+        results = [refused[i] if p is None else next(ran) for i, p in enumerate(parsed)]
+        return PostWorkflowResultsResponse(status=_overall(results), workflow=self._definition(),
+                                           results=results)
+
+    def _get_executor(self) -> Executor:
+        if self._executor is None:
+            self._executor = Executor(self._graph or self.compile())
+        return self._executor
+
+    def draw(self, result: WorkflowResult, node: str | int = -1) -> Any:
+        """The result's input image with one node's boxes, labels, track ids and text drawn."""
+        from engine import draw
+
+        return draw.draw_result(result, node)
+
+    # ---- export --------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"workflow": {"id": self.id, "nodes": [_node_dict(n) for n in self._nodes]}}
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=False)
+
+    def _definition(self) -> WorkflowDefinition:
+        return WorkflowDefinition(id=self.id, nodes=[
+            WorkflowNode(id=n.id, model=Model(id=n.model_id, user_id=n.user_id, app_id=n.app_id,
+                                              model_type_id=n.model_type_id),
+                         node_inputs=[NodeInput(node_id=s) for s in n.inputs],
+                         suppress_output=n.suppress_output or None)
+            for n in self._nodes])
+
+
+def _overall(results: Iterable[WorkflowResult]) -> Status:
+    oks = [r.status.code == StatusCode.SUCCESS for r in results]
+    if all(oks):
+        return Status(code=StatusCode.SUCCESS, description="Ok")
+    if not any(oks):
+        return Status(code=StatusCode.FAILURE, description="Failure")
+    return Status(code=StatusCode.MIXED_STATUS, description="Mixed Status")
+
+
+def _node_dict(n: NodeSpec) -> dict[str, Any]:
+    model: dict[str, Any] = {"model_id": n.model_id}
+    for key in ("model_version_id", "user_id", "app_id", "model_type_id", "description"):
+        if getattr(n, key):
+            model[key] = getattr(n, key)
+    output_info: dict[str, Any] = {}
+    if n.params:
+        output_info["params"] = n.params
+    if n.concepts is not None:
+        output_info["data"] = {"concepts": n.concepts}
+    if output_info:
+        model["output_info"] = output_info
+    out: dict[str, Any] = {"id": n.id, "model": model}
+    if n.inputs:
+        out["node_inputs"] = [{"node_id": s} for s in n.inputs]
+    if n.suppress_output:
+        out["suppress_output"] = True
+    return out
