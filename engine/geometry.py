@@ -21,10 +21,13 @@ __all__ = [
     "centroids",
     "clip",
     "crop_box",
+    "greedy_match",
+    "greedy_nmm",
     "ioa_matrix",
     "ios_matrix",
     "iou_matrix",
     "nms",
+    "overlap_pairs",
     "scale_about_center",
     "tile_grid",
     "to_fractions",
@@ -98,6 +101,127 @@ def nms(boxes: Boxes, scores: np.ndarray, threshold: float, metric: str = "iou")
         if len(rest):
             suppressed[rest[overlap(b[i : i + 1], b[rest])[0] > threshold]] = True
     return np.asarray(keep, dtype=np.int64)
+
+
+def _paired_overlap(a: Boxes, b: Boxes, metric: str) -> np.ndarray:
+    """Overlap of ``a[k]`` with ``b[k]`` for each row ``k`` (aligned pairs, not a matrix)."""
+    wh = np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None)
+    inter = wh[:, 0] * wh[:, 1]
+    aa, ab = area(a), area(b)
+    denom = aa + ab - inter if metric == "iou" else np.minimum(aa, ab)
+    return np.divide(inter, denom, out=np.zeros_like(inter), where=denom > 0)
+
+
+def overlap_pairs(
+    boxes: Boxes, threshold: float, metric: str = "iou"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``(i, j)``, each once, whose overlap (``"iou"``/``"ios"``) exceeds ``threshold``.
+
+    Sort and sweep: boxes are binned in horizontal strips as tall as the tallest box (so only
+    the same or the next strip can meet a box) and swept along x within them; the cost follows
+    the number of nearby pairs, never N².
+    """
+    b = _as_boxes(boxes)
+    if len(b) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    strip = np.floor((b[:, 1] - b[:, 1].min()) / max(float(h.max()), 1e-12))
+    wmax = max(float(w.max()), 0.0)
+    span = float(b[:, 0].max() - b[:, 0].min()) + 2 * wmax + 1.0
+    key = strip * span + (b[:, 0] - b[:, 0].min())
+    order = np.argsort(key, kind="stable")
+    sk, sw, sb = key[order], w[order], b[order]
+    idx = np.arange(len(b))
+    first, second = _expand(
+        np.concatenate([idx + 1, np.searchsorted(sk, sk + span - wmax, side="left")]),
+        np.concatenate([np.searchsorted(sk, sk + sw), np.searchsorted(sk, sk + span + sw)]),
+    )
+    first %= len(b)
+    near = (sb[first, 1] < sb[second, 3]) & (sb[second, 1] < sb[first, 3])
+    near &= (sb[first, 0] < sb[second, 2]) & (sb[second, 0] < sb[first, 2])
+    first, second = first[near], second[near]
+    hit = _paired_overlap(sb[first], sb[second], metric) > threshold
+    return order[first[hit]], order[second[hit]]
+
+
+def _expand(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(owner, j)`` for every ``j`` in ``range(starts[k], ends[k])``, owner ``k``."""
+    counts = np.maximum(ends - starts, 0)
+    owner = np.repeat(np.arange(len(starts)), counts)
+    offset = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owner, np.repeat(starts, counts) + offset
+
+
+def greedy_match(
+    boxes: Boxes, scores: np.ndarray, threshold: float, metric: str = "iou"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy NMS that also says who suppressed whom: ``(keep, parent)``.
+
+    ``keep`` equals ``nms(boxes, scores, threshold, metric)``.  ``parent[i]`` is the best kept
+    box that suppressed box ``i`` (``i`` itself for kept boxes), which is how SAHI's greedy
+    merging groups boxes.  Rounds of vectorised decisions over the sparse overlap pairs replace
+    the per-box loop: a box is kept once every better box overlapping it is suppressed.
+    """
+    b = _as_boxes(boxes)
+    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    n = len(b)
+    order = np.argsort(-s, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    i, j = overlap_pairs(b, threshold, metric)
+    hi, lo = np.where(rank[i] < rank[j], i, j), np.where(rank[i] < rank[j], j, i)
+    state = np.zeros(n, dtype=np.int8)  # 0 undecided, 1 kept, 2 suppressed
+    while (state == 0).any():
+        live = state[lo] == 0
+        hi, lo = hi[live], lo[live]
+        by_kept = np.zeros(n, dtype=bool)
+        by_kept[lo[state[hi] == 1]] = True
+        waiting = np.zeros(n, dtype=bool)
+        waiting[lo[state[hi] == 0]] = True
+        undecided = state == 0
+        state[undecided & by_kept] = 2
+        state[undecided & ~by_kept & ~waiting] = 1
+    return order[state[order] == 1], _parents(i, j, rank, order, state)
+
+
+def _parents(
+    i: np.ndarray, j: np.ndarray, rank: np.ndarray, order: np.ndarray, state: np.ndarray
+) -> np.ndarray:
+    hi, lo = np.where(rank[i] < rank[j], i, j), np.where(rank[i] < rank[j], j, i)
+    claim = (state[hi] == 1) & (state[lo] == 2)
+    best = np.full(len(state), len(state), dtype=np.int64)
+    np.minimum.at(best, lo[claim], rank[hi[claim]])
+    parent = np.arange(len(state))
+    taken = best < len(state)
+    parent[taken] = order[best[taken]]
+    return parent
+
+
+def greedy_nmm(
+    boxes: Boxes, scores: np.ndarray, threshold: float, metric: str = "ios"
+) -> tuple[np.ndarray, Boxes]:
+    """SAHI's greedy non-maximum merging: ``(keep, merged_boxes)``.
+
+    The kept boxes are NMS's; each absorbs the boxes it suppressed, best first, growing to
+    their union while the grown box still overlaps the next one above ``threshold``.
+    """
+    b = _as_boxes(boxes)
+    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    keep, parent = greedy_match(b, s, threshold, metric)
+    merged = b.copy()
+    members = np.flatnonzero(parent != np.arange(len(b)))
+    members = members[np.lexsort((-s[members], parent[members]))]  # by group, best first
+    heads = parent[members]
+    step = np.arange(len(members)) - np.searchsorted(heads, heads, side="left")
+    # the k-th member of every group at once: groups are independent, members are sequential
+    for k in range(int(step.max(initial=-1)) + 1):
+        m = members[step == k]
+        g = parent[m]
+        ok = _paired_overlap(merged[g], b[m], metric) > threshold
+        g, m = g[ok], m[ok]
+        merged[g, :2] = np.minimum(merged[g, :2], b[m, :2])
+        merged[g, 2:] = np.maximum(merged[g, 2:], b[m, 2:])
+    return keep, merged[keep]
 
 
 def clip(boxes: Boxes, width: float = 1.0, height: float = 1.0) -> Boxes:
