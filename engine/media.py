@@ -1,0 +1,343 @@
+"""Image and video decoding with size and time limits (OpenCV, imported on first use).
+
+Images come from a file path, raw file bytes, Clarifai ``image.base64`` or ``image.url``;
+they decode once to 8-bit BGR (EXIF orientation applied; gray, alpha and 16-bit inputs
+normalised).  Videos decode as a stream of sampled frames, so memory does not grow with
+the video's length.  Limits live in the module-level ``settings``; every refusal is an
+``InputError`` whose message says what was wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from engine._fetch import iter_url_chunks
+from engine._imgheader import Header, read_header
+from engine.errors import InputError
+from engine.proto import Data, Image, Video, VideoInfo
+
+__all__ = [
+    "MAX_SAMPLE_MS",
+    "MIN_SAMPLE_MS",
+    "MediaSettings",
+    "VideoStream",
+    "decode_image",
+    "decode_image_bytes",
+    "estimated_samples",
+    "iter_frames",
+    "open_video",
+    "require_image",
+    "settings",
+    "to_bgr",
+    "video_info",
+]
+
+MIN_SAMPLE_MS = 100  # Clarifai's range for output_config.sample_ms
+MAX_SAMPLE_MS = 60_000
+_MB = 1 << 20
+
+
+def _env_allows_private() -> bool:
+    return os.environ.get("OPGRAPH_ALLOW_PRIVATE_URLS", "") in ("1", "true", "yes")
+
+
+@dataclass
+class MediaSettings:
+    """Limits for media; change ``engine.media.settings`` fields to adjust them."""
+
+    max_pixels: int = 100_000_000  # decompression-bomb guard, checked from the header
+    max_image_bytes: int = 100 * _MB
+    max_video_bytes: int = 4096 * _MB
+    url_timeout_s: float = 30.0  # whole download of an image
+    video_url_timeout_s: float = 600.0
+    allow_private_urls: bool = field(default_factory=_env_allows_private)
+
+
+settings = MediaSettings()
+
+
+def _cv2() -> Any:
+    import cv2  # heavy: load only when pixels are needed
+
+    return cv2
+
+
+# ---------------------------------------------------------------- images
+
+
+def decode_image(image: Image) -> np.ndarray:
+    """The pixels of ``image`` as 8-bit BGR, from its file, bytes, base64 or URL."""
+    source = image._source
+    if isinstance(source, bytes):
+        return decode_image_bytes(source, "image bytes")
+    if isinstance(source, str):
+        if _is_url(source):
+            return decode_image_bytes(_fetch(source, settings.max_image_bytes), source)
+        return decode_image_bytes(_read_file(source, settings.max_image_bytes), source)
+    if image.base64:
+        return decode_image_bytes(_b64decode(image.base64, "image.base64"), "image.base64")
+    if image.url:
+        return decode_image_bytes(_fetch(image.url, settings.max_image_bytes), image.url)
+    raise InputError("the image has no pixels: no file, bytes, base64 or url")
+
+
+def decode_image_bytes(buf: bytes, what: str = "image") -> np.ndarray:
+    """Decode an encoded image file's bytes; ``what`` names it in error messages."""
+    if not buf:
+        raise InputError(f"{what} is empty (0 bytes)")
+    header = read_header(buf)
+    if header is not None:
+        _check_pixels(header.width, header.height, what)
+        # libjpeg fills a cut-off scan with grey and only warns, so look for the EOI marker
+        if header.scan_start and buf.find(b"\xff\xd9", header.scan_start) < 0:
+            raise InputError(f"{what} is a truncated JPEG (no end-of-image marker)")
+    cv2 = _cv2()
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    # IMREAD_COLOR applies EXIF orientation and converts gray/16-bit; alpha needs UNCHANGED
+    flags = cv2.IMREAD_UNCHANGED if header is not None and header.has_alpha else cv2.IMREAD_COLOR
+    img = cv2.imdecode(raw, flags)
+    if img is None:
+        raise InputError(_undecodable(what, header))
+    _check_pixels(img.shape[1], img.shape[0], what)
+    return to_bgr(img)
+
+
+def _undecodable(what: str, header: Header | None) -> str:
+    if header is None:
+        return f"{what} is not an image (not a format OpenCV can decode)"
+    return f"{what} could not be decoded: truncated or corrupt {header.format.upper()}"
+
+
+def to_bgr(img: np.ndarray) -> np.ndarray:
+    """Any OpenCV image (gray, BGRA, 16-bit, float) as contiguous 8-bit 3-channel BGR."""
+    if img.dtype == np.uint16:
+        img = (img >> 8).astype(np.uint8)
+    elif img.dtype.kind == "f":
+        img = (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        img = np.clip(img, 0, 255).astype(np.uint8)
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    elif img.shape[2] == 1:
+        img = np.repeat(img, 3, axis=2)
+    elif img.shape[2] == 4:
+        img = _over_white(img)
+    return np.ascontiguousarray(img)
+
+
+def _over_white(bgra: np.ndarray) -> np.ndarray:
+    # transparent pixels often hold black; over white they look as the author meant
+    alpha = bgra[:, :, 3:4].astype(np.float32) / 255.0
+    out: np.ndarray = bgra[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+    return np.asarray(out + 0.5, dtype=np.uint8)
+
+
+def _check_pixels(width: int, height: int, what: str) -> None:
+    if width * height > settings.max_pixels:
+        raise InputError(
+            f"{what} is {width}x{height} = {width * height / 1e6:.0f} MP, more than the "
+            f"{settings.max_pixels / 1e6:.0f} MP limit (media.settings.max_pixels)"
+        )
+
+
+def require_image(data: Data, node_id: str, input_index: int | None = None) -> np.ndarray:
+    """The pixels of ``data.image``; an InputError naming the node and input if there are none."""
+    if data.image is None or not data.image.has_pixels:
+        which = f"input {input_index}" if input_index is not None else "its input"
+        raise InputError(
+            f"node '{node_id}' needs an image but {which} has none "
+            "(give the workflow an image, or place the node after one that outputs images)"
+        )
+    return data.image.array
+
+
+# ---------------------------------------------------------------- sources
+
+
+def _is_url(source: str) -> bool:
+    return source.split(":", 1)[0].lower() in ("http", "https") and "://" in source
+
+
+def _read_file(path: str, max_bytes: int) -> bytes:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise InputError(f"no such file: {path}")
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise InputError(f"{path} is {size} bytes, more than the {max_bytes}-byte limit")
+    return p.read_bytes()
+
+
+def _b64decode(text: str, what: str) -> bytes:
+    if text.startswith("data:") and "," in text:
+        text = text.split(",", 1)[1]  # a data URI
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise InputError(f"{what} is not valid base64: {e}") from e
+
+
+def _fetch(url: str, max_bytes: int) -> bytes:
+    chunks = iter_url_chunks(
+        url,
+        max_bytes=max_bytes,
+        timeout_s=settings.url_timeout_s,
+        allow_private=settings.allow_private_urls or _env_allows_private(),
+    )
+    return b"".join(chunks)
+
+
+# ---------------------------------------------------------------- video
+
+
+def estimated_samples(info: VideoInfo, sample_ms: int) -> int | None:
+    """How many frames ``iter_frames`` should yield (for a progress bar); None if unknown."""
+    if not info.frame_count or not info.fps:
+        return None
+    last_ms = (info.frame_count - 1) * 1000.0 / info.fps
+    return int(last_ms // sample_ms) + 1
+
+
+class VideoStream:
+    """An opened video: its ``info`` and its sampled ``frames``; close it (or use ``with``)."""
+
+    def __init__(self, path: str, what: str, cleanup: Callable[[], None] | None = None) -> None:
+        self._cleanup = cleanup
+        self.what = what
+        self.path = path
+        cv2 = _cv2()
+        # FFMPEG explicitly: never read "img%03d.png" as an image sequence or a path as a URL
+        self._cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+        if not self._cap.isOpened():
+            self.close()
+            raise InputError(f"{what} is not a video OpenCV can read (unknown format or corrupt)")
+        self.info = self._read_info(cv2)
+        if (self.info.width or 0) * (self.info.height or 0) > settings.max_pixels:
+            self.close()
+            raise InputError(f"{what} has frames larger than the pixel limit")
+
+    def _read_info(self, cv2: Any) -> VideoInfo:
+        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        return VideoInfo(
+            width=int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            height=int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            fps=fps or None,
+            frame_count=count or None,
+            duration_seconds=count / fps if fps and count else None,
+        )
+
+    def frames(self, sample_ms: int = 1000) -> Iterator[tuple[int, int, int, np.ndarray]]:
+        """``(index, time_ms, number, bgr)``: the first frame at or after each sample tick."""
+        _check_sample_ms(sample_ms)
+        cv2, fps = _cv2(), self.info.fps
+        index, number, next_ms = 0, -1, 0.0
+        while self._cap.grab():  # grab() skips the colour conversion of frames not sampled
+            number += 1
+            t_ms = number * 1000.0 / fps if fps else float(self._cap.get(cv2.CAP_PROP_POS_MSEC))
+            if t_ms + 1e-6 < next_ms:
+                continue
+            ok, frame = self._cap.retrieve()
+            if not ok or frame is None:
+                break
+            yield index, round(t_ms), number, to_bgr(frame)
+            index += 1
+            while next_ms <= t_ms + 1e-6:
+                next_ms += sample_ms
+        if number < 0:
+            raise InputError(f"{self.what} has no readable frames")
+
+    def close(self) -> None:
+        cap = getattr(self, "_cap", None)
+        if cap is not None:
+            cap.release()
+        if self._cleanup is not None:
+            self._cleanup()
+            self._cleanup = None
+
+    def __enter__(self) -> VideoStream:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def _check_sample_ms(sample_ms: int) -> None:
+    if not MIN_SAMPLE_MS <= sample_ms <= MAX_SAMPLE_MS:
+        raise InputError(
+            f"sample_ms must be between {MIN_SAMPLE_MS} and {MAX_SAMPLE_MS}, got {sample_ms}"
+        )
+
+
+def open_video(video: Video) -> VideoStream:
+    """Open ``video`` from its path, bytes, base64 or URL (downloaded to a temporary file)."""
+    source = video._source
+    if isinstance(source, str) and not _is_url(source):
+        if not Path(source).expanduser().is_file():
+            raise InputError(f"no such file: {source}")
+        return VideoStream(str(Path(source).expanduser()), source)
+    if isinstance(source, bytes):
+        return _temp_stream(iter([source]), "video bytes", len(source))
+    if isinstance(source, str) or video.url:
+        url = source if isinstance(source, str) else str(video.url)
+        chunks = iter_url_chunks(
+            url,
+            max_bytes=settings.max_video_bytes,
+            timeout_s=settings.video_url_timeout_s,
+            allow_private=settings.allow_private_urls or _env_allows_private(),
+        )
+        return _temp_stream(chunks, url, None)
+    if video.base64:
+        raw = _b64decode(video.base64, "video.base64")
+        return _temp_stream(iter([raw]), "video.base64", len(raw))
+    raise InputError("the video has no source: no file, bytes, base64 or url")
+
+
+def _temp_stream(chunks: Iterator[bytes], what: str, size: int | None) -> VideoStream:
+    if size == 0:
+        raise InputError(f"{what} is empty (0 bytes)")
+    if size is not None and size > settings.max_video_bytes:
+        limit = settings.max_video_bytes
+        raise InputError(f"{what} is {size} bytes, more than the {limit}-byte limit")
+    fd, path = tempfile.mkstemp(prefix="opgraph-", suffix=".video")
+
+    def cleanup() -> None:
+        Path(path).unlink(missing_ok=True)
+
+    try:
+        with os.fdopen(fd, "wb") as f:
+            written = sum(f.write(chunk) for chunk in chunks)
+        if written == 0:
+            raise InputError(f"{what} is empty (0 bytes)")
+        return VideoStream(path, what, cleanup)
+    except BaseException:
+        cleanup()
+        raise
+
+
+def iter_frames(video: Video, sample_ms: int = 1000) -> Iterator[tuple[int, int, int, np.ndarray]]:
+    """``(index, time_ms, number, bgr)`` per sampled frame, decoded as a stream.
+
+    ``index`` counts sampled frames from 0, ``time_ms`` is the frame's timestamp and
+    ``number`` its absolute frame number in the video.
+    """
+    _check_sample_ms(sample_ms)
+    with open_video(video) as stream:
+        yield from stream.frames(sample_ms)
+
+
+def video_info(video: Video) -> VideoInfo:
+    """Width, height, fps, frame count and duration, read from the container."""
+    with open_video(video) as stream:
+        return stream.info
