@@ -1,0 +1,1 @@
+"""Aggregate operators: object counter and text aggregation."""

@@ -1,0 +1,1 @@
+"""Filter operators: thresholders, random sampling, input and keyword filters."""

@@ -1,0 +1,1 @@
+"""Model nodes: local detectors, ONNX, embedders, LLMs over HTTP, remote models."""

@@ -1,0 +1,1 @@
+"""Algorithmic predict operators: regex classifier, language id, barcodes."""

@@ -1,0 +1,82 @@
+"""``regex-based-classifier``: label text with the node's concepts when a regex matches."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from engine import BaseParams, Concept, ConceptSpec, Context, Data, InputError, Operator, register
+
+__all__ = ["RegexBasedClassifier"]
+
+
+def _compile(pattern: str) -> Any:
+    # The third-party `regex` engine is used instead of `re` because its matcher takes a
+    # timeout: a pattern such as (x+x+)+y backtracks for hours on a long input, and one
+    # bad input must not hang the whole workflow.
+    import regex
+
+    return regex.compile(pattern)
+
+
+@register
+class RegexBasedClassifier(Operator):
+    """Outputs the node's concepts (value 1.0) when ``regex`` matches anywhere in ``text.raw``.
+
+    No match gives an empty concept list.  One match is bounded in time by
+    ``match_timeout_ms``; a match that runs longer is stopped and reported as an error for
+    that input only (the pattern is likely to backtrack catastrophically on it).  Matching
+    releases the GIL, so other branches keep running meanwhile.
+
+    Reads ``text``; writes ``concepts`` (the rest of the Data passes through).
+    """
+
+    type_id = "regex-based-classifier"
+
+    class Params(BaseParams):
+        regex: str = Field(
+            min_length=1, description="pattern searched for anywhere in the text (Python syntax)"
+        )
+        concepts: list[ConceptSpec] = Field(
+            min_length=1, description="concepts given to the text when the pattern matches"
+        )
+        match_timeout_ms: int = Field(
+            default=250,
+            ge=1,
+            le=60_000,
+            description="longest time one match may take before it is stopped as an error",
+        )
+
+        @field_validator("regex")
+        @classmethod
+        def _compiles(cls, value: str) -> str:
+            try:
+                _compile(value)
+            except Exception as exc:  # regex.error carries the position of the mistake
+                raise ValueError(f"invalid regex {value!r}: {exc}") from None
+            return value
+
+    reads: ClassVar[tuple[str, ...]] = ("text",)
+    writes: ClassVar[tuple[str, ...]] = ("concepts", "*")  # "*": the rest passes through
+
+    def __init__(self, params: Params) -> None:
+        super().__init__(params)
+        self._pattern = _compile(params.regex)
+        self._timeout_s = params.match_timeout_ms / 1000.0
+        self._concepts = [
+            Concept(id=c.id or c.name, name=c.name or c.id, value=1.0) for c in params.concepts
+        ]
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        if data.text is None or data.text.raw is None:
+            raise InputError("regex-based-classifier needs text.raw; this input has no text")
+        try:
+            found = self._pattern.search(data.text.raw, timeout=self._timeout_s, concurrent=True)
+        except TimeoutError:
+            raise ValueError(
+                f"regex match stopped after {self._timeout_s * 1000:.0f} ms "
+                f"(match_timeout_ms): the pattern {self._pattern.pattern!r} backtracks too "
+                "much on this text; simplify it or raise match_timeout_ms"
+            ) from None
+        return data.model_copy(update={"concepts": list(self._concepts) if found else []})

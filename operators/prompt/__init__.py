@@ -1,0 +1,1 @@
+"""Prompt operators: prompter and rag-prompter."""
