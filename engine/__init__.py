@@ -14,7 +14,15 @@ from engine.errors import (
     UnknownOperatorError,
     YamlError,
 )
-from engine.operator import BaseParams, ConceptSpec, Context, ModelBinding, Operator, register
+from engine.operator import (
+    BaseParams,
+    ConceptSpec,
+    Context,
+    ModelBinding,
+    Operator,
+    bind_model,
+    register,
+)
 from engine.proto import (
     Annotation,
     BoundingBox,
@@ -84,6 +92,7 @@ __all__ = [
     "Workflow",
     "WorkflowResult",
     "YamlError",
+    "bind_model",
     "geometry",
     "register",
 ]
