@@ -54,14 +54,20 @@ def _binding(entry: Any, path: tuple[Any, ...], reader: _Reader) -> ModelBinding
         raise reader.error("each catalog entry must be a mapping", path)
     for k in entry:
         if k not in _KEYS:
-            raise reader.error(f"unknown key '{k}' in a catalog entry{suggest(str(k), list(_KEYS))}",
-                               (*path, k))
+            raise reader.error(
+                f"unknown key '{k}' in a catalog entry{suggest(str(k), list(_KEYS))}", (*path, k)
+            )
     for k in ("model_id", "model_type_id"):
         if not isinstance(entry.get(k), str) or not entry[k]:
             raise reader.error(f"catalog entry needs '{k}'", path)
     params = entry.get("params") or {}
     if not isinstance(params, dict):
         raise reader.error("'params' must be a mapping", (*path, "params"))
-    return ModelBinding(model_id=entry["model_id"], model_type_id=entry["model_type_id"],
-                        params=params, user_id=entry.get("user_id"), app_id=entry.get("app_id"),
-                        note=entry.get("note"))
+    return ModelBinding(
+        model_id=entry["model_id"],
+        model_type_id=entry["model_type_id"],
+        params=params,
+        user_id=entry.get("user_id"),
+        app_id=entry.get("app_id"),
+        note=entry.get("note"),
+    )

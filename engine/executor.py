@@ -44,8 +44,8 @@ _NESTED_FIELDS = ("regions", "concepts", "text", "embeddings", "colors", "metada
 _MERGED_LISTS = ("concepts", "regions", "embeddings", "colors", "frames", "hits")
 _OK = Status(code=StatusCode.SUCCESS, description="Ok")
 
-# (input index, frame info, node id -> that node's output for the frame)
-FrameCallback = Callable[[int, FrameInfo, dict[str, Data | None]], None]
+# (input index, frame info, the frame's Context: ctx.root is the frame, ctx.outputs by node id)
+FrameCallback = Callable[[int, FrameInfo, Context], None]
 
 
 @dataclass
@@ -82,7 +82,9 @@ class Executor:
         """One ``WorkflowResult`` per input, in order, each with one output per shown node."""
         results: list[WorkflowResult | None] = [None] * len(inputs)
         still = [i for i, inp in enumerate(inputs) if inp.data.video is None]
-        for i, run in zip(still, self._run_batch([inputs[i] for i in still], still, app), strict=True):
+        for i, run in zip(
+            still, self._run_batch([inputs[i] for i in still], still, app), strict=True
+        ):
             results[i] = self._result(inputs[i], run.ctx.outputs, run.errors)
         for i, inp in enumerate(inputs):
             if inp.data.video is not None:
@@ -100,8 +102,15 @@ class Executor:
 
     def _run_batch(self, inputs: list[Input], indices: list[int], app: Any) -> list[_Run]:
         runs = [
-            _Run(Context(root=inp.data, input_index=i, stream_id=str(i), app=app,
-                         ancestors=self.graph.ancestors))
+            _Run(
+                Context(
+                    root=inp.data,
+                    input_index=i,
+                    stream_id=str(i),
+                    app=app,
+                    ancestors=self.graph.ancestors,
+                )
+            )
             for inp, i in zip(inputs, indices, strict=True)
         ]
         if not runs:
@@ -152,8 +161,12 @@ class Executor:
             run.errors[node.id] = str(exc)
             ctx.outputs[node.id] = None
         except Exception as exc:
-            err = OperatorError(f"{type(exc).__name__}: {exc}", node_id=node.id,
-                                type_id=node.type_id or "", input_index=ctx.input_index)
+            err = OperatorError(
+                f"{type(exc).__name__}: {exc}",
+                node_id=node.id,
+                type_id=node.type_id or "",
+                input_index=ctx.input_index,
+            )
             err.__cause__ = exc
             run.errors[node.id] = str(err)
             ctx.outputs[node.id] = None
@@ -173,8 +186,13 @@ class Executor:
     # ---- video streams -------------------------------------------------------------------
 
     def _run_video(
-        self, inp: Input, index: int, app: Any, sample_ms: int,
-        on_frame: FrameCallback | None, keep_frames: bool,
+        self,
+        inp: Input,
+        index: int,
+        app: Any,
+        sample_ms: int,
+        on_frame: FrameCallback | None,
+        keep_frames: bool,
     ) -> WorkflowResult:
         from engine import media  # OpenCV is loaded only when a video is run
 
@@ -189,7 +207,7 @@ class Executor:
                 for node_id, msg in run.errors.items():
                     errors.setdefault(node_id, f"frame {fi}: {msg}")
                 if on_frame is not None:
-                    on_frame(index, info, run.ctx.outputs)
+                    on_frame(index, info, run.ctx)
                 if keep_frames:
                     for node in self.graph.nodes:
                         out = run.ctx.outputs.get(node.id)
@@ -202,12 +220,26 @@ class Executor:
         return self._result(inp, dict(outputs), errors)
 
     def _run_frame(
-        self, inp: Input, index: int, app: Any, fi: int, time_ms: int, number: int,
-        pixels: Any, states: dict[str, dict[str, Any]],
+        self,
+        inp: Input,
+        index: int,
+        app: Any,
+        fi: int,
+        time_ms: int,
+        number: int,
+        pixels: Any,
+        states: dict[str, dict[str, Any]],
     ) -> tuple[_Run, FrameInfo]:
         root = Data(image=Image.from_array(pixels), metadata=inp.data.metadata)
-        ctx = Context(root=root, input_index=index, stream_id=f"{index}", app=app,
-                      frame_index=fi, frame_time_ms=time_ms, ancestors=self.graph.ancestors)
+        ctx = Context(
+            root=root,
+            input_index=index,
+            stream_id=f"{index}",
+            app=app,
+            frame_index=fi,
+            frame_time_ms=time_ms,
+            ancestors=self.graph.ancestors,
+        )
         run = _Run(ctx)
         for node in self.graph.nodes:
             self._step(node, run, states)
@@ -231,17 +263,32 @@ class Executor:
             if node.spec.suppress_output:
                 continue
             err = errors.get(node.id)
-            status = _OK if err is None else Status(
-                code=StatusCode.FAILURE, description=f"node '{node.id}' failed", details=err)
+            status = (
+                _OK
+                if err is None
+                else Status(
+                    code=StatusCode.FAILURE, description=f"node '{node.id}' failed", details=err
+                )
+            )
             data = outputs.get(node.id)
-            shown.append(Output.model_construct(
-                id=node.id, status=status, model=self._models[node.id],
-                data=Data() if data is None else data))
-        status = _OK if not errors else Status(
-            code=StatusCode.FAILURE, description=f"{len(errors)} node(s) failed",
-            details="; ".join(f"{k}: {v}" for k, v in errors.items()))
-        return WorkflowResult.model_construct(id=inp.id, status=status, input=_light(inp),
-                                              outputs=shown)
+            shown.append(
+                Output.model_construct(
+                    id=node.id,
+                    status=status,
+                    model=self._models[node.id],
+                    data=Data() if data is None else data,
+                )
+            )
+        status = (
+            _OK
+            if not errors
+            else Status(
+                code=StatusCode.FAILURE,
+                description=f"{len(errors)} node(s) failed",
+                details="; ".join(f"{k}: {v}" for k, v in errors.items()),
+            )
+        )
+        return WorkflowResult.model_construct(id=inp.id, status=status, input=inp, outputs=shown)
 
 
 def _apply(op: Operator, data: Data, ctx: Context) -> Data | None:
@@ -264,7 +311,7 @@ def _region_images(data: Data) -> bool:
 
 
 def merge_data(items: list[Data]) -> Data:
-    """Several inputs' Data as one: lists concatenated, other fields from the first that has them."""
+    """Several inputs' Data as one: lists concatenated, other fields from the first having them."""
     update: dict[str, Any] = {}
     for name in Data.model_fields:
         if name in _MERGED_LISTS:
@@ -281,17 +328,6 @@ def _strip_pixels(data: Data | None) -> Data:
     return data.model_copy(update={"image": None}) if data.image is not None else data
 
 
-def _light(inp: Input) -> Input:
-    """The input as echoed in results: media bytes are not repeated."""
-    data = inp.data
-    update: dict[str, Any] = {}
-    if data.image is not None and data.image.base64:
-        update["image"] = data.image.model_copy(update={"base64": None})
-    if data.video is not None and data.video.base64:
-        update["video"] = data.video.model_copy(update={"base64": None})
-    return inp.model_copy(update={"data": data.model_copy(update=update)}) if update else inp
-
-
 def _input_failed(msg: str) -> Status:
     return Status(code=StatusCode.INPUT_UNSUPPORTED_FORMAT, description="input failed", details=msg)
 
@@ -299,5 +335,11 @@ def _input_failed(msg: str) -> Status:
 def _model_info(node: CompiledNode) -> Model:
     ns = node.spec
     meta = {"local_stand_in": node.binding.note} if node.binding and node.binding.note else None
-    return Model(id=ns.model_id, user_id=ns.user_id, app_id=ns.app_id,
-                 model_type_id=node.type_id, description=ns.description, metadata=meta)
+    return Model(
+        id=ns.model_id,
+        user_id=ns.user_id,
+        app_id=ns.app_id,
+        model_type_id=node.type_id,
+        description=ns.description,
+        metadata=meta,
+    )

@@ -67,8 +67,12 @@ class CompiledGraph:
                 try:
                     node.operator = node.operator_cls(node.params)
                 except (ValueError, OSError) as exc:
-                    raise _params_error(node.spec, f"cannot set up node '{node.id}': {exc}",
-                                        self.spec.file, node.spec.pos("params", "model")) from None
+                    raise _params_error(
+                        node.spec,
+                        f"cannot set up node '{node.id}': {exc}",
+                        self.spec.file,
+                        node.spec.pos("params", "model"),
+                    ) from None
 
 
 def compile_spec(
@@ -85,8 +89,14 @@ def compile_spec(
         for src in ns.inputs:
             if src not in by_id:
                 p = ns.pos("node")
-                raise GraphError(f"missing input '{src}' for node '{ns.id}'", file=spec.file,
-                                 line=p.line, col=p.col, node_id=ns.id, key="node_inputs")
+                raise GraphError(
+                    f"missing input '{src}' for node '{ns.id}'",
+                    file=spec.file,
+                    line=p.line,
+                    col=p.col,
+                    node_id=ns.id,
+                    key="node_inputs",
+                )
             dag.add_edge(src, ns.id)
         nodes.append(node)
         by_id[ns.id] = node
@@ -113,14 +123,17 @@ def _resolve(
     if type_id is None:
         binding = find_binding(ns.model_id, ns.user_id, ns.app_id, models)
         if binding is None:
-            msg = (f"node '{ns.id}' references model '{ns.reference}', which is bound to no local "
-                   f"implementation; bind it in a model catalog (--models FILE) with an entry "
-                   f"'- {{model_id: {ns.model_id}, model_type_id: <type>, params: {{...}}}}' or give "
-                   f"the node a model_type_id")
+            msg = (
+                f"node '{ns.id}' references model '{ns.reference}', which is bound to no local "
+                f"implementation; bind it in a model catalog (--models FILE) with an entry "
+                f"'- {{model_id: {ns.model_id}, model_type_id: <type>, params: {{...}}}}' or give "
+                f"the node a model_type_id"
+            )
             p = ns.pos("model_id", "model")
             if strict:
-                raise UnknownOperatorError(msg, file=file, line=p.line, col=p.col, node_id=ns.id,
-                                           key="model_id")
+                raise UnknownOperatorError(
+                    msg, file=file, line=p.line, col=p.col, node_id=ns.id, key="model_id"
+                )
             warnings.append(f"{file}:{p.line}:{p.col}: warning: {msg}")
             return CompiledNode(ns, None, None, None, None, frozenset(ROOT_WRITES))
         type_id = binding.model_type_id
@@ -132,7 +145,12 @@ def _resolve(
         raise UnknownOperatorError(
             f"node '{ns.id}': unknown model_type_id '{type_id}'{hint}; "
             "`opgraph operators` lists the known ones",
-            file=file, line=p.line, col=p.col, node_id=ns.id, key="model_type_id")
+            file=file,
+            line=p.line,
+            col=p.col,
+            node_id=ns.id,
+            key="model_type_id",
+        )
     if ns.concepts is not None:
         params["concepts"] = ns.concepts
     model = _validate_params(ns, cls, params, file)
@@ -140,7 +158,9 @@ def _resolve(
     return CompiledNode(ns, type_id, cls, model, binding, writes)
 
 
-def _validate_params(ns: NodeSpec, cls: type[Operator], params: dict[str, Any], file: str) -> BaseParams:
+def _validate_params(
+    ns: NodeSpec, cls: type[Operator], params: dict[str, Any], file: str
+) -> BaseParams:
     try:
         return cls.Params.model_validate(params)
     except ValidationError as exc:
@@ -149,8 +169,10 @@ def _validate_params(ns: NodeSpec, cls: type[Operator], params: dict[str, Any], 
         name = loc[0] if loc else ""
         if err["type"] == "extra_forbidden":
             known = list(cls.Params.model_fields)
-            msg = (f"node '{ns.id}' ({cls.type_id}): unknown param '{name}'{suggest(name, known)}; "
-                   f"known params: {', '.join(known) or 'none'}")
+            msg = (
+                f"node '{ns.id}' ({cls.type_id}): unknown param '{name}'{suggest(name, known)}; "
+                f"known params: {', '.join(known) or 'none'}"
+            )
         else:
             where = ".".join(loc) or "params"
             msg = f"node '{ns.id}' ({cls.type_id}): param '{where}': {err['msg']}"
@@ -208,8 +230,18 @@ def _check_edge(node: CompiledNode, by_id: dict[str, CompiledNode], file: str) -
         p = node.spec.pos("node")
         raise GraphError(
             f"node '{node.id}' ({node.type_id}) reads '{read}', which its inputs never carry "
-            f"({sources})", file=file, line=p.line, col=p.col, node_id=node.id, key="node_inputs")
+            f"({sources})",
+            file=file,
+            line=p.line,
+            col=p.col,
+            node_id=node.id,
+            key="node_inputs",
+        )
     msg = node.operator_cls.check(node.params, available)
     if msg:
-        raise _params_error(node.spec, f"node '{node.id}' ({node.type_id}): {msg}", file,
-                            node.spec.pos("params", "model"))
+        raise _params_error(
+            node.spec,
+            f"node '{node.id}' ({node.type_id}): {msg}",
+            file,
+            node.spec.pos("params", "model"),
+        )

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic.alias_generators import to_camel
 
 __all__ = [
+    "W3C",
     "Annotation",
     "Audio",
     "BoundingBox",
@@ -48,7 +49,6 @@ __all__ = [
     "Text",
     "Video",
     "VideoInfo",
-    "W3C",
     "WorkflowDefinition",
     "WorkflowNode",
     "WorkflowResult",

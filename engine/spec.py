@@ -131,7 +131,11 @@ class _Reader:
         return loader.construct_object(node)
 
     def error(self, msg: str, path: _Path, node: yaml.Node | None = None) -> YamlError:
-        p = self.pos(path) if node is None else Pos(node.start_mark.line + 1, node.start_mark.column + 1)
+        p = (
+            self.pos(path)
+            if node is None
+            else Pos(node.start_mark.line + 1, node.start_mark.column + 1)
+        )
         return YamlError(msg, file=self.file, line=p.line, col=p.col)
 
     def pos(self, path: _Path) -> Pos:
@@ -174,16 +178,23 @@ class _Validator:
     def fail(self, msg: str, path: _Path, *, node_id: str | None = None) -> YamlError:
         p = self.r.pos(path)
         where = "" if self.r.where else f" (at {'.'.join(str(k) for k in path if k != '=')})"
-        return YamlError(msg + where, file=self.r.file, line=p.line, col=p.col, node_id=node_id,
-                         key=str(path[-1]) if path else None)
+        return YamlError(
+            msg + where,
+            file=self.r.file,
+            line=p.line,
+            col=p.col,
+            node_id=node_id,
+            key=str(path[-1]) if path else None,
+        )
 
     def mapping(self, value: Any, path: _Path, keys: tuple[str, ...], what: str) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(f"{what} must be a mapping, got {_kind(value)}", path)
         for k in value:
             if k not in keys:
-                raise self.fail(f"unknown key '{k}' in {what}{suggest(str(k), list(keys))}",
-                                (*path, k))
+                raise self.fail(
+                    f"unknown key '{k}' in {what}{suggest(str(k), list(keys))}", (*path, k)
+                )
         return value
 
     def ident(self, value: Any, path: _Path, what: str) -> str:
@@ -192,7 +203,9 @@ class _Validator:
         if len(value) > _ID_MAX or not _ID.match(value):
             raise self.fail(
                 f"{what} '{value}' is not a valid id (1-{_ID_MAX} letters or digits, "
-                "joined by single '-' or '_')", path)
+                "joined by single '-' or '_')",
+                path,
+            )
         return value
 
     def workflow(self, doc: Any) -> WorkflowSpec:
@@ -223,8 +236,9 @@ class _Validator:
             raise self.fail("node has no 'id'", path)
         node_id = n["id"]
         if not isinstance(node_id, str) or not node_id:
-            raise self.fail(f"node id must be a non-empty string, got {_kind(node_id)}",
-                            (*path, "id", "="))
+            raise self.fail(
+                f"node id must be a non-empty string, got {_kind(node_id)}", (*path, "id", "=")
+            )
         if node_id in earlier:
             raise self.fail(f"duplicate node id '{node_id}'", (*path, "id"), node_id=node_id)
         if "model" not in n:
@@ -232,22 +246,28 @@ class _Validator:
         spec = self.model(n["model"], (*path, "model", "="), node_id)
         spec.where["node"] = self.r.pos(path)
         spec.where["model"] = self.r.pos((*path, "model"))
-        spec.inputs = self.node_inputs(n.get("node_inputs"), (*path, "node_inputs"), node_id,
-                                       earlier, "node_inputs" in n)
+        spec.inputs = self.node_inputs(
+            n.get("node_inputs"), (*path, "node_inputs"), node_id, earlier, "node_inputs" in n
+        )
         if "suppress_output" in n:
             if not isinstance(n["suppress_output"], bool):
-                raise self.fail("'suppress_output' must be true or false",
-                                (*path, "suppress_output", "="), node_id=node_id)
+                raise self.fail(
+                    "'suppress_output' must be true or false",
+                    (*path, "suppress_output", "="),
+                    node_id=node_id,
+                )
             spec.suppress_output = n["suppress_output"]
         return spec
 
-    def node_inputs(self, raw: Any, path: _Path, node_id: str, earlier: set[str],
-                    present: bool) -> list[str]:
+    def node_inputs(
+        self, raw: Any, path: _Path, node_id: str, earlier: set[str], present: bool
+    ) -> list[str]:
         if not present:
             return []
         if not isinstance(raw, list) or not raw:
-            raise self.fail("'node_inputs' must be a non-empty list of {node_id: ...}", path,
-                            node_id=node_id)
+            raise self.fail(
+                "'node_inputs' must be a non-empty list of {node_id: ...}", path, node_id=node_id
+            )
         out: list[str] = []
         for j, item in enumerate(raw):
             ipath = (*path, "=", j)
@@ -256,11 +276,20 @@ class _Validator:
             if not isinstance(src, str) or not src:
                 raise self.fail("node input needs a non-empty 'node_id'", ipath, node_id=node_id)
             if src not in earlier:
-                why = "it is the node itself" if src == node_id else (
-                    "inputs must name an earlier node" if src in self.all_ids else
-                    f"no such node{suggest(src, sorted(earlier))}")
-                raise self.fail(f"missing input '{src}' for node '{node_id}': {why}",
-                                (*ipath, "node_id", "="), node_id=node_id)
+                why = (
+                    "it is the node itself"
+                    if src == node_id
+                    else (
+                        "inputs must name an earlier node"
+                        if src in self.all_ids
+                        else f"no such node{suggest(src, sorted(earlier))}"
+                    )
+                )
+                raise self.fail(
+                    f"missing input '{src}' for node '{node_id}': {why}",
+                    (*ipath, "node_id", "="),
+                    node_id=node_id,
+                )
             out.append(src)
         return out
 
@@ -296,8 +325,12 @@ class _Validator:
         extra = sorted(set(m) - _PINNED_KEYS)
         if extra:
             raise self.fail(
-                f"model should not set model_version_id and other model fields ({', '.join(extra)});"
-                " please remove model_version_id or other model fields", path, node_id=node_id)
+                "model should not set model_version_id and other model fields "
+                f"({', '.join(extra)});"
+                " please remove model_version_id or other model fields",
+                path,
+                node_id=node_id,
+            )
         return v.lower()
 
     def output_info(self, raw: Any, path: _Path, spec: NodeSpec) -> None:
@@ -314,8 +347,10 @@ class _Validator:
             d = self.mapping(data, (*path, "data", "="), ("concepts",), "'output_info.data'")
             concepts = d.get("concepts")
             if not isinstance(concepts, list):
-                raise self.fail("'output_info.data.concepts' must be a list",
-                                (*path, "data", "=", "concepts", "="))
+                raise self.fail(
+                    "'output_info.data.concepts' must be a list",
+                    (*path, "data", "=", "concepts", "="),
+                )
             spec.concepts = concepts
             spec.where["concepts"] = self.r.pos((*path, "data", "=", "concepts"))
 
@@ -323,5 +358,11 @@ class _Validator:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
-            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), type(value).__name__)

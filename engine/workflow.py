@@ -20,6 +20,7 @@ from engine.catalog import load_catalog
 from engine.errors import InputError
 from engine.executor import DEFAULT_SAMPLE_MS, Executor, FrameCallback
 from engine.graph import CompiledGraph, compile_spec
+from engine.inputs import to_input
 from engine.operator import ModelBinding
 from engine.proto import (
     Input,
@@ -33,7 +34,6 @@ from engine.proto import (
     WorkflowResult,
 )
 from engine.spec import NodeSpec, WorkflowSpec, load_spec, spec_from_dict
-from engine.inputs import to_input
 
 __all__ = ["Workflow"]
 
@@ -83,9 +83,15 @@ class Workflow:
     ) -> str:
         """Append a node and return its id; bad types or params raise at once."""
         node_id = id or f"{model_type_id}-{len(self._nodes) + 1}"
-        node = NodeSpec(id=node_id, model_id=model_id or node_id, model_type_id=model_type_id,
-                        params=dict(params or {}), concepts=concepts, inputs=list(inputs),
-                        suppress_output=suppress_output)
+        node = NodeSpec(
+            id=node_id,
+            model_id=model_id or node_id,
+            model_type_id=model_type_id,
+            params=dict(params or {}),
+            concepts=concepts,
+            inputs=list(inputs),
+            suppress_output=suppress_output,
+        )
         if any(n.id == node_id for n in self._nodes):
             raise ValueError(f"a node with id '{node_id}' already exists")
         self._nodes.append(node)
@@ -135,14 +141,25 @@ class Workflow:
                 parsed.append(to_input(item, i))
             except InputError as exc:
                 parsed.append(None)
-                status = Status(code=StatusCode.INPUT_INVALID_ARGUMENT,
-                                description="input refused", details=str(exc))
+                status = Status(
+                    code=StatusCode.INPUT_INVALID_ARGUMENT,
+                    description="input refused",
+                    details=str(exc),
+                )
                 refused[i] = executor.failed_result(Input(), status)
-        ran = iter(executor.run([p for p in parsed if p is not None], app=app,
-                                sample_ms=sample_ms, on_frame=on_frame, keep_frames=keep_frames))
+        ran = iter(
+            executor.run(
+                [p for p in parsed if p is not None],
+                app=app,
+                sample_ms=sample_ms,
+                on_frame=on_frame,
+                keep_frames=keep_frames,
+            )
+        )
         results = [refused[i] if p is None else next(ran) for i, p in enumerate(parsed)]
-        return PostWorkflowResultsResponse(status=_overall(results), workflow=self._definition(),
-                                           results=results)
+        return PostWorkflowResultsResponse(
+            status=_overall(results), workflow=self._definition(), results=results
+        )
 
     def _get_executor(self) -> Executor:
         if self._executor is None:
@@ -164,12 +181,23 @@ class Workflow:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=False)
 
     def _definition(self) -> WorkflowDefinition:
-        return WorkflowDefinition(id=self.id, nodes=[
-            WorkflowNode(id=n.id, model=Model(id=n.model_id, user_id=n.user_id, app_id=n.app_id,
-                                              model_type_id=n.model_type_id),
-                         node_inputs=[NodeInput(node_id=s) for s in n.inputs],
-                         suppress_output=n.suppress_output or None)
-            for n in self._nodes])
+        return WorkflowDefinition(
+            id=self.id,
+            nodes=[
+                WorkflowNode(
+                    id=n.id,
+                    model=Model(
+                        id=n.model_id,
+                        user_id=n.user_id,
+                        app_id=n.app_id,
+                        model_type_id=n.model_type_id,
+                    ),
+                    node_inputs=[NodeInput(node_id=s) for s in n.inputs],
+                    suppress_output=n.suppress_output or None,
+                )
+                for n in self._nodes
+            ],
+        )
 
 
 def _overall(results: Iterable[WorkflowResult]) -> Status:

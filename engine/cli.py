@@ -1,0 +1,310 @@
+"""The ``opgraph`` command: validate, run, graph, operators, app.
+
+Exit codes: 0 every result succeeded; 1 the run finished but some results failed
+(MIXED_STATUS / FAILURE, the JSON is still printed); 2 a user error found before running
+(bad file, bad option), reported as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from engine.errors import InputError, OpgraphError, SpecError
+from engine.proto import FrameInfo, StatusCode
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line and exit 2, like every user error
+        raise _Usage(f"{self.prog}: {message}")
+
+
+class _Usage(Exception):
+    pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return int(args.func(args))
+    except _Usage as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except OpgraphError as exc:
+        print(str(exc) if isinstance(exc, SpecError) else f"opgraph: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("opgraph: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="opgraph", description="Run Clarifai-style workflows locally.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    v = sub.add_parser("validate", help="check workflow files")
+    v.add_argument("files", nargs="+", metavar="FILE")
+    v.add_argument("--strict", action="store_true", help="an unbound model reference is an error")
+    v.add_argument("--models", metavar="M", help="model catalog YAML binding model ids")
+    v.set_defaults(func=_validate)
+
+    r = sub.add_parser("run", help="run a workflow on inputs and print the JSON response")
+    r.add_argument("file", metavar="FILE")
+    r.add_argument("--models", metavar="M", help="model catalog YAML binding model ids")
+    r.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="an image, video or text file (repeatable)",
+    )
+    r.add_argument("--text", action="append", default=[], metavar="TEXT", help="a text input")
+    r.add_argument(
+        "--json-input",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help='Clarifai JSON: an input, a list of inputs or {"inputs": [...]}',
+    )
+    r.add_argument("--out", metavar="FILE", help="write the JSON here instead of stdout")
+    r.add_argument("--sample-ms", type=int, default=1000, help="video: one frame per N ms")
+    r.add_argument("--stream", action="store_true", help="video: print one JSON line per frame")
+    r.add_argument("--draw", metavar="OUT", help="draw the last node's output on the image/video")
+    r.add_argument("--app", metavar="PATH", help="run in the context of this app")
+    r.set_defaults(func=_run)
+
+    g = sub.add_parser("graph", help="print the DAG as text and Mermaid")
+    g.add_argument("file", metavar="FILE")
+    g.set_defaults(func=_graph)
+
+    o = sub.add_parser("operators", help="list operator types, their params, reads and writes")
+    o.set_defaults(func=_operators)
+
+    try:
+        from engine import cli_app
+    except ImportError:  # the app commands are optional while the store is absent
+        return p
+    cli_app.add_app_parser(sub)
+    return p
+
+
+# ---- validate -----------------------------------------------------------------------------
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from engine.catalog import load_catalog
+    from engine.graph import compile_spec
+    from engine.spec import load_spec
+
+    models = load_catalog(args.models)
+    failed = 0
+    for file in args.files:
+        try:
+            graph = compile_spec(load_spec(Path(file)), models=models, strict=args.strict)
+        except OpgraphError as exc:
+            print(str(exc), file=sys.stderr)
+            failed += 1
+            continue
+        for warning in graph.warnings:
+            print(warning, file=sys.stderr)
+        print(f"{file}: ok ({len(graph.nodes)} nodes)")
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+# ---- run ----------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> int:
+    from engine.workflow import Workflow
+
+    wf = Workflow.from_yaml(Path(args.file), models=args.models)
+    inputs = _gather_inputs(args)
+    if not inputs:
+        raise _Usage("opgraph run: give at least one --input, --text or --json-input")
+    app = _open_app(args.app) if args.app else None
+    out: TextIO = sys.stdout
+    if args.out:
+        try:
+            out = open(args.out, "w", encoding="utf-8")
+        except OSError as exc:
+            raise _Usage(f"opgraph run: cannot write {args.out}: {exc}") from None
+    try:
+        on_frame = _FramePrinter(wf, out, args.stream, args.draw)
+        response = wf.predict(
+            inputs,
+            app=app,
+            sample_ms=args.sample_ms,
+            on_frame=on_frame,
+            keep_frames=not args.stream,
+        )
+        on_frame.finish()
+        if args.draw and not on_frame.drew:
+            _draw_still(wf, response, args.draw)
+        if args.stream:
+            json.dump({"status": response.status.to_dict()}, out)
+        else:
+            json.dump(response.to_dict(), out, indent=2)
+        out.write("\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return EXIT_OK if response.status.code == StatusCode.SUCCESS else EXIT_FAILED
+
+
+def _gather_inputs(args: argparse.Namespace) -> list[Any]:
+    inputs: list[Any] = []
+    for path in args.input:
+        if not Path(path).is_file():
+            raise _Usage(f"opgraph run: no such input file: {path}")
+        inputs.append(path)
+    inputs.extend({"data": {"text": {"raw": t}}} for t in args.text)
+    for file in args.json_input:
+        try:
+            doc = json.loads(Path(file).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _Usage(f"opgraph run: cannot read {file}: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise _Usage(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+        items = doc.get("inputs", doc) if isinstance(doc, dict) else doc
+        inputs.extend(items if isinstance(items, list) else [items])
+    return inputs
+
+
+def _open_app(path: str) -> Any:
+    from engine.app import App
+
+    return App(path)
+
+
+class _FramePrinter:
+    """Per-frame work for videos: JSON lines (--stream), drawing, a progress bar on a tty."""
+
+    def __init__(self, wf: Any, out: TextIO, stream: bool, draw_path: str | None) -> None:
+        self.wf, self.out, self.stream, self.draw_path = wf, out, stream, draw_path
+        self.tty = sys.stderr.isatty() and not os.environ.get("CI")
+        self.drawer: Any = None
+        self.drew = False
+        self.done = 0
+        self.started = time.perf_counter()
+
+    def __call__(self, index: int, info: FrameInfo, ctx: Any) -> None:
+        if self.stream:
+            outputs = [
+                {"id": nid, "data": d.to_dict() if d is not None else {}}
+                for nid, d in ctx.outputs.items()
+            ]
+            json.dump({"input": index, "frame_info": info.to_dict(), "outputs": outputs}, self.out)
+            self.out.write("\n")
+            self.out.flush()
+        if self.draw_path:
+            self._draw(ctx)
+        self.done += 1
+        if self.tty:
+            fps = self.done / max(time.perf_counter() - self.started, 1e-9)
+            print(f"\rframes {self.done}  {fps:.1f} fps", end="", file=sys.stderr, flush=True)
+
+    def _draw(self, ctx: Any) -> None:
+        from engine import draw
+
+        pixels = ctx.root.image.array
+        last = ctx.outputs.get(self.wf.node_ids[-1])
+        if self.drawer is None:
+            h, w = pixels.shape[:2]
+            self.drawer = draw.VideoDrawer(self.draw_path, fps=10.0, size=(w, h))
+        self.drawer.write(draw.draw(pixels, last))
+        self.drew = True
+
+    def finish(self) -> None:
+        if self.drawer is not None:
+            self.drawer.close()
+        if self.tty and self.done:
+            print(file=sys.stderr)
+
+
+def _draw_still(wf: Any, response: Any, path: str) -> None:
+    import cv2
+
+    from engine import draw
+
+    result = response.results[0]
+    image = result.input.data.image if result.input else None
+    if image is None or not image.has_pixels:
+        raise InputError("--draw needs an image input")
+    outputs = result.outputs
+    canvas = draw.draw(image.array, outputs[-1].data if outputs else None)
+    if not cv2.imwrite(path, canvas):
+        raise InputError(f"cannot write the drawing to {path}")
+
+
+# ---- graph / operators --------------------------------------------------------------------
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from engine.spec import load_spec
+
+    spec = load_spec(Path(args.file))
+    types = {n.id: n.model_type_id or n.reference for n in spec.nodes}
+    children: dict[str, list[str]] = {"": []}
+    for n in spec.nodes:
+        for parent in n.inputs or [""]:
+            children.setdefault(parent, []).append(n.id)
+    lines = [f"workflow {spec.id} ({len(spec.nodes)} nodes)", "Input"]
+
+    def walk(parent: str, prefix: str) -> None:
+        kids = children.get(parent, [])
+        for i, kid in enumerate(kids):
+            last = i == len(kids) - 1
+            lines.append(f"{prefix}{'└── ' if last else '├── '}{kid} ({types[kid]})")
+            walk(kid, prefix + ("    " if last else "│   "))
+
+    walk("", "")
+    lines += ["", "```mermaid", "graph TD", "  input((Input))"]
+    for n in spec.nodes:
+        lines.append(f'  {_mid(n.id)}["{n.id}<br/>{types[n.id]}"]')
+        for src in n.inputs or ["input"]:
+            lines.append(f"  {_mid(src) if src != 'input' else 'input'} --> {_mid(n.id)}")
+    lines.append("```")
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _mid(node_id: str) -> str:
+    return "n_" + "".join(c if c.isalnum() else "_" for c in node_id)
+
+
+def _operators(args: argparse.Namespace) -> int:
+    from engine.operator import operator_types
+
+    for type_id, cls in operator_types().items():
+        print(type_id)
+        print(f"  reads:  {', '.join(cls.reads) or '-'}")
+        print(f"  writes: {', '.join(cls.writes) or '-'}")
+        fields = cls.Params.model_fields
+        if not fields:
+            print("  params: none")
+        for name, f in fields.items():
+            default = (
+                "required"
+                if f.is_required()
+                else f"default {f.get_default(call_default_factory=True)!r}"
+            )
+            desc = f" - {f.description}" if f.description else ""
+            print(f"  {name}: {default}{desc}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

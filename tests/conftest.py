@@ -1,0 +1,24 @@
+"""Suite-wide fixtures: every response any test produces must be Clarifai JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from engine.workflow import Workflow
+from tests.clarifai_json import assert_clarifai_json
+
+
+@pytest.fixture(autouse=True)
+def _every_response_is_clarifai_json(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    predict = Workflow.predict
+
+    def checked(self: Workflow, *args: Any, **kwargs: Any) -> Any:
+        response = predict(self, *args, **kwargs)
+        assert_clarifai_json(response.to_dict())
+        return response
+
+    monkeypatch.setattr(Workflow, "predict", checked)
+    yield

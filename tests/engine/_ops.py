@@ -1,0 +1,69 @@
+"""Tiny operators that exist only for the engine's own tests."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from engine import BaseParams, Concept, ConceptSpec, Context, Data, Operator, register
+
+
+@register
+class KeepAbove(Operator):
+    """Keeps concepts at or above ``min_value``; stops the branch when none is left."""
+
+    type_id = "test-keep-above"
+    reads = ("concepts",)
+    writes = ("concepts",)
+
+    class Params(BaseParams):
+        min_value: float = Field(0.5, ge=0, le=1, description="lowest value kept")
+        concepts: list[ConceptSpec] = Field(default_factory=list)
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        assert isinstance(self.params, KeepAbove.Params)
+        keep = [c for c in data.concepts if c.value >= self.params.min_value]
+        return data.model_copy(update={"concepts": keep}) if keep else None
+
+
+@register
+class Upper(Operator):
+    """Upper-cases text; raises on text 'boom' to test per-input failures."""
+
+    type_id = "test-upper"
+    reads = ("text",)
+    writes = ("text",)
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        raw = data.text.raw if data.text else None
+        if raw is None:
+            raise ValueError("no text")
+        if raw == "boom":
+            raise RuntimeError("exploded")
+        return Data(text=data.text.model_copy(update={"raw": raw.upper()}))
+
+
+@register
+class ImageSize(Operator):
+    """Tags an image with its width as a concept value (reads the image)."""
+
+    type_id = "test-image-size"
+    reads = ("image",)
+    writes = ("concepts",)
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        image = data.image or (ctx.look_back(lambda d: d.image is not None) or data).image
+        if image is None:
+            raise ValueError("no image")
+        return Data(concepts=[Concept(id="width", value=float(image.array.shape[1]))])
+
+
+@register
+class Counter(Operator):
+    """Counts the frames/inputs of its stream in ctx.state (a stateful node)."""
+
+    type_id = "test-counter"
+    writes = ("metadata",)
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        ctx.state["n"] = ctx.state.get("n", 0) + 1
+        return Data(metadata={"n": ctx.state["n"], "stream": ctx.stream_id})

@@ -1,0 +1,156 @@
+"""engine/executor.py: branches, stops, failures, merging, region images, state, threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+import tests.engine._ops  # noqa: F401  (registers the test operators)
+from engine import (
+    BaseParams,
+    Context,
+    Data,
+    Image,
+    Operator,
+    StatusCode,
+    Text,
+    Workflow,
+    register,
+)
+from engine.executor import merge_data
+from tests.factories import concepts, image_data, region, text_data
+
+
+def _keep_chain() -> Workflow:
+    wf = Workflow("w")
+    a = wf.add("test-keep-above", id="a", params={"min_value": 0.3})
+    wf.add("test-keep-above", id="b", inputs=[a], params={"min_value": 0.8})
+    return wf
+
+
+def test_outputs_follow_yaml_order_and_filtering_stops_only_that_input() -> None:
+    wf = _keep_chain()
+    high = Data(concepts=concepts({"cat": 0.9, "dog": 0.4}))
+    low = Data(concepts=concepts({"cat": 0.2}))
+    resp = wf.predict([high, low])
+    assert resp.status.code == StatusCode.SUCCESS
+    first, second = resp.results
+    assert [o.id for o in first.outputs] == ["a", "b"]
+    assert [c.id for c in first.outputs[1].data.concepts] == ["cat"]
+    # the low input is filtered out at 'a': both its outputs are there, empty, successful
+    assert second.outputs[0].data.is_empty() and second.outputs[1].data.is_empty()
+    assert second.status.code == StatusCode.SUCCESS
+
+
+def test_one_failing_input_gives_mixed_status_and_the_rest_completes() -> None:
+    wf = Workflow("w")
+    up = wf.add("test-upper", id="up")
+    wf.add("test-upper", id="again", inputs=[up])
+    resp = wf.predict([text_data("hello"), text_data("boom"), {"data": {"text": {"raw": "x"}}}])
+    assert resp.status.code == StatusCode.MIXED_STATUS
+    ok, bad, ok2 = resp.results
+    assert ok.outputs[1].data.text is not None and ok.outputs[1].data.text.raw == "HELLO"
+    assert bad.outputs[0].status.code == StatusCode.FAILURE
+    assert "RuntimeError: exploded" in (bad.outputs[0].status.details or "")
+    assert "input node 'up' failed" in (bad.outputs[1].status.details or "")
+    assert ok2.status.code == StatusCode.SUCCESS
+
+
+def test_all_failing_gives_failure() -> None:
+    wf = Workflow("w")
+    wf.add("test-upper")
+    assert wf.predict([text_data("boom")]).status.code == StatusCode.FAILURE
+
+
+def test_bad_request_input_is_refused_alone() -> None:
+    wf = Workflow("w")
+    wf.add("test-upper")
+    resp = wf.predict([{"data": {"text": {"raw": "a"}}}, {"data": {"bogus": 1}}, 42])
+    assert [r.status.code for r in resp.results] == [
+        StatusCode.SUCCESS, StatusCode.INPUT_INVALID_ARGUMENT, StatusCode.INPUT_INVALID_ARGUMENT]
+    assert "bogus" in (resp.results[1].status.details or "")
+
+
+def test_suppress_output_hides_a_node_but_runs_it() -> None:
+    wf = Workflow("w")
+    up = wf.add("test-upper", id="hidden", suppress_output=True)
+    wf.add("test-upper", id="shown", inputs=[up])
+    result = wf.predict([text_data("a")]).results[0]
+    assert [o.id for o in result.outputs] == ["shown"]
+    assert result.outputs[0].data.text is not None and result.outputs[0].data.text.raw == "A"
+
+
+def test_several_inputs_are_merged() -> None:
+    wf = Workflow("w")
+    a = wf.add("test-keep-above", id="a", params={"min_value": 0.5})
+    b = wf.add("test-keep-above", id="b", params={"min_value": 0.1})
+    wf.add("test-keep-above", id="both", inputs=[a, b], params={"min_value": 0.0})
+    out = wf.predict([Data(concepts=concepts({"x": 0.9, "y": 0.2}))]).results[0].outputs[2]
+    assert [c.id for c in out.data.concepts] == ["x", "x", "y"]
+
+
+def test_merge_data_concatenates_lists_and_keeps_first_scalars() -> None:
+    merged = merge_data([Data(text=Text(raw="a"), regions=[region()]), Data(text=Text(raw="b"),
+                                                                           regions=[region()])])
+    assert merged.text is not None and merged.text.raw == "a"
+    assert len(merged.regions) == 2
+
+
+def test_image_nodes_run_per_region_image_and_nest_results() -> None:
+    crops = [region((0, 0, 0.5, 0.5)), region((0.5, 0.5, 1, 1)), region((0, 0, 1, 1))]
+    crops[0].data.image = Image.from_array(np.zeros((10, 17, 3), np.uint8))  # type: ignore[union-attr]
+    crops[1].data.image = Image.from_array(np.zeros((10, 23, 3), np.uint8))  # type: ignore[union-attr]
+    wf = Workflow("w")
+    wf.add("test-image-size")
+    out = wf.predict([Data(regions=crops)]).results[0].outputs[0].data
+    widths = [r.data.concepts[0].value if r.data and r.data.concepts else None for r in out.regions]
+    assert widths == [17.0, 23.0, None]
+
+
+def test_image_node_finds_the_image_by_looking_back() -> None:
+    wf = Workflow("w")
+    keep = wf.add("test-keep-above", params={"min_value": 0.0})
+    wf.add("test-image-size", inputs=[keep])
+    data = image_data(width=31)
+    data.concepts = concepts({"a": 1.0})
+    out = wf.predict([data]).results[0].outputs[1]
+    assert out.data.concepts[0].value == 31.0
+
+
+def test_state_is_per_input_stream() -> None:
+    wf = Workflow("w")
+    wf.add("test-counter")
+    resp = wf.predict([text_data("a"), text_data("b")])
+    assert [r.outputs[0].data.metadata for r in resp.results] == [
+        {"n": 1, "stream": "0"}, {"n": 1, "stream": "1"}]
+
+
+@register
+class _Slow(Operator):
+    type_id = "test-slow-io"
+    reads = ("text",)
+    writes = ("text",)
+    io_bound = True
+    threads: set[int] = set()
+
+    class Params(BaseParams):
+        delay: float = 0.2
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        _Slow.threads.add(threading.get_ident())
+        time.sleep(self.params.delay)  # type: ignore[attr-defined]
+        return data
+
+
+def test_io_bound_branches_and_inputs_run_concurrently() -> None:
+    wf = Workflow("w")
+    wf.add("test-slow-io", id="a")
+    wf.add("test-slow-io", id="b")
+    started = time.perf_counter()
+    resp = wf.predict([text_data(str(i)) for i in range(4)])
+    elapsed = time.perf_counter() - started
+    assert resp.status.code == StatusCode.SUCCESS
+    assert elapsed < 8 * 0.2 / 2  # 8 sleeps of 0.2 s: sequential would take 1.6 s
+    assert len(_Slow.threads) > 1

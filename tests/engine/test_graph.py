@@ -1,0 +1,117 @@
+"""engine/graph.py: operator resolution, params, model catalogs and edge checks."""
+
+from __future__ import annotations
+
+import pytest
+
+import tests.engine._ops  # noqa: F401  (registers the test operators)
+from engine.catalog import load_catalog
+from engine.errors import GraphError, ParamsError, UnknownOperatorError, YamlError
+from engine.graph import compile_spec, satisfies
+from engine.spec import load_spec
+
+
+def _wf(*nodes: str) -> str:
+    return "workflow:\n  id: w\n  nodes:\n" + "".join(nodes)
+
+
+KEEP = "  - id: keep\n    model:\n      model_id: keep\n      model_type_id: test-keep-above\n"
+UPPER_AFTER_KEEP = (
+    "  - id: up\n    model: {model_id: up, model_type_id: test-upper}\n"
+    "    node_inputs: [{node_id: keep}]\n"
+)
+
+
+def test_compiles_a_chain_in_yaml_order() -> None:
+    g = compile_spec(load_spec(_wf(KEEP, "  - id: k2\n    model: {model_id: k2, model_type_id: "
+                                   "test-keep-above}\n    node_inputs: [{node_id: keep}]\n")))
+    assert [n.id for n in g.nodes] == ["keep", "k2"]
+    assert g.ancestors["k2"] == ("keep",)
+    assert list(g.dag.edges) == [("keep", "k2")]
+
+
+def test_unknown_type_suggests_the_closest() -> None:
+    text = _wf("  - id: a\n    model: {model_id: a, model_type_id: test-keep-abov}\n")
+    with pytest.raises(UnknownOperatorError, match="did you mean 'test-keep-above'") as info:
+        compile_spec(load_spec(text))
+    assert str(info.value).startswith("<workflow>:5:26:")
+
+
+def test_unknown_param_suggests_the_closest() -> None:
+    text = _wf(KEEP + "      output_info:\n        params:\n          min_valu: 0.2\n")
+    with pytest.raises(ParamsError, match="unknown param 'min_valu'.*did you mean 'min_value'") as e:
+        compile_spec(load_spec(text))
+    assert str(e.value).startswith("<workflow>:10:11:")
+
+
+@pytest.mark.parametrize(("value", "match"), [("2", "less than or equal to 1"), ("abc", "number")])
+def test_bad_param_values_are_refused(value: str, match: str) -> None:
+    text = _wf(KEEP + f"      output_info:\n        params:\n          min_value: {value}\n")
+    with pytest.raises(ParamsError, match=match):
+        compile_spec(load_spec(text))
+
+
+def test_concepts_from_output_info_data_reach_params() -> None:
+    text = _wf(KEEP + "      output_info:\n        data:\n          concepts: [{id: cat, value: 0.9}]\n")
+    node = compile_spec(load_spec(text)).nodes[0]
+    assert node.params is not None
+    assert node.params.concepts[0].id == "cat"  # type: ignore[attr-defined]
+
+
+def test_edge_that_cannot_carry_what_a_node_reads() -> None:
+    text = _wf(
+        "  - id: up\n    model: {model_id: up, model_type_id: test-upper}\n",
+        "  - id: keep\n    model: {model_id: keep, model_type_id: test-keep-above}\n"
+        "    node_inputs: [{node_id: up}]\n",
+    )
+    with pytest.raises(GraphError, match="reads 'concepts', which its inputs never carry") as e:
+        compile_spec(load_spec(text))
+    assert str(e.value).startswith("<workflow>:6:5:")
+
+
+def test_image_readers_may_look_back_along_the_graph() -> None:
+    text = _wf(KEEP, "  - id: size\n    model: {model_id: s, model_type_id: test-image-size}\n"
+                     "    node_inputs: [{node_id: keep}]\n")
+    assert compile_spec(load_spec(text)).nodes[1].type_id == "test-image-size"
+
+
+def test_unbound_reference_is_a_warning_unless_strict() -> None:
+    text = _wf("  - id: face\n    model: {model_id: no-such-model, user_id: clarifai}\n")
+    g = compile_spec(load_spec(text), strict=False)
+    assert "references model 'clarifai/no-such-model'" in g.warnings[0]
+    assert "--models" in g.warnings[0]
+    with pytest.raises(UnknownOperatorError, match="bound to no local implementation"):
+        compile_spec(load_spec(text), strict=True)
+
+
+def test_catalog_binds_a_reference_to_an_operator() -> None:
+    catalog = load_catalog(
+        "models:\n  - model_id: my-filter\n    user_id: me\n    model_type_id: test-keep-above\n"
+        "    params: {min_value: 0.7}\n"
+    )
+    text = _wf("  - id: f\n    model: {model_id: my-filter, user_id: me, app_id: x}\n")
+    node = compile_spec(load_spec(text), models=catalog).nodes[0]
+    assert node.type_id == "test-keep-above"
+    assert node.params is not None and node.params.min_value == 0.7  # type: ignore[attr-defined]
+    other_owner = _wf("  - id: f\n    model: {model_id: my-filter, user_id: you}\n")
+    with pytest.raises(UnknownOperatorError):
+        compile_spec(load_spec(other_owner), models=catalog)
+
+
+def test_catalog_errors_have_positions() -> None:
+    with pytest.raises(YamlError, match=r"<models>:2:19: unknown key 'model_typ_id'"):
+        load_catalog("models:\n  - {model_id: a, model_typ_id: b}\n")
+
+
+@pytest.mark.parametrize(
+    ("written", "read", "ok"),
+    [
+        ({"regions"}, "regions[].data.concepts", True),
+        ({"regions[].data.image"}, "image", True),
+        ({"text"}, "regions[].data.concepts", False),
+        ({"*"}, "concepts", True),
+        (set(), "text", False),
+    ],
+)
+def test_satisfies(written: set[str], read: str, ok: bool) -> None:
+    assert satisfies(frozenset(written), read) is ok
