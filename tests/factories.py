@@ -39,7 +39,9 @@ def text_data(raw: str) -> Data:
     return Data(text=Text(raw=raw))
 
 
-def image_array(width: int = 64, height: int = 48, color: tuple[int, int, int] = (40, 80, 120)) -> np.ndarray:
+def image_array(
+    width: int = 64, height: int = 48, color: tuple[int, int, int] = (40, 80, 120)
+) -> np.ndarray:
     img = np.zeros((height, width, 3), dtype=np.uint8)
     img[:] = color
     return img
@@ -51,6 +53,8 @@ def image_data(width: int = 64, height: int = 48, regions: list[Region] | None =
 
 def frame(index: int, regions: list[Region], time_ms: int | None = None) -> Frame:
     return Frame(
-        frame_info=FrameInfo(index=index, time=time_ms if time_ms is not None else index * 1000, number=index),
+        frame_info=FrameInfo(
+            index=index, time=time_ms if time_ms is not None else index * 1000, number=index
+        ),
         data=Data(regions=regions),
     )

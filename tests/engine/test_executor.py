@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import ClassVar
 
 import numpy as np
 
@@ -69,7 +70,10 @@ def test_bad_request_input_is_refused_alone() -> None:
     wf.add("test-upper")
     resp = wf.predict([{"data": {"text": {"raw": "a"}}}, {"data": {"bogus": 1}}, 42])
     assert [r.status.code for r in resp.results] == [
-        StatusCode.SUCCESS, StatusCode.INPUT_INVALID_ARGUMENT, StatusCode.INPUT_INVALID_ARGUMENT]
+        StatusCode.SUCCESS,
+        StatusCode.INPUT_INVALID_ARGUMENT,
+        StatusCode.INPUT_INVALID_ARGUMENT,
+    ]
     assert "bogus" in (resp.results[1].status.details or "")
 
 
@@ -92,8 +96,9 @@ def test_several_inputs_are_merged() -> None:
 
 
 def test_merge_data_concatenates_lists_and_keeps_first_scalars() -> None:
-    merged = merge_data([Data(text=Text(raw="a"), regions=[region()]), Data(text=Text(raw="b"),
-                                                                           regions=[region()])])
+    merged = merge_data(
+        [Data(text=Text(raw="a"), regions=[region()]), Data(text=Text(raw="b"), regions=[region()])]
+    )
     assert merged.text is not None and merged.text.raw == "a"
     assert len(merged.regions) == 2
 
@@ -124,7 +129,9 @@ def test_state_is_per_input_stream() -> None:
     wf.add("test-counter")
     resp = wf.predict([text_data("a"), text_data("b")])
     assert [r.outputs[0].data.metadata for r in resp.results] == [
-        {"n": 1, "stream": "0"}, {"n": 1, "stream": "1"}]
+        {"n": 1, "stream": "0"},
+        {"n": 1, "stream": "1"},
+    ]
 
 
 @register
@@ -133,7 +140,7 @@ class _Slow(Operator):
     reads = ("text",)
     writes = ("text",)
     io_bound = True
-    threads: set[int] = set()
+    threads: ClassVar[set[int]] = set()
 
     class Params(BaseParams):
         delay: float = 0.2

@@ -23,8 +23,15 @@ UPPER_AFTER_KEEP = (
 
 
 def test_compiles_a_chain_in_yaml_order() -> None:
-    g = compile_spec(load_spec(_wf(KEEP, "  - id: k2\n    model: {model_id: k2, model_type_id: "
-                                   "test-keep-above}\n    node_inputs: [{node_id: keep}]\n")))
+    g = compile_spec(
+        load_spec(
+            _wf(
+                KEEP,
+                "  - id: k2\n    model: {model_id: k2, model_type_id: "
+                "test-keep-above}\n    node_inputs: [{node_id: keep}]\n",
+            )
+        )
+    )
     assert [n.id for n in g.nodes] == ["keep", "k2"]
     assert g.ancestors["k2"] == ("keep",)
     assert list(g.dag.edges) == [("keep", "k2")]
@@ -39,7 +46,9 @@ def test_unknown_type_suggests_the_closest() -> None:
 
 def test_unknown_param_suggests_the_closest() -> None:
     text = _wf(KEEP + "      output_info:\n        params:\n          min_valu: 0.2\n")
-    with pytest.raises(ParamsError, match="unknown param 'min_valu'.*did you mean 'min_value'") as e:
+    with pytest.raises(
+        ParamsError, match=r"unknown param 'min_valu'.*did you mean 'min_value'"
+    ) as e:
         compile_spec(load_spec(text))
     assert str(e.value).startswith("<workflow>:10:11:")
 
@@ -52,7 +61,9 @@ def test_bad_param_values_are_refused(value: str, match: str) -> None:
 
 
 def test_concepts_from_output_info_data_reach_params() -> None:
-    text = _wf(KEEP + "      output_info:\n        data:\n          concepts: [{id: cat, value: 0.9}]\n")
+    text = _wf(
+        KEEP + "      output_info:\n        data:\n          concepts: [{id: cat, value: 0.9}]\n"
+    )
     node = compile_spec(load_spec(text)).nodes[0]
     assert node.params is not None
     assert node.params.concepts[0].id == "cat"  # type: ignore[attr-defined]
@@ -70,8 +81,11 @@ def test_edge_that_cannot_carry_what_a_node_reads() -> None:
 
 
 def test_image_readers_may_look_back_along_the_graph() -> None:
-    text = _wf(KEEP, "  - id: size\n    model: {model_id: s, model_type_id: test-image-size}\n"
-                     "    node_inputs: [{node_id: keep}]\n")
+    text = _wf(
+        KEEP,
+        "  - id: size\n    model: {model_id: s, model_type_id: test-image-size}\n"
+        "    node_inputs: [{node_id: keep}]\n",
+    )
     assert compile_spec(load_spec(text)).nodes[1].type_id == "test-image-size"
 
 

@@ -33,12 +33,18 @@ workflow:
       suppress_output: true
 """
 
+_NODE_X = "workflow:\n  id: a\n  nodes:\n  - id: x\n"
+
 
 def test_reads_every_field() -> None:
     spec = load_spec(GOOD)
     assert spec.id == "demo"
     detect, crop = spec.nodes
-    assert (detect.user_id, detect.app_id, detect.model_id) == ("clarifai", "main", "face-detection")
+    assert (detect.user_id, detect.app_id, detect.model_id) == (
+        "clarifai",
+        "main",
+        "face-detection",
+    )
     assert detect.reference == "clarifai/main/face-detection"
     assert crop.model_type_id == "image-crop"
     assert crop.params == {"margin": 1.3}
@@ -61,30 +67,68 @@ def test_output_info_data_concepts_extension() -> None:
         ("workflow: [\n", "2:1", "invalid YAML"),
         ("flow:\n  id: a\n", "1:1", "unknown key 'flow'.*did you mean 'workflow'"),
         ("workflow:\n  nodes: [{id: a, model: {model_id: m}}]\n", "1:1", "missing key 'id'"),
-        ("workflow:\n  id: a b\n  nodes: [{id: a, model: {model_id: m}}]\n", "2:7", "not a valid id"),
+        (
+            "workflow:\n  id: a b\n  nodes: [{id: a, model: {model_id: m}}]\n",
+            "2:7",
+            "not a valid id",
+        ),
         ("workflow:\n  id: a\n  nodes: []\n", "3:3", "non-empty list"),
-        ("workflow:\n  id: a\n  nodes:\n  - id: x\n    modle: {model_id: m}\n", "5:5",
-         "unknown key 'modle'.*did you mean 'model'"),
-        ("workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m}\n"
-         "  - id: x\n    model: {model_id: m}\n", "6:5", "duplicate node id 'x'"),
-        ("workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m}\n"
-         "    node_inputs: [{node_id: y}]\n  - id: y\n    model: {model_id: m}\n", "6:29",
-         "missing input 'y'.*earlier node"),
-        ("workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m}\n"
-         "    node_inputs: [{node_id: x}]\n", "6:29", "the node itself"),
-        ("workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m}\n"
-         "    node_inputs: [{node_id: nope}]\n", "6:29", "no such node"),
-        ("workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m, model_version_id: zz}\n",
-         "5:44", "32 hex"),
-        ("workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m, model_version_id: "
-         "0123456789abcdef0123456789abcdef, model_type_id: t}\n", "5:44", "should not set"),
-        ("workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m}\n    node_inputs: []\n",
-         "6:5", "non-empty list"),
-        ("workflow:\n  id: a\n  nodes:\n  - id: 7\n    model: {model_id: m}\n", "4:9",
-         "non-empty string"),
+        (
+            "workflow:\n  id: a\n  nodes:\n  - id: x\n    modle: {model_id: m}\n",
+            "5:5",
+            "unknown key 'modle'.*did you mean 'model'",
+        ),
+        (
+            "workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m}\n"
+            "  - id: x\n    model: {model_id: m}\n",
+            "6:5",
+            "duplicate node id 'x'",
+        ),
+        (
+            "workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m}\n"
+            "    node_inputs: [{node_id: y}]\n  - id: y\n    model: {model_id: m}\n",
+            "6:29",
+            "missing input 'y'.*earlier node",
+        ),
+        (
+            "workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m}\n"
+            "    node_inputs: [{node_id: x}]\n",
+            "6:29",
+            "the node itself",
+        ),
+        (
+            "workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m}\n"
+            "    node_inputs: [{node_id: nope}]\n",
+            "6:29",
+            "no such node",
+        ),
+        (
+            _NODE_X + "    model: {model_id: m, model_version_id: zz}\n",
+            "5:44",
+            "32 hex",
+        ),
+        (
+            "workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m, model_version_id: "
+            "0123456789abcdef0123456789abcdef, model_type_id: t}\n",
+            "5:44",
+            "should not set",
+        ),
+        (
+            _NODE_X + "    model: {model_id: m}\n    node_inputs: []\n",
+            "6:5",
+            "non-empty list",
+        ),
+        (
+            "workflow:\n  id: a\n  nodes:\n  - id: 7\n    model: {model_id: m}\n",
+            "4:9",
+            "non-empty string",
+        ),
         ("workflow:\n  id: a\n  id: b\n  nodes: []\n", "3:3", "duplicate key 'id'"),
-        ("workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m}\n    suppress_output: 3\n",
-         "6:22", "true or false"),
+        (
+            _NODE_X + "    model: {model_id: m}\n    suppress_output: 3\n",
+            "6:22",
+            "true or false",
+        ),
     ],
 )
 def test_errors_point_at_the_key(text: str, where: str, match: str) -> None:
@@ -115,7 +159,9 @@ def test_dict_errors_name_the_key_path() -> None:
         spec_from_dict({"workflow": {"id": "a", "nodes": []}})
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared conformance corpus is not beside the repo")
+@pytest.mark.skipif(
+    not CORPUS.is_dir(), reason="the shared conformance corpus is not beside the repo"
+)
 def test_every_clarifai_corpus_file_loads() -> None:
     files = sorted(CORPUS.rglob("*.yml"))
     assert len(files) == 86

@@ -46,8 +46,13 @@ def test_predict_accepts_paths_bytes_arrays_base64_and_inputs(tmp_path: Path) ->
     path = tmp_path / "img.png"
     path.write_bytes(png.tobytes())
     b64 = base64.b64encode(png.tobytes()).decode()
-    inputs = [str(path), png.tobytes(), pixels, {"data": {"image": {"base64": b64}}},
-              Input(id="given", data={"image": {"base64": b64}})]  # type: ignore[arg-type]
+    inputs = [
+        str(path),
+        png.tobytes(),
+        pixels,
+        {"data": {"image": {"base64": b64}}},
+        Input(id="given", data={"image": {"base64": b64}}),
+    ]  # type: ignore[arg-type]
     resp = wf.predict(inputs)
     assert [r.outputs[0].data.concepts[0].value for r in resp.results] == [40.0] * 5
     assert resp.results[4].input is not None and resp.results[4].input.id == "given"
