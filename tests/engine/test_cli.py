@@ -1,0 +1,135 @@
+"""engine/cli.py: exit codes, one-line errors, JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tests.engine._ops  # noqa: F401  (registers the test operators)
+from engine.cli import main
+
+UPPER = """\
+workflow:
+  id: shout
+  nodes:
+    - id: up
+      model:
+        model_id: up
+        model_type_id: test-upper
+"""
+
+
+@pytest.fixture
+def shout(tmp_path: Path) -> Path:
+    path = tmp_path / "shout.yml"
+    path.write_text(UPPER)
+    return path
+
+
+def test_run_prints_clarifai_json(shout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(shout), "--text", "hi", "--text", "there"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"]["code"] == 10000
+    assert [r["outputs"][0]["data"]["text"]["raw"] for r in doc["results"]] == ["HI", "THERE"]
+
+
+def test_run_exit_1_on_mixed_status_still_prints(
+    shout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", str(shout), "--text", "ok", "--text", "boom"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"]["code"] == 10010
+
+
+def test_run_json_input_and_out_file(shout: Path, tmp_path: Path) -> None:
+    req = tmp_path / "req.json"
+    req.write_text(json.dumps({"inputs": [{"data": {"text": {"raw": "a"}}}]}))
+    out = tmp_path / "out.json"
+    assert main(["run", str(shout), "--json-input", str(req), "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["results"][0]["outputs"][0]["data"]["text"]["raw"] == "A"
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["run", "{wf}"], "give at least one --input"),
+        (["run", "{wf}", "--input", "/no/such/file.png"], "no such input file"),
+        (["run", "{wf}", "--json-input", "{bad_json}"], r"bad\.json:1:2: invalid JSON"),
+        (["run", "{missing}", "--text", "a"], "cannot read workflow file"),
+        (["validate", "{bad_wf}"], r"bad\.yml:2:7: workflow id 'a b' is not a valid id"),
+        (["run", "{wf}", "--text", "a", "--sample-ms", "7"], "sample_ms must be between"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(
+    argv: list[str], match: str, shout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bad.json").write_text("{oops")
+    (tmp_path / "bad.yml").write_text(
+        "workflow:\n  id: a b\n  nodes: [{id: x, model: {model_id: m}}]\n"
+    )
+    names = {
+        "wf": shout,
+        "bad_json": tmp_path / "bad.json",
+        "missing": tmp_path / "nope.yml",
+        "bad_wf": tmp_path / "bad.yml",
+    }
+    assert main([a.format(**names) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "Traceback" not in err
+    import re
+
+    assert re.search(match, err), err
+
+
+def test_validate_warns_on_unbound_and_strict_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wf = tmp_path / "ref.yml"
+    wf.write_text("workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: mystery}\n")
+    assert main(["validate", str(wf)]) == 0
+    captured = capsys.readouterr()
+    assert "warning" in captured.err and "ok (1 nodes)" in captured.out
+    assert main(["validate", "--strict", str(wf)]) == 2
+    catalog = tmp_path / "models.yml"
+    catalog.write_text("models:\n  - {model_id: mystery, model_type_id: test-upper}\n")
+    assert main(["validate", "--strict", "--models", str(catalog), str(wf)]) == 0
+
+
+def test_graph_prints_tree_and_mermaid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wf = tmp_path / "g.yml"
+    wf.write_text(
+        UPPER + "    - id: again\n      model: {model_id: a, model_type_id: test-upper}\n"
+        "      node_inputs: [{node_id: up}]\n"
+    )
+    assert main(["graph", str(wf)]) == 0
+    out = capsys.readouterr().out
+    assert "└── up (test-upper)" in out and "    └── again (test-upper)" in out
+    assert "graph TD" in out and "n_up --> n_again" in out
+
+
+def test_operators_lists_params(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["operators"]) == 0
+    out = capsys.readouterr().out
+    assert "test-keep-above" in out and "min_value: default 0.5 - lowest value kept" in out
+
+
+def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: m, model_type_id: nope}\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "validate", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"{bad}:5:26: node 'x': unknown model_type_id 'nope'")
+    assert "Traceback" not in proc.stderr
