@@ -9,7 +9,8 @@
     │   ├── ParamsError           an operator's Params rejected output_info.params
     │   └── GraphError            cycle, dangling input, edge that cannot carry what a node reads
     ├── InputError                bad media or a bad request for one input
-    └── OperatorError             a node failed on one input (chains the cause)
+    ├── OperatorError             a node failed on one input (chains the cause)
+    └── StoreError                an app's database cannot be opened, read or written
 
 API misuse (calling things in the wrong order, wrong Python types) raises plain
 ``TypeError`` / ``RuntimeError`` and is not part of this tree.
@@ -24,6 +25,7 @@ __all__ = [
     "OpgraphError",
     "ParamsError",
     "SpecError",
+    "StoreError",
     "UnknownOperatorError",
     "YamlError",
 ]
@@ -92,3 +94,7 @@ class OperatorError(OpgraphError):
 
     def __str__(self) -> str:
         return f"node '{self.node_id}' ({self.type_id}): {self.message}"
+
+
+class StoreError(OpgraphError):
+    """An app's database is missing, corrupt, locked by another writer or not writable."""
