@@ -1,0 +1,75 @@
+"""Assignment of tracks (rows) to detections (columns) under a cost threshold.
+
+Two strategies with one signature, chosen by name as in norfair: ``"hungarian"`` (optimal,
+scipy's ``linear_sum_assignment``) and ``"greedy"`` (cheapest pair first).  Both return row
+and column *indices*, so callers carry detection indices from start to finish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+
+__all__ = ["Matches", "Strategy", "assign"]
+
+Strategy = Literal["hungarian", "greedy"]
+# (matched rows, matched cols, unmatched rows, unmatched cols), all int64 index arrays
+Matches = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def _hungarian(cost: np.ndarray, max_cost: float) -> tuple[np.ndarray, np.ndarray]:
+    from scipy.optimize import linear_sum_assignment
+
+    # Forbidden pairs get a cost above any allowed total, so the solver first maximises the
+    # number of allowed pairs and only then minimises their cost.
+    big = max_cost * (min(cost.shape) + 1) + 1.0
+    masked = np.where(cost <= max_cost, cost, big)
+    rows, cols = linear_sum_assignment(masked)
+    ok = cost[rows, cols] <= max_cost
+    return rows[ok].astype(np.int64), cols[ok].astype(np.int64)
+
+
+def _greedy(cost: np.ndarray, max_cost: float) -> tuple[np.ndarray, np.ndarray]:
+    r_idx, c_idx = np.nonzero(cost <= max_cost)
+    order = np.argsort(cost[r_idx, c_idx], kind="stable")
+    used_r = np.zeros(cost.shape[0], dtype=bool)
+    used_c = np.zeros(cost.shape[1], dtype=bool)
+    rows: list[int] = []
+    cols: list[int] = []
+    for r, c in zip(r_idx[order].tolist(), c_idx[order].tolist(), strict=True):
+        if not used_r[r] and not used_c[c]:
+            used_r[r] = used_c[c] = True
+            rows.append(r)
+            cols.append(c)
+    return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+
+
+_SOLVERS: dict[str, Callable[[np.ndarray, float], tuple[np.ndarray, np.ndarray]]] = {
+    "hungarian": _hungarian,
+    "greedy": _greedy,
+}
+
+
+def assign(cost: np.ndarray, max_cost: float, strategy: Strategy = "hungarian") -> Matches:
+    """Pairs with ``cost <= max_cost`` chosen by ``strategy``; plus the unmatched indices."""
+    n_rows, n_cols = cost.shape
+    if n_rows == 0 or n_cols == 0:
+        return _EMPTY, _EMPTY, np.arange(n_rows), np.arange(n_cols)
+    allowed = cost <= max_cost
+    # Rows / columns without any allowed pair cannot match: solve the smaller problem.
+    live_r = np.flatnonzero(allowed.any(axis=1))
+    live_c = np.flatnonzero(allowed.any(axis=0))
+    if len(live_r) == 0:
+        return _EMPTY, _EMPTY, np.arange(n_rows), np.arange(n_cols)
+    sub = cost[np.ix_(live_r, live_c)]
+    r, c = _SOLVERS[strategy](sub, max_cost)
+    rows, cols = live_r[r], live_c[c]
+    free_r = np.ones(n_rows, dtype=bool)
+    free_r[rows] = False
+    free_c = np.ones(n_cols, dtype=bool)
+    free_c[cols] = False
+    return rows, cols, np.flatnonzero(free_r), np.flatnonzero(free_c)

@@ -1,0 +1,57 @@
+"""Cost matrices between tracks (rows) and detections (columns).
+
+Box overlap comes from ``engine.geometry``; this module only turns similarities into costs
+(lower is better) and adds the appearance distances the ReID tracker needs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import geometry
+
+__all__ = ["centroid_distance", "cosine_distance", "embedding_distance", "iou_distance"]
+
+
+def iou_distance(tracks: np.ndarray, dets: np.ndarray) -> np.ndarray:
+    """``1 - IoU`` of xyxy boxes: 0 for identical boxes, 1 for disjoint ones."""
+    return 1.0 - geometry.iou_matrix(tracks, dets)
+
+
+def centroid_distance(tracks: np.ndarray, dets: np.ndarray, relative: bool = True) -> np.ndarray:
+    """Euclidean distance between box centres.
+
+    With ``relative`` it is divided by the track box's diagonal, so a threshold means the
+    same for a small far-away object and a big close one, in pixels or in fractions.
+    """
+    ct, cd = geometry.centroids(tracks), geometry.centroids(dets)
+    dist = np.sqrt(((ct[:, None, :] - cd[None, :, :]) ** 2).sum(axis=-1))
+    if not relative:
+        return dist
+    wh = np.asarray(tracks, dtype=np.float64).reshape(-1, 4)
+    diag = np.hypot(wh[:, 2] - wh[:, 0], wh[:, 3] - wh[:, 1])
+    return dist / np.maximum(diag, 1e-9)[:, None]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64)
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return np.divide(v, n, out=np.zeros_like(v), where=n > 0)
+
+
+def cosine_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``1 - cos`` between embedding rows: 0 same direction, 1 orthogonal, 2 opposite."""
+    a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
+    if a2.size == 0 or b2.size == 0:
+        return np.zeros((len(a2) if a2.size else 0, len(b2) if b2.size else 0))
+    return 1.0 - _unit(a2) @ _unit(b2).T
+
+
+def embedding_distance(a: np.ndarray, b: np.ndarray, metric: str = "cosine") -> np.ndarray:
+    """Appearance distance by name: ``"cosine"`` or ``"euclidean"`` (on unit vectors, 0..2)."""
+    if metric == "cosine":
+        return cosine_distance(a, b)
+    if metric == "euclidean":
+        # on unit vectors |a - b| = sqrt(2 * (1 - cos)): also 0..2, so thresholds stay comparable
+        return np.sqrt(np.clip(2.0 * cosine_distance(a, b), 0.0, None))
+    raise ValueError(f"unknown distance metric {metric!r}")
