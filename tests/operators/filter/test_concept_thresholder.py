@@ -107,11 +107,22 @@ def test_params_concepts_are_accepted_too() -> None:
     [
         (_YAML.replace("KIND", "BIGGER"), "concept_threshold_type"),
         (_YAML.replace("KIND", "9"), "concept_threshold_type"),
-        (_YAML.replace("concept_threshold_type", "concept_treshold_type").replace("KIND", "EQUAL"),
-         "did you mean 'concept_threshold_type'"),
-        (_YAML.replace("[{id: cat, value: 0.5}, {id: dog, value: 0.8}]", "[]").replace("KIND", "EQUAL"), "concepts"),
-        (_YAML.replace("{id: cat, value: 0.5}", "{value: 0.5}").replace("KIND", "EQUAL"),
-         "id or a name"),
+        (
+            _YAML.replace("concept_threshold_type", "concept_treshold_type").replace(
+                "KIND", "EQUAL"
+            ),
+            "did you mean 'concept_threshold_type'",
+        ),
+        (
+            _YAML.replace("[{id: cat, value: 0.5}, {id: dog, value: 0.8}]", "[]").replace(
+                "KIND", "EQUAL"
+            ),
+            "concepts",
+        ),
+        (
+            _YAML.replace("{id: cat, value: 0.5}", "{value: 0.5}").replace("KIND", "EQUAL"),
+            "id or a name",
+        ),
     ],
 )
 def test_bad_params_are_refused(yaml_text: str, match: str) -> None:

@@ -47,7 +47,9 @@ def test_metadata_is_matched_as_a_subset() -> None:
 
 
 def test_concepts_any_of_with_minimum_value() -> None:
-    root = Data(text=Text(raw="x"), concepts=[Concept(id="cat", value=1.0), Concept(id="dog", value=0.0)])
+    root = Data(
+        text=Text(raw="x"), concepts=[Concept(id="cat", value=1.0), Concept(id="dog", value=0.0)]
+    )
     assert _passes(root, concepts=[{"id": "cat"}])
     assert not _passes(root, concepts=[{"id": "dog"}])  # a negative label does not match
     assert _passes(root, concepts=[{"id": "dog", "value": 0.0}, {"id": "bird"}])

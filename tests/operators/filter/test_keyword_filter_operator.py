@@ -62,15 +62,21 @@ def test_input_without_text_is_an_input_error() -> None:
 def test_one_node_graph() -> None:
     wf = Workflow("kw")
     wf.add("keyword-filter-operator", id="kw", params={"keywords": ["urgent", "refund"]})
-    resp = wf.predict([{"data": {"text": {"raw": "URGENT: refund now"}}}, {"data": {"text": {"raw": "hello"}}}])
+    resp = wf.predict(
+        [{"data": {"text": {"raw": "URGENT: refund now"}}}, {"data": {"text": {"raw": "hello"}}}]
+    )
     assert [c.id for c in resp.results[0].outputs[0].data.concepts] == ["urgent", "refund"]
     assert resp.results[1].outputs[0].data == Data()
 
 
 @pytest.mark.parametrize(
     ("params", "match"),
-    [({}, "at least one word"), ({"keywords": ["  "]}, "at least one word"),
-     ({"keywords": "cat"}, "keywords"), ({"keyword": ["cat"]}, "did you mean 'keywords'")],
+    [
+        ({}, "at least one word"),
+        ({"keywords": ["  "]}, "at least one word"),
+        ({"keywords": "cat"}, "keywords"),
+        ({"keyword": ["cat"]}, "did you mean 'keywords'"),
+    ],
 )
 def test_rejections(params: dict, match: str) -> None:
     with pytest.raises(ParamsError, match=match):
