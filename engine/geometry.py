@@ -31,6 +31,7 @@ __all__ = [
     "scale_about_center",
     "tile_grid",
     "to_fractions",
+    "to_outer",
     "to_pixels",
     "xyah_to_xyxy",
     "xyxy_to_xyah",
@@ -268,6 +269,13 @@ def scale_about_center(boxes: Boxes, factor: float) -> Boxes:
     c = centroids(b)
     half = (b[:, 2:] - b[:, :2]) * factor / 2
     return np.concatenate([c - half, c + half], axis=1)
+
+
+def to_outer(boxes: Boxes, frames: Boxes) -> Boxes:
+    """Boxes given relative to ``frames`` (a crop or tile per row) mapped into the outer image."""
+    b, f = _as_boxes(boxes), _as_boxes(frames)
+    origin, size = f[:, :2], f[:, 2:] - f[:, :2]
+    return np.concatenate([origin + b[:, :2] * size, origin + b[:, 2:] * size], axis=1)
 
 
 def crop_box(boxes: Boxes, width: int, height: int, margin: float = 1.0) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Edit operators: image-crop, image-tiling-operator, tiling-region-aggregator-operator."""

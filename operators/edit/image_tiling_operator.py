@@ -1,0 +1,109 @@
+"""``image-tiling-operator``: split a large image into overlapping tiles."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+
+from pydantic import Field, model_validator
+
+from engine import (
+    BaseParams,
+    Context,
+    Data,
+    Image,
+    Operator,
+    Region,
+    RegionInfo,
+    geometry,
+    register,
+)
+from operators.edit._images import source_image
+
+__all__ = ["ImageTilingOperator"]
+
+_Size = Annotated[int, Field(ge=1)]
+_Overlap = Annotated[int, Field(ge=0)]
+# without max_object_size or overlap, neighbouring tiles share this fraction (SAHI's default)
+DEFAULT_OVERLAP_RATIO = 0.2
+
+
+def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else v
+
+
+@register
+class ImageTilingOperator(Operator):
+    """Split the image into overlapping tiles so a detector sees small objects at full size.
+
+    Tiles are ``tile_size`` pixels (the last row and column flush with the image edges).
+    Neighbouring tiles overlap by ``overlap`` pixels; ``max_object_size`` sets that overlap
+    so any object up to that size lies whole in at least one tile.  Reads the image; writes
+    one region per tile, row by row, with the tile's box (fractions of the image) and its
+    pixels in ``data.image``.  Downstream image nodes run once per tile, and
+    ``tiling-region-aggregator-operator`` maps what they find back onto the whole image.
+    """
+
+    type_id = "image-tiling-operator"
+
+    class Params(BaseParams):
+        tile_size: _Size | tuple[_Size, _Size] = Field(
+            512, description="tile width and height in pixels: one number or [width, height]"
+        )
+        max_object_size: _Size | None = Field(
+            None,
+            description="largest object (pixels) that must lie whole in some tile; the tiles "
+            "overlap by this much",
+        )
+        overlap: _Overlap | tuple[_Overlap, _Overlap] | None = Field(
+            None,
+            description="overlap between neighbouring tiles in pixels, one number or [x, y]; "
+            "by default max_object_size, else 20% of the tile",
+        )
+
+        @model_validator(mode="after")
+        def _fits(self) -> ImageTilingOperator.Params:
+            tw, th = _pair(self.tile_size)
+            ow, oh = self.effective_overlap()
+            if self.overlap is not None and self.max_object_size is not None:
+                if min(ow, oh) < self.max_object_size:
+                    raise ValueError(
+                        f"overlap {self.overlap} is smaller than max_object_size "
+                        f"{self.max_object_size}: such objects could be cut by every tile"
+                    )
+            if ow >= tw or oh >= th:
+                raise ValueError(
+                    f"the overlap ({ow}x{oh} px) must be smaller than the tile ({tw}x{th} px)"
+                )
+            return self
+
+        def effective_overlap(self) -> tuple[int, int]:
+            if self.overlap is not None:
+                return _pair(self.overlap)
+            if self.max_object_size is not None:
+                return self.max_object_size, self.max_object_size
+            tw, th = _pair(self.tile_size)
+            return int(tw * DEFAULT_OVERLAP_RATIO), int(th * DEFAULT_OVERLAP_RATIO)
+
+    reads: ClassVar[tuple[str, ...]] = ("image",)
+    writes: ClassVar[tuple[str, ...]] = ("regions", "regions[].data.image")
+
+    def __init__(self, params: Params) -> None:
+        super().__init__(params)
+        self._tile = _pair(params.tile_size)
+        self._overlap = params.effective_overlap()
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        pixels = source_image(data, ctx)
+        h, w = pixels.shape[:2]
+        tiles = geometry.tile_grid(w, h, *self._tile, *self._overlap)
+        fractions = geometry.to_fractions(tiles, w, h)
+        regions = [
+            Region(
+                id=f"tile-{k}",
+                region_info=RegionInfo(bounding_box=geometry.box_to_proto(fractions[k])),
+                # a view: tiles are large and only read downstream
+                data=Data(image=Image.from_array(pixels[y1:y2, x1:x2])),
+            )
+            for k, (x1, y1, x2, y2) in enumerate(tiles.astype(int).tolist())
+        ]
+        return data.model_copy(update={"image": None, "regions": regions})

@@ -1,0 +1,83 @@
+"""``tiling-region-aggregator-operator``: tile detections back onto the whole image."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import numpy as np
+from pydantic import Field
+
+from engine import BaseParams, Context, Data, Operator, Region, RegionInfo, geometry, register
+from operators.edit._detections import Detections, collect
+
+__all__ = ["TilingRegionAggregatorOperator"]
+
+
+@register
+class TilingRegionAggregatorOperator(Operator):
+    """Map the detections found in each tile back onto the full image and merge duplicates.
+
+    Reads the tiles (``regions``, each with its box on the full image) and the detections
+    nested in them (``regions[].data.regions``, boxes relative to the tile), as the executor
+    leaves them after a detector ran on ``image-tiling-operator``'s output.  An object seen by
+    several overlapping tiles is merged: ``nms`` keeps the best-scoring box, ``greedy_nmm``
+    (SAHI's greedy non-maximum merging) grows it to the union of the boxes it absorbs.  Each
+    output region keeps its top concept only.  Writes flat ``regions`` on the full image.
+    """
+
+    type_id = "tiling-region-aggregator-operator"
+
+    class Params(BaseParams):
+        nms_threshold: float = Field(
+            0.5, ge=0, le=1, description="overlap above which two detections are the same object"
+        )
+        merge: Literal["nms", "greedy_nmm"] = Field(
+            "nms",
+            description="nms keeps the best box of each object; greedy_nmm grows it to the "
+            "union of the duplicates it absorbs (SAHI)",
+        )
+        match_metric: Literal["iou", "ios"] = Field(
+            "iou",
+            description="overlap measure: intersection over union, or over the smaller box "
+            "(ios also merges a box cut by a tile edge with its whole twin)",
+        )
+        class_agnostic: bool = Field(
+            False, description="merge across concepts; by default only same-concept boxes merge"
+        )
+
+    reads: ClassVar[tuple[str, ...]] = ("regions", "regions[].data.regions")
+    writes: ClassVar[tuple[str, ...]] = ("regions", "regions[].data.concepts")
+
+    def __init__(self, params: Params) -> None:
+        super().__init__(params)
+        self._p = params
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        dets = collect(data.regions)
+        keep, boxes = self.merge(dets)
+        regions = [_output(dets, int(k), box) for k, box in zip(keep, boxes, strict=True)]
+        return data.model_copy(update={"regions": regions})
+
+    def merge(self, dets: Detections) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the kept detections and their final boxes (fractions of the image)."""
+        p = self._p
+        # shifting each concept's boxes to its own stretch of x keeps concepts apart in one pass
+        offset = 0.0 if p.class_agnostic else 2.0
+        shifted = dets.boxes + (dets.classes * offset)[:, None] * np.array([1.0, 0, 1.0, 0])
+        if p.merge == "nms":
+            keep, _ = geometry.greedy_match(shifted, dets.scores, p.nms_threshold, p.match_metric)
+            return keep, dets.boxes[keep]
+        keep, merged = geometry.greedy_nmm(shifted, dets.scores, p.nms_threshold, p.match_metric)
+        return keep, merged - (dets.classes[keep] * offset)[:, None] * np.array([1.0, 0, 1.0, 0])
+
+
+def _output(dets: Detections, k: int, box: np.ndarray) -> Region:
+    region = dets.regions[k]
+    inner = region.data.model_copy(update={"concepts": dets.top[k]}) if region.data else Data()
+    return region.model_copy(
+        update={
+            "region_info": RegionInfo(bounding_box=geometry.box_to_proto(np.clip(box, 0, 1))),
+            "data": inner,
+            "value": float(dets.scores[k]),
+        }
+    )
