@@ -110,7 +110,8 @@ def _paired_overlap(a: Boxes, b: Boxes, metric: str) -> np.ndarray:
     inter = wh[:, 0] * wh[:, 1]
     aa, ab = area(a), area(b)
     denom = aa + ab - inter if metric == "iou" else np.minimum(aa, ab)
-    return np.divide(inter, denom, out=np.zeros_like(inter), where=denom > 0)
+    out: np.ndarray = np.divide(inter, denom, out=np.zeros_like(inter), where=denom > 0)
+    return out
 
 
 def overlap_pairs(

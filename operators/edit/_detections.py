@@ -53,4 +53,5 @@ def collect(tiles: list[Region]) -> Detections:
         scores[k] = det.value if det.value is not None else (best.value if best else 1.0)
         classes[k] = codes.setdefault(best.id if best else "", len(codes))
         top.append([best] if best else [])
-    return Detections(regions, geometry.to_outer(rel, frames), scores, classes, top)
+    boxes = geometry.to_outer(np.asarray(rel), np.asarray(frames))
+    return Detections(regions, boxes, scores, classes, top)
