@@ -1,0 +1,107 @@
+"""regex-based-classifier: concepts on a match, and a bounded time per match."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from engine import ConceptSpec, Context, InputError, ParamsError, StatusCode, Workflow
+from operators.predict.regex_based_classifier import RegexBasedClassifier
+from tests.factories import image_data, text_data
+
+Params = RegexBasedClassifier.Params
+# Nested quantifiers: about 2**n steps to fail on n x's without the final y.
+_EVIL = r"(x+x+)+y"
+
+
+def _op(pattern: str, timeout_ms: int = 250) -> RegexBasedClassifier:
+    specs = [ConceptSpec(id="cat"), ConceptSpec(name="feline")]
+    return RegexBasedClassifier(Params(regex=pattern, concepts=specs, match_timeout_ms=timeout_ms))
+
+
+def test_match_gives_every_concept_with_value_one() -> None:
+    data = text_data("A small cat purrs")
+    out = _op(r"\bcat\b").process(data, Context(root=data))
+    assert out is not None
+    assert [(c.id, c.name, c.value) for c in out.concepts] == [
+        ("cat", "cat", 1.0),
+        ("feline", "feline", 1.0),
+    ]
+    assert out.text == data.text
+
+
+def test_no_match_gives_no_concepts() -> None:
+    data = text_data("concatenate")
+    out = _op(r"\bcat\b").process(data, Context(root=data))
+    assert out is not None and out.concepts == []
+
+
+def test_inline_flags_work() -> None:
+    data = text_data("CAT")
+    out = _op(r"(?i)\bcat\b").process(data, Context(root=data))
+    assert out is not None and len(out.concepts) == 2
+
+
+def test_catastrophic_backtracking_is_stopped_and_reported() -> None:
+    data = text_data("x" * 5000)
+    op = _op(_EVIL, timeout_ms=50)
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="match_timeout_ms"):
+        op.process(data, Context(root=data))
+    # Stopped near the 50 ms bound (generous slack for a loaded CI machine).
+    assert time.perf_counter() - start < 2.0
+
+
+def test_no_text_is_an_input_error() -> None:
+    data = image_data()
+    with pytest.raises(InputError, match="text"):
+        _op("x").process(data, Context(root=data))
+
+
+_YAML = """
+workflow:
+  id: rx
+  nodes:
+    - id: classify
+      model:
+        model_id: classify
+        model_type_id: regex-based-classifier
+        output_info:
+          data:
+            concepts: [{id: refund}]
+          params:
+            regex: 'PATTERN'
+            match_timeout_ms: 50
+"""
+
+
+def test_one_node_graph_reports_a_timeout_for_that_input_only() -> None:
+    wf = Workflow.from_yaml(_YAML.replace("PATTERN", _EVIL))
+    resp = wf.predict(
+        [
+            {"data": {"text": {"raw": "xxxy"}}},
+            {"data": {"text": {"raw": "x" * 5000}}},
+            {"data": {"text": {"raw": "nothing here"}}},
+        ]
+    )
+    assert [c.id for c in resp.results[0].outputs[0].data.concepts] == ["refund"]
+    failed = resp.results[1].outputs[0].status
+    assert failed.code != StatusCode.SUCCESS
+    assert "match_timeout_ms" in (failed.description + (failed.details or ""))
+    assert resp.results[2].outputs[0].status.code == StatusCode.SUCCESS
+    assert resp.results[2].outputs[0].data.concepts == []
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "match"),
+    [
+        (_YAML.replace("PATTERN", "(unclosed"), "invalid regex"),
+        (_YAML.replace("PATTERN", ""), "regex"),
+        (_YAML.replace("[{id: refund}]", "[]").replace("PATTERN", "x"), "concepts"),
+        (_YAML.replace("PATTERN", "x").replace("50", "0"), "match_timeout_ms"),
+    ],
+)
+def test_rejections(yaml_text: str, match: str) -> None:
+    with pytest.raises(ParamsError, match=match):
+        Workflow.from_yaml(yaml_text)
