@@ -7,7 +7,17 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from engine import BaseParams, Context, Data, Operator, Region, RegionInfo, geometry, register
+from engine import (
+    BaseParams,
+    BoundingBox,
+    Context,
+    Data,
+    Operator,
+    Region,
+    RegionInfo,
+    geometry,
+    register,
+)
 from operators.edit._detections import Detections, collect
 
 __all__ = ["TilingRegionAggregatorOperator"]
@@ -55,7 +65,8 @@ class TilingRegionAggregatorOperator(Operator):
     def process(self, data: Data, ctx: Context) -> Data | None:
         dets = collect(data.regions)
         keep, boxes = self.merge(dets)
-        regions = [_output(dets, int(k), box) for k, box in zip(keep, boxes, strict=True)]
+        xyxy = np.clip(boxes, 0.0, 1.0).tolist()
+        regions = [_output(dets, k, box) for k, box in zip(keep.tolist(), xyxy, strict=True)]
         return data.model_copy(update={"regions": regions})
 
     def merge(self, dets: Detections) -> tuple[np.ndarray, np.ndarray]:
@@ -71,13 +82,19 @@ class TilingRegionAggregatorOperator(Operator):
         return keep, merged - (dets.classes[keep] * offset)[:, None] * np.array([1.0, 0, 1.0, 0])
 
 
-def _output(dets: Detections, k: int, box: np.ndarray) -> Region:
-    region = dets.regions[k]
-    inner = region.data.model_copy(update={"concepts": dets.top[k]}) if region.data else Data()
-    return region.model_copy(
-        update={
-            "region_info": RegionInfo(bounding_box=geometry.box_to_proto(np.clip(box, 0, 1))),
-            "data": inner,
-            "value": float(dets.scores[k]),
-        }
+def _output(dets: Detections, k: int, box: list[float]) -> Region:
+    # built field by field rather than with model_copy: this runs for every kept box
+    det = dets.regions[k]
+    inner = det.data
+    if inner is not None and len(inner.concepts) > 1:
+        inner = inner.model_copy(update={"concepts": dets.top[k]})
+    x1, y1, x2, y2 = box
+    return Region(
+        id=det.id,
+        region_info=RegionInfo(
+            bounding_box=BoundingBox(top_row=y1, left_col=x1, bottom_row=y2, right_col=x2)
+        ),
+        data=inner,
+        value=float(dets.scores[k]),
+        track_id=det.track_id,
     )
