@@ -83,8 +83,8 @@ def to_data(dets: list[dict[str, Any]]) -> Any:
     tiles = geometry.tile_grid(W, H, TILE, TILE, MAX_OBJECT, MAX_OBJECT)
     nested: list[list[Region]] = [[] for _ in tiles]
     for d in dets:
-        tw, th = tiles[d["tile"], 2] - tiles[d["tile"], 0], tiles[d["tile"], 3] - tiles[d["tile"], 1]
-        rel = d["box"] / np.array([tw, th, tw, th])
+        x1, y1, x2, y2 = tiles[d["tile"]]
+        rel = d["box"] / np.array([x2 - x1, y2 - y1, x2 - x1, y2 - y1])
         name = f"class-{d['cls']}"
         nested[d["tile"]].append(
             Region(
@@ -137,7 +137,7 @@ def run_ours(data: Any) -> dict[str, dict[str, Any]]:
         ctx = Context(root=data)
         out[f"{merge}/{metric}"] = {
             "merge_ms": _median_ms(lambda op=op: op.merge(dets)),
-            "operator_ms": _median_ms(lambda op=op: op.process(data, ctx), repeat=15),
+            "operator_ms": _median_ms(lambda op=op, c=ctx: op.process(data, c), repeat=15),
             "keep": keep.tolist(),
             "boxes": geometry.to_pixels(boxes, W, H).tolist(),
         }
@@ -159,8 +159,13 @@ def sahi_worker(path: str) -> None:
     src = json.loads(Path(path).read_text())
     boxes, scores, classes = (np.asarray(src[k]) for k in ("boxes", "scores", "classes"))
     preds = [
-        ObjectPrediction(bbox=np.maximum(b, 0).tolist(), score=float(s), category_id=int(c),
-                         category_name=f"class-{c}", full_shape=[H, W])  # fmt: skip
+        ObjectPrediction(
+            bbox=np.maximum(b, 0).tolist(),
+            score=float(s),
+            category_id=int(c),
+            category_name=f"class-{c}",
+            full_shape=[H, W],
+        )
         for b, s, c in zip(boxes, scores, classes, strict=True)
     ]
     arr = np.concatenate([np.maximum(boxes, 0), scores[:, None], classes[:, None]], axis=1)
@@ -215,15 +220,18 @@ def main() -> None:
     ours = run_ours(data)
     sahi = run_sahi(args.sahi_python, ours["_arrays"])
     n = ours["_n"]["detections"]
-    print(f"{n} detections from 48 tiles ({TILE} px, overlap {MAX_OBJECT} px) of a {W}x{H} "
-          f"image, {len(truth)} true objects, threshold {THRESHOLD}, per-concept merging")  # fmt: skip
+    print(
+        f"{n} detections from 48 tiles ({TILE} px, overlap {MAX_OBJECT} px) of a {W}x{H} "
+        f"image, {len(truth)} true objects, threshold {THRESHOLD}, per-concept merging"
+    )
     print(f"proto -> arrays (collect): {ours['_collect']['ms']:.2f} ms")
     if isinstance(sahi, str):
         print(f"SAHI: not measured: {sahi}")
     else:
         print(f"SAHI {sahi['version']} ({sahi['backend']} backend)")
     head = f"{'merge/metric':<16}{'ours merge':>11}{'ours op':>9}"
-    head += f"{'SAHI post':>11}{'SAHI core':>11}{'kept':>7}{'SAHI':>6}{'same':>6}{'TP ours/SAHI':>14}"
+    head += f"{'SAHI post':>11}{'SAHI core':>11}{'kept':>7}{'SAHI':>6}{'same':>6}"
+    head += f"{'TP ours/SAHI':>14}"
     print(head)
     for merge, metric in CONFIGS:
         key = f"{merge}/{metric}"
@@ -238,8 +246,10 @@ def main() -> None:
         same = "yes" if _same(o["boxes"], s["boxes"]) else "NO"
         row += f"{s['postprocess_ms']:>8.1f} ms{s['core_ms']:>8.1f} ms"
         print(row + f"{len(o['keep']):>7}{len(sb):>6}{same:>6}{tp:>8}/{matched(truth, sb)}")
-    print("ours merge = arrays in/out (what SAHI core does); ours op = the whole operator, "
-          "Region protos in and out; SAHI post = its Postprocess on ObjectPredictions")
+    print(
+        "ours merge = arrays in/out (what SAHI core does); ours op = the whole operator, "
+        "Region protos in and out; SAHI post = its Postprocess on ObjectPredictions"
+    )
 
 
 if __name__ == "__main__":
