@@ -69,7 +69,8 @@ class KalmanTrackerBase:
             gone[also] = True
         self.book.drop(gone)
 
-    def _report(self, max_projected_frames: int, det_boxes: np.ndarray | None = None) -> np.ndarray:
+    def _report(self, max_projected_frames: int, det_boxes: np.ndarray | None = None,
+                smooth_score: bool = False) -> np.ndarray:
         """Confirmed tracks matched this frame, plus those missing for at most
         ``max_projected_frames`` at their predicted box (detection index -1).
 
@@ -79,7 +80,7 @@ class KalmanTrackerBase:
         rows = np.flatnonzero(book.confirmed & (book.missed <= max_projected_frames))
         if len(rows) == 0:
             return np.zeros((0, OUT_COLS))
-        out = book.output(rows)
+        out = book.output(rows, smooth_score)
         if det_boxes is not None:
             seen = out[:, 7] >= 0
             out[seen, :4] = det_boxes[out[seen, 7].astype(np.int64)]

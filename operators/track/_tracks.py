@@ -15,6 +15,8 @@ __all__ = ["TrackBook"]
 
 # Output columns of every tracker: box, id, score, class, index of the detection (or -1).
 OUT_COLS = 8
+# momentum of a track's smoothed ("filtered") score
+SCORE_MOMENTUM = 0.7
 
 
 class TrackBook:
@@ -29,6 +31,7 @@ class TrackBook:
         self.missed = np.zeros(0, dtype=np.int64)  # frames since the last matched detection
         self.confirmed = np.zeros(0, dtype=bool)
         self.score = np.zeros(0)
+        self.smooth_score = np.zeros(0)
         self.cls = np.zeros(0)
         self.det_index = np.zeros(0, dtype=np.int64)  # detection matched this frame, else -1
         self.emb: np.ndarray | None = None
@@ -56,6 +59,8 @@ class TrackBook:
         self.hits[rows] += 1
         self.missed[rows] = 0
         self.score[rows] = d[:, 4]
+        m = SCORE_MOMENTUM
+        self.smooth_score[rows] = m * self.smooth_score[rows] + (1 - m) * d[:, 4]
         self.cls[rows] = d[:, 5]
         self.det_index[rows] = det_idx
         if emb is not None and self.emb is not None:
@@ -77,6 +82,7 @@ class TrackBook:
         self.missed = np.concatenate([self.missed, np.zeros(n, dtype=np.int64)])
         self.confirmed = np.concatenate([self.confirmed, np.zeros(n, dtype=bool)])
         self.score = np.concatenate([self.score, d[:, 4]])
+        self.smooth_score = np.concatenate([self.smooth_score, d[:, 4]])
         self.cls = np.concatenate([self.cls, d[:, 5]])
         self.det_index = np.concatenate([self.det_index, det_idx.astype(np.int64)])
         if emb is not None:
@@ -94,17 +100,20 @@ class TrackBook:
             return
         keep = np.flatnonzero(~mask)
         self.state = self.state.take(keep)
-        for name in ("ids", "hits", "missed", "confirmed", "score", "cls", "det_index"):
+        for name in ("ids", "hits", "missed", "confirmed", "score", "smooth_score", "cls",
+                     "det_index"):
             setattr(self, name, getattr(self, name)[keep])
         if self.emb is not None:
             self.emb = self.emb[keep]
 
-    def output(self, rows: np.ndarray, boxes: np.ndarray | None = None) -> np.ndarray:
-        """``(M, 8)``: x1, y1, x2, y2, track id, score, class, detection index."""
+    def output(self, rows: np.ndarray, smooth: bool = False) -> np.ndarray:
+        """``(M, 8)``: x1, y1, x2, y2, track id, score, class, detection index.
+
+        ``smooth`` reports the smoothed score instead of the last detection's."""
         out = np.empty((len(rows), OUT_COLS))
-        out[:, :4] = self.kf.boxes(self.state.take(rows)) if boxes is None else boxes
+        out[:, :4] = self.kf.boxes(self.state.take(rows))
         out[:, 4] = self.ids[rows]
-        out[:, 5] = self.score[rows]
+        out[:, 5] = (self.smooth_score if smooth else self.score)[rows]
         out[:, 6] = self.cls[rows]
         out[:, 7] = self.det_index[rows]
         return out
