@@ -1,0 +1,130 @@
+"""Parts shared by the local model nodes: the input image, output filters, detection regions."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import Field
+
+from engine import (
+    BaseParams,
+    Concept,
+    ConceptSpec,
+    Context,
+    Data,
+    Region,
+    RegionInfo,
+    geometry,
+)
+
+__all__ = [
+    "Detections",
+    "OutputFilterParams",
+    "image_of",
+    "keep_concepts",
+    "keep_detections",
+    "regions_from_detections",
+]
+
+
+def image_of(data: Data, ctx: Context) -> np.ndarray:
+    """The input's BGR pixels; an InputError naming the node and input when there are none."""
+    from engine.media import require_image  # media loads OpenCV lazily; keep imports cheap
+
+    return require_image(data, ctx.node_id, ctx.input_index)
+
+
+class OutputFilterParams(BaseParams):
+    """Clarifai's ``output_config`` filters, as params."""
+
+    min_value: float = Field(
+        0.0, ge=0.0, le=1.0, description="concepts (or detections) scoring below this are dropped"
+    )
+    select_concepts: list[ConceptSpec] = Field(
+        default_factory=list,
+        description="keep only these concepts (by id, else name); empty keeps all",
+    )
+
+
+def _selected(select: Sequence[ConceptSpec], concept_id: str) -> bool:
+    return not select or any(c.matches(concept_id, concept_id) for c in select)
+
+
+def keep_concepts(
+    scores: np.ndarray, labels: Sequence[str], params: OutputFilterParams, max_concepts: int
+) -> list[Concept]:
+    """The best ``max_concepts`` concepts that pass ``min_value`` and ``select_concepts``."""
+    order = np.argsort(-scores, kind="stable")
+    out: list[Concept] = []
+    for i in order:
+        score = float(scores[i])
+        if score < params.min_value:
+            break
+        if _selected(params.select_concepts, labels[i]):
+            out.append(Concept(id=labels[i], name=labels[i], value=score))
+            if len(out) == max_concepts:
+                break
+    return out
+
+
+class Detections:
+    """Boxes (``(N, 4)`` xyxy fractions of the image), scores and one label each."""
+
+    def __init__(
+        self,
+        boxes: np.ndarray,
+        scores: np.ndarray,
+        labels: Sequence[str],
+        track_ids: Sequence[str | None] | None = None,
+    ) -> None:
+        self.boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        self.scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+        self.labels = list(labels)
+        self.track_ids = list(track_ids) if track_ids is not None else [None] * len(self.labels)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def take(self, idx: np.ndarray) -> Detections:
+        return Detections(
+            self.boxes[idx],
+            self.scores[idx],
+            [self.labels[i] for i in idx],
+            [self.track_ids[i] for i in idx],
+        )
+
+
+def keep_detections(dets: Detections, params: OutputFilterParams, max_n: int) -> Detections:
+    """Detections passing ``min_value`` and ``select_concepts``, best first, at most ``max_n``."""
+    ok = [
+        i
+        for i in np.argsort(-dets.scores, kind="stable")
+        if dets.scores[i] >= params.min_value and _selected(params.select_concepts, dets.labels[i])
+    ]
+    return dets.take(np.asarray(ok[:max_n], dtype=np.int64))
+
+
+def _region_id(box: np.ndarray, label: str) -> str:
+    # stable across runs, so results and golden files do not churn
+    key = f"{label}:{np.round(box, 6).tolist()}".encode()
+    return hashlib.blake2b(key, digest_size=8).hexdigest()
+
+
+def regions_from_detections(dets: Detections) -> list[Region]:
+    """One region per detection: its box, one concept with the score, ``value`` = the score."""
+    boxes = geometry.clip(dets.boxes)
+    regions = []
+    rows = zip(boxes, dets.scores, dets.labels, dets.track_ids, strict=True)
+    for box, score, label, track in rows:
+        regions.append(
+            Region(
+                id=_region_id(box, label),
+                region_info=RegionInfo(bounding_box=geometry.box_to_proto(box)),
+                data=Data(concepts=[Concept(id=label, name=label, value=float(score))]),
+                value=float(score),
+                track_id=track,
+            )
+        )
+    return regions
