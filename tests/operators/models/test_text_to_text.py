@@ -9,13 +9,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine import Context, InputError, ParamsError, StatusCode, Workflow
+from engine import Context, InputError, ModelBinding, ParamsError, StatusCode, Workflow
 from operators.models.text_to_text import TextToText
 from tests.factories import image_data, text_data
+
+CONFORMANCE = Path(__file__).resolve().parents[4] / "shared" / "conformance" / "clarifai-workflows"
 
 # A scripted answer: (status, JSON body, extra headers, seconds to wait before answering)
 Answer = tuple[int, dict[str, Any], dict[str, str], float]
@@ -253,3 +256,24 @@ workflow:
 def test_rejections(params: dict[str, Any], match: str) -> None:
     with pytest.raises(ParamsError, match=match):
         Workflow("t2t").add("text-to-text", params=params)
+
+
+def test_clarifai_prompter_llm_file_runs_with_a_catalog_binding(llm: FakeLLM) -> None:
+    # Clarifai's own example references mistralai/completion/mistral-7B-Instruct by id;
+    # a catalog entry binds that id to this node type and a local endpoint.
+    path = CONFORMANCE / "examples__workflows__configs__prompter_llm.yml"
+    if not path.exists():
+        pytest.skip("conformance corpus not present")
+    binding = ModelBinding(
+        model_id="mistral-7B-Instruct",
+        user_id="mistralai",
+        app_id="completion",
+        model_type_id="text-to-text",
+        params={"base_url": llm.url, "model": "mistral-7b-instruct", "backoff": 0},
+    )
+    wf = Workflow.from_yaml(path, models=[binding])
+    resp = wf.predict([{"data": {"text": {"raw": "I love it"}}}])
+    assert resp.results[0].outputs[1].data.text.raw == (
+        "CLASSIFY SENTIMENT BETWEEN POSTIVE AND NEGATIVE FOR THE TEXT I LOVE IT"
+    )
+    assert llm.requests[0]["body"]["model"] == "mistral-7b-instruct"
