@@ -96,16 +96,14 @@ class ConceptFilter:
         self._by_name = {s.name: s.value for s in specs if not s.id and s.name}
         self._passes = _COMPARE[threshold_type]
 
-    def _threshold(self, concept: Concept) -> float | None:
-        found = self._by_id.get(concept.id)
-        if found is None and concept.name is not None:
-            found = self._by_name.get(concept.name)
-        return found
-
     def __call__(self, concepts: Sequence[Concept]) -> list[Concept]:
+        # The hot loop of the cheapest, most common node: locals and one dict lookup each.
+        by_id, by_name, passes = self._by_id, self._by_name, self._passes
         kept = []
         for concept in concepts:
-            threshold = self._threshold(concept)
-            if threshold is not None and self._passes(concept.value, threshold):
+            threshold = by_id.get(concept.id)
+            if threshold is None and by_name:
+                threshold = by_name.get(concept.name or "")
+            if threshold is not None and passes(concept.value, threshold):
                 kept.append(concept)
         return kept
