@@ -14,12 +14,10 @@ error status and the rest of the batch goes on.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
-
-import networkx as nx
 
 from engine.errors import OperatorError, OpgraphError
 from engine.graph import CompiledGraph, CompiledNode
@@ -35,6 +33,7 @@ from engine.proto import (
     Status,
     StatusCode,
     WorkflowResult,
+    trusted,
 )
 
 __all__ = ["DEFAULT_SAMPLE_MS", "Executor", "FrameCallback", "merge_data"]
@@ -43,6 +42,8 @@ DEFAULT_SAMPLE_MS = 1000
 _NESTED_FIELDS = ("regions", "concepts", "text", "embeddings", "colors", "metadata")
 _MERGED_LISTS = ("concepts", "regions", "embeddings", "colors", "frames", "hits")
 _OK = Status(code=StatusCode.SUCCESS, description="Ok")
+_EMPTY = Data()  # shared by every empty output; outputs are never mutated in place
+_EMPTY = Data()  # shared by every empty output; outputs are never mutated in place
 
 # (input index, frame info, the frame's Context: ctx.root is the frame, ctx.outputs by node id)
 FrameCallback = Callable[[int, FrameInfo, Context], None]
@@ -61,12 +62,13 @@ class Executor:
         graph.instantiate()
         self.graph = graph
         self.max_workers = max_workers
-        self._generations = [
-            [n for n in graph.nodes if n.id in set(gen)]
-            for gen in nx.topological_generations(graph.dag)
+        # per level: the nodes run inline, then the I/O-bound ones run together in threads
+        self._plan = [
+            ([n for n in level if not _io(n)], [n for n in level if _io(n)])
+            for level in graph.levels
         ]
-        self._has_io = any(n.operator_cls and n.operator_cls.io_bound for n in graph.nodes)
         self._models = {n.id: _model_info(n) for n in graph.nodes}
+        self._shown = [n for n in graph.nodes if not n.spec.suppress_output]
 
     # ---- public -------------------------------------------------------------------------
 
@@ -80,11 +82,14 @@ class Executor:
         keep_frames: bool = True,
     ) -> list[WorkflowResult]:
         """One ``WorkflowResult`` per input, in order, each with one output per shown node."""
+        if all(inp.data.video is None for inp in inputs):  # the common case: no streams
+            runs = self._run_batch(inputs, range(len(inputs)), app)
+            pairs = zip(inputs, runs, strict=True)
+            return [self._result(inp, r.ctx.outputs, r.errors) for inp, r in pairs]
         results: list[WorkflowResult | None] = [None] * len(inputs)
         still = [i for i, inp in enumerate(inputs) if inp.data.video is None]
-        for i, run in zip(
-            still, self._run_batch([inputs[i] for i in still], still, app), strict=True
-        ):
+        runs = self._run_batch([inputs[i] for i in still], still, app)
+        for i, run in zip(still, runs, strict=True):
             results[i] = self._result(inputs[i], run.ctx.outputs, run.errors)
         for i, inp in enumerate(inputs):
             if inp.data.video is not None:
@@ -100,7 +105,7 @@ class Executor:
 
     # ---- still inputs --------------------------------------------------------------------
 
-    def _run_batch(self, inputs: list[Input], indices: list[int], app: Any) -> list[_Run]:
+    def _run_batch(self, inputs: list[Input], indices: Sequence[int], app: Any) -> list[_Run]:
         runs = [
             _Run(
                 Context(
@@ -115,12 +120,10 @@ class Executor:
         ]
         if not runs:
             return runs
-        for generation in self._generations:
-            io_nodes = [n for n in generation if n.operator_cls and n.operator_cls.io_bound]
-            for node in generation:
-                if node not in io_nodes:
-                    for run in runs:
-                        self._step(node, run, {})
+        for inline, io_nodes in self._plan:
+            for node in inline:
+                for run in runs:
+                    self._step(node, run, {})
             if io_nodes:
                 self._step_io(io_nodes, runs)
         return runs
@@ -259,36 +262,28 @@ class Executor:
         self, inp: Input, outputs: dict[str, Data | None], errors: dict[str, str]
     ) -> WorkflowResult:
         shown: list[Output] = []
-        for node in self.graph.nodes:
-            if node.spec.suppress_output:
-                continue
+        for node in self._shown:
             err = errors.get(node.id)
-            status = (
-                _OK
-                if err is None
-                else Status(
-                    code=StatusCode.FAILURE, description=f"node '{node.id}' failed", details=err
-                )
-            )
+            status = _OK if err is None else _failed(f"node '{node.id}' failed", err)
             data = outputs.get(node.id)
             shown.append(
-                Output.model_construct(
+                trusted(
+                    Output,
                     id=node.id,
                     status=status,
                     model=self._models[node.id],
-                    data=Data() if data is None else data,
+                    data=_EMPTY if data is None else data,
                 )
             )
-        status = (
-            _OK
-            if not errors
-            else Status(
-                code=StatusCode.FAILURE,
-                description=f"{len(errors)} node(s) failed",
-                details="; ".join(f"{k}: {v}" for k, v in errors.items()),
-            )
-        )
-        return WorkflowResult.model_construct(id=inp.id, status=status, input=inp, outputs=shown)
+        status = _OK
+        if errors:
+            details = "; ".join(f"{k}: {v}" for k, v in errors.items())
+            status = _failed(f"{len(errors)} node(s) failed", details)
+        return trusted(WorkflowResult, id=inp.id, status=status, input=inp, outputs=shown)
+
+
+def _io(node: CompiledNode) -> bool:
+    return node.operator_cls is not None and node.operator_cls.io_bound
 
 
 def _apply(op: Operator, data: Data, ctx: Context) -> Data | None:
@@ -326,6 +321,10 @@ def _strip_pixels(data: Data | None) -> Data:
     if data is None:
         return Data()
     return data.model_copy(update={"image": None}) if data.image is not None else data
+
+
+def _failed(description: str, details: str) -> Status:
+    return Status(code=StatusCode.FAILURE, description=description, details=details)
 
 
 def _input_failed(msg: str) -> Status:

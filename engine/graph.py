@@ -9,9 +9,8 @@ edges that can never carry what a node reads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from pydantic import ValidationError
 
 from engine.errors import GraphError, ParamsError, UnknownOperatorError
@@ -25,6 +24,9 @@ from engine.operator import (
     suggest,
 )
 from engine.spec import NodeSpec, Pos, WorkflowSpec
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["ROOT_WRITES", "CompiledGraph", "CompiledNode", "compile_spec", "satisfies"]
 
@@ -46,19 +48,29 @@ class CompiledNode:
     binding: ModelBinding | None
     writes: frozenset[str]
     operator: Operator | None = None
+    id: str = field(init=False)
 
-    @property
-    def id(self) -> str:
-        return self.spec.id
+    def __post_init__(self) -> None:
+        self.id = self.spec.id  # read on every step of the executor: a plain attribute
 
 
 @dataclass
 class CompiledGraph:
     spec: WorkflowSpec
     nodes: list[CompiledNode]  # in YAML order, which is a topological order
-    dag: nx.DiGraph
     ancestors: dict[str, tuple[str, ...]]  # nearest first
+    levels: list[list[CompiledNode]]  # topological generations: a level needs only earlier ones
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def dag(self) -> nx.DiGraph:
+        """The graph as a networkx DiGraph (built on demand: networkx is slow to import)."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        g.add_nodes_from(n.id for n in self.nodes)
+        g.add_edges_from((src, n.id) for n in self.nodes for src in n.spec.inputs)
+        return g
 
     def instantiate(self) -> None:
         """Build every operator once (loads models, compiles regexes)."""
@@ -79,39 +91,53 @@ def compile_spec(
     spec: WorkflowSpec, *, models: list[ModelBinding] | None = None, strict: bool = True
 ) -> CompiledGraph:
     """Resolve every node to an operator, check params and edges, build the DAG."""
-    dag = nx.DiGraph()
     nodes: list[CompiledNode] = []
     warnings: list[str] = []
     by_id: dict[str, CompiledNode] = {}
     for ns in spec.nodes:
         node = _resolve(ns, spec.file, models, strict, warnings)
-        dag.add_node(ns.id)
         for src in ns.inputs:
+            # inputs must name earlier nodes, so file order is topological and cycles cannot occur
             if src not in by_id:
                 p = ns.pos("node")
                 raise GraphError(
-                    f"missing input '{src}' for node '{ns.id}'",
+                    f"missing input '{src}' for node '{ns.id}': inputs must name an earlier node",
                     file=spec.file,
                     line=p.line,
                     col=p.col,
                     node_id=ns.id,
                     key="node_inputs",
                 )
-            dag.add_edge(src, ns.id)
         nodes.append(node)
         by_id[ns.id] = node
-    if not nx.is_directed_acyclic_graph(dag):
-        cycle = " -> ".join(e[0] for e in nx.find_cycle(dag))
-        raise GraphError(f"the nodes form a cycle: {cycle}", file=spec.file, line=1, col=1)
-    ancestors = {n.id: _nearest_ancestors(dag, n.id) for n in nodes}
+    ancestors = {n.id: _nearest_ancestors(n.spec, by_id) for n in nodes}
     for node in nodes:
         _check_edge(node, by_id, spec.file)
-    return CompiledGraph(spec, nodes, dag, ancestors, warnings)
+    return CompiledGraph(spec, nodes, ancestors, _levels(nodes, by_id), warnings)
 
 
-def _nearest_ancestors(dag: nx.DiGraph, node_id: str) -> tuple[str, ...]:
-    lengths = nx.single_source_shortest_path_length(dag.reverse(copy=False), node_id)
-    return tuple(n for n, _ in sorted(lengths.items(), key=lambda kv: kv[1]) if n != node_id)
+def _nearest_ancestors(ns: NodeSpec, by_id: dict[str, CompiledNode]) -> tuple[str, ...]:
+    """Breadth-first up the inputs: the nearest ancestors first."""
+    seen: dict[str, None] = {}
+    frontier = list(ns.inputs)
+    while frontier:
+        nxt: list[str] = []
+        for node_id in frontier:
+            if node_id not in seen:
+                seen[node_id] = None
+                nxt.extend(by_id[node_id].spec.inputs)
+        frontier = nxt
+    return tuple(seen)
+
+
+def _levels(nodes: list[CompiledNode], by_id: dict[str, CompiledNode]) -> list[list[CompiledNode]]:
+    depth: dict[str, int] = {}
+    for n in nodes:
+        depth[n.id] = 1 + max((depth[s] for s in n.spec.inputs), default=-1)
+    levels: list[list[CompiledNode]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for n in nodes:
+        levels[depth[n.id]].append(n)
+    return levels
 
 
 def _resolve(

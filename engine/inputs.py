@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from engine.errors import InputError
-from engine.proto import Data, Image, Input, Text, Video
+from engine.proto import Data, Image, Input, Text, Video, trusted
 
 __all__ = ["VIDEO_SUFFIXES", "to_input"]
 
@@ -29,7 +29,7 @@ def to_input(item: Any, index: int = 0) -> Input:
     if isinstance(item, Input):
         return item
     if isinstance(item, Data):
-        return Input(data=item)
+        return trusted(Input, data=item, dataset_ids=[])
     if isinstance(item, np.ndarray):
         if item.ndim not in (2, 3) or item.size == 0:
             raise InputError(f"input {index}: a numpy image must be HxW or HxWxC, got {item.shape}")

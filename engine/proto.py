@@ -12,7 +12,7 @@ decoded at most once (see ``Image.array``).
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -53,6 +53,7 @@ __all__ = [
     "WorkflowNode",
     "WorkflowResult",
     "WorkflowState",
+    "trusted",
 ]
 
 
@@ -92,6 +93,35 @@ class _Proto(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """Clarifai JSON for this message (snake_case keys, empty lists dropped)."""
         return _drop_empty_lists(self.model_dump(mode="json", exclude_none=True))
+
+
+_M = TypeVar("_M", bound=BaseModel)
+_DEFAULTS: dict[type[BaseModel], tuple[dict[str, Any], int]] = {}
+
+
+def trusted(cls: type[_M], **values: Any) -> _M:
+    """Build ``cls`` from values that are already valid, skipping validation.
+
+    The executor's hot path builds an ``Output`` per node per input; this is about five
+    times cheaper than ``model_construct``.  Fields with a default factory must be given.
+    """
+    known = _DEFAULTS.get(cls)
+    if known is None:
+        fields_of = cls.model_fields
+        known = _DEFAULTS[cls] = (
+            {n: f.default for n, f in fields_of.items() if f.default_factory is None},
+            len(fields_of),
+        )
+    defaults, count = known
+    fields = {**defaults, **values}
+    if len(fields) != count:
+        raise TypeError(f"trusted({cls.__name__}) needs every field that has a default factory")
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", fields)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 def _drop_empty_lists(obj: Any) -> Any:

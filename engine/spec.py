@@ -21,6 +21,8 @@ from engine.operator import suggest
 
 __all__ = ["NodeSpec", "Pos", "WorkflowSpec", "load_spec", "spec_from_dict"]
 
+# libyaml's C parser where the wheel has it: ten times faster on large files
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"^[0-9A-Za-z]+([-_][0-9A-Za-z]+)*$")
 _VERSION = re.compile(r"^[0-9a-f]{32}")
 _ID_MAX = 48
@@ -99,7 +101,7 @@ class _Reader:
 
     def read(self, text: str) -> Any:
         try:
-            loader = yaml.SafeLoader(text)
+            loader = _Loader(text)
             try:
                 root = loader.get_single_node()
                 return None if root is None else self._value(root, (), loader)
@@ -113,7 +115,7 @@ class _Reader:
         except yaml.YAMLError as exc:
             raise YamlError(f"invalid YAML: {exc}", file=self.file) from None
 
-    def _value(self, node: yaml.Node, path: _Path, loader: yaml.SafeLoader) -> Any:
+    def _value(self, node: yaml.Node, path: _Path, loader: Any) -> Any:
         self.where.setdefault(path, Pos(node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}

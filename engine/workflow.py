@@ -32,6 +32,7 @@ from engine.proto import (
     WorkflowDefinition,
     WorkflowNode,
     WorkflowResult,
+    trusted,
 )
 from engine.spec import NodeSpec, WorkflowSpec, load_spec, spec_from_dict
 
@@ -50,6 +51,7 @@ class Workflow:
         self._nodes: list[NodeSpec] = []
         self._graph: CompiledGraph | None = None
         self._executor: Executor | None = None
+        self._defined: WorkflowDefinition | None = None
 
     # ---- construction --------------------------------------------------------------------
 
@@ -106,6 +108,7 @@ class Workflow:
     def compile(self) -> CompiledGraph:
         self._graph = compile_spec(self.spec, models=self.models, strict=True)
         self._executor = None
+        self._defined = None
         return self._graph
 
     @property
@@ -157,8 +160,11 @@ class Workflow:
             )
         )
         results = [refused[i] if p is None else next(ran) for i, p in enumerate(parsed)]
-        return PostWorkflowResultsResponse(
-            status=_overall(results), workflow=self._definition(), results=results
+        return trusted(
+            PostWorkflowResultsResponse,
+            status=_overall(results),
+            workflow=self._definition(),
+            results=results,
         )
 
     def _get_executor(self) -> Executor:
@@ -181,6 +187,11 @@ class Workflow:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=False)
 
     def _definition(self) -> WorkflowDefinition:
+        if self._defined is None:
+            self._defined = self._build_definition()
+        return self._defined
+
+    def _build_definition(self) -> WorkflowDefinition:
         return WorkflowDefinition(
             id=self.id,
             nodes=[
@@ -200,10 +211,13 @@ class Workflow:
         )
 
 
+_SUCCESS = Status(code=StatusCode.SUCCESS, description="Ok")
+
+
 def _overall(results: Iterable[WorkflowResult]) -> Status:
     oks = [r.status.code == StatusCode.SUCCESS for r in results]
     if all(oks):
-        return Status(code=StatusCode.SUCCESS, description="Ok")
+        return _SUCCESS
     if not any(oks):
         return Status(code=StatusCode.FAILURE, description="Failure")
     return Status(code=StatusCode.MIXED_STATUS, description="Mixed Status")

@@ -35,6 +35,7 @@ def test_compiles_a_chain_in_yaml_order() -> None:
     assert [n.id for n in g.nodes] == ["keep", "k2"]
     assert g.ancestors["k2"] == ("keep",)
     assert list(g.dag.edges) == [("keep", "k2")]
+    assert [[n.id for n in level] for level in g.levels] == [["keep"], ["k2"]]
 
 
 def test_unknown_type_suggests_the_closest() -> None:
