@@ -80,5 +80,6 @@ def _webp(buf: bytes) -> Header | None:
         return Header("webp", w & 0x3FFF, h & 0x3FFF)
     if chunk == b"VP8L" and len(buf) >= 25:
         bits = int.from_bytes(buf[21:25], "little")
-        return Header("webp", (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
+        w, h = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        return Header("webp", w, h, has_alpha=bool((bits >> 28) & 1))
     return None

@@ -116,6 +116,9 @@ def test_gray_16bit_and_rgba_become_8bit_bgr() -> None:
     assert media.decode_image_bytes(_png(deep))[0, 0, 0] == 40000 >> 8
     flat = media.decode_image_bytes(_png(rgba))
     assert flat[0, 0].max() == 0 and flat[7, 0].min() == 255  # transparent is shown over white
+    _, webp = cv2.imencode(".webp", rgba)
+    flat = media.decode_image_bytes(webp.tobytes())
+    assert flat[0, 0].max() == 0 and flat[7, 0].min() == 255
 
 
 def test_to_bgr_handles_arrays_already_in_memory() -> None:
