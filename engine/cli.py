@@ -142,7 +142,7 @@ def _run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise _Usage(f"opgraph run: cannot write {args.out}: {exc}") from None
     try:
-        on_frame = _FramePrinter(wf, out, args.stream, args.draw)
+        on_frame = _FramePrinter(wf, out, args.stream, args.draw, args.sample_ms)
         response = wf.predict(
             inputs,
             app=app,
@@ -152,7 +152,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         on_frame.finish()
         if args.draw and not on_frame.drew:
-            _draw_still(wf, response, args.draw)
+            _draw_still(response, args.draw)
         if args.stream:
             json.dump({"status": response.status.to_dict()}, out)
         else:
@@ -192,8 +192,11 @@ def _open_app(path: str) -> Any:
 class _FramePrinter:
     """Per-frame work for videos: JSON lines (--stream), drawing, a progress bar on a tty."""
 
-    def __init__(self, wf: Any, out: TextIO, stream: bool, draw_path: str | None) -> None:
+    def __init__(
+        self, wf: Any, out: TextIO, stream: bool, draw_path: str | None, sample_ms: int
+    ) -> None:
         self.wf, self.out, self.stream, self.draw_path = wf, out, stream, draw_path
+        self.fps = 1000.0 / sample_ms  # the drawn video plays the sampled frames in real time
         self.tty = sys.stderr.isatty() and not os.environ.get("CI")
         self.drawer: Any = None
         self.drew = False
@@ -223,8 +226,11 @@ class _FramePrinter:
         last = ctx.outputs.get(self.wf.node_ids[-1])
         if self.drawer is None:
             h, w = pixels.shape[:2]
-            self.drawer = draw.VideoDrawer(self.draw_path, fps=10.0, size=(w, h))
-        self.drawer.write(draw.draw(pixels, last))
+            try:
+                self.drawer = draw.VideoDrawer(self.draw_path, fps=self.fps, size=(w, h))
+            except OSError as exc:
+                raise InputError(f"--draw: {exc}") from None
+        self.drawer.write(pixels, last)
         self.drew = True
 
     def finish(self) -> None:
@@ -234,19 +240,13 @@ class _FramePrinter:
             print(file=sys.stderr)
 
 
-def _draw_still(wf: Any, response: Any, path: str) -> None:
-    import cv2
-
+def _draw_still(response: Any, path: str) -> None:
     from engine import draw
 
-    result = response.results[0]
-    image = result.input.data.image if result.input else None
-    if image is None or not image.has_pixels:
-        raise InputError("--draw needs an image input")
-    outputs = result.outputs
-    canvas = draw.draw(image.array, outputs[-1].data if outputs else None)
-    if not cv2.imwrite(path, canvas):
-        raise InputError(f"cannot write the drawing to {path}")
+    try:
+        draw.save_image(path, draw.draw_result(response.results[0]))
+    except (ValueError, OSError) as exc:
+        raise InputError(f"--draw: {exc}") from None
 
 
 # ---- graph / operators --------------------------------------------------------------------

@@ -1,0 +1,99 @@
+"""engine/executor.py on video: frames in order, state per stream, streaming output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import tests.engine._ops  # noqa: F401  (registers the test operators)
+from engine import StatusCode, Workflow
+from engine.cli import main
+
+
+def _video(
+    path: Path, seconds: float = 3.0, fps: int = 10, size: tuple[int, int] = (64, 48)
+) -> Path:
+    """A moving square, written with OpenCV: no file is checked in."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for k in range(int(seconds * fps)):
+        frame = np.zeros((size[1], size[0], 3), np.uint8)
+        x = 2 + k
+        cv2.rectangle(frame, (x, 10), (x + 12, 22), (255, 255, 255), -1)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    return _video(tmp_path / "clip.mp4")
+
+
+def _counter() -> Workflow:
+    wf = Workflow("w")
+    wf.add("test-counter", id="count")
+    wf.add("test-image-size", id="size")
+    return wf
+
+
+def test_each_sampled_frame_runs_the_graph_in_order(clip: Path) -> None:
+    result = _counter().predict([str(clip)], sample_ms=500).results[0]
+    assert result.status.code == StatusCode.SUCCESS
+    frames = result.outputs[0].data.frames
+    assert [f.frame_info.time for f in frames] == [0, 500, 1000, 1500, 2000, 2500]
+    assert [f.data.metadata["n"] for f in frames if f.data.metadata] == [1, 2, 3, 4, 5, 6]
+    assert [f.frame_info.number for f in frames] == [0, 5, 10, 15, 20, 25]
+    sizes = {f.data.concepts[0].value for f in result.outputs[1].data.frames}
+    assert sizes == {64.0}
+
+
+def test_two_videos_in_one_batch_keep_separate_state(clip: Path, tmp_path: Path) -> None:
+    other = _video(tmp_path / "other.mp4", seconds=2.0)
+    resp = _counter().predict([str(clip), str(other), {"data": {"text": {"raw": "t"}}}])
+    counts = [[f.data.metadata["n"] for f in r.outputs[0].data.frames] for r in resp.results[:2]]
+    assert counts == [[1, 2, 3], [1, 2]]
+    assert (
+        resp.results[0].outputs[0].data.frames[0].data.metadata["stream"]
+        != (resp.results[1].outputs[0].data.frames[0].data.metadata["stream"])
+    )
+
+
+def test_unreadable_video_fails_only_that_input(tmp_path: Path, clip: Path) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00" * 100)
+    resp = _counter().predict([str(bad), str(clip)])
+    assert resp.status.code == StatusCode.MIXED_STATUS
+    assert resp.results[0].status.code == StatusCode.INPUT_UNSUPPORTED_FORMAT
+    assert resp.results[1].status.code == StatusCode.SUCCESS
+
+
+def test_cli_stream_prints_one_line_per_frame(
+    clip: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wf = tmp_path / "wf.yml"
+    wf.write_text(_counter().to_yaml())
+    drawn = tmp_path / "drawn.mp4"
+    code = main(
+        [
+            "run",
+            str(wf),
+            "--input",
+            str(clip),
+            "--stream",
+            "--sample-ms",
+            "1000",
+            "--draw",
+            str(drawn),
+        ]
+    )
+    assert code == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["frame_info"]["time"] for line in lines[:-1]] == [0, 1000, 2000]
+    assert lines[-1]["status"]["code"] == 10000
+    cap = cv2.VideoCapture(str(drawn))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+    cap.release()
