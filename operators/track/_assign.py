@@ -21,20 +21,21 @@ Matches = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
-def _hungarian(cost: np.ndarray, max_cost: float) -> tuple[np.ndarray, np.ndarray]:
+def _hungarian(cost: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     from scipy.optimize import linear_sum_assignment
 
     # Forbidden pairs get a cost above any allowed total, so the solver first maximises the
     # number of allowed pairs and only then minimises their cost.
-    big = max_cost * (min(cost.shape) + 1) + 1.0
-    masked = np.where(cost <= max_cost, cost, big)
+    worst = float(np.abs(cost[allowed]).max(initial=0.0))
+    big = worst * (min(cost.shape) + 1) + 1.0
+    masked = np.where(allowed, cost, big)
     rows, cols = linear_sum_assignment(masked)
-    ok = cost[rows, cols] <= max_cost
+    ok = allowed[rows, cols]
     return rows[ok].astype(np.int64), cols[ok].astype(np.int64)
 
 
-def _greedy(cost: np.ndarray, max_cost: float) -> tuple[np.ndarray, np.ndarray]:
-    r_idx, c_idx = np.nonzero(cost <= max_cost)
+def _greedy(cost: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r_idx, c_idx = np.nonzero(allowed)
     order = np.argsort(cost[r_idx, c_idx], kind="stable")
     used_r = np.zeros(cost.shape[0], dtype=bool)
     used_c = np.zeros(cost.shape[1], dtype=bool)
@@ -48,25 +49,27 @@ def _greedy(cost: np.ndarray, max_cost: float) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
 
 
-_SOLVERS: dict[str, Callable[[np.ndarray, float], tuple[np.ndarray, np.ndarray]]] = {
+_SOLVERS: dict[str, Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]] = {
     "hungarian": _hungarian,
     "greedy": _greedy,
 }
 
 
 def assign(cost: np.ndarray, max_cost: float, strategy: Strategy = "hungarian") -> Matches:
-    """Pairs with ``cost <= max_cost`` chosen by ``strategy``; plus the unmatched indices."""
+    """Pairs with ``cost <= max_cost`` chosen by ``strategy``; plus the unmatched indices.
+
+    Non-finite costs (``inf``, ``nan``) mark forbidden pairs."""
     n_rows, n_cols = cost.shape
     if n_rows == 0 or n_cols == 0:
         return _EMPTY, _EMPTY, np.arange(n_rows), np.arange(n_cols)
-    allowed = cost <= max_cost
+    allowed = (cost <= max_cost) & np.isfinite(cost)
     # Rows / columns without any allowed pair cannot match: solve the smaller problem.
     live_r = np.flatnonzero(allowed.any(axis=1))
     live_c = np.flatnonzero(allowed.any(axis=0))
     if len(live_r) == 0:
         return _EMPTY, _EMPTY, np.arange(n_rows), np.arange(n_cols)
-    sub = cost[np.ix_(live_r, live_c)]
-    r, c = _SOLVERS[strategy](sub, max_cost)
+    sub = np.ix_(live_r, live_c)
+    r, c = _SOLVERS[strategy](cost[sub], allowed[sub])
     rows, cols = live_r[r], live_c[c]
     free_r = np.ones(n_rows, dtype=bool)
     free_r[rows] = False

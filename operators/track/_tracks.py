@@ -85,11 +85,19 @@ class TrackBook:
         self.smooth_score = np.concatenate([self.smooth_score, d[:, 4]])
         self.cls = np.concatenate([self.cls, d[:, 5]])
         self.det_index = np.concatenate([self.det_index, det_idx.astype(np.int64)])
-        if emb is not None:
-            e = emb[det_idx].astype(np.float64)
-            e /= np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
-            fresh = self.emb is None or len(self.emb) == 0
-            self.emb = e if fresh else np.concatenate([self.emb, e])
+        self._spawn_embeddings(n, None if emb is None else emb[det_idx])
+
+    def _spawn_embeddings(self, n: int, new: np.ndarray | None) -> None:
+        """Append unit embeddings of new tracks; zeros stand in for unknown appearance."""
+        if new is None and self.emb is None:
+            return
+        dim = new.shape[1] if new is not None else self.emb.shape[1]  # type: ignore[union-attr]
+        if new is None:
+            new = np.zeros((n, dim))
+        new = new.astype(np.float64)
+        new /= np.maximum(np.linalg.norm(new, axis=1, keepdims=True), 1e-12)
+        old = self.emb if self.emb is not None else np.zeros((len(self.ids) - n, dim))
+        self.emb = np.concatenate([old, new])
 
     def confirm(self, min_hits: int) -> None:
         self.confirmed |= self.hits >= min_hits
