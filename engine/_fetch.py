@@ -117,7 +117,10 @@ def _read_capped(url: str, resp: IO[bytes], max_bytes: int, deadline: float) -> 
     if length is not None and length.isdigit() and int(length) > max_bytes:
         raise InputError(f"{url!r} is {int(length)} bytes, more than the {max_bytes}-byte limit")
     total = 0
-    while chunk := resp.read(_CHUNK):
+    # read1 returns after one socket read, so a server that trickles bytes still meets the
+    # deadline check; read(n) would wait for all n bytes
+    read = getattr(resp, "read1", resp.read)
+    while chunk := read(_CHUNK):
         total += len(chunk)
         if total > max_bytes:
             raise InputError(f"{url!r} is more than the {max_bytes}-byte limit")

@@ -6,6 +6,7 @@ import base64
 import http.server
 import struct
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,6 +175,17 @@ def server(tmp_path: Path) -> Iterator[str]:
             pass
 
         def do_GET(self) -> None:
+            if self.path == "/slow":  # trickles a byte at a time, never finishing in time
+                self.send_response(200)
+                self.end_headers()
+                try:
+                    for _ in range(20):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                except OSError:  # the client gave up, as it should
+                    pass
+                return
             if self.path == "/redirect":
                 self.send_response(302)
                 self.send_header("Location", "file:///etc/passwd")
@@ -209,6 +221,9 @@ def test_url_limits_and_schemes(server: str, monkeypatch: pytest.MonkeyPatch) ->
         media.decode_image(Image(url=f"{server}/missing.png"))
     with pytest.raises(InputError, match=r"file:///etc/passwd' is not allowed|scheme 'file'"):
         media.decode_image(Image(url=f"{server}/redirect"))
+    monkeypatch.setattr(media.settings, "url_timeout_s", 0.3)
+    with pytest.raises(InputError, match="longer than the time limit"):
+        media.decode_image(Image(url=f"{server}/slow"))
     for url in ("file:///etc/passwd", "ftp://example.com/a.png", "data:image/png;base64,AAAA"):
         with pytest.raises(InputError, match="only http and https"):
             media.decode_image(Image(url=url))
