@@ -1,0 +1,124 @@
+"""The two barcode decoders behind ``barcode-operator``: zxing-cpp and ZBar (pyzbar).
+
+Both turn an image into ``Found`` codes with the symbology named the same way, so the
+operator does not care which one ran.  Each reader is told the symbologies to look for:
+decoding only those is most of the speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["DISPLAY", "SYMBOLOGIES", "Found", "make_reader", "pyzbar_missing"]
+
+# Clarifai-style concept ids for the supported symbologies, and their display names
+DISPLAY = {
+    "ean-13": "EAN-13",
+    "upc-a": "UPC-A",
+    "code-128": "Code 128",
+    "code-39": "Code 39",
+    "itf": "ITF",
+    "qr-code": "QR Code",
+}
+SYMBOLOGIES = tuple(DISPLAY)
+_ZXING = {"ean-13": "EAN13", "upc-a": "UPCA", "code-128": "Code128", "code-39": "Code39",
+          "itf": "ITF", "qr-code": "QRCode"}  # fmt: skip
+_ZBAR = {"ean-13": "EAN13", "upc-a": "UPCA", "code-128": "CODE128", "code-39": "CODE39",
+         "itf": "I25", "qr-code": "QRCODE"}  # fmt: skip
+# decoder format names (lower case, letters and digits only) -> our symbology id
+_BACK = {
+    **{v.lower(): k for k, v in _ZXING.items()},
+    **{v.lower(): k for k, v in _ZBAR.items()},
+    "code39std": "code-39",
+    "code39ext": "code-39",
+    "itf14": "itf",
+    "qrcodemodel2": "qr-code",
+}
+
+
+@dataclass(frozen=True)
+class Found:
+    text: str
+    symbology: str  # a key of DISPLAY (or the decoder's own name for anything else)
+    corners: np.ndarray  # (4, 2) pixel x, y: top-left, top-right, bottom-right, bottom-left
+
+
+Reader = Callable[[np.ndarray], list[Found]]
+
+
+def _symbology(name: str) -> str:
+    key = "".join(ch for ch in name.lower() if ch.isalnum())
+    return _BACK.get(key, key)
+
+
+def pyzbar_missing() -> str | None:
+    """Why pyzbar cannot run here (ZBar's shared library is a system package), or None."""
+    try:
+        from pyzbar import pyzbar  # noqa: F401
+    except (ImportError, OSError) as exc:
+        return (
+            "library 'pyzbar' needs the ZBar system library, which is not installed "
+            f"({exc}); install it (Debian/Ubuntu: apt-get install libzbar0) or use "
+            "library: zxing"
+        )
+    return None
+
+
+def make_reader(library: str, formats: tuple[str, ...]) -> Reader:
+    """A decoder for ``formats`` (symbology ids) using ``library`` ("zxing" or "pyzbar")."""
+    return _zxing_reader(formats) if library == "zxing" else _zbar_reader(formats)
+
+
+def _zxing_reader(formats: tuple[str, ...]) -> Reader:
+    import zxingcpp
+
+    wanted = zxingcpp.barcode_formats_from_str(",".join(_ZXING[f] for f in formats))
+
+    def read(image: np.ndarray) -> list[Found]:
+        return [
+            Found(b.text, _symbology(b.format.name), _zxing_corners(b.position))
+            for b in zxingcpp.read_barcodes(image, formats=wanted)
+        ]
+
+    return read
+
+
+def _zxing_corners(p: Any) -> np.ndarray:
+    pts = (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
+    return np.array([(q.x, q.y) for q in pts], dtype=np.float64)
+
+
+def _zbar_reader(formats: tuple[str, ...]) -> Reader:
+    missing = pyzbar_missing()
+    if missing:
+        raise ValueError(missing)
+    from pyzbar import pyzbar
+
+    symbols = [pyzbar.ZBarSymbol[_ZBAR[f]] for f in formats]
+
+    def read(image: np.ndarray) -> list[Found]:
+        gray = image if image.ndim == 2 else _gray(image)
+        return [
+            Found(r.data.decode("utf-8", "replace"), _symbology(r.type), _zbar_corners(r))
+            for r in pyzbar.decode(gray, symbols=symbols)
+        ]
+
+    return read
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+    return np.ascontiguousarray(cv2.cvtColor(image, code))
+
+
+def _zbar_corners(r: Any) -> np.ndarray:
+    left, top, w, h = r.rect
+    return np.array(
+        [(left, top), (left + w, top), (left + w, top + h), (left, top + h)], dtype=np.float64
+    )

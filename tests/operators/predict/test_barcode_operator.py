@@ -1,0 +1,166 @@
+"""barcode-operator: each symbology, sizes, rotations, noise, both libraries, graph, params."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import Context, Data, Image, InputError, ParamsError, Workflow
+from operators.predict import _barcode_readers
+from operators.predict.barcode_operator import BarcodeOperator
+
+cv2 = pytest.importorskip("cv2")
+
+LINEAR = {  # symbology -> (python-barcode name, payload, text a reader returns)
+    "ean-13": ("ean13", "590123412345", "5901234123457"),
+    "upc-a": ("upca", "03600029145", "036000291452"),
+    "code-128": ("code128", "opgraph-128", "opgraph-128"),
+    "code-39": ("code39", "OPG-39", "OPG-39"),
+    "itf": ("itf", "12345678", "12345678"),
+}
+
+
+def linear_code(name: str, payload: str, module: int = 3, height: int = 80) -> np.ndarray:
+    """A 1D code drawn from python-barcode's module pattern: black bars on white."""
+    import barcode
+
+    options = {"add_checksum": False} if name == "code39" else {}
+    pattern = barcode.get_barcode_class(name)(payload, **options).build()[0]
+    row = np.array([0 if c == "1" else 255 for c in "0" * 12 + pattern + "0" * 12], np.uint8)
+    return np.repeat(np.repeat(row[None, :], height, axis=0), module, axis=1)
+
+
+def qr_code(text: str, module: int = 4) -> np.ndarray:
+    import qrcode
+
+    q = qrcode.QRCode(border=4)
+    q.add_data(text)
+    q.make()
+    cells = np.where(np.array(q.get_matrix(), dtype=bool), 0, 255).astype(np.uint8)
+    return np.kron(cells, np.ones((module, module), np.uint8))
+
+
+def on_canvas(
+    code: np.ndarray, angle: float = 0.0, noise: float = 0.0, seed: int = 0
+) -> np.ndarray:
+    """The code rotated by ``angle`` degrees on a 640x480 BGR canvas, plus Gaussian noise."""
+    canvas = np.full((480, 640), 255, np.uint8)
+    h, w = code.shape
+    y, x = (480 - h) // 2, (640 - w) // 2
+    canvas[y : y + h, x : x + w] = code
+    rot = cv2.getRotationMatrix2D((320, 240), angle, 1.0)
+    canvas = cv2.warpAffine(canvas, rot, (640, 480), borderValue=255)
+    noisy = canvas + np.random.default_rng(seed).normal(0, noise, canvas.shape)
+    return cv2.cvtColor(np.clip(noisy, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def _read(img: np.ndarray, **params: object) -> Data:
+    op = BarcodeOperator(BarcodeOperator.Params.model_validate(params))
+    out = op.process(Data(image=Image.from_array(img)), Context(root=Data(), node_id="bar"))
+    assert out is not None
+    return out
+
+
+def _texts(out: Data) -> list[tuple[str, str]]:
+    return [
+        (r.data.concepts[0].id, r.data.text.raw or "")
+        for r in out.regions
+        if r.data is not None and r.data.text is not None
+    ]
+
+
+@pytest.mark.parametrize("library", ["zxing", "pyzbar"])
+@pytest.mark.parametrize("symbology", list(LINEAR))
+def test_reads_each_linear_symbology(library: str, symbology: str) -> None:
+    name, payload, text = LINEAR[symbology]
+    found = _texts(_read(on_canvas(linear_code(name, payload)), library=library))
+    # ZBar reports UPC-A as the EAN-13 it is a subset of, with a leading 0
+    expected = {(symbology, text)} | ({("ean-13", "0" + text)} if symbology == "upc-a" else set())
+    assert found and set(found) <= expected
+
+
+@pytest.mark.parametrize("library", ["zxing", "pyzbar"])
+@pytest.mark.parametrize(("module", "angle", "noise"), [(3, 0, 0), (6, 15, 10), (4, -30, 25)])
+def test_reads_qr_codes_at_sizes_rotations_and_noise(
+    library: str, module: int, angle: float, noise: float
+) -> None:
+    img = on_canvas(qr_code("https://example.com/opgraph", module), angle, noise)
+    assert _texts(_read(img, library=library)) == [("qr-code", "https://example.com/opgraph")]
+
+
+@pytest.mark.parametrize(("module", "angle", "noise"), [(2, 0, 0), (4, 10, 8), (3, -20, 12)])
+def test_reads_code_128_at_sizes_rotations_and_noise(
+    module: int, angle: float, noise: float
+) -> None:
+    img = on_canvas(linear_code("code128", "ROT-128", module, height=160), angle, noise)
+    assert _texts(_read(img, formats=["code-128"])) == [("code-128", "ROT-128")]
+
+
+def test_region_box_and_polygon_surround_the_code() -> None:
+    code = qr_code("box", 6)
+    out = _read(on_canvas(code))
+    (region,) = out.regions
+    assert region.region_info is not None and region.region_info.bounding_box is not None
+    bb = region.region_info.bounding_box
+    h, w = code.shape
+    quiet = 4 * 6  # the reader reports the symbol without its quiet zone
+    assert bb.left_col * 640 == pytest.approx((640 - w) // 2 + quiet, abs=3)
+    assert bb.bottom_row * 480 == pytest.approx((480 - h) // 2 + h - quiet, abs=3)
+    assert region.region_info.polygon is not None and len(region.region_info.polygon.points) == 4
+    assert region.data is not None and region.data.concepts[0].name == "QR Code"
+
+
+def test_formats_restrict_what_is_decoded() -> None:
+    img = on_canvas(qr_code("only qr", 4))
+    assert _read(img, formats=["code-128", "ean-13"]).regions == []
+    assert len(_read(img, formats=["qr-code"]).regions) == 1
+
+
+def test_blank_image_gives_no_regions_and_no_image_is_an_input_error() -> None:
+    assert _read(np.full((100, 100, 3), 255, np.uint8)).regions == []
+    op = BarcodeOperator(BarcodeOperator.Params())
+    with pytest.raises(InputError, match="needs an image"):
+        op.process(Data(), Context(root=Data(), node_id="bar"))
+
+
+def test_one_node_graph() -> None:
+    wf = Workflow.from_yaml(
+        """
+workflow:
+  id: barcodes
+  nodes:
+    - id: reader
+      model:
+        model_id: barcode-reader
+        model_type_id: barcode-operator
+        output_info:
+          params:
+            formats: [qr-code, code-128]
+"""
+    )
+    out = wf.predict([on_canvas(qr_code("graph", 4))]).results[0].outputs[0]
+    assert out.status.is_success, out.status
+    assert [r.data.text.raw for r in out.data.regions if r.data and r.data.text] == ["graph"]
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"library": "zbar"}, "library"),
+        ({"formats": ["pdf417"]}, "formats"),
+        ({"formats": []}, "formats"),
+        ({"format": ["qr-code"]}, "did you mean 'formats'"),
+    ],
+)
+def test_bad_params_are_refused(params: dict[str, object], match: str) -> None:
+    with pytest.raises(ParamsError, match=match):
+        Workflow("b").add("barcode-operator", params=params)
+
+
+def test_missing_zbar_library_is_a_clear_params_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_barcode_readers, "pyzbar_missing", lambda: "needs libzbar0")
+    monkeypatch.setattr(
+        "operators.predict.barcode_operator.pyzbar_missing", lambda: "needs libzbar0"
+    )
+    with pytest.raises(ParamsError, match="libzbar0"):
+        Workflow("b").add("barcode-operator", params={"library": "pyzbar"})
