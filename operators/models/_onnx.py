@@ -94,6 +94,7 @@ class OnnxModel:
 
         w, h = self.size
         ih, iw = bgr.shape[:2]
+        img: np.ndarray
         if self.letterbox:  # keep the aspect ratio and pad, as YOLO models are trained
             scale = min(w / iw, h / ih)
             nw, nh = max(1, round(iw * scale)), max(1, round(ih * scale))

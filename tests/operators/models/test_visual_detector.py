@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import cv2
@@ -12,6 +11,7 @@ import pytest
 from engine import Context, Data, Image, InputError, ParamsError, Workflow
 from operators.models.visual_detector import VisualDetector
 from tests.operators.models._onnx_models import constant_detector
+from tests.operators.models._samples import sample_portrait
 
 Params = VisualDetector.Params
 
@@ -30,15 +30,6 @@ def _run(op: VisualDetector, img: np.ndarray) -> Data | None:
     return op.process(data, Context(root=data, node_id="det"))
 
 
-def _sample_portrait() -> Path | None:
-    """A portrait photo that ships in matplotlib's wheel (a dependency of filterpy)."""
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(spec.submodule_search_locations[0]) / "mpl-data/sample_data/grace_hopper.jpg"
-    return path if path.is_file() else None
-
-
 # ---------------------------------------------------------------- built-ins
 
 
@@ -47,7 +38,7 @@ def test_haar_face_finds_nothing_in_a_blank_image() -> None:
 
 
 def test_haar_face_finds_the_face_in_a_portrait() -> None:
-    path = _sample_portrait()
+    path = sample_portrait()
     if path is None:
         pytest.skip("no portrait photo installed")
     out = _run(VisualDetector(Params()), cv2.imread(str(path)))
