@@ -128,6 +128,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from engine.inputs import VIDEO_SUFFIXES
     from engine.workflow import Workflow
 
     wf = Workflow.from_yaml(Path(args.file), models=args.models)
@@ -143,6 +144,8 @@ def _run(args: argparse.Namespace) -> int:
             raise _Usage(f"opgraph run: cannot write {args.out}: {exc}") from None
     try:
         on_frame = _FramePrinter(wf, out, args.stream, args.draw, args.sample_ms)
+        videos = [p for p in args.input if Path(p).suffix.lower() in VIDEO_SUFFIXES]
+        on_frame.expect(videos, args.sample_ms)
         response = wf.predict(
             inputs,
             app=app,
@@ -201,7 +204,25 @@ class _FramePrinter:
         self.drawer: Any = None
         self.drew = False
         self.done = 0
+        self.total: int | None = None
         self.started = time.perf_counter()
+
+    def expect(self, video_paths: list[str], sample_ms: int) -> None:
+        """Learn how many frames to expect, for the progress bar (only on a terminal)."""
+        if not self.tty or not video_paths:
+            return
+        from engine import media
+        from engine.proto import Video
+
+        try:
+            counts = [
+                media.estimated_samples(media.video_info(Video.from_source(p)), sample_ms)
+                for p in video_paths
+            ]
+        except OpgraphError:
+            return  # the run itself reports the unreadable video
+        if all(c is not None for c in counts):
+            self.total = sum(c for c in counts if c is not None)
 
     def __call__(self, index: int, info: FrameInfo, ctx: Any) -> None:
         if self.stream:
@@ -217,7 +238,8 @@ class _FramePrinter:
         self.done += 1
         if self.tty:
             fps = self.done / max(time.perf_counter() - self.started, 1e-9)
-            print(f"\rframes {self.done}  {fps:.1f} fps", end="", file=sys.stderr, flush=True)
+            of = f"/{self.total}" if self.total else ""
+            print(f"\rframes {self.done}{of}  {fps:.1f} fps", end="", file=sys.stderr, flush=True)
 
     def _draw(self, ctx: Any) -> None:
         from engine import draw
@@ -225,6 +247,7 @@ class _FramePrinter:
         pixels = ctx.root.image.array
         last = ctx.outputs.get(self.wf.node_ids[-1])
         if self.drawer is None:
+            assert self.draw_path is not None  # _draw runs only with --draw
             h, w = pixels.shape[:2]
             try:
                 self.drawer = draw.VideoDrawer(self.draw_path, fps=self.fps, size=(w, h))

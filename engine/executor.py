@@ -204,7 +204,9 @@ class Executor:
         states: dict[str, dict[str, Any]] = {}
         last: Context | None = None
         try:
-            for fi, time_ms, number, pixels in media.iter_frames(inp.data.video, sample_ms):
+            video = inp.data.video
+            assert video is not None  # run() sends only video inputs here
+            for fi, time_ms, number, pixels in media.iter_frames(video, sample_ms):
                 run, info = self._run_frame(inp, index, app, fi, time_ms, number, pixels, states)
                 last = run.ctx
                 for node_id, msg in run.errors.items():

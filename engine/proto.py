@@ -92,11 +92,13 @@ class _Proto(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         """Clarifai JSON for this message (snake_case keys, empty lists dropped)."""
-        return _drop_empty_lists(self.model_dump(mode="json", exclude_none=True))
+        out: dict[str, Any] = _drop_empty_lists(self.model_dump(mode="json", exclude_none=True))
+        return out
 
 
 _M = TypeVar("_M", bound=BaseModel)
-_DEFAULTS: dict[type[BaseModel], tuple[dict[str, Any], int]] = {}
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+_MISSING = object()
 
 
 def trusted(cls: type[_M], **values: Any) -> _M:
@@ -105,16 +107,15 @@ def trusted(cls: type[_M], **values: Any) -> _M:
     The executor's hot path builds an ``Output`` per node per input; this is about five
     times cheaper than ``model_construct``.  Fields with a default factory must be given.
     """
-    known = _DEFAULTS.get(cls)
-    if known is None:
-        fields_of = cls.model_fields
-        known = _DEFAULTS[cls] = (
-            {n: f.default for n, f in fields_of.items() if f.default_factory is None},
-            len(fields_of),
-        )
-    defaults, count = known
-    fields = {**defaults, **values}
-    if len(fields) != count:
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        # in field order, so JSON keys come out in proto order; _MISSING marks factories
+        defaults = _DEFAULTS[cls] = {
+            n: _MISSING if f.default_factory is not None else f.default
+            for n, f in cls.model_fields.items()
+        }
+    fields = {n: values[n] if n in values else d for n, d in defaults.items()}
+    if _MISSING in fields.values():
         raise TypeError(f"trusted({cls.__name__}) needs every field that has a default factory")
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", fields)

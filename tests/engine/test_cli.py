@@ -133,3 +133,17 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"{bad}:5:26: node 'x': unknown model_type_id 'nope'")
     assert "Traceback" not in proc.stderr
+
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "clarifai-workflows"
+
+
+@pytest.mark.skipif(
+    not CORPUS.is_dir(), reason="the shared conformance corpus is not beside the repo"
+)
+def test_every_clarifai_corpus_file_passes_validate(capsys: pytest.CaptureFixture[str]) -> None:
+    files = sorted(str(p) for p in CORPUS.rglob("*.yml"))
+    assert len(files) == 86
+    assert main(["validate", *files]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert out.count(": ok (") == 86
