@@ -1,0 +1,127 @@
+"""The part every tracker operator shares: regions in, the same regions with ``track_id`` out.
+
+One frame at a time: the regions' fractional boxes become pixel detections (the frame's
+size comes from its image, or from the nearest upstream image), the per-stream tracker in
+``ctx.state`` updates, and each reported row names the detection it took, so its region is
+copied with the track id, with no re-matching of boxes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from engine import Context, Data, Operator, Region, RegionInfo, geometry
+
+__all__ = ["TrackerOperator"]
+
+# Without any image the boxes stay fractions, scaled so the numbers look like pixels.
+FRACTION_SCALE = 1000
+# Per-stream memory of the last concepts of each track, bounded.
+_MAX_REMEMBERED = 4096
+
+
+class TrackerOperator(Operator):
+    """Base of the four tracker operators; subclasses set ``type_id``, ``Params`` and
+    ``tracker_cls`` (a class from ``operators.track`` taking the params as keywords)."""
+
+    tracker_cls: ClassVar[type[Any]]
+    uses_embeddings: ClassVar[bool] = False
+    reads: ClassVar[tuple[str, ...]] = ("regions",)
+    writes: ClassVar[tuple[str, ...]] = ("regions", "*")  # "*": the rest passes through
+
+    def _tracker(self, ctx: Context) -> Any:
+        tracker = ctx.state.get("tracker")
+        if tracker is None:
+            fields = self.params.model_dump()
+            tracker = ctx.state["tracker"] = self.tracker_cls(**fields)
+            ctx.state["classes"] = {}
+            ctx.state["concepts"] = {}
+        return tracker
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        tracker = self._tracker(ctx)
+        regions = [r for r in data.regions if r.region_info and r.region_info.bounding_box]
+        w, h = _frame_size(data, ctx)
+        boxes = geometry.to_pixels(
+            geometry.boxes_from_proto([r.region_info.bounding_box for r in regions]), w, h  # type: ignore[union-attr]
+        )
+        dets = np.zeros((len(regions), 6))
+        dets[:, :4] = boxes
+        dets[:, 4] = [_score(r) for r in regions]
+        dets[:, 5] = [self._class_index(r, ctx.state["classes"]) for r in regions]
+        emb = _embeddings(regions) if self.uses_embeddings else None
+        rows = tracker.update(dets, emb)
+        out = [self._tracked(row, regions, w, h, ctx.state["concepts"]) for row in _ordered(rows)]
+        return data.model_copy(update={"regions": out})
+
+    def _tracked(self, row: np.ndarray, regions: list[Region], w: int, h: int,
+                 memory: dict[str, Any]) -> Region:
+        track_id = f"{self.params.track_id_prefix}{int(row[4])}"  # type: ignore[attr-defined]
+        det = int(row[7])
+        if det >= 0:
+            region = regions[det]
+            if len(memory) >= _MAX_REMEMBERED:
+                memory.pop(next(iter(memory)))
+            memory[track_id] = region.data
+            return region.model_copy(update={"track_id": track_id})
+        # a track reported at its predicted box while its detection is missing
+        box = geometry.clip(geometry.to_fractions(row[None, :4], w, h))[0]
+        last = memory.get(track_id)
+        concepts = list(last.concepts) if last is not None else []
+        return Region(
+            region_info=RegionInfo(bounding_box=geometry.box_to_proto(box)),
+            data=Data(concepts=concepts, metadata={"projected": True}),
+            value=float(row[5]),
+            track_id=track_id,
+        )
+
+    @staticmethod
+    def _class_index(region: Region, classes: dict[str, int]) -> int:
+        concepts = region.data.concepts if region.data is not None else []
+        if not concepts:
+            return -1
+        top = max(concepts, key=lambda c: c.value)
+        return classes.setdefault(top.id or top.name or "", len(classes))
+
+
+def _frame_size(data: Data, ctx: Context) -> tuple[int, int]:
+    src = data if data.image is not None else ctx.look_back(lambda d: d.image is not None)
+    if src is None or src.image is None:
+        return FRACTION_SCALE, FRACTION_SCALE
+    info = src.image.image_info
+    if info is not None and info.width and info.height:
+        return int(info.width), int(info.height)
+    if not src.image.has_pixels:
+        return FRACTION_SCALE, FRACTION_SCALE
+    h, w = src.image.array.shape[:2]
+    return int(w), int(h)
+
+
+def _score(region: Region) -> float:
+    if region.value is not None:
+        return float(region.value)
+    concepts = region.data.concepts if region.data is not None else []
+    return max((c.value for c in concepts), default=1.0)
+
+
+def _embeddings(regions: list[Region]) -> np.ndarray | None:
+    """One row per region; all zeros (unknown appearance) where a region has none."""
+    vectors = [r.data.embeddings[0].vector if r.data and r.data.embeddings else None
+               for r in regions]
+    dim = next((len(v) for v in vectors if v), 0)
+    if dim == 0:
+        return None
+    out = np.zeros((len(regions), dim))
+    for i, v in enumerate(vectors):
+        if v and len(v) == dim:
+            out[i] = v
+    return out
+
+
+def _ordered(rows: np.ndarray) -> np.ndarray:
+    """Detected tracks in the input's region order, then the projected ones."""
+    det = rows[:, 7]
+    key = np.where(det >= 0, det, np.inf)
+    return rows[np.argsort(key, kind="stable")]
