@@ -20,4 +20,6 @@ lint:
 	$(BIN)/mypy engine
 
 example:
-	$(BIN)/opgraph run graphs/face-detect-crop.yml --input examples/media/people.jpg
+	$(BIN)/python examples/make_media.py
+	$(BIN)/opgraph run graphs/barcode-reading.yml --input examples/media/shelf-label.png \
+		--draw examples/media/shelf-label.drawn.png
