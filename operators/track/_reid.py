@@ -115,7 +115,7 @@ class KalmanReidTracker(KalmanTrackerBase):
         return self._report(projected, dets[:, :4] if p.use_detect_box else None)
 
     def _check_embeddings(self, dets: np.ndarray, emb: np.ndarray | None) -> np.ndarray | None:
-        if emb is None:
+        if emb is None or len(dets) == 0:
             return None
         e = np.asarray(emb, dtype=np.float64).reshape(len(dets), -1)
         if self.book.emb is not None and len(self.book) and e.shape[1] != self.book.emb.shape[1]:

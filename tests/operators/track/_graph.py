@@ -29,7 +29,8 @@ def crossing(n: int = 40) -> list[np.ndarray]:
 
 def ids_by_side(outputs: list[np.ndarray]) -> tuple[set[int], set[int]]:
     """Track ids of the object coming from the left (moving right) and from the right."""
-    first = {int(r[4]): r[0] for r in outputs[0]}
+    seen = next(o for o in outputs if len(o) == 2)
+    first = {int(r[4]): r[0] for r in seen}
     left = min(first, key=lambda t: first[t])
     right = max(first, key=lambda t: first[t])
     return {left}, {right}
