@@ -2,12 +2,53 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pytest
 
-from engine import Context, Data, Image, InputError, ParamsError, Region, Workflow
+from engine import (
+    BaseParams,
+    Concept,
+    Context,
+    Data,
+    Image,
+    InputError,
+    Operator,
+    ParamsError,
+    Region,
+    Workflow,
+    register,
+)
 from operators.edit.image_crop import ImageCrop
 from tests.factories import region
+
+
+@register
+class _HalvesDetector(Operator):
+    """Test stand-in for a detector: the left and right halves, regions only (no image)."""
+
+    type_id = "test-halves-detector"
+    Params = BaseParams
+    reads: ClassVar[tuple[str, ...]] = ("image",)
+    writes: ClassVar[tuple[str, ...]] = ("regions",)
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        return Data(regions=[region((0.0, 0.0, 0.5, 1.0)), region((0.5, 0.0, 1.0, 1.0))])
+
+
+@register
+class _BrightnessClassifier(Operator):
+    """Test stand-in for a classifier: concept 'bright' valued by the mean pixel."""
+
+    type_id = "test-brightness-classifier"
+    Params = BaseParams
+    reads: ClassVar[tuple[str, ...]] = ("image",)
+    writes: ClassVar[tuple[str, ...]] = ("concepts",)
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        assert data.image is not None
+        return Data(concepts=[Concept(id="bright", value=float(data.image.array.mean()) / 255)])
 
 
 def _gradient(width: int = 200, height: int = 100) -> np.ndarray:
@@ -92,6 +133,19 @@ workflow:
     box = out.data.regions[0].region_info
     assert box is not None and box.bounding_box is not None
     assert box.bounding_box.left_col == pytest.approx(0.25)
+
+
+def test_detect_crop_classify_nests_each_crop_result_in_its_region() -> None:
+    img = np.zeros((40, 80, 3), np.uint8)
+    img[:, 40:] = 255  # dark left half, white right half
+    wf = Workflow("dcc")
+    det = wf.add("test-halves-detector")
+    crop = wf.add("image-crop", inputs=[det], params={"margin": 1.0})
+    wf.add("test-brightness-classifier", inputs=[crop])
+    out = wf.predict([img]).results[0].outputs[2]
+    assert out.status.is_success, out.status
+    values = [r.data.concepts[0].value for r in out.data.regions if r.data is not None]
+    assert values == pytest.approx([0.0, 1.0])
 
 
 @pytest.mark.parametrize(
