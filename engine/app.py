@@ -1,0 +1,537 @@
+"""``App``: stored inputs, indexed by a base workflow, searchable, annotated.
+
+>>> app = App("my-app", base_workflow="text")              # doctest: +SKIP
+>>> ids = app.add_inputs([{"text": {"raw": "$480,000 on repairs in 2020"}}])  # doctest: +SKIP
+>>> app.search(text="repairs in 2020")[0].input.id         # doctest: +SKIP
+
+Every input is stored and run through the app's *base workflow*; what the workflow
+outputs (embeddings, concepts, regions) is indexed in the same transaction, so after a
+crash an input is either stored and indexed or absent.  ``app.predict(workflow, inputs)``
+runs any workflow with ``ctx.app`` set to the app: that is how ``rag-prompter`` searches
+and ``annotation-writer`` writes.  Persistence goes through ``engine.store.Store``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.errors import InputError, StoreError
+from engine.inputs import to_input
+from engine.operator import Context
+from engine.proto import Annotation, Data, Hit, Input, PostWorkflowResultsResponse, StatusCode
+from engine.store import PREDICATES, AnnotationRecord, Relation, Store, WriteBatch, codec
+from engine.store.index import VectorIndex
+from engine.store.sqlite import SqliteStore
+from engine.workflow import Workflow
+
+__all__ = ["BUILTIN_BASE_WORKFLOWS", "App"]
+
+BUILTIN_BASE_WORKFLOWS = ("text", "image", "empty")
+_DB_NAME = "app.db"
+_DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+_PROGRESS_MIN = 1000  # adds smaller than this finish before a progress bar would help
+_ANNOTATION_NS = uuid.UUID("5b0e7d2c-51f4-4f0e-9a57-0c1a3e0c9d11")
+
+
+@dataclass
+class _Scope:
+    """What app-bound operators see during one workflow run of this app."""
+
+    mode: str  # "add" (writes join the batch), "predict" (writes commit now), "query"
+    workflow_id: str
+    input_ids: list[str | None]
+    known: set[str] = field(default_factory=set)  # ids being stored in this batch
+    pending: list[AnnotationRecord] = field(default_factory=list)
+
+
+class App:
+    """An app at ``path`` (a directory holding ``app.db``, or a ``.db`` file path)."""
+
+    def __init__(
+        self, path: str | Path, base_workflow: Any = None, *, batch_size: int = 128
+    ) -> None:
+        self.path = Path(path)
+        self.batch_size = batch_size
+        self._store: Store = _open_store(self.path)
+        self._lock = threading.RLock()
+        self._scope: _Scope | None = None
+        self._index: VectorIndex | None = None
+        self._index_key: tuple[int, int] = (-1, 0)  # (generation, reload cursor)
+        stored = self._store.get_meta("base_workflow")
+        if stored is None:
+            wf, text = _resolve(base_workflow if base_workflow is not None else "text")
+            self._store.set_meta({"base_workflow": text, "generation": "1"})
+        else:
+            wf, text = _resolve_stored(stored)
+            if base_workflow is not None and _resolve(base_workflow)[1] != text:
+                raise InputError(
+                    f"the app at {self.path} already has a base workflow; change it with "
+                    "set_base_workflow(..., reindex=True) or `opgraph app reindex`"
+                )
+        self._base: Workflow | None = wf
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def base_workflow(self) -> Workflow | None:
+        return self._base
+
+    # ---- inputs --------------------------------------------------------------------------
+
+    def add_inputs(
+        self,
+        inputs: Any,
+        dataset_id: str | None = None,
+        metadata: dict[str, Any] | str | None = None,
+        *,
+        progress: bool | None = None,
+    ) -> list[str]:
+        """Store ``inputs`` and index them with the base workflow; returns their ids.
+
+        Inputs are taken as ``Workflow.predict`` takes them.  A bad request (unreadable
+        file, duplicate id, metadata that is not a JSON object) stores nothing; an input
+        the base workflow fails on is stored with status INPUT_FAILED and the reason.
+        """
+        extra = _metadata(metadata)
+        items = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
+        parsed = [self._prepare(to_input(item, i), extra) for i, item in enumerate(items)]
+        ids = [str(p.id) for p in parsed]
+        self._check_new_ids(ids)
+        datasets = [dataset_id] if dataset_id else []
+        with self._lock, _Progress(len(parsed), progress) as bar:
+            generation = self._generation()
+            for start in range(0, len(parsed), self.batch_size):
+                chunk = parsed[start : start + self.batch_size]
+                self._add_batch(chunk, datasets, generation)
+                bar.advance(len(chunk))
+        return ids
+
+    def _prepare(self, inp: Input, extra: dict[str, Any] | None) -> Input:
+        meta = {**(inp.data.metadata or {}), **(extra or {})} or None
+        return Input(id=inp.id or uuid.uuid4().hex, data=inp.data.model_copy(update={
+            "metadata": meta}))
+
+    def _check_new_ids(self, ids: list[str]) -> None:
+        twice = sorted(i for i, n in Counter(ids).items() if n > 1)
+        if twice:
+            raise InputError(f"input id(s) given twice: {', '.join(twice[:5])}")
+        taken = sorted(set(ids) - set(self._store.missing_ids(ids)))
+        if taken:
+            raise InputError(f"input id(s) already in the app: {', '.join(taken[:5])}")
+
+    def _add_batch(self, chunk: list[Input], datasets: list[str], generation: int) -> None:
+        now = _now()
+        batch = WriteBatch(generation=generation)
+        records = {str(i.id): codec.input_to_record(i, str(i.id), datasets, now) for i in chunk}
+        batch.inputs = list(records.values())
+        for input_id, result in self._run_base(chunk, batch, mode="add"):
+            if isinstance(result, str):
+                records[input_id].status_code = StatusCode.INPUT_FAILED
+                records[input_id].status_description = result
+            else:
+                batch.index.append(result)
+        self._store.write(batch)
+
+    def _run_base(
+        self, inputs: list[Input], batch: WriteBatch, mode: str
+    ) -> Iterator[tuple[str, Any]]:
+        """(input id, IndexRecord or failure reason) per input; annotations join ``batch``."""
+        if self._base is None:
+            return
+        ids = [str(i.id) for i in inputs]
+        with self._scoped(_Scope(mode, self._base.id, list(ids), known=set(ids))) as scope:
+            response = self._base.predict(inputs, app=self)
+        batch.annotations.extend(scope.pending)
+        for input_id, result in zip(ids, response.results, strict=True):
+            reason = codec.failure_reason(result)
+            yield input_id, reason if reason is not None else codec.index_entry(result, input_id)
+
+    def get_inputs(self, ids: Sequence[str]) -> list[Input]:
+        """Stored inputs by id, with their media (``InputError`` for unknown ids)."""
+        self._require(ids)
+        return [codec.input_from_record(r) for r in self._store.get_inputs(ids)]
+
+    def count_inputs(self) -> int:
+        return self._store.count_inputs()
+
+    def _require(self, ids: Sequence[str]) -> None:
+        missing = self._store.missing_ids(list(ids))
+        if missing:
+            raise InputError(f"unknown input id(s): {', '.join(missing[:5])}")
+
+    # ---- base workflow -------------------------------------------------------------------
+
+    def set_base_workflow(self, workflow: Any, reindex: bool = True) -> None:
+        """Use ``workflow`` from now on; with ``reindex`` re-run it on every stored input.
+
+        The new index is built beside the old one and replaces it in one step when
+        complete; if reindexing fails the app keeps its old base workflow and index.
+        """
+        wf, text = _resolve(workflow)
+        with self._lock:
+            if not reindex:
+                self._store.set_meta({"base_workflow": text})
+                self._base = wf
+                return
+            old, self._base = self._base, wf
+            generation = self._store.new_generation()
+            try:
+                failed = self._reindex(generation)
+            except BaseException:
+                self._base = old
+                self._store.drop_generation(generation)
+                raise
+            self._store.switch_generation(generation, {"base_workflow": text}, failed)
+            self._index = None
+
+    def _reindex(self, generation: int) -> list[tuple[str, str]]:
+        failed: list[tuple[str, str]] = []
+        total = self._store.count_inputs()
+        with _Progress(total, None) as bar:
+            for records in self._store.iter_inputs(self.batch_size):
+                batch = WriteBatch(generation=generation)
+                inputs = [codec.input_from_record(r) for r in records]
+                for input_id, result in self._run_base(inputs, batch, mode="reindex"):
+                    if isinstance(result, str):
+                        failed.append((input_id, result))
+                    else:
+                        batch.index.append(result)
+                self._store.write(batch)
+                bar.advance(len(records))
+        return failed
+
+    # ---- running workflows in the app's context -----------------------------------------
+
+    def predict(self, workflow: Any, inputs: Any) -> PostWorkflowResultsResponse:
+        """Run ``workflow`` with ``ctx.app`` = this app (annotation writes commit at once)."""
+        wf, _ = _resolve(workflow, allow_rag=True)
+        if wf is None:
+            raise InputError("the empty workflow has no nodes to run")
+        items = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
+        parsed = [to_input(item, i) for i, item in enumerate(items)]
+        with self._lock, self._scoped(_Scope("predict", wf.id, [p.id for p in parsed])):
+            return wf.predict(parsed, app=self)
+
+    @contextmanager
+    def _scoped(self, scope: _Scope) -> Iterator[_Scope]:
+        outer, self._scope = self._scope, scope
+        try:
+            yield scope
+        finally:
+            self._scope = outer
+
+    # ---- what app-bound operators call (through ctx.app) ---------------------------------
+
+    def write_annotation(
+        self,
+        ctx: Context,
+        data: Data,
+        *,
+        status: int,
+        user_id: str | None = None,
+        task_id: str | None = None,
+        annotation_info: dict[str, Any] | None = None,
+    ) -> Annotation | None:
+        """Write ``data``'s concepts and regions as the annotation of the running input.
+
+        One annotation per (input, workflow, node): running a workflow again replaces it
+        rather than adding a duplicate.  Returns None when the run is a search query.
+        """
+        scope = self._scope
+        if scope is None or scope.mode == "query":
+            return None
+        input_id = scope.input_ids[ctx.input_index]
+        if input_id is None or (input_id not in scope.known and self._store.missing_ids(
+            [input_id]
+        )):
+            raise InputError(
+                "annotation-writer needs an input stored in this app: give the id of a "
+                "stored input, or add the input first"
+            )
+        now = _now()
+        record = AnnotationRecord(
+            id=uuid.uuid5(_ANNOTATION_NS, f"{input_id}/{scope.workflow_id}/{ctx.node_id}").hex,
+            input_id=input_id,
+            data=Data(concepts=data.concepts, regions=[
+                codec.strip_pixels(r) for r in data.regions]).to_dict(),
+            status_code=status,
+            user_id=user_id,
+            task_id=task_id,
+            annotation_info=annotation_info,
+            workflow_id=scope.workflow_id,
+            node_id=ctx.node_id,
+            created_at=now,
+            modified_at=now,
+        )
+        if scope.mode == "predict":
+            self._store.put_annotations([record])
+        else:
+            scope.pending.append(record)
+        return codec.annotation_from_record(record)
+
+    def concept_relations(
+        self, concept_ids: Sequence[str], knowledge_graph_id: str = ""
+    ) -> list[Relation]:
+        """Relations of ``concept_ids`` as seen from them (the inverse side included)."""
+        return self._store.relations(list(concept_ids), knowledge_graph_id)
+
+    # ---- concepts and annotations --------------------------------------------------------
+
+    def add_concept_relation(
+        self,
+        subject: str,
+        object: str,
+        predicate: str = "synonym",
+        knowledge_graph_id: str = "",
+    ) -> None:
+        """Relate two concepts: ``synonym``, ``hypernym`` (subject is a parent of object)
+        or ``hyponym`` (subject is a kind of object); the inverse is implied."""
+        if predicate not in PREDICATES:
+            raise InputError(f"predicate must be one of {', '.join(PREDICATES)}, got {predicate!r}")
+        if not subject or not object or subject == object:
+            raise InputError("a concept relation needs two different, non-empty concept ids")
+        self._store.add_relation(Relation(subject, object, predicate, knowledge_graph_id))
+
+    def annotations(
+        self, input_id: str | None = None, status: int | str | None = None
+    ) -> list[Annotation]:
+        """Stored annotations, optionally of one input and/or one status code (or name)."""
+        if input_id is not None:
+            self._require([input_id])
+        code = _status_code(status)
+        return [codec.annotation_from_record(r) for r in self._store.annotations(input_id, code)]
+
+    # ---- search --------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str | None = None,
+        image: Any = None,
+        concept: str | None = None,
+        input_id: str | None = None,
+        dataset_ids: Sequence[str] | None = None,
+        metadata: dict[str, Any] | str | None = None,
+        min_score: float = 0.0,
+        max_results: int = 10,
+    ) -> list[Hit]:
+        """Stored inputs ranked by similarity to one query, best first, as Clarifai Hits."""
+        given = [k for k, v in (("text", text), ("image", image), ("concept", concept),
+                                ("input_id", input_id)) if v is not None]
+        if len(given) != 1:
+            raise InputError("search takes exactly one of text, image, concept or input_id")
+        if max_results < 1:
+            raise InputError(f"max_results must be at least 1, got {max_results}")
+        meta = _metadata(metadata)
+        with self._lock:
+            candidates = (
+                self._store.filter_input_ids(list(dataset_ids or []), meta)
+                if dataset_ids or meta else None
+            )
+            if concept is not None:
+                scored = self._concept_scores(concept, candidates)
+            else:
+                scored = self._vector_scores(text, image, input_id, candidates, max_results)
+            scored = [(i, s) for i, s in scored if s >= min_score][:max_results]
+            records = {r.id: r for r in self._store.get_inputs([i for i, _ in scored])}
+        return [
+            Hit(score=s, input=codec.input_from_record(records[i], pixels=False))
+            for i, s in scored
+            if i in records
+        ]
+
+    def _concept_scores(
+        self, concept: str, candidates: list[str] | None
+    ) -> list[tuple[str, float]]:
+        scores = self._store.concept_scores(self._generation(), concept)
+        allowed = None if candidates is None else set(candidates)
+        kept = [(i, s) for i, s in scores if allowed is None or i in allowed]
+        return sorted(kept, key=lambda p: (-p[1], p[0]))
+
+    def _vector_scores(
+        self,
+        text: str | None,
+        image: Any,
+        input_id: str | None,
+        candidates: list[str] | None,
+        k: int,
+    ) -> list[tuple[str, float]]:
+        index = self._vectors()
+        if input_id is not None:
+            self._require([input_id])
+            query = index.vector_of(input_id)
+            if query is None:
+                raise InputError(f"input '{input_id}' has no embedding in the index")
+        else:
+            query = self._embed_query(text, image)
+        if len(index) == 0:
+            return []
+        return index.search(query, k, candidates)
+
+    def _embed_query(self, text: str | None, image: Any) -> np.ndarray:
+        if self._base is None:
+            raise InputError("the app's base workflow is empty: nothing is embedded to search")
+        item: Any = {"text": {"raw": text}} if text is not None else image
+        inp = to_input(item)
+        with self._scoped(_Scope("query", self._base.id, [None])):
+            result = self._base.predict([inp], app=self).results[0]
+        reason = codec.failure_reason(result)
+        if reason is not None:
+            raise InputError(f"the base workflow failed on the query: {reason}")
+        entry = codec.index_entry(result, "")
+        if entry.vector is None:
+            raise InputError("the app's base workflow produces no embedding to search with")
+        return entry.vector
+
+    def _vectors(self) -> VectorIndex:
+        """The in-memory index, loaded once and topped up with rows written since."""
+        generation = self._generation()
+        if self._index is None or self._index_key[0] != generation:
+            self._index, self._index_key = VectorIndex(), (generation, 0)
+        cursor, ids, matrix = self._store.load_vectors(generation, self._index_key[1])
+        if ids:
+            self._index.add(ids, matrix)
+        self._index_key = (generation, cursor)
+        return self._index
+
+    def _generation(self) -> int:
+        return int(self._store.get_meta("generation") or 1)
+
+
+# ---- module helpers ----------------------------------------------------------------------
+
+
+def _open_store(path: Path) -> SqliteStore:
+    if path.suffix.lower() in _DB_SUFFIXES or path.is_file():
+        db = path
+    else:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create the app directory ({exc})") from None
+        db = path / _DB_NAME
+    return SqliteStore(db)
+
+
+def _resolve(spec: Any, *, allow_rag: bool = False) -> tuple[Workflow | None, str]:
+    """A workflow (None for ``empty``) and the text that stores it, from any accepted form."""
+    if isinstance(spec, Workflow):
+        wf, text = spec, spec.to_yaml()
+    elif isinstance(spec, str) and spec in BUILTIN_BASE_WORKFLOWS:
+        return _builtin(spec), f"builtin:{spec}"
+    elif isinstance(spec, str | Path):
+        wf = Workflow.from_yaml(spec)
+        text = wf.to_yaml()
+    else:
+        raise TypeError(f"a base workflow is a Workflow, YAML path or text, or one of "
+                        f"{BUILTIN_BASE_WORKFLOWS}; got {type(spec).__name__}")
+    if not allow_rag:
+        _refuse_rag(wf)
+    return wf, text
+
+
+def _resolve_stored(text: str) -> tuple[Workflow | None, str]:
+    if text.startswith("builtin:"):
+        return _builtin(text.removeprefix("builtin:")), text
+    return Workflow.from_yaml(text), text
+
+
+def _builtin(name: str) -> Workflow | None:
+    if name == "empty":
+        return None
+    wf = Workflow(f"{name}-base")
+    wf.add("text-embedder" if name == "text" else "visual-embedder", id="embed")
+    return wf
+
+
+def _refuse_rag(wf: Workflow) -> None:
+    from engine.errors import GraphError
+    from engine.graph import compile_spec
+
+    for node in compile_spec(wf.spec, models=wf.models).nodes:
+        if node.type_id == "rag-prompter":
+            pos = node.spec.pos("model_type_id", "model")
+            raise GraphError(
+                f"node '{node.id}' is a rag-prompter, which cannot be in a base workflow: it "
+                "would search the index the base workflow builds",
+                file=wf.file, line=pos.line, col=pos.col, node_id=node.id,
+            )
+
+
+def _metadata(value: dict[str, Any] | str | None) -> dict[str, Any] | None:
+    """Metadata as a JSON object (``InputError`` for anything else, including bad JSON)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"metadata is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InputError(f"metadata must be a JSON object, got {type(value).__name__}")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"metadata is not JSON-serialisable: {exc}") from None
+    return value
+
+
+def _status_code(status: int | str | None) -> int | None:
+    if status is None or isinstance(status, int):
+        return status
+    if status.isdigit():
+        return int(status)
+    name = status.upper()
+    name = name if name.startswith("ANNOTATION_") else f"ANNOTATION_{name}"
+    try:
+        return int(StatusCode[name])
+    except KeyError:
+        raise InputError(f"unknown annotation status {status!r}") from None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class _Progress:
+    """A one-line progress bar on stderr, only for large adds to a terminal."""
+
+    def __init__(self, total: int, enabled: bool | None) -> None:
+        if enabled is None:
+            enabled = total >= _PROGRESS_MIN and sys.stderr.isatty()
+        self.total, self.enabled, self.done = total, enabled, 0
+        self.start = time.perf_counter()
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.enabled:
+            rate = self.done / max(time.perf_counter() - self.start, 1e-9)
+            pct = 100 * self.done // max(self.total, 1)
+            sys.stderr.write(f"\rindexing {self.done}/{self.total} ({pct}%) {rate:,.0f}/s")
+            sys.stderr.flush()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")

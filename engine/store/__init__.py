@@ -1,0 +1,144 @@
+"""An app's persistence, behind one small interface.
+
+``Store`` is everything ``App`` asks of a database: stored inputs, datasets, concepts and
+their relations, annotations, and the index of base-workflow outputs (embeddings,
+concepts, regions), kept per *generation* so a reindex can build a new index beside the
+old one and switch in one step.  ``SqliteStore`` (``engine.store.sqlite``) is the embedded
+default; a server database implements the same protocol and nothing above it changes.
+
+The records are plain dataclasses of JSON-ready values: a store never sees pydantic
+models, numpy beyond the float32 vectors, or decoded pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+__all__ = [
+    "PREDICATES",
+    "AnnotationRecord",
+    "IndexRecord",
+    "InputRecord",
+    "Relation",
+    "Store",
+    "WriteBatch",
+]
+
+PREDICATES = ("synonym", "hypernym", "hyponym")
+
+
+@dataclass
+class InputRecord:
+    """One stored input: its Data as Clarifai JSON, its media bytes, metadata, datasets."""
+
+    id: str
+    data: dict[str, Any]
+    content: bytes | None = None  # encoded media (an image file's bytes) when it has pixels
+    metadata: dict[str, Any] | None = None
+    dataset_ids: list[str] = field(default_factory=list)
+    status_code: int = 30000
+    status_description: str = "Input successfully processed"
+    created_at: str = ""
+
+
+@dataclass
+class IndexRecord:
+    """What the base workflow produced for one input, as the index keeps it."""
+
+    input_id: str
+    vector: np.ndarray | None = None  # the search embedding (float32, unit length)
+    vector_node: str = ""
+    concepts: list[tuple[str, str, float]] = field(default_factory=list)  # (node, id, value)
+    regions: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (node, region)
+
+
+@dataclass
+class AnnotationRecord:
+    id: str
+    input_id: str
+    data: dict[str, Any]
+    status_code: int
+    user_id: str | None = None
+    task_id: str | None = None
+    annotation_info: dict[str, Any] | None = None
+    workflow_id: str | None = None
+    node_id: str | None = None
+    created_at: str = ""
+    modified_at: str = ""
+
+
+@dataclass(frozen=True)
+class Relation:
+    subject: str
+    object: str
+    predicate: str
+    knowledge_graph_id: str = ""
+
+
+@dataclass
+class WriteBatch:
+    """Everything one ``add_inputs`` batch writes; a store commits it whole or not at all."""
+
+    generation: int
+    inputs: list[InputRecord] = field(default_factory=list)
+    index: list[IndexRecord] = field(default_factory=list)
+    annotations: list[AnnotationRecord] = field(default_factory=list)
+    # (input id, status code, description) for inputs that exist already (a reindex)
+    statuses: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+class Store(Protocol):
+    """The persistence an ``App`` needs; every write method is one transaction."""
+
+    location: str
+
+    def close(self) -> None: ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, items: dict[str, str]) -> None: ...
+
+    def write(self, batch: WriteBatch) -> None: ...
+
+    def put_annotations(self, records: Sequence[AnnotationRecord]) -> None: ...
+
+    def get_inputs(self, ids: Sequence[str]) -> list[InputRecord]: ...
+
+    def missing_ids(self, ids: Sequence[str]) -> list[str]: ...
+
+    def iter_inputs(self, batch_size: int) -> Iterator[list[InputRecord]]: ...
+
+    def count_inputs(self) -> int: ...
+
+    def filter_input_ids(
+        self, dataset_ids: Sequence[str] | None, metadata: dict[str, Any] | None
+    ) -> list[str]: ...
+
+    def load_vectors(self, generation: int, after: int) -> tuple[int, list[str], np.ndarray]:
+        """Search vectors added since cursor ``after``: (new cursor, input ids, matrix)."""
+        ...
+
+    def concept_scores(self, generation: int, concept_id: str) -> list[tuple[str, float]]: ...
+
+    def annotations(
+        self, input_id: str | None, status: int | None
+    ) -> list[AnnotationRecord]: ...
+
+    def add_relation(self, relation: Relation) -> None: ...
+
+    def relations(self, concept_ids: Sequence[str], knowledge_graph_id: str) -> list[Relation]: ...
+
+    def new_generation(self) -> int: ...
+
+    def switch_generation(
+        self, generation: int, meta: dict[str, str], failed: Sequence[tuple[str, str]]
+    ) -> None:
+        """Make ``generation`` the index in use, drop every other, set ``meta`` and the
+        inputs' statuses (``failed``: (input id, reason)), all in one transaction."""
+        ...
+
+    def drop_generation(self, generation: int) -> None: ...

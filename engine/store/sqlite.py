@@ -1,0 +1,447 @@
+"""``SqliteStore``: an app in one SQLite file (WAL), the embedded default ``Store``.
+
+Writes take the database lock up front (``BEGIN IMMEDIATE``), so a second writer fails
+fast with one clear error instead of deadlocking half-way through a batch; readers never
+block in WAL mode.  The schema is versioned in ``schema_version`` and brought up to date
+by the ``_MIGRATIONS`` list on open, one transaction per step.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.errors import StoreError
+from engine.store import AnnotationRecord, InputRecord, Relation, WriteBatch
+from engine.store._schema import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = ["SqliteStore"]
+
+_INVERSE = {"synonym": "synonym", "hypernym": "hyponym", "hyponym": "hypernym"}
+_INPUT_OK, _INPUT_FAILED = 30000, 30002  # Clarifai's INPUT_SUCCESS / INPUT_FAILED
+_INPUT_COLS = "id, data, content, metadata, status_code, status_description, created_at"
+
+
+class SqliteStore:
+    """The ``Store`` protocol over one SQLite file; see the module docstring."""
+
+    def __init__(self, path: str | Path, *, timeout_s: float = 2.0) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=timeout_s, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        try:
+            self._setup()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise self._error(exc) from None
+        except StoreError:
+            self._conn.close()
+            raise
+
+    # ---- plumbing --------------------------------------------------------------------
+
+    def _setup(self) -> None:
+        conn = self._conn
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "schema_version" not in tables:
+            raise StoreError(f"{self.location}: a SQLite database, but not an opgraph app")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints
+        conn.execute("PRAGMA foreign_keys=ON")
+        with self._tx() as c:
+            # read the version inside the write lock: two processes may create one app
+            version = self._version(c)
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.location}: written by a newer opgraph (schema v{version}, this "
+                    f"one reads up to v{SCHEMA_VERSION}); upgrade opgraph"
+                )
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step]:
+                    c.execute(statement)
+            if version < SCHEMA_VERSION:
+                c.execute("DELETE FROM schema_version")
+                c.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
+
+    @staticmethod
+    def _version(c: sqlite3.Connection) -> int:
+        known = c.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ).fetchone()
+        if known is None:
+            return 0
+        row = c.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        msg = str(exc)
+        if "locked" in msg or "busy" in msg:
+            return StoreError(
+                f"{self.location}: another process is writing to this app (database is "
+                "locked); try again when it has finished"
+            )
+        if "not a database" in msg or "malformed" in msg or "corrupt" in msg:
+            return StoreError(
+                f"{self.location}: not an opgraph app database, or it is corrupt ({msg}); "
+                "the file was left as it is"
+            )
+        if "readonly" in msg or "unable to open" in msg or "disk I/O" in msg:
+            return StoreError(
+                f"{self.location}: cannot write the app's database ({msg}); check that the "
+                "directory exists and is writable"
+            )
+        return StoreError(f"{self.location}: {msg}")
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, holding the write lock from its first statement."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(exc) from None
+                raise
+
+    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # ---- meta ------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, items: dict[str, str]) -> None:
+        with self._tx() as c:
+            _put_meta(c, items)
+
+    # ---- writes ----------------------------------------------------------------------
+
+    def write(self, batch: WriteBatch) -> None:
+        with self._tx() as c:
+            _insert_inputs(c, batch.inputs)
+            c.executemany(
+                "UPDATE inputs SET status_code = ?, status_description = ? WHERE id = ?",
+                [(code, desc, iid) for iid, code, desc in batch.statuses],
+            )
+            _insert_index(c, batch)
+            _upsert_annotations(c, batch.annotations)
+
+    def put_annotations(self, records: Sequence[AnnotationRecord]) -> None:
+        with self._tx() as c:
+            _upsert_annotations(c, records)
+
+    def add_relation(self, relation: Relation) -> None:
+        with self._tx() as c:
+            c.executemany(
+                "INSERT OR IGNORE INTO concepts(id) VALUES (?)",
+                [(relation.subject,), (relation.object,)],
+            )
+            c.execute(
+                "INSERT OR IGNORE INTO concept_relations VALUES (?, ?, ?, ?)",
+                (relation.subject, relation.object, relation.predicate,
+                 relation.knowledge_graph_id),
+            )
+
+    # ---- inputs ----------------------------------------------------------------------
+
+    def get_inputs(self, ids: Sequence[str]) -> list[InputRecord]:
+        found: dict[str, InputRecord] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(f"SELECT {_INPUT_COLS} FROM inputs WHERE id IN ({marks})", chunk)
+            found.update((r[0], _input_record(r)) for r in rows)
+        self._attach_datasets(list(found.values()))
+        return [found[i] for i in ids if i in found]
+
+    def missing_ids(self, ids: Sequence[str]) -> list[str]:
+        present: set[str] = set()
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            present.update(
+                r[0] for r in self._query(f"SELECT id FROM inputs WHERE id IN ({marks})", chunk)
+            )
+        return [i for i in ids if i not in present]
+
+    def iter_inputs(self, batch_size: int) -> Iterator[list[InputRecord]]:
+        last = 0
+        while True:
+            rows = self._query(
+                f"SELECT seq, {_INPUT_COLS} FROM inputs WHERE seq > ? ORDER BY seq LIMIT ?",
+                (last, batch_size),
+            )
+            if not rows:
+                return
+            last = rows[-1][0]
+            records = [_input_record(r[1:]) for r in rows]
+            self._attach_datasets(records)
+            yield records
+
+    def count_inputs(self) -> int:
+        return int(self._query("SELECT count(*) FROM inputs")[0][0])
+
+    def filter_input_ids(
+        self, dataset_ids: Sequence[str] | None, metadata: dict[str, Any] | None
+    ) -> list[str]:
+        where, args = [], []
+        if dataset_ids:
+            marks = ",".join("?" * len(dataset_ids))
+            where.append(
+                f"id IN (SELECT input_id FROM dataset_inputs WHERE dataset_id IN ({marks}))"
+            )
+            args.extend(dataset_ids)
+        for path, value in _leaves(metadata or {}):
+            clause, values = _json_match(path, value)
+            where.append(clause)
+            args.extend(values)
+        sql = "SELECT id FROM inputs" + (" WHERE " + " AND ".join(where) if where else "")
+        return [r[0] for r in self._query(sql, args)]
+
+    def _attach_datasets(self, records: list[InputRecord]) -> None:
+        by_id = {r.id: r for r in records}
+        for chunk in _chunks(list(by_id)):
+            marks = ",".join("?" * len(chunk))
+            for iid, did in self._query(
+                f"SELECT input_id, dataset_id FROM dataset_inputs WHERE input_id IN ({marks})",
+                chunk,
+            ):
+                by_id[iid].dataset_ids.append(did)
+
+    # ---- index -----------------------------------------------------------------------
+
+    def load_vectors(self, generation: int, after: int) -> tuple[int, list[str], np.ndarray]:
+        rows = self._query(
+            "SELECT id, input_id, vector FROM index_vectors "
+            "WHERE generation = ? AND id > ? ORDER BY id",
+            (generation, after),
+        )
+        if not rows:
+            return after, [], np.empty((0, 0), dtype=np.float32)
+        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32)
+        return int(rows[-1][0]), [r[1] for r in rows], matrix.reshape(len(rows), -1)
+
+    def concept_scores(self, generation: int, concept_id: str) -> list[tuple[str, float]]:
+        rows = self._query(
+            "SELECT input_id, max(value) FROM index_concepts "
+            "WHERE generation = ? AND concept_id = ? GROUP BY input_id",
+            (generation, concept_id),
+        )
+        return [(r[0], float(r[1])) for r in rows]
+
+    def new_generation(self) -> int:
+        with self._tx() as c:
+            active = int(_meta(c, "generation") or 0)
+            for table in ("index_vectors", "index_concepts", "index_regions"):
+                # rows above the active generation are a reindex that never finished
+                c.execute(f"DELETE FROM {table} WHERE generation > ?", (active,))
+            return active + 1
+
+    def switch_generation(
+        self, generation: int, meta: dict[str, str], failed: Sequence[tuple[str, str]]
+    ) -> None:
+        with self._tx() as c:
+            for table in ("index_vectors", "index_concepts", "index_regions"):
+                c.execute(f"DELETE FROM {table} WHERE generation != ?", (generation,))
+            # input statuses follow the index in use: all good, then the new failures
+            c.execute(
+                "UPDATE inputs SET status_code = ?, status_description = ?",
+                (_INPUT_OK, "Input successfully processed"),
+            )
+            c.executemany(
+                "UPDATE inputs SET status_code = ?, status_description = ? WHERE id = ?",
+                [(_INPUT_FAILED, reason, iid) for iid, reason in failed],
+            )
+            _put_meta(c, {**meta, "generation": str(generation)})
+
+    def drop_generation(self, generation: int) -> None:
+        with self._tx() as c:
+            for table in ("index_vectors", "index_concepts", "index_regions"):
+                c.execute(f"DELETE FROM {table} WHERE generation = ?", (generation,))
+
+    # ---- annotations and concepts -----------------------------------------------------
+
+    def annotations(self, input_id: str | None, status: int | None) -> list[AnnotationRecord]:
+        where, args = [], []
+        if input_id is not None:
+            where.append("input_id = ?")
+            args.append(input_id)
+        if status is not None:
+            where.append("status_code = ?")
+            args.append(status)
+        sql = (
+            "SELECT id, input_id, data, status_code, user_id, task_id, annotation_info, "
+            "workflow_id, node_id, created_at, modified_at FROM annotations"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY created_at, id"
+        )
+        return [_annotation_record(r) for r in self._query(sql, args)]
+
+    def relations(self, concept_ids: Sequence[str], knowledge_graph_id: str) -> list[Relation]:
+        """Relations touching ``concept_ids``, each also seen from its object's side."""
+        if not concept_ids:
+            return []
+        marks = ",".join("?" * len(concept_ids))
+        rows = self._query(
+            "SELECT subject, object, predicate FROM concept_relations "
+            f"WHERE knowledge_graph_id = ? AND (subject IN ({marks}) OR object IN ({marks}))",
+            [knowledge_graph_id, *concept_ids, *concept_ids],
+        )
+        wanted = set(concept_ids)
+        out = []
+        for s, o, p in rows:
+            if s in wanted:
+                out.append(Relation(s, o, p, knowledge_graph_id))
+            if o in wanted:
+                out.append(Relation(o, s, _INVERSE[p], knowledge_graph_id))
+        return out
+
+
+# ---- row helpers (module level: pure functions over a connection) ------------------------
+
+
+def _meta(c: sqlite3.Connection, key: str) -> str | None:
+    row = c.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _put_meta(c: sqlite3.Connection, items: dict[str, str]) -> None:
+    c.executemany(
+        "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        list(items.items()),
+    )
+
+
+def _insert_inputs(c: sqlite3.Connection, records: Sequence[InputRecord]) -> None:
+    c.executemany(
+        f"INSERT INTO inputs({_INPUT_COLS}, modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (r.id, json.dumps(r.data), r.content,
+             None if r.metadata is None else json.dumps(r.metadata),
+             r.status_code, r.status_description, r.created_at, r.created_at)
+            for r in records
+        ],
+    )
+    pairs = [(d, r.id) for r in records for d in r.dataset_ids]
+    if pairs:
+        c.executemany(
+            "INSERT OR IGNORE INTO datasets(id, created_at) VALUES (?, ?)",
+            [(d, records[0].created_at) for d in {d for d, _ in pairs}],
+        )
+        c.executemany("INSERT OR IGNORE INTO dataset_inputs VALUES (?, ?)", pairs)
+
+
+def _insert_index(c: sqlite3.Connection, batch: WriteBatch) -> None:
+    g = batch.generation
+    c.executemany(
+        "INSERT INTO index_vectors(generation, input_id, node_id, vector) VALUES (?, ?, ?, ?)",
+        [
+            (g, r.input_id, r.vector_node, np.ascontiguousarray(r.vector, np.float32).tobytes())
+            for r in batch.index
+            if r.vector is not None
+        ],
+    )
+    c.executemany(
+        "INSERT OR REPLACE INTO index_concepts VALUES (?, ?, ?, ?, ?)",
+        [(g, cid, r.input_id, node, value) for r in batch.index for node, cid, value in r.concepts],
+    )
+    c.executemany(
+        "INSERT INTO index_regions VALUES (?, ?, ?, ?)",
+        [(g, r.input_id, node, json.dumps(reg)) for r in batch.index for node, reg in r.regions],
+    )
+
+
+def _upsert_annotations(c: sqlite3.Connection, records: Sequence[AnnotationRecord]) -> None:
+    concept_ids = {
+        cid for r in records for cid in (x.get("id") for x in r.data.get("concepts", [])) if cid
+    }
+    c.executemany("INSERT OR IGNORE INTO concepts(id) VALUES (?)", [(x,) for x in concept_ids])
+    c.executemany(
+        "INSERT INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET data = excluded.data, "
+        "status_code = excluded.status_code, user_id = excluded.user_id, "
+        "task_id = excluded.task_id, annotation_info = excluded.annotation_info, "
+        "modified_at = excluded.modified_at",
+        [
+            (r.id, r.input_id, json.dumps(r.data), r.status_code, r.user_id, r.task_id,
+             None if r.annotation_info is None else json.dumps(r.annotation_info),
+             r.workflow_id, r.node_id, r.created_at, r.modified_at)
+            for r in records
+        ],
+    )
+
+
+def _input_record(row: Sequence[Any]) -> InputRecord:
+    iid, data, content, metadata, code, desc, created = row
+    return InputRecord(
+        id=iid,
+        data=json.loads(data),
+        content=content,
+        metadata=None if metadata is None else json.loads(metadata),
+        status_code=int(code),
+        status_description=desc,
+        created_at=created,
+    )
+
+
+def _annotation_record(row: Sequence[Any]) -> AnnotationRecord:
+    aid, iid, data, code, user, task, info, wf, node, created, modified = row
+    return AnnotationRecord(
+        id=aid, input_id=iid, data=json.loads(data), status_code=int(code), user_id=user,
+        task_id=task, annotation_info=None if info is None else json.loads(info),
+        workflow_id=wf, node_id=node, created_at=created, modified_at=modified,
+    )
+
+
+def _leaves(d: dict[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
+    """(JSON path, value) for every leaf of a nested metadata query."""
+    for key, value in d.items():
+        if isinstance(value, dict) and value:
+            yield from _leaves(value, (*prefix, key))
+        else:
+            keys = (*prefix, key)
+            yield "$." + ".".join('"' + k.replace('"', '\\"') + '"' for k in keys), value
+
+
+def _json_match(path: str, value: Any) -> tuple[str, list[Any]]:
+    if value is None:
+        return "json_type(metadata, ?) = 'null'", [path]
+    if isinstance(value, bool):
+        return "json_type(metadata, ?) = ?", [path, "true" if value else "false"]
+    if isinstance(value, list | dict):
+        # json_extract gives containers back as minified JSON text; json() minifies ours
+        return "json_extract(metadata, ?) = json(?)", [path, json.dumps(value)]
+    return "json_extract(metadata, ?) = ?", [path, value]
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
