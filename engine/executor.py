@@ -123,7 +123,7 @@ class Executor:
         for inline, io_nodes in self._plan:
             for node in inline:
                 for run in runs:
-                    self._step(node, run, {})
+                    self._step(node, run, None)
             if io_nodes:
                 self._step_io(io_nodes, runs)
         return runs
@@ -145,44 +145,53 @@ class Executor:
                 if node.id in private.errors:
                     run.errors[node.id] = private.errors[node.id]
 
-    def _step(self, node: CompiledNode, run: _Run, states: dict[str, dict[str, Any]]) -> None:
+    def _step(
+        self, node: CompiledNode, run: _Run, states: dict[str, dict[str, Any]] | None
+    ) -> None:
+        """Run one node on one input (or frame); ``states`` is None for a one-shot input."""
         ctx = run.ctx
-        data = self._node_input(node, run)
-        if data is None:
-            ctx.outputs[node.id] = None
-            return
+        node_id = node.id
+        sources = node.spec.inputs
+        if not sources:
+            data: Data | None = ctx.root
+        elif len(sources) == 1:
+            data = ctx.outputs.get(sources[0])
+        else:
+            data = self._merged_input(sources, run)
         op = node.operator
-        if op is None:  # an unbound model reference; compile_spec(strict=True) prevents it
-            run.errors[node.id] = f"model '{node.spec.reference}' is not bound to an implementation"
-            ctx.outputs[node.id] = None
+        if data is None or op is None:
+            ctx.outputs[node_id] = None
+            if op is None:  # an unbound model reference; compile_spec(strict=True) prevents it
+                run.errors[node_id] = f"model '{node.spec.reference}' is not bound"
+            elif any(s in run.errors for s in sources):
+                failed = next(s for s in sources if s in run.errors)
+                run.errors[node_id] = f"not run: input node '{failed}' failed"
             return
-        ctx.node_id = node.id
-        ctx.state = states.setdefault(node.id, {})
+        ctx.node_id = node_id
+        ctx.state = {} if states is None else states.setdefault(node_id, {})
         try:
-            ctx.outputs[node.id] = _apply(op, data, ctx)
+            if node.reads_image and data.image is None and _region_images(data):
+                ctx.outputs[node_id] = _per_region_image(op, data, ctx)
+            else:
+                ctx.outputs[node_id] = op.process(data, ctx)
         except OpgraphError as exc:
-            run.errors[node.id] = str(exc)
-            ctx.outputs[node.id] = None
+            run.errors[node_id] = str(exc)
+            ctx.outputs[node_id] = None
         except Exception as exc:
             err = OperatorError(
                 f"{type(exc).__name__}: {exc}",
-                node_id=node.id,
+                node_id=node_id,
                 type_id=node.type_id or "",
                 input_index=ctx.input_index,
             )
             err.__cause__ = exc
-            run.errors[node.id] = str(err)
-            ctx.outputs[node.id] = None
+            run.errors[node_id] = str(err)
+            ctx.outputs[node_id] = None
 
-    def _node_input(self, node: CompiledNode, run: _Run) -> Data | None:
-        sources = node.spec.inputs
-        if not sources:
-            return run.ctx.root
+    @staticmethod
+    def _merged_input(sources: list[str], run: _Run) -> Data | None:
         present = [d for s in sources if (d := run.ctx.outputs.get(s)) is not None]
         if not present:
-            failed = [s for s in sources if s in run.errors]
-            if failed:
-                run.errors[node.id] = f"not run: input node '{failed[0]}' failed"
             return None
         return present[0] if len(present) == 1 else merge_data(present)
 
@@ -273,7 +282,9 @@ class Executor:
                     Output,
                     id=node.id,
                     status=status,
+                    created_at=None,
                     model=self._models[node.id],
+                    input=None,
                     data=_EMPTY if data is None else data,
                 )
             )
@@ -281,26 +292,27 @@ class Executor:
         if errors:
             details = "; ".join(f"{k}: {v}" for k, v in errors.items())
             status = _failed(f"{len(errors)} node(s) failed", details)
-        return trusted(WorkflowResult, id=inp.id, status=status, input=inp, outputs=shown)
+        return trusted(
+            WorkflowResult, id=inp.id, status=status, created_at=None, input=inp, outputs=shown
+        )
 
 
 def _io(node: CompiledNode) -> bool:
     return node.operator_cls is not None and node.operator_cls.io_bound
 
 
-def _apply(op: Operator, data: Data, ctx: Context) -> Data | None:
-    if "image" in op.reads and data.image is None and _region_images(data):
-        regions = []
-        for region in data.regions:
-            inner = region.data
-            if inner is not None and inner.image is not None:
-                res = op.process(Data(image=inner.image), ctx)
-                if res is not None:
-                    nested = {k: getattr(res, k) for k in _NESTED_FIELDS if getattr(res, k)}
-                    region = region.model_copy(update={"data": inner.model_copy(update=nested)})
-            regions.append(region)
-        return data.model_copy(update={"regions": regions})
-    return op.process(data, ctx)
+def _per_region_image(op: Operator, data: Data, ctx: Context) -> Data:
+    """Run an image node on each region's image and nest its output into that region."""
+    regions = []
+    for region in data.regions:
+        inner = region.data
+        if inner is not None and inner.image is not None:
+            res = op.process(Data(image=inner.image), ctx)
+            if res is not None:
+                nested = {k: getattr(res, k) for k in _NESTED_FIELDS if getattr(res, k)}
+                region = region.model_copy(update={"data": inner.model_copy(update=nested)})
+        regions.append(region)
+    return data.model_copy(update={"regions": regions})
 
 
 def _region_images(data: Data) -> bool:

@@ -50,8 +50,12 @@ class CompiledNode:
     operator: Operator | None = None
     id: str = field(init=False)
 
+    reads_image: bool = field(init=False)
+
     def __post_init__(self) -> None:
-        self.id = self.spec.id  # read on every step of the executor: a plain attribute
+        # read on every step of the executor: plain attributes
+        self.id = self.spec.id
+        self.reads_image = self.operator_cls is not None and "image" in self.operator_cls.reads
 
 
 @dataclass

@@ -29,7 +29,15 @@ def to_input(item: Any, index: int = 0) -> Input:
     if isinstance(item, Input):
         return item
     if isinstance(item, Data):
-        return trusted(Input, data=item, dataset_ids=[])
+        return trusted(
+            Input,
+            id=None,
+            data=item,
+            created_at=None,
+            modified_at=None,
+            status=None,
+            dataset_ids=[],
+        )
     if isinstance(item, np.ndarray):
         if item.ndim not in (2, 3) or item.size == 0:
             raise InputError(f"input {index}: a numpy image must be HxW or HxWxC, got {item.shape}")

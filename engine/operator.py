@@ -62,7 +62,7 @@ class ConceptSpec(BaseModel):
         return bool(self.name) and self.name == concept_name
 
 
-@dataclass
+@dataclass(slots=True)
 class Context:
     """What a node may see of the run besides its own input Data.
 

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -136,35 +136,30 @@ class Workflow:
         if not 100 <= sample_ms <= 60000:
             raise InputError(f"sample_ms must be between 100 and 60000, got {sample_ms}")
         executor = self._get_executor()
-        items = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
-        parsed: list[Input | None] = []
+        items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        parsed: list[Input] = []
         refused: dict[int, WorkflowResult] = {}
         for i, item in enumerate(items):
             try:
                 parsed.append(to_input(item, i))
             except InputError as exc:
-                parsed.append(None)
                 status = Status(
                     code=StatusCode.INPUT_INVALID_ARGUMENT,
                     description="input refused",
                     details=str(exc),
                 )
                 refused[i] = executor.failed_result(Input(), status)
-        ran = iter(
-            executor.run(
-                [p for p in parsed if p is not None],
-                app=app,
-                sample_ms=sample_ms,
-                on_frame=on_frame,
-                keep_frames=keep_frames,
-            )
+        results = executor.run(
+            parsed, app=app, sample_ms=sample_ms, on_frame=on_frame, keep_frames=keep_frames
         )
-        results = [refused[i] if p is None else next(ran) for i, p in enumerate(parsed)]
+        for i in sorted(refused):  # refused inputs keep their place in the batch
+            results.insert(i, refused[i])
         return trusted(
             PostWorkflowResultsResponse,
             status=_overall(results),
             workflow=self._definition(),
             results=results,
+            workflow_state=None,
         )
 
     def _get_executor(self) -> Executor:
@@ -214,7 +209,7 @@ class Workflow:
 _SUCCESS = Status(code=StatusCode.SUCCESS, description="Ok")
 
 
-def _overall(results: Iterable[WorkflowResult]) -> Status:
+def _overall(results: list[WorkflowResult]) -> Status:
     oks = [r.status.code == StatusCode.SUCCESS for r in results]
     if all(oks):
         return _SUCCESS
