@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import BoundingBox, Concept, Region, geometry
+from engine import Concept, Region, geometry
 
 __all__ = ["Detections", "collect"]
 
@@ -20,38 +20,50 @@ class Detections:
     top: list[list[Concept]]  # the top concept of each detection ([] if it has none)
 
 
-def _xyxy(bb: BoundingBox) -> tuple[float, float, float, float]:
-    return bb.left_col, bb.top_row, bb.right_col, bb.bottom_row
-
-
-def _box(region: Region) -> BoundingBox | None:
-    return region.region_info.bounding_box if region.region_info is not None else None
-
-
 def collect(tiles: list[Region]) -> Detections:
     """Every boxed detection under every boxed tile, mapped onto the full image."""
     regions: list[Region] = []
     rel: list[tuple[float, float, float, float]] = []
     frames: list[tuple[float, float, float, float]] = []
+    # plain loops with attributes read inline: this runs for every detection of every tile
     for tile in tiles:
-        tb = _box(tile)
+        tb = tile.region_info.bounding_box if tile.region_info is not None else None
         if tb is None or tile.data is None:
             continue
-        frame = _xyxy(tb)
+        frame = (tb.left_col, tb.top_row, tb.right_col, tb.bottom_row)
         for det in tile.data.regions:
-            if (db := _box(det)) is not None:
+            info = det.region_info
+            if info is not None and (db := info.bounding_box) is not None:
                 regions.append(det)
-                rel.append(_xyxy(db))
+                rel.append((db.left_col, db.top_row, db.right_col, db.bottom_row))
                 frames.append(frame)
-    scores = np.empty(len(regions))
-    classes = np.empty(len(regions), dtype=np.int64)
-    codes: dict[str, int] = {}
-    top: list[list[Concept]] = []
-    for k, det in enumerate(regions):
-        concepts = det.data.concepts if det.data is not None else []
-        best = max(concepts, key=lambda c: c.value) if concepts else None
-        scores[k] = det.value if det.value is not None else (best.value if best else 1.0)
-        classes[k] = codes.setdefault(best.id if best else "", len(codes))
-        top.append([best] if best else [])
+    scores, classes, top = _scores_and_classes(regions)
     boxes = geometry.to_outer(np.asarray(rel), np.asarray(frames))
     return Detections(regions, boxes, scores, classes, top)
+
+
+def _scores_and_classes(
+    regions: list[Region],
+) -> tuple[np.ndarray, np.ndarray, list[list[Concept]]]:
+    """Each detection's score (its value, else its top concept's) and top concept."""
+    scores: list[float] = []
+    classes: list[int] = []
+    top: list[list[Concept]] = []
+    codes: dict[str, int] = {}
+    for det in regions:
+        concepts = det.data.concepts if det.data is not None else []
+        best = _best(concepts)
+        scores.append(det.value if det.value is not None else (best.value if best else 1.0))
+        classes.append(codes.setdefault(best.id if best else "", len(codes)))
+        top.append([best] if best else [])
+    return np.asarray(scores, dtype=np.float64), np.asarray(classes, dtype=np.int64), top
+
+
+def _best(concepts: list[Concept]) -> Concept | None:
+    if len(concepts) < 2:  # detectors usually give one concept per region
+        return concepts[0] if concepts else None
+    return max(concepts, key=_value)
+
+
+def _value(c: Concept) -> float:
+    return c.value
