@@ -59,7 +59,7 @@ def _intersection(a: Boxes, b: Boxes) -> np.ndarray:
 
 
 def iou_matrix(a: Boxes, b: Boxes) -> np.ndarray:
-    """Intersection over union of every box in ``a`` with every box in ``b``: ``(len(a), len(b))``."""
+    """IoU of every box in ``a`` with every box in ``b``: shape ``(len(a), len(b))``."""
     inter = _intersection(a, b)
     union = area(a)[:, None] + area(b)[None, :] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
@@ -301,7 +301,9 @@ def _axis_starts(length: int, tile: int, step: int) -> list[int]:
     return sorted(set(starts))
 
 
-def tile_grid(width: int, height: int, tile_w: int, tile_h: int, overlap_w: int, overlap_h: int) -> Boxes:
+def tile_grid(
+    width: int, height: int, tile_w: int, tile_h: int, overlap_w: int, overlap_h: int
+) -> Boxes:
     """Pixel boxes of overlapping tiles covering a ``width x height`` image, row by row."""
     if tile_w <= overlap_w or tile_h <= overlap_h:
         raise ValueError("tile size must be larger than the overlap")
