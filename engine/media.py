@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -45,6 +45,7 @@ __all__ = [
 MIN_SAMPLE_MS = 100  # Clarifai's range for output_config.sample_ms
 MAX_SAMPLE_MS = 60_000
 _MB = 1 << 20
+_T = TypeVar("_T")
 
 
 def _env_allows_private() -> bool:
@@ -326,15 +327,72 @@ def _temp_stream(chunks: Iterator[bytes], what: str, size: int | None) -> VideoS
         raise
 
 
-def iter_frames(video: Video, sample_ms: int = 1000) -> Iterator[tuple[int, int, int, np.ndarray]]:
+def iter_frames(
+    video: Video, sample_ms: int = 1000, *, prefetch: int = 2
+) -> Iterator[tuple[int, int, int, np.ndarray]]:
     """``(index, time_ms, number, bgr)`` per sampled frame, decoded as a stream.
 
     ``index`` counts sampled frames from 0, ``time_ms`` is the frame's timestamp and
-    ``number`` its absolute frame number in the video.
+    ``number`` its absolute frame number in the video.  With ``prefetch`` > 0 a thread
+    decodes up to that many sampled frames ahead: OpenCV releases the GIL while decoding,
+    so decoding the next frame overlaps the caller's work on this one.  Memory stays
+    bounded by ``prefetch`` frames; errors surface in the caller, in order.
     """
     _check_sample_ms(sample_ms)
+    if prefetch > 0:
+        yield from _prefetched(lambda: iter_frames(video, sample_ms, prefetch=0), prefetch)
+        return
     with open_video(video) as stream:
         yield from stream.frames(sample_ms)
+
+
+_END = object()
+
+
+def _prefetched(make: Callable[[], Iterator[_T]], depth: int) -> Iterator[_T]:
+    """``make()``'s items, produced in a daemon thread at most ``depth`` items ahead."""
+    import queue
+    import threading
+
+    slots: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: tuple[bool, Any]) -> bool:
+        while not stop.is_set():  # a bounded wait, so a caller that gave up frees the thread
+            try:
+                slots.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def produce() -> None:
+        items = make()
+        try:
+            for item in items:
+                if not offer((True, item)):
+                    return
+            offer((True, _END))
+        except BaseException as exc:  # handed to the caller, raised there
+            offer((False, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # closes the VideoStream in this thread, which owns it
+
+    thread = threading.Thread(target=produce, name="opgraph-video-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, item = slots.get()
+            if not ok:
+                raise item
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def video_info(video: Video) -> VideoInfo:

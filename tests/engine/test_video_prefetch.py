@@ -1,0 +1,62 @@
+"""iter_frames decoding ahead in a thread: same frames, same errors, nothing left open."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import InputError, media
+from engine.proto import Video
+
+
+def _write_video(path: Path, frames: int, fps: float = 10.0) -> Path:
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (64, 48))
+    for i in range(frames):
+        img = np.zeros((48, 64, 3), np.uint8)
+        cv2.rectangle(img, (i * 2, 10), (i * 2 + 10, 20), (255, 255, 255), -1)
+        writer.write(img)
+    writer.release()
+    return path
+
+
+def _decoders() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "opgraph-video-decode"]
+
+
+def test_prefetched_frames_equal_the_synchronous_ones(tmp_path: Path) -> None:
+    video = Video.from_source(str(_write_video(tmp_path / "v.mp4", 20)))
+    ahead = list(media.iter_frames(video, 200))
+    inline = list(media.iter_frames(video, 200, prefetch=0))
+    assert [f[:3] for f in ahead] == [f[:3] for f in inline] and len(ahead) == 10
+    assert all(np.array_equal(a[3], b[3]) for a, b in zip(ahead, inline, strict=True))
+    assert not _decoders()
+
+
+def test_errors_reach_the_caller(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video" * 20)
+    with pytest.raises(InputError, match="not a video"):
+        list(media.iter_frames(Video.from_source(str(bad))))
+    assert not _decoders()
+
+
+def test_a_caller_stopping_early_closes_the_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = _write_video(tmp_path / "v.mp4", 30).read_bytes()
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    frames = media.iter_frames(Video.from_source(raw), 100, prefetch=1)
+    next(frames)
+    temps = list(private.glob("opgraph-*.video"))
+    assert temps  # bytes are streamed from a temporary file while the frames are read
+    frames.close()
+    assert not _decoders()
+    assert not any(t.exists() for t in temps)
