@@ -176,8 +176,8 @@ def sahi_worker(path: str) -> None:
         kept = post(list(preds))
         core = combine.batched_nms if merge == "nms" else combine.batched_greedy_nmm
         result[f"{merge}/{metric}"] = {
-            "postprocess_ms": _median_ms(lambda post=post: post(list(preds)), repeat=10),
-            "core_ms": _median_ms(lambda c=core, m=metric: c(arr, m.upper(), THRESHOLD), 10),
+            "postprocess_ms": _median_ms(lambda post=post: post(list(preds)), repeat=20),
+            "core_ms": _median_ms(lambda c=core, m=metric: c(arr, m.upper(), THRESHOLD), 20),
             "boxes": [p.bbox.to_xyxy() for p in kept],
         }
     print(json.dumps(result))
