@@ -171,8 +171,9 @@ class App:
         self._require(ids)
         return [codec.input_from_record(r) for r in self._store.get_inputs(ids)]
 
-    def count_inputs(self) -> int:
-        return self._store.count_inputs()
+    def count_inputs(self, status: int | None = None) -> int:
+        """How many inputs the app stores (with this input status code, if given)."""
+        return self._store.count_inputs(status)
 
     def _require(self, ids: Sequence[str]) -> None:
         missing = self._store.missing_ids(list(ids))
@@ -222,15 +223,21 @@ class App:
 
     # ---- running workflows in the app's context -----------------------------------------
 
-    def predict(self, workflow: Any, inputs: Any) -> PostWorkflowResultsResponse:
-        """Run ``workflow`` with ``ctx.app`` = this app (annotation writes commit at once)."""
+    def predict(
+        self, workflow: Any, inputs: Any, **options: Any
+    ) -> PostWorkflowResultsResponse:
+        """Run ``workflow`` with ``ctx.app`` = this app (annotation writes commit at once).
+
+        ``options`` go to ``Workflow.predict`` (``sample_ms``, ``on_frame``, ...).  An input
+        given with the id of a stored input is that input for ``annotation-writer``.
+        """
         wf, _ = _resolve(workflow, allow_rag=True)
         if wf is None:
             raise InputError("the empty workflow has no nodes to run")
         items = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
         parsed = [to_input(item, i) for i, item in enumerate(items)]
         with self._lock, self._scoped(_Scope("predict", wf.id, [p.id for p in parsed])):
-            return wf.predict(parsed, app=self)
+            return wf.predict(parsed, app=self, **options)
 
     @contextmanager
     def _scoped(self, scope: _Scope) -> Iterator[_Scope]:
@@ -258,7 +265,11 @@ class App:
         rather than adding a duplicate.  Returns None when the run is a search query.
         """
         scope = self._scope
-        if scope is None or scope.mode == "query":
+        if scope is None:
+            raise InputError(
+                "annotation-writer needs the input's id: run the workflow with app.predict(...)"
+            )
+        if scope.mode == "query":
             return None
         input_id = scope.input_ids[ctx.input_index]
         if input_id is None or (input_id not in scope.known and self._store.missing_ids(

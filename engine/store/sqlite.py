@@ -205,8 +205,11 @@ class SqliteStore:
             self._attach_datasets(records)
             yield records
 
-    def count_inputs(self) -> int:
-        return int(self._query("SELECT count(*) FROM inputs")[0][0])
+    def count_inputs(self, status: int | None = None) -> int:
+        if status is None:
+            return int(self._query("SELECT count(*) FROM inputs")[0][0])
+        sql = "SELECT count(*) FROM inputs WHERE status_code = ?"
+        return int(self._query(sql, (status,))[0][0])
 
     def filter_input_ids(
         self, dataset_ids: Sequence[str] | None, metadata: dict[str, Any] | None

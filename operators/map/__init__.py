@@ -1,0 +1,1 @@
+"""Map operators: translate concepts through the app's knowledge graph."""

@@ -1,0 +1,1 @@
+"""Push operators: write a workflow's results back into the app."""

@@ -1,0 +1,94 @@
+"""``annotation-writer``: store what reaches it as an annotation of the input, in the app."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from engine import BaseParams, Context, Data, InputError, Operator, StatusCode, register
+
+__all__ = ["AnnotationWriter"]
+
+_STATUSES = {
+    StatusCode.ANNOTATION_SUCCESS,
+    StatusCode.ANNOTATION_PENDING,
+    StatusCode.ANNOTATION_AWAITING_REVIEW,
+    StatusCode.ANNOTATION_AWAITING_CONSENSUS_REVIEW,
+}
+
+
+@register
+class AnnotationWriter(Operator):
+    """Writes the concepts and regions of its input as an annotation of the workflow input.
+
+    The annotation gets ``annotation_status`` as if ``annotation_user_id`` had made it
+    (ANNOTATION_SUCCESS 24150, ANNOTATION_PENDING 24151, ANNOTATION_AWAITING_REVIEW 24157,
+    ANNOTATION_AWAITING_CONSENSUS_REVIEW 24159), with ``annotation_info`` and ``task_id``.
+    It is written in one transaction, and there is one annotation per input, workflow and
+    node: running the workflow again on the same input replaces it, never duplicates it.
+    In a base workflow the write commits together with the input it annotates (Clarifai's
+    auto-annotation); through ``app.predict`` it commits at once, and the input must be
+    one the app stores (give its id).  Outside an app it is an error.
+
+    Reads anything; writes nothing new (its input passes through).
+    """
+
+    type_id = "annotation-writer"
+
+    class Params(BaseParams):
+        annotation_status: int = Field(
+            default=int(StatusCode.ANNOTATION_SUCCESS),
+            description="status of the written annotation: 24150, 24151, 24157 or 24159",
+        )
+        annotation_user_id: str = Field(
+            default="", description="the user the annotation is written as (empty: none)"
+        )
+        annotation_info: dict[str, Any] = Field(
+            default_factory=dict, description="free JSON stored with the annotation"
+        )
+        task_id: str = Field(default="", description="the labeling task the annotation is for")
+
+        @field_validator("annotation_status", mode="before")
+        @classmethod
+        def _known_status(cls, value: Any) -> Any:
+            if isinstance(value, str):  # a name such as "ANNOTATION_PENDING", or digits
+                name = value.strip().upper()
+                value = StatusCode[name] if name in StatusCode.__members__ else value
+                value = int(value) if str(value).isdigit() else value
+            if value not in _STATUSES:
+                names = ", ".join(f"{s.name} {int(s)}" for s in sorted(_STATUSES))
+                raise ValueError(f"annotation_status must be one of {names}")
+            return int(value)
+
+        @field_validator("annotation_info", mode="before")
+        @classmethod
+        def _json_info(cls, value: Any) -> Any:
+            if isinstance(value, str):  # the Portal passes JSON params as text
+                try:
+                    return json.loads(value) if value.strip() else {}
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"annotation_info is not JSON: {exc}") from None
+            return value
+
+    reads: ClassVar[tuple[str, ...]] = ()
+    writes: ClassVar[tuple[str, ...]] = ("*",)
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        if ctx.app is None:
+            raise InputError(
+                "annotation-writer writes to an app: run the workflow with app.predict(...), "
+                "as an app's base workflow, or with `opgraph run --app PATH`"
+            )
+        p = self.params
+        assert isinstance(p, AnnotationWriter.Params)
+        ctx.app.write_annotation(
+            ctx,
+            data,
+            status=p.annotation_status,
+            user_id=p.annotation_user_id or None,
+            task_id=p.task_id or None,
+            annotation_info=p.annotation_info or None,
+        )
+        return data
