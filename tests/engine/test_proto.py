@@ -1,0 +1,67 @@
+"""engine/proto.py: Clarifai JSON in and out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from clarifai_grpc.grpc.api import resources_pb2
+
+from engine import BoundingBox, Concept, Data, Image, Output, Region, RegionInfo, Status
+from engine.proto import Input, WorkflowResult, trusted
+from tests.clarifai_json import assert_clarifai_json
+
+
+def test_to_dict_is_snake_case_and_keeps_show_if_empty_numbers() -> None:
+    region = Region(
+        region_info=RegionInfo(bounding_box=BoundingBox(top_row=0.0, right_col=0.5)),
+        data=Data(concepts=[Concept(id="cat", value=0.0)]),
+    )
+    d = Data(regions=[region]).to_dict()
+    assert d == {
+        "regions": [
+            {
+                "region_info": {
+                    "bounding_box": {
+                        "top_row": 0.0,
+                        "left_col": 0.0,
+                        "bottom_row": 0.0,
+                        "right_col": 0.5,
+                    }
+                },
+                "data": {"concepts": [{"id": "cat", "value": 0.0}]},
+            }
+        ]
+    }
+    assert_clarifai_json(d, resources_pb2.Data)
+
+
+def test_camel_case_input_is_accepted() -> None:
+    data = Data.model_validate({"regions": [{"regionInfo": {"boundingBox": {"topRow": 0.25}}}]})
+    assert data.regions[0].region_info is not None
+    assert data.regions[0].region_info.bounding_box is not None
+    assert data.regions[0].region_info.bounding_box.top_row == 0.25
+
+
+def test_unknown_fields_are_refused() -> None:
+    with pytest.raises(ValueError, match="bogus"):
+        Data.model_validate({"bogus": 1})
+
+
+def test_pixels_ride_along_but_are_never_serialized() -> None:
+    image = Image.from_array(np.zeros((4, 6, 3), np.uint8))
+    data = Data(image=image)
+    assert data.to_dict() == {"image": {"image_info": {"width": 6, "height": 4}}}
+    copy = data.model_copy(update={"concepts": [Concept(id="a")]})
+    assert copy.image is not None and copy.image.array is image.array  # decoded once, shared
+
+
+def test_trusted_builds_equal_validated_models() -> None:
+    out = trusted(Output, id="n", status=Status(), data=Data(), model=None)
+    assert out == Output(id="n", status=Status(), data=Data())
+    assert list(out.to_dict()) == ["id", "status", "data"]  # proto field order
+    with pytest.raises(TypeError, match="default factory"):
+        trusted(WorkflowResult, id="x")
+    full = trusted(
+        Input, id=None, data=Data(), created_at=None, modified_at=None, status=None, dataset_ids=[]
+    )
+    assert full == Input()
