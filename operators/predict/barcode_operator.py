@@ -24,7 +24,6 @@ from engine import (
 )
 from operators.predict._barcode_readers import (
     DISPLAY,
-    SYMBOLOGIES,
     Found,
     make_reader,
     pyzbar_missing,
@@ -33,6 +32,7 @@ from operators.predict._barcode_readers import (
 __all__ = ["BarcodeOperator"]
 
 Symbology = Literal["ean-13", "upc-a", "code-128", "code-39", "itf", "qr-code"]
+_ALL: tuple[Symbology, ...] = ("ean-13", "upc-a", "code-128", "code-39", "itf", "qr-code")
 
 
 @register
@@ -53,7 +53,7 @@ class BarcodeOperator(Operator):
             "zxing", description="decoder: zxing (zxing-cpp) or pyzbar (ZBar, needs libzbar0)"
         )
         formats: tuple[Symbology, ...] = Field(
-            SYMBOLOGIES,
+            _ALL,
             min_length=1,
             description="symbologies to look for; fewer is faster",
         )

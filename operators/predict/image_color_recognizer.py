@@ -90,11 +90,14 @@ class ImageColorRecognizer(Operator):
     def _to_lab(self, bgr: np.ndarray) -> np.ndarray:
         """(N, 3) BGR in 0..255 -> (N, 3) float Lab (L 0..100)."""
         px = (np.asarray(bgr, np.float32) / 255.0).reshape(-1, 1, 3)
-        return self._cv2.cvtColor(px, self._cv2.COLOR_BGR2Lab).reshape(-1, 3)
+        lab: np.ndarray = self._cv2.cvtColor(px, self._cv2.COLOR_BGR2Lab)
+        return lab.reshape(-1, 3)
 
     def _to_bgr(self, lab: np.ndarray) -> np.ndarray:
-        bgr = self._cv2.cvtColor(lab.astype(np.float32).reshape(-1, 1, 3), self._cv2.COLOR_Lab2BGR)
-        return np.clip(np.rint(bgr.reshape(-1, 3) * 255), 0, 255)
+        px = lab.astype(np.float32).reshape(-1, 1, 3)
+        bgr: np.ndarray = self._cv2.cvtColor(px, self._cv2.COLOR_Lab2BGR)
+        out: np.ndarray = np.clip(np.rint(bgr.reshape(-1, 3) * 255), 0, 255)
+        return out
 
     def process(self, data: Data, ctx: Context) -> Data | None:
         if data.image is None or not data.image.has_pixels:

@@ -110,6 +110,10 @@ def test_region_box_and_polygon_surround_the_code() -> None:
     assert region.data is not None and region.data.concepts[0].name == "QR Code"
 
 
+def test_default_formats_are_every_supported_symbology() -> None:
+    assert set(BarcodeOperator.Params().formats) == set(_barcode_readers.SYMBOLOGIES)
+
+
 def test_formats_restrict_what_is_decoded() -> None:
     img = on_canvas(qr_code("only qr", 4))
     assert _read(img, formats=["code-128", "ean-13"]).regions == []
