@@ -40,3 +40,18 @@ def test_readme_example_reads_every_code(tmp_path: Path) -> None:
         ("code-128", "SHELF-A7-0042"),
         ("code-39", "BIN-17"),
     }
+
+
+def test_python_api_example_runs() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "python_api.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "code-128: SHELF-A7-0042" in proc.stdout
