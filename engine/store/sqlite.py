@@ -24,6 +24,7 @@ from engine.store._schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SqliteStore"]
 
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 _INVERSE = {"synonym": "synonym", "hypernym": "hyponym", "hyponym": "hypernym"}
 _INPUT_OK, _INPUT_FAILED = 30000, 30002  # Clarifai's INPUT_SUCCESS / INPUT_FAILED
 _INPUT_COLS = "id, data, content, metadata, status_code, status_description, created_at"
@@ -36,6 +37,7 @@ class SqliteStore:
         self.path = Path(path)
         self.location = str(self.path)
         self._lock = threading.RLock()
+        self._check_header()
         try:
             self._conn = sqlite3.connect(
                 self.path, isolation_level=None, timeout=timeout_s, check_same_thread=False
@@ -52,6 +54,21 @@ class SqliteStore:
             raise
 
     # ---- plumbing --------------------------------------------------------------------
+
+    def _check_header(self) -> None:
+        """Refuse a non-empty file that is not SQLite before SQLite can write to it."""
+        try:
+            with self.path.open("rb") as f:
+                head = f.read(16)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise StoreError(f"{self.location}: cannot read the app's database ({exc})") from None
+        if head and head != _SQLITE_MAGIC:
+            raise StoreError(
+                f"{self.location}: not an opgraph app database, or it is corrupt (no SQLite "
+                "header); the file was left as it is"
+            )
 
     def _setup(self) -> None:
         conn = self._conn
@@ -261,7 +278,7 @@ class SqliteStore:
 
     def new_generation(self) -> int:
         with self._tx() as c:
-            active = int(_meta(c, "generation") or 0)
+            active = int(_meta(c, "generation") or 1)  # a new app indexes into generation 1
             for table in ("index_vectors", "index_concepts", "index_regions"):
                 # rows above the active generation are a reindex that never finished
                 c.execute(f"DELETE FROM {table} WHERE generation > ?", (active,))

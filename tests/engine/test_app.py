@@ -1,0 +1,232 @@
+"""App: storing and indexing inputs, search, the base-workflow hook, reindexing, bad input."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import cv2
+import pytest
+
+from engine import GraphError, InputError, OpgraphError, Workflow
+from engine.app import App
+from engine.errors import StoreError
+from tests.factories import image_array
+
+TEXTS = [
+    "red bucket of water on the porch",
+    "blue garden spade with a wooden handle",
+    "a cat sleeping on a warm windowsill",
+    "the quarterly budget for machinery repairs",
+]
+
+
+def _texts(*raw: str) -> list[dict[str, Any]]:
+    return [{"text": {"raw": t}} for t in raw]
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> App:
+    return App(tmp_path / "app")
+
+
+def test_added_inputs_are_stored_indexed_and_searchable(app: App) -> None:
+    ids = app.add_inputs(_texts(*TEXTS))
+    assert len(ids) == 4 and app.count_inputs() == 4
+    hits = app.search(text="a bucket full of water", max_results=2)
+    assert hits[0].input.id == ids[0]
+    assert hits[0].score > hits[1].score
+    assert hits[0].input.data.text.raw == TEXTS[0]
+
+
+def test_search_by_input_id_finds_the_input_itself_first(app: App) -> None:
+    ids = app.add_inputs(_texts(*TEXTS))
+    hits = app.search(input_id=ids[2], max_results=1)
+    assert hits[0].input.id == ids[2] and hits[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_datasets_metadata_min_score_and_max_results_filter_hits(app: App) -> None:
+    a = app.add_inputs(_texts(TEXTS[0]), dataset_id="porch", metadata={"room": "out"})
+    b = app.add_inputs(_texts(TEXTS[1]), dataset_id="shed", metadata='{"room": "shed"}')
+    assert [h.input.id for h in app.search(text="bucket", dataset_ids=["shed"])] == b
+    assert [h.input.id for h in app.search(text="bucket", metadata={"room": "out"})] == a
+    assert app.search(text="bucket", min_score=0.99) == []
+    assert len(app.search(text="bucket", max_results=1)) == 1
+    hit = app.search(text="bucket", max_results=1)[0]
+    assert hit.input.dataset_ids == ["porch"] and hit.input.data.metadata == {"room": "out"}
+
+
+def test_an_input_the_base_workflow_fails_on_is_stored_failed_and_the_others_indexed(
+    app: App,
+) -> None:
+    png = base64.b64encode(cv2.imencode(".png", image_array())[1].tobytes()).decode()
+    ids = app.add_inputs([*_texts("red bucket"), {"image": {"base64": png}}])
+    ok, failed = app.get_inputs(ids)
+    assert ok.status.code == 30000
+    assert failed.status.code == 30002 and "needs text.raw" in failed.status.description
+    assert [h.input.id for h in app.search(text="red bucket")] == [ids[0]]
+    assert failed.data.image is not None and failed.data.image.array.shape == (48, 64, 3)
+
+
+def test_inputs_and_the_index_survive_reopening(tmp_path: Path) -> None:
+    with App(tmp_path / "app") as first:
+        ids = first.add_inputs(_texts(*TEXTS))
+    with App(tmp_path / "app") as again:
+        assert again.search(text="sleeping cat", max_results=1)[0].input.id == ids[2]
+
+
+def test_a_second_app_object_sees_inputs_added_by_the_first(tmp_path: Path) -> None:
+    writer, reader = App(tmp_path / "app"), App(tmp_path / "app")
+    writer.add_inputs(_texts(TEXTS[0]))
+    assert len(reader.search(text="bucket")) == 1  # loads the index
+    writer.add_inputs(_texts(TEXTS[1]))
+    assert len(reader.search(text="bucket")) == 2  # tops it up with the new row
+
+
+def test_a_crash_mid_add_leaves_each_input_stored_and_indexed_or_absent(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.batch_size = 2
+    write = app._store.write
+    calls = []
+
+    def crash_on_second(batch: Any) -> None:
+        calls.append(batch)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the process dies between two batches' commits
+        write(batch)
+
+    monkeypatch.setattr(app._store, "write", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        app.add_inputs(_texts(*TEXTS))
+    assert app.count_inputs() == 2
+    assert len(app.search(text="bucket spade cat budget")) == 2  # both stored ones indexed
+
+
+def test_duplicate_and_unknown_ids_are_refused_without_storing(app: App) -> None:
+    app.add_inputs([{"id": "x", "data": {"text": {"raw": "one"}}}])
+    with pytest.raises(InputError, match="already in the app: x"):
+        app.add_inputs([{"id": "y", "data": {"text": {"raw": "two"}}},
+                        {"id": "x", "data": {"text": {"raw": "three"}}}])
+    with pytest.raises(InputError, match="given twice: z"):
+        app.add_inputs([{"id": "z", "data": {"text": {"raw": "a"}}},
+                        {"id": "z", "data": {"text": {"raw": "b"}}}])
+    assert app.count_inputs() == 1
+    with pytest.raises(InputError, match="unknown input id"):
+        app.search(input_id="nope")
+    with pytest.raises(InputError, match="unknown input id"):
+        app.annotations(input_id="nope")
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [("{not json", "not JSON"), ("[1, 2]", "JSON object"), ({"x": float("nan")}, "serialis")],
+)
+def test_metadata_that_is_not_a_json_object_is_refused(
+    app: App, metadata: Any, message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        app.add_inputs(_texts("x"), metadata=metadata)
+    assert app.count_inputs() == 0
+
+
+def test_search_needs_exactly_one_query(app: App) -> None:
+    with pytest.raises(InputError, match="exactly one"):
+        app.search()
+    with pytest.raises(InputError, match="exactly one"):
+        app.search(text="a", concept="b")
+
+
+def test_the_empty_base_workflow_stores_without_indexing(tmp_path: Path) -> None:
+    app = App(tmp_path / "app", base_workflow="empty")
+    app.add_inputs(_texts("red bucket"))
+    assert app.count_inputs() == 1
+    with pytest.raises(InputError, match="empty"):
+        app.search(text="bucket")
+
+
+def test_a_rag_prompter_base_workflow_is_refused(tmp_path: Path) -> None:
+    wf = Workflow("rag")
+    wf.add("rag-prompter", id="rag")
+    with pytest.raises(GraphError, match="rag-prompter, which cannot be in a base workflow"):
+        App(tmp_path / "app", base_workflow=wf)
+    app = App(tmp_path / "other")
+    with pytest.raises(GraphError, match="cannot be in a base workflow"):
+        app.set_base_workflow(wf)
+
+
+def test_opening_with_a_different_base_workflow_is_refused(tmp_path: Path) -> None:
+    App(tmp_path / "app", base_workflow="text").close()
+    App(tmp_path / "app", base_workflow="text").close()  # the same one is fine
+    with pytest.raises(InputError, match="already has a base workflow"):
+        App(tmp_path / "app", base_workflow="empty")
+
+
+def test_reindex_swaps_the_index_when_complete(app: App) -> None:
+    ids = app.add_inputs(_texts(*TEXTS))
+    wf = Workflow("wide")
+    wf.add("text-embedder", id="embed", params={"dimensions": 64})
+    app.set_base_workflow(wf, reindex=True)
+    assert app._vectors().dim == 64
+    assert app.search(text="sleeping cat", max_results=1)[0].input.id == ids[2]
+    with App(app.path) as again:  # the new base workflow is stored with the app
+        assert again.base_workflow is not None and again.base_workflow.id == "wide"
+
+
+def test_a_failed_reindex_keeps_the_old_workflow_and_index(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.add_inputs(_texts(*TEXTS))
+    before = app.search(text="sleeping cat")
+    wf = Workflow("wide")
+    wf.add("text-embedder", id="embed", params={"dimensions": 64})
+
+    def broken(batch: Any) -> None:
+        raise StoreError("disk full")
+
+    monkeypatch.setattr(app._store, "write", broken)
+    with pytest.raises(StoreError, match="disk full"):
+        app.set_base_workflow(wf, reindex=True)
+    monkeypatch.undo()
+    assert app.base_workflow is not None and app.base_workflow.id == "text-base"
+    assert app.search(text="sleeping cat") == before
+
+
+def test_concept_search_ranks_by_predicted_and_annotated_concepts(tmp_path: Path) -> None:
+    wf = Workflow("kw")
+    wf.add("regex-based-classifier", id="cls",
+           params={"regex": "bucket|pail", "concepts": [{"id": "bucket"}]})
+    app = App(tmp_path / "app", base_workflow=wf)
+    ids = app.add_inputs(_texts("red bucket", "green pail", "a spade"))
+    assert sorted(h.input.id for h in app.search(concept="bucket")) == sorted(ids[:2])
+    assert app.search(concept="spade") == []
+
+
+def test_annotation_status_names_and_codes(app: App) -> None:
+    assert app.annotations(status="ANNOTATION_SUCCESS") == []
+    assert app.annotations(status="pending") == []
+    with pytest.raises(InputError, match="unknown annotation status"):
+        app.annotations(status="bogus")
+
+
+def test_concept_relations_are_validated(app: App) -> None:
+    with pytest.raises(InputError, match="predicate must be one of"):
+        app.add_concept_relation("a", "b", "cousin")
+    with pytest.raises(InputError, match="two different"):
+        app.add_concept_relation("a", "a")
+
+
+def test_an_unwritable_app_path_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="cannot create the app directory"):
+        App(tmp_path / "file" / "app")
+    with pytest.raises(OpgraphError, match="not an opgraph app database"):
+        App(tmp_path / "file")  # an existing file is taken as the database, and refused
+
+
+def test_annotation_writer_outside_app_predict_is_refused(app: App) -> None:
+    wf = Workflow("w")
+    wf.add("annotation-writer", id="write")
+    result = wf.predict(_texts("x"), app=app).results[0]
+    assert "app.predict" in (result.outputs[0].status.details or "")
