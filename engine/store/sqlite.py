@@ -331,7 +331,8 @@ class SqliteStore:
         marks = ",".join("?" * len(concept_ids))
         rows = self._query(
             "SELECT subject, object, predicate FROM concept_relations "
-            f"WHERE knowledge_graph_id = ? AND (subject IN ({marks}) OR object IN ({marks}))",
+            f"WHERE knowledge_graph_id = ? AND (subject IN ({marks}) OR object IN ({marks})) "
+            "ORDER BY subject, object, predicate",
             [knowledge_graph_id, *concept_ids, *concept_ids],
         )
         wanted = set(concept_ids)
