@@ -30,7 +30,8 @@ class AnnotationWriter(Operator):
     node: running the workflow again on the same input replaces it, never duplicates it.
     In a base workflow the write commits together with the input it annotates (Clarifai's
     auto-annotation); through ``app.predict`` it commits at once, and the input must be
-    one the app stores (give its id).  Outside an app it is an error.
+    one the app stores (give its id).  Input without concepts or regions writes nothing.
+    Outside an app it is an error.
 
     Reads anything; writes nothing new (its input passes through).
     """
@@ -83,6 +84,8 @@ class AnnotationWriter(Operator):
             )
         p = self.params
         assert isinstance(p, AnnotationWriter.Params)
+        if not data.concepts and not data.regions:
+            return data  # an annotation without labels would only clutter the app
         ctx.app.write_annotation(
             ctx,
             data,

@@ -97,6 +97,14 @@ class _FakeApp:
         self.writes.append({"node": ctx.node_id, "data": data, **kwargs})
 
 
+def test_input_without_concepts_or_regions_writes_nothing() -> None:
+    app = _FakeApp()
+    data = text_data("x")
+    op = AnnotationWriter(AnnotationWriter.Params())
+    assert op.process(data, Context(root=data, app=app)) is data
+    assert app.writes == []
+
+
 def test_unit_writes_its_input_with_the_params_and_passes_it_on() -> None:
     app = _FakeApp()
     params = AnnotationWriter.Params(
@@ -154,7 +162,8 @@ def test_app_predict_on_an_input_the_app_does_not_store_fails_that_input(tmp_pat
     app = App(tmp_path / "app")
     wf = Workflow("label")
     wf.add("annotation-writer", id="write")
-    result = app.predict(wf, [{"text": {"raw": "not stored"}}]).results[0]
+    unknown = {"text": {"raw": "not stored"}, "concepts": [{"id": "x", "value": 1.0}]}
+    result = app.predict(wf, [unknown]).results[0]
     assert "needs an input stored in this app" in (result.outputs[0].status.details or "")
     assert app.annotations() == []
 
