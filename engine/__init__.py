@@ -4,6 +4,7 @@ The public API, re-exported on purpose; ``tests/test_public_api.py`` pins ``__al
 """
 
 from engine import geometry
+from engine.app import App
 from engine.errors import (
     GraphError,
     InputError,
@@ -11,6 +12,7 @@ from engine.errors import (
     OpgraphError,
     ParamsError,
     SpecError,
+    StoreError,
     UnknownOperatorError,
     YamlError,
 )
@@ -54,6 +56,7 @@ from engine.workflow import Workflow
 
 __all__ = [
     "Annotation",
+    "App",
     "BaseParams",
     "BoundingBox",
     "Color",
@@ -86,6 +89,7 @@ __all__ = [
     "SpecError",
     "Status",
     "StatusCode",
+    "StoreError",
     "Text",
     "UnknownOperatorError",
     "Video",

@@ -4,6 +4,7 @@ import engine
 
 EXPECTED = [
     "Annotation",
+    "App",
     "BaseParams",
     "BoundingBox",
     "Color",
@@ -36,6 +37,7 @@ EXPECTED = [
     "SpecError",
     "Status",
     "StatusCode",
+    "StoreError",
     "Text",
     "UnknownOperatorError",
     "Video",
