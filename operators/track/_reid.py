@@ -31,9 +31,10 @@ REID_GATE_GROWTH = 0.1
 MAX_PROJECTED_FRAMES = 2
 # The Kalman velocity noise relative to covariance_error (as ByteTrack: 1/160 vs 1/20).
 VELOCITY_NOISE_RATIO = 1 / 8
-# Low-score detections are only taken by tracks that saw their object in the last frame,
-# at this IoU cost (BYTE's second stage).
+# Low-score detections only extend tracks (BYTE's second stage), at a stricter overlap and
+# a looser appearance gate (max_distance times this): occluded crops look less like themselves.
 LOW_SCORE_MAX_IOU_COST = 0.5
+LOW_SCORE_APPEARANCE_SLACK = 1.5
 
 
 class KalmanReidParams(BaseParams):
@@ -43,7 +44,7 @@ class KalmanReidParams(BaseParams):
     initialization_confidence: float = Field(
         0.55, ge=0.0, le=1.0,
         description="score from which an unmatched detection starts a track; below it a "
-        "detection only extends tracks that saw their object in the previous frame",
+        "detection only extends existing tracks",
     )
     covariance_error: float = Field(
         0.05, gt=0.0, description="motion noise per frame, as a fraction of the box size"
@@ -102,9 +103,9 @@ class KalmanReidTracker(KalmanTrackerBase):
             (scores >= p.association_confidence) & (scores < p.initialization_confidence)
         )
         rows = np.arange(len(book))
-        rest, high = self._match_blend(boxes, dets, rows, high, emb)
-        recent = rest[book.missed[rest] == 1]
-        self._match_iou(boxes, dets, recent, low, LOW_SCORE_MAX_IOU_COST)
+        rest, high = self._match_blend(boxes, dets, rows, high, emb, MAX_IOU_COST)
+        rest, _ = self._match_blend(boxes, dets, rest, low, emb, LOW_SCORE_MAX_IOU_COST,
+                                    LOW_SCORE_APPEARANCE_SLACK)
         rest = rest[book.missed[rest] > 0]
         if emb is not None:
             high = self._reidentify(boxes, dets, rest[book.confirmed[rest]], high, emb)
@@ -123,16 +124,17 @@ class KalmanReidTracker(KalmanTrackerBase):
         return e
 
     def _match_blend(self, boxes: np.ndarray, dets: np.ndarray, rows: np.ndarray,
-                     cols: np.ndarray, emb: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                     cols: np.ndarray, emb: np.ndarray | None, max_iou_cost: float,
+                     slack: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Overlapping pairs, scored on overlap and (when known) appearance."""
         if emb is None or self.book.emb is None:
-            return self._match_iou(boxes, dets, rows, cols, MAX_IOU_COST)
+            return self._match_iou(boxes, dets, rows, cols, max_iou_cost)
         if len(rows) == 0 or len(cols) == 0:
             return rows, cols
         geo = iou_distance(boxes[rows], dets[cols, :4])
         app = self._appearance(rows, emb[cols])
         cost = (1 - APPEARANCE_WEIGHT) * geo + APPEARANCE_WEIGHT * app
-        cost[(geo > MAX_IOU_COST) | (app > self.params.max_distance)] = np.inf
+        cost[(geo > max_iou_cost) | (app > self.params.max_distance * slack)] = np.inf
         r, c, free_r, free_c = assign(cost, np.inf, self.strategy)
         self.book.update(rows[r], dets, cols[c], emb)
         return rows[free_r], cols[free_c]
