@@ -161,3 +161,26 @@ def test_bad_params_are_refused(params: str, match: str, tmp_path: Path) -> None
     dets.write_text("{}")
     with pytest.raises(ParamsError, match=match):
         Workflow.from_yaml(tracker_yaml("byte-tracker", dets, params))
+
+
+def test_without_any_image_the_boxes_are_tracked_in_fractions() -> None:
+    # given frames that carry regions but no image anywhere upstream
+    op = ByteTrackerOperator(ByteTrackerOperator.Params())
+    ctx = Context(root=Data())
+    outs = [op.process(Data(regions=[region((0.1 + 0.01 * k, 0.1, 0.2 + 0.01 * k, 0.4),
+                                            value=0.9)]), ctx) for k in range(3)]
+    # then tracking works the same (every cost is scale-free)
+    assert all(o is not None and [r.track_id for r in o.regions] == ["1"] for o in outs)
+
+
+def test_a_projected_track_keeps_its_last_concepts() -> None:
+    op = ByteTrackerOperator(ByteTrackerOperator.Params(max_projected_frames=1))
+    ctx = Context(root=Data())
+    for k in range(3):
+        op.process(_frame([(0.1 + 0.01 * k, 0.1, 0.2 + 0.01 * k, 0.5)]), ctx)
+    out = op.process(_frame([]), ctx)
+    assert out is not None and len(out.regions) == 1
+    projected = out.regions[0]
+    assert projected.track_id == "1" and projected.data is not None
+    assert projected.data.metadata == {"projected": True}
+    assert projected.data.concepts[0].id == "person"
