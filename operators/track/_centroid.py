@@ -88,7 +88,8 @@ class CentroidTracker:
     def _expected_boxes(self) -> np.ndarray:
         """Last boxes moved by the smoothed velocity for every frame they have been missing."""
         shift = self.vel * self.missed[:, None]
-        return self.box + np.concatenate([shift, shift], axis=1)
+        boxes: np.ndarray = self.box + np.concatenate([shift, shift], axis=1)
+        return boxes
 
     def _update(self, rows: np.ndarray, dets: np.ndarray, det_idx: np.ndarray) -> None:
         if len(rows) == 0:

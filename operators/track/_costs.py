@@ -25,26 +25,29 @@ def centroid_distance(tracks: np.ndarray, dets: np.ndarray, relative: bool = Tru
     same for a small far-away object and a big close one, in pixels or in fractions.
     """
     ct, cd = geometry.centroids(tracks), geometry.centroids(dets)
-    dist = np.sqrt(((ct[:, None, :] - cd[None, :, :]) ** 2).sum(axis=-1))
+    dist: np.ndarray = np.sqrt(((ct[:, None, :] - cd[None, :, :]) ** 2).sum(axis=-1))
     if not relative:
         return dist
     wh = np.asarray(tracks, dtype=np.float64).reshape(-1, 4)
     diag = np.hypot(wh[:, 2] - wh[:, 0], wh[:, 3] - wh[:, 1])
-    return dist / np.maximum(diag, 1e-9)[:, None]
+    rel: np.ndarray = dist / np.maximum(diag, 1e-9)[:, None]
+    return rel
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=np.float64)
     n = np.linalg.norm(v, axis=-1, keepdims=True)
-    return np.divide(v, n, out=np.zeros_like(v), where=n > 0)
+    unit: np.ndarray = np.divide(v, n, out=np.zeros_like(v), where=n > 0)
+    return unit
 
 
 def cosine_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``1 - cos`` between embedding rows: 0 same direction, 1 orthogonal, 2 opposite."""
     a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
     if a2.size == 0 or b2.size == 0:
-        return np.zeros((len(a2) if a2.size else 0, len(b2) if b2.size else 0))
-    return 1.0 - _unit(a2) @ _unit(b2).T
+        return np.zeros((a2.shape[0], b2.shape[0]))
+    dist: np.ndarray = 1.0 - _unit(a2) @ _unit(b2).T
+    return dist
 
 
 def embedding_distance(a: np.ndarray, b: np.ndarray, metric: str = "cosine") -> np.ndarray:
