@@ -8,7 +8,6 @@ by the ``_MIGRATIONS`` list on open, one transaction per step.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -20,6 +19,19 @@ import numpy as np
 
 from engine.errors import StoreError
 from engine.store import AnnotationRecord, InputRecord, Relation, WriteBatch
+from engine.store._rows import (
+    INPUT_COLS,
+    annotation_record,
+    chunks,
+    get_meta,
+    input_record,
+    insert_index,
+    insert_inputs,
+    json_match,
+    leaves,
+    put_meta,
+    upsert_annotations,
+)
 from engine.store._schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SqliteStore"]
@@ -27,7 +39,6 @@ __all__ = ["SqliteStore"]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _INVERSE = {"synonym": "synonym", "hypernym": "hyponym", "hyponym": "hypernym"}
 _INPUT_OK, _INPUT_FAILED = 30000, 30002  # Clarifai's INPUT_SUCCESS / INPUT_FAILED
-_INPUT_COLS = "id, data, content, metadata, status_code, status_description, created_at"
 
 
 class SqliteStore:
@@ -158,23 +169,23 @@ class SqliteStore:
 
     def set_meta(self, items: dict[str, str]) -> None:
         with self._tx() as c:
-            _put_meta(c, items)
+            put_meta(c, items)
 
     # ---- writes ----------------------------------------------------------------------
 
     def write(self, batch: WriteBatch) -> None:
         with self._tx() as c:
-            _insert_inputs(c, batch.inputs)
+            insert_inputs(c, batch.inputs)
             c.executemany(
                 "UPDATE inputs SET status_code = ?, status_description = ? WHERE id = ?",
                 [(code, desc, iid) for iid, code, desc in batch.statuses],
             )
-            _insert_index(c, batch)
-            _upsert_annotations(c, batch.annotations)
+            insert_index(c, batch)
+            upsert_annotations(c, batch.annotations)
 
     def put_annotations(self, records: Sequence[AnnotationRecord]) -> None:
         with self._tx() as c:
-            _upsert_annotations(c, records)
+            upsert_annotations(c, records)
 
     def add_relation(self, relation: Relation) -> None:
         with self._tx() as c:
@@ -192,16 +203,16 @@ class SqliteStore:
 
     def get_inputs(self, ids: Sequence[str]) -> list[InputRecord]:
         found: dict[str, InputRecord] = {}
-        for chunk in _chunks(list(ids)):
+        for chunk in chunks(list(ids)):
             marks = ",".join("?" * len(chunk))
-            rows = self._query(f"SELECT {_INPUT_COLS} FROM inputs WHERE id IN ({marks})", chunk)
-            found.update((r[0], _input_record(r)) for r in rows)
+            rows = self._query(f"SELECT {INPUT_COLS} FROM inputs WHERE id IN ({marks})", chunk)
+            found.update((r[0], input_record(r)) for r in rows)
         self._attach_datasets(list(found.values()))
         return [found[i] for i in ids if i in found]
 
     def missing_ids(self, ids: Sequence[str]) -> list[str]:
         present: set[str] = set()
-        for chunk in _chunks(list(ids)):
+        for chunk in chunks(list(ids)):
             marks = ",".join("?" * len(chunk))
             present.update(
                 r[0] for r in self._query(f"SELECT id FROM inputs WHERE id IN ({marks})", chunk)
@@ -212,13 +223,13 @@ class SqliteStore:
         last = 0
         while True:
             rows = self._query(
-                f"SELECT seq, {_INPUT_COLS} FROM inputs WHERE seq > ? ORDER BY seq LIMIT ?",
+                f"SELECT seq, {INPUT_COLS} FROM inputs WHERE seq > ? ORDER BY seq LIMIT ?",
                 (last, batch_size),
             )
             if not rows:
                 return
             last = rows[-1][0]
-            records = [_input_record(r[1:]) for r in rows]
+            records = [input_record(r[1:]) for r in rows]
             self._attach_datasets(records)
             yield records
 
@@ -231,15 +242,16 @@ class SqliteStore:
     def filter_input_ids(
         self, dataset_ids: Sequence[str] | None, metadata: dict[str, Any] | None
     ) -> list[str]:
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if dataset_ids:
             marks = ",".join("?" * len(dataset_ids))
             where.append(
                 f"id IN (SELECT input_id FROM dataset_inputs WHERE dataset_id IN ({marks}))"
             )
             args.extend(dataset_ids)
-        for path, value in _leaves(metadata or {}):
-            clause, values = _json_match(path, value)
+        for path, value in leaves(metadata or {}):
+            clause, values = json_match(path, value)
             where.append(clause)
             args.extend(values)
         sql = "SELECT id FROM inputs" + (" WHERE " + " AND ".join(where) if where else "")
@@ -247,7 +259,7 @@ class SqliteStore:
 
     def _attach_datasets(self, records: list[InputRecord]) -> None:
         by_id = {r.id: r for r in records}
-        for chunk in _chunks(list(by_id)):
+        for chunk in chunks(list(by_id)):
             marks = ",".join("?" * len(chunk))
             for iid, did in self._query(
                 f"SELECT input_id, dataset_id FROM dataset_inputs WHERE input_id IN ({marks})",
@@ -278,7 +290,7 @@ class SqliteStore:
 
     def new_generation(self) -> int:
         with self._tx() as c:
-            active = int(_meta(c, "generation") or 1)  # a new app indexes into generation 1
+            active = int(get_meta(c, "generation") or 1)  # a new app indexes into generation 1
             for table in ("index_vectors", "index_concepts", "index_regions"):
                 # rows above the active generation are a reindex that never finished
                 c.execute(f"DELETE FROM {table} WHERE generation > ?", (active,))
@@ -299,7 +311,7 @@ class SqliteStore:
                 "UPDATE inputs SET status_code = ?, status_description = ? WHERE id = ?",
                 [(_INPUT_FAILED, reason, iid) for iid, reason in failed],
             )
-            _put_meta(c, {**meta, "generation": str(generation)})
+            put_meta(c, {**meta, "generation": str(generation)})
 
     def drop_generation(self, generation: int) -> None:
         with self._tx() as c:
@@ -309,7 +321,8 @@ class SqliteStore:
     # ---- annotations and concepts -----------------------------------------------------
 
     def annotations(self, input_id: str | None, status: int | None) -> list[AnnotationRecord]:
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if input_id is not None:
             where.append("input_id = ?")
             args.append(input_id)
@@ -322,7 +335,7 @@ class SqliteStore:
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY created_at, id"
         )
-        return [_annotation_record(r) for r in self._query(sql, args)]
+        return [annotation_record(r) for r in self._query(sql, args)]
 
     def relations(self, concept_ids: Sequence[str], knowledge_graph_id: str) -> list[Relation]:
         """Relations touching ``concept_ids``, each also seen from its object's side."""
@@ -343,126 +356,3 @@ class SqliteStore:
             if o in wanted:
                 out.append(Relation(o, s, _INVERSE[p], knowledge_graph_id))
         return out
-
-
-# ---- row helpers (module level: pure functions over a connection) ------------------------
-
-
-def _meta(c: sqlite3.Connection, key: str) -> str | None:
-    row = c.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return None if row is None else str(row[0])
-
-
-def _put_meta(c: sqlite3.Connection, items: dict[str, str]) -> None:
-    c.executemany(
-        "INSERT INTO meta(key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        list(items.items()),
-    )
-
-
-def _insert_inputs(c: sqlite3.Connection, records: Sequence[InputRecord]) -> None:
-    c.executemany(
-        f"INSERT INTO inputs({_INPUT_COLS}, modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (r.id, json.dumps(r.data), r.content,
-             None if r.metadata is None else json.dumps(r.metadata),
-             r.status_code, r.status_description, r.created_at, r.created_at)
-            for r in records
-        ],
-    )
-    pairs = [(d, r.id) for r in records for d in r.dataset_ids]
-    if pairs:
-        c.executemany(
-            "INSERT OR IGNORE INTO datasets(id, created_at) VALUES (?, ?)",
-            [(d, records[0].created_at) for d in {d for d, _ in pairs}],
-        )
-        c.executemany("INSERT OR IGNORE INTO dataset_inputs VALUES (?, ?)", pairs)
-
-
-def _insert_index(c: sqlite3.Connection, batch: WriteBatch) -> None:
-    g = batch.generation
-    c.executemany(
-        "INSERT INTO index_vectors(generation, input_id, node_id, vector) VALUES (?, ?, ?, ?)",
-        [
-            (g, r.input_id, r.vector_node, np.ascontiguousarray(r.vector, np.float32).tobytes())
-            for r in batch.index
-            if r.vector is not None
-        ],
-    )
-    c.executemany(
-        "INSERT OR REPLACE INTO index_concepts VALUES (?, ?, ?, ?, ?)",
-        [(g, cid, r.input_id, node, value) for r in batch.index for node, cid, value in r.concepts],
-    )
-    c.executemany(
-        "INSERT INTO index_regions VALUES (?, ?, ?, ?)",
-        [(g, r.input_id, node, json.dumps(reg)) for r in batch.index for node, reg in r.regions],
-    )
-
-
-def _upsert_annotations(c: sqlite3.Connection, records: Sequence[AnnotationRecord]) -> None:
-    concept_ids = {
-        cid for r in records for cid in (x.get("id") for x in r.data.get("concepts", [])) if cid
-    }
-    c.executemany("INSERT OR IGNORE INTO concepts(id) VALUES (?)", [(x,) for x in concept_ids])
-    c.executemany(
-        "INSERT INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(id) DO UPDATE SET data = excluded.data, "
-        "status_code = excluded.status_code, user_id = excluded.user_id, "
-        "task_id = excluded.task_id, annotation_info = excluded.annotation_info, "
-        "modified_at = excluded.modified_at",
-        [
-            (r.id, r.input_id, json.dumps(r.data), r.status_code, r.user_id, r.task_id,
-             None if r.annotation_info is None else json.dumps(r.annotation_info),
-             r.workflow_id, r.node_id, r.created_at, r.modified_at)
-            for r in records
-        ],
-    )
-
-
-def _input_record(row: Sequence[Any]) -> InputRecord:
-    iid, data, content, metadata, code, desc, created = row
-    return InputRecord(
-        id=iid,
-        data=json.loads(data),
-        content=content,
-        metadata=None if metadata is None else json.loads(metadata),
-        status_code=int(code),
-        status_description=desc,
-        created_at=created,
-    )
-
-
-def _annotation_record(row: Sequence[Any]) -> AnnotationRecord:
-    aid, iid, data, code, user, task, info, wf, node, created, modified = row
-    return AnnotationRecord(
-        id=aid, input_id=iid, data=json.loads(data), status_code=int(code), user_id=user,
-        task_id=task, annotation_info=None if info is None else json.loads(info),
-        workflow_id=wf, node_id=node, created_at=created, modified_at=modified,
-    )
-
-
-def _leaves(d: dict[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
-    """(JSON path, value) for every leaf of a nested metadata query."""
-    for key, value in d.items():
-        if isinstance(value, dict) and value:
-            yield from _leaves(value, (*prefix, key))
-        else:
-            keys = (*prefix, key)
-            yield "$." + ".".join('"' + k.replace('"', '\\"') + '"' for k in keys), value
-
-
-def _json_match(path: str, value: Any) -> tuple[str, list[Any]]:
-    if value is None:
-        return "json_type(metadata, ?) = 'null'", [path]
-    if isinstance(value, bool):
-        return "json_type(metadata, ?) = ?", [path, "true" if value else "false"]
-    if isinstance(value, list | dict):
-        # json_extract gives containers back as minified JSON text; json() minifies ours
-        return "json_extract(metadata, ?) = json(?)", [path, json.dumps(value)]
-    return "json_extract(metadata, ?) = ?", [path, value]
-
-
-def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

@@ -62,12 +62,14 @@ def hash_embed_many(
     word_hashes = np.array(
         [zlib.crc32(w.encode("utf-8")) for ws in words for w in ws], dtype=np.uint32
     )
-    word_owner = np.repeat(np.arange(len(texts)), [len(ws) for ws in words])
     hashes = _mix(np.concatenate((gram_hashes, word_hashes)))
     # one bincount for everything: text t's n-gram buckets sit in [2 t dim, (2 t + 1) dim),
     # its word buckets in the next dim
-    slots = 2 * dim * np.concatenate((gram_owner, word_owner)) + (hashes % np.uint32(dim))
+    slots = (hashes % np.uint32(dim)).astype(np.intp)
     slots[gram_hashes.size :] += dim
+    if len(texts) > 1:
+        word_owner = np.repeat(np.arange(len(texts)), [len(ws) for ws in words])
+        slots += 2 * dim * np.concatenate((gram_owner, word_owner))
     # the top bit picks the sign, the rest the bucket, so the two are independent
     signs = 1.0 - 2.0 * (hashes >> np.uint32(31))
     counts = np.bincount(slots, weights=signs, minlength=2 * dim * len(texts))
@@ -98,7 +100,8 @@ def _ngram_hashes(
     """
     lo, hi = ngram_range
     b = np.frombuffer(b"".join(texts), dtype=np.uint8)
-    owner = np.repeat(np.arange(len(texts)), [len(t) for t in texts])
+    # which text each byte belongs to; one text needs no straddle check (the common call)
+    owner = np.repeat(np.arange(len(texts)), [len(t) for t in texts]) if len(texts) > 1 else None
     hashes, owners = [], []
     h = np.full(b.size, _FNV_OFFSET, dtype=np.uint32)
     for n in range(1, hi + 1):
@@ -106,13 +109,17 @@ def _ngram_hashes(
         if count <= 0:
             break
         h = (h[:count] ^ b[n - 1 : n - 1 + count]) * _FNV_PRIME
-        if n >= lo:
+        if n < lo:
+            continue
+        if owner is None:
+            hashes.append(h)
+        else:
             inside = owner[:count] == owner[n - 1 :]
             hashes.append(h[inside])
             owners.append(owner[:count][inside])
     if not hashes:
-        return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int64)
-    return np.concatenate(hashes), np.concatenate(owners)
+        return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.intp)
+    return np.concatenate(hashes), np.concatenate(owners) if owners else np.empty(0, np.intp)
 
 
 def _mix(h: np.ndarray) -> np.ndarray:

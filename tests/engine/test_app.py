@@ -228,5 +228,6 @@ def test_an_unwritable_app_path_is_one_clear_error(tmp_path: Path) -> None:
 def test_annotation_writer_outside_app_predict_is_refused(app: App) -> None:
     wf = Workflow("w")
     wf.add("annotation-writer", id="write")
-    result = wf.predict(_texts("x"), app=app).results[0]
+    labelled = {"text": {"raw": "x"}, "concepts": [{"id": "x", "value": 1.0}]}
+    result = wf.predict([labelled], app=app).results[0]
     assert "app.predict" in (result.outputs[0].status.details or "")

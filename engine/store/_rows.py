@@ -1,0 +1,147 @@
+"""Row-level helpers of ``SqliteStore``: pure functions over a connection or a row."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from engine.store import AnnotationRecord, InputRecord, WriteBatch
+
+__all__ = [
+    "INPUT_COLS",
+    "annotation_record",
+    "chunks",
+    "get_meta",
+    "input_record",
+    "insert_index",
+    "insert_inputs",
+    "json_match",
+    "leaves",
+    "put_meta",
+    "upsert_annotations",
+]
+
+INPUT_COLS = "id, data, content, metadata, status_code, status_description, created_at"
+
+def get_meta(c: sqlite3.Connection, key: str) -> str | None:
+    row = c.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def put_meta(c: sqlite3.Connection, items: dict[str, str]) -> None:
+    c.executemany(
+        "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        list(items.items()),
+    )
+
+
+def insert_inputs(c: sqlite3.Connection, records: Sequence[InputRecord]) -> None:
+    c.executemany(
+        f"INSERT INTO inputs({INPUT_COLS}, modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (r.id, json.dumps(r.data), r.content,
+             None if r.metadata is None else json.dumps(r.metadata),
+             r.status_code, r.status_description, r.created_at, r.created_at)
+            for r in records
+        ],
+    )
+    pairs = [(d, r.id) for r in records for d in r.dataset_ids]
+    if pairs:
+        c.executemany(
+            "INSERT OR IGNORE INTO datasets(id, created_at) VALUES (?, ?)",
+            [(d, records[0].created_at) for d in {d for d, _ in pairs}],
+        )
+        c.executemany("INSERT OR IGNORE INTO dataset_inputs VALUES (?, ?)", pairs)
+
+
+def insert_index(c: sqlite3.Connection, batch: WriteBatch) -> None:
+    g = batch.generation
+    c.executemany(
+        "INSERT INTO index_vectors(generation, input_id, node_id, vector) VALUES (?, ?, ?, ?)",
+        [
+            (g, r.input_id, r.vector_node, np.ascontiguousarray(r.vector, np.float32).tobytes())
+            for r in batch.index
+            if r.vector is not None
+        ],
+    )
+    c.executemany(
+        "INSERT OR REPLACE INTO index_concepts VALUES (?, ?, ?, ?, ?)",
+        [(g, cid, r.input_id, node, value) for r in batch.index for node, cid, value in r.concepts],
+    )
+    c.executemany(
+        "INSERT INTO index_regions VALUES (?, ?, ?, ?)",
+        [(g, r.input_id, node, json.dumps(reg)) for r in batch.index for node, reg in r.regions],
+    )
+
+
+def upsert_annotations(c: sqlite3.Connection, records: Sequence[AnnotationRecord]) -> None:
+    concept_ids = {
+        cid for r in records for cid in (x.get("id") for x in r.data.get("concepts", [])) if cid
+    }
+    c.executemany("INSERT OR IGNORE INTO concepts(id) VALUES (?)", [(x,) for x in concept_ids])
+    c.executemany(
+        "INSERT INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET data = excluded.data, "
+        "status_code = excluded.status_code, user_id = excluded.user_id, "
+        "task_id = excluded.task_id, annotation_info = excluded.annotation_info, "
+        "modified_at = excluded.modified_at",
+        [
+            (r.id, r.input_id, json.dumps(r.data), r.status_code, r.user_id, r.task_id,
+             None if r.annotation_info is None else json.dumps(r.annotation_info),
+             r.workflow_id, r.node_id, r.created_at, r.modified_at)
+            for r in records
+        ],
+    )
+
+
+def input_record(row: Sequence[Any]) -> InputRecord:
+    iid, data, content, metadata, code, desc, created = row
+    return InputRecord(
+        id=iid,
+        data=json.loads(data),
+        content=content,
+        metadata=None if metadata is None else json.loads(metadata),
+        status_code=int(code),
+        status_description=desc,
+        created_at=created,
+    )
+
+
+def annotation_record(row: Sequence[Any]) -> AnnotationRecord:
+    aid, iid, data, code, user, task, info, wf, node, created, modified = row
+    return AnnotationRecord(
+        id=aid, input_id=iid, data=json.loads(data), status_code=int(code), user_id=user,
+        task_id=task, annotation_info=None if info is None else json.loads(info),
+        workflow_id=wf, node_id=node, created_at=created, modified_at=modified,
+    )
+
+
+def leaves(d: dict[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
+    """(JSON path, value) for every leaf of a nested metadata query."""
+    for key, value in d.items():
+        if isinstance(value, dict) and value:
+            yield from leaves(value, (*prefix, key))
+        else:
+            keys = (*prefix, key)
+            yield "$." + ".".join('"' + k.replace('"', '\\"') + '"' for k in keys), value
+
+
+def json_match(path: str, value: Any) -> tuple[str, list[Any]]:
+    if value is None:
+        return "json_type(metadata, ?) = 'null'", [path]
+    if isinstance(value, bool):
+        return "json_type(metadata, ?) = ?", [path, "true" if value else "false"]
+    if isinstance(value, list | dict):
+        # json_extract gives containers back as minified JSON text; json() minifies ours
+        return "json_extract(metadata, ?) = json(?)", [path, json.dumps(value)]
+    return "json_extract(metadata, ?) = ?", [path, value]
+
+
+def chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
