@@ -60,11 +60,13 @@ class ImageCrop(Operator):
         h, w = pixels.shape[:2]
         boxes = geometry.boxes_from_proto([bb for _, bb in boxed])
         slices = geometry.crop_box(boxes, w, h, self._margin).tolist()
+        # copies, not views: a view would pin the whole frame in memory (video results keep
+        # the crops) and let a downstream writer scribble on the original image.  All copies
+        # first, then all protos: interleaving them keeps evicting the Python code's caches.
+        crops = [pixels[y1:y2, x1:x2].copy() for x1, y1, x2, y2 in slices]
         regions = list(data.regions)
-        for (k, _), (x1, y1, x2, y2) in zip(boxed, slices, strict=True):
-            # a copy, not a view: crops are small, and a view would pin the whole frame in
-            # memory and let a downstream writer scribble on the original image
-            regions[k] = _with_image(regions[k], pixels[y1:y2, x1:x2].copy())
+        for (k, _), crop in zip(boxed, crops, strict=True):
+            regions[k] = _with_image(regions[k], crop)
         return data.model_copy(update={"image": None, "regions": regions})
 
 
