@@ -13,36 +13,30 @@ and ``annotation-writer`` writes.  Persistence goes through ``engine.store.Store
 
 from __future__ import annotations
 
-import json
-import sys
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from engine.errors import InputError, StoreError
+from engine.errors import InputError
 from engine.inputs import to_input
 from engine.operator import Context
 from engine.proto import Annotation, Data, Hit, Input, PostWorkflowResultsResponse, StatusCode
 from engine.store import PREDICATES, AnnotationRecord, Relation, Store, WriteBatch, codec
+from engine.store import _app_helpers as h
 from engine.store.index import VectorIndex
-from engine.store.sqlite import SqliteStore
 from engine.workflow import Workflow
 
 __all__ = ["BUILTIN_BASE_WORKFLOWS", "App"]
 
-BUILTIN_BASE_WORKFLOWS = ("text", "image", "empty")
-_DB_NAME = "app.db"
-_DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-_PROGRESS_MIN = 1000  # adds smaller than this finish before a progress bar would help
+BUILTIN_BASE_WORKFLOWS = h.BUILTIN_BASE_WORKFLOWS
+
 _ANNOTATION_NS = uuid.UUID("5b0e7d2c-51f4-4f0e-9a57-0c1a3e0c9d11")
 
 
@@ -65,18 +59,18 @@ class App:
     ) -> None:
         self.path = Path(path)
         self.batch_size = batch_size
-        self._store: Store = _open_store(self.path)
+        self._store: Store = h.open_store(self.path)
         self._lock = threading.RLock()
         self._scope: _Scope | None = None
         self._index: VectorIndex | None = None
         self._index_key: tuple[int, int] = (-1, 0)  # (generation, reload cursor)
         stored = self._store.get_meta("base_workflow")
         if stored is None:
-            wf, text = _resolve(base_workflow if base_workflow is not None else "text")
+            wf, text = h.resolve(base_workflow if base_workflow is not None else "text")
             self._store.set_meta({"base_workflow": text, "generation": "1"})
         else:
-            wf, text = _resolve_stored(stored)
-            if base_workflow is not None and _resolve(base_workflow)[1] != text:
+            wf, text = h.resolve_stored(stored)
+            if base_workflow is not None and h.resolve(base_workflow)[1] != text:
                 raise InputError(
                     f"the app at {self.path} already has a base workflow; change it with "
                     "set_base_workflow(..., reindex=True) or `opgraph app reindex`"
@@ -112,13 +106,13 @@ class App:
         file, duplicate id, metadata that is not a JSON object) stores nothing; an input
         the base workflow fails on is stored with status INPUT_FAILED and the reason.
         """
-        extra = _metadata(metadata)
+        extra = h.parse_metadata(metadata)
         items = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
         parsed = [self._prepare(to_input(item, i), extra) for i, item in enumerate(items)]
         ids = [str(p.id) for p in parsed]
         self._check_new_ids(ids)
         datasets = [dataset_id] if dataset_id else []
-        with self._lock, _Progress(len(parsed), progress) as bar:
+        with self._lock, h.Progress(len(parsed), progress) as bar:
             generation = self._generation()
             for start in range(0, len(parsed), self.batch_size):
                 chunk = parsed[start : start + self.batch_size]
@@ -140,7 +134,7 @@ class App:
             raise InputError(f"input id(s) already in the app: {', '.join(taken[:5])}")
 
     def _add_batch(self, chunk: list[Input], datasets: list[str], generation: int) -> None:
-        now = _now()
+        now = h.now()
         batch = WriteBatch(generation=generation)
         records = {str(i.id): codec.input_to_record(i, str(i.id), datasets, now) for i in chunk}
         batch.inputs = list(records.values())
@@ -188,7 +182,7 @@ class App:
         The new index is built beside the old one and replaces it in one step when
         complete; if reindexing fails the app keeps its old base workflow and index.
         """
-        wf, text = _resolve(workflow)
+        wf, text = h.resolve(workflow)
         with self._lock:
             if not reindex:
                 self._store.set_meta({"base_workflow": text})
@@ -208,7 +202,7 @@ class App:
     def _reindex(self, generation: int) -> list[tuple[str, str]]:
         failed: list[tuple[str, str]] = []
         total = self._store.count_inputs()
-        with _Progress(total, None) as bar:
+        with h.Progress(total, None) as bar:
             for records in self._store.iter_inputs(self.batch_size):
                 batch = WriteBatch(generation=generation)
                 inputs = [codec.input_from_record(r) for r in records]
@@ -231,7 +225,7 @@ class App:
         ``options`` go to ``Workflow.predict`` (``sample_ms``, ``on_frame``, ...).  An input
         given with the id of a stored input is that input for ``annotation-writer``.
         """
-        wf, _ = _resolve(workflow, allow_rag=True)
+        wf, _ = h.resolve(workflow, allow_rag=True)
         if wf is None:
             raise InputError("the empty workflow has no nodes to run")
         items = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
@@ -279,7 +273,7 @@ class App:
                 "annotation-writer needs an input stored in this app: give the id of a "
                 "stored input, or add the input first"
             )
-        now = _now()
+        now = h.now()
         record = AnnotationRecord(
             id=uuid.uuid5(_ANNOTATION_NS, f"{input_id}/{scope.workflow_id}/{ctx.node_id}").hex,
             input_id=input_id,
@@ -329,7 +323,7 @@ class App:
         """Stored annotations, optionally of one input and/or one status code (or name)."""
         if input_id is not None:
             self._require([input_id])
-        code = _status_code(status)
+        code = h.annotation_status(status)
         return [codec.annotation_from_record(r) for r in self._store.annotations(input_id, code)]
 
     # ---- search --------------------------------------------------------------------------
@@ -352,7 +346,7 @@ class App:
             raise InputError("search takes exactly one of text, image, concept or input_id")
         if max_results < 1:
             raise InputError(f"max_results must be at least 1, got {max_results}")
-        meta = _metadata(metadata)
+        meta = h.parse_metadata(metadata)
         with self._lock:
             candidates = (
                 self._store.filter_input_ids(list(dataset_ids or []), meta)
@@ -426,123 +420,3 @@ class App:
 
     def _generation(self) -> int:
         return int(self._store.get_meta("generation") or 1)
-
-
-# ---- module helpers ----------------------------------------------------------------------
-
-
-def _open_store(path: Path) -> SqliteStore:
-    if path.suffix.lower() in _DB_SUFFIXES or path.is_file():
-        db = path
-    else:
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"{path}: cannot create the app directory ({exc})") from None
-        db = path / _DB_NAME
-    return SqliteStore(db)
-
-
-def _resolve(spec: Any, *, allow_rag: bool = False) -> tuple[Workflow | None, str]:
-    """A workflow (None for ``empty``) and the text that stores it, from any accepted form."""
-    if isinstance(spec, Workflow):
-        wf, text = spec, spec.to_yaml()
-    elif isinstance(spec, str) and spec in BUILTIN_BASE_WORKFLOWS:
-        return _builtin(spec), f"builtin:{spec}"
-    elif isinstance(spec, str | Path):
-        wf = Workflow.from_yaml(spec)
-        text = wf.to_yaml()
-    else:
-        raise TypeError(f"a base workflow is a Workflow, YAML path or text, or one of "
-                        f"{BUILTIN_BASE_WORKFLOWS}; got {type(spec).__name__}")
-    if not allow_rag:
-        _refuse_rag(wf)
-    return wf, text
-
-
-def _resolve_stored(text: str) -> tuple[Workflow | None, str]:
-    if text.startswith("builtin:"):
-        return _builtin(text.removeprefix("builtin:")), text
-    return Workflow.from_yaml(text), text
-
-
-def _builtin(name: str) -> Workflow | None:
-    if name == "empty":
-        return None
-    wf = Workflow(f"{name}-base")
-    wf.add("text-embedder" if name == "text" else "visual-embedder", id="embed")
-    return wf
-
-
-def _refuse_rag(wf: Workflow) -> None:
-    from engine.errors import GraphError
-    from engine.graph import compile_spec
-
-    for node in compile_spec(wf.spec, models=wf.models).nodes:
-        if node.type_id == "rag-prompter":
-            pos = node.spec.pos("model_type_id", "model")
-            raise GraphError(
-                f"node '{node.id}' is a rag-prompter, which cannot be in a base workflow: it "
-                "would search the index the base workflow builds",
-                file=wf.file, line=pos.line, col=pos.col, node_id=node.id,
-            )
-
-
-def _metadata(value: dict[str, Any] | str | None) -> dict[str, Any] | None:
-    """Metadata as a JSON object (``InputError`` for anything else, including bad JSON)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"metadata is not JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise InputError(f"metadata must be a JSON object, got {type(value).__name__}")
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"metadata is not JSON-serialisable: {exc}") from None
-    return value
-
-
-def _status_code(status: int | str | None) -> int | None:
-    if status is None or isinstance(status, int):
-        return status
-    if status.isdigit():
-        return int(status)
-    name = status.upper()
-    name = name if name.startswith("ANNOTATION_") else f"ANNOTATION_{name}"
-    try:
-        return int(StatusCode[name])
-    except KeyError:
-        raise InputError(f"unknown annotation status {status!r}") from None
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-class _Progress:
-    """A one-line progress bar on stderr, only for large adds to a terminal."""
-
-    def __init__(self, total: int, enabled: bool | None) -> None:
-        if enabled is None:
-            enabled = total >= _PROGRESS_MIN and sys.stderr.isatty()
-        self.total, self.enabled, self.done = total, enabled, 0
-        self.start = time.perf_counter()
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def advance(self, n: int) -> None:
-        self.done += n
-        if self.enabled:
-            rate = self.done / max(time.perf_counter() - self.start, 1e-9)
-            pct = 100 * self.done // max(self.total, 1)
-            sys.stderr.write(f"\rindexing {self.done}/{self.total} ({pct}%) {rate:,.0f}/s")
-            sys.stderr.flush()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")

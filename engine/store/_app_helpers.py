@@ -1,0 +1,150 @@
+"""What ``App`` needs besides the store: opening it, resolving base workflows, parsing
+requests (metadata, status names), timestamps and a progress bar."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError, StoreError
+from engine.proto import StatusCode
+from engine.store.sqlite import SqliteStore
+from engine.workflow import Workflow
+
+__all__ = [
+    "BUILTIN_BASE_WORKFLOWS",
+    "Progress",
+    "annotation_status",
+    "builtin",
+    "now",
+    "open_store",
+    "parse_metadata",
+    "refuse_rag",
+    "resolve",
+    "resolve_stored",
+]
+
+BUILTIN_BASE_WORKFLOWS = ("text", "image", "empty")
+_DB_NAME = "app.db"
+_DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+_PROGRESS_MIN = 1000  # adds smaller than this finish before a progress bar would help
+
+def open_store(path: Path) -> SqliteStore:
+    if path.suffix.lower() in _DB_SUFFIXES or path.is_file():
+        db = path
+    else:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create the app directory ({exc})") from None
+        db = path / _DB_NAME
+    return SqliteStore(db)
+
+
+def resolve(spec: Any, *, allow_rag: bool = False) -> tuple[Workflow | None, str]:
+    """A workflow (None for ``empty``) and the text that stores it, from any accepted form."""
+    if isinstance(spec, Workflow):
+        wf, text = spec, spec.to_yaml()
+    elif isinstance(spec, str) and spec in BUILTIN_BASE_WORKFLOWS:
+        return builtin(spec), f"builtin:{spec}"
+    elif isinstance(spec, str | Path):
+        wf = Workflow.from_yaml(spec)
+        text = wf.to_yaml()
+    else:
+        raise TypeError(f"a base workflow is a Workflow, YAML path or text, or one of "
+                        f"{BUILTIN_BASE_WORKFLOWS}; got {type(spec).__name__}")
+    if not allow_rag:
+        refuse_rag(wf)
+    return wf, text
+
+
+def resolve_stored(text: str) -> tuple[Workflow | None, str]:
+    if text.startswith("builtin:"):
+        return builtin(text.removeprefix("builtin:")), text
+    return Workflow.from_yaml(text), text
+
+
+def builtin(name: str) -> Workflow | None:
+    if name == "empty":
+        return None
+    wf = Workflow(f"{name}-base")
+    wf.add("text-embedder" if name == "text" else "visual-embedder", id="embed")
+    return wf
+
+
+def refuse_rag(wf: Workflow) -> None:
+    from engine.errors import GraphError
+    from engine.graph import compile_spec
+
+    for node in compile_spec(wf.spec, models=wf.models).nodes:
+        if node.type_id == "rag-prompter":
+            pos = node.spec.pos("model_type_id", "model")
+            raise GraphError(
+                f"node '{node.id}' is a rag-prompter, which cannot be in a base workflow: it "
+                "would search the index the base workflow builds",
+                file=wf.file, line=pos.line, col=pos.col, node_id=node.id,
+            )
+
+
+def parse_metadata(value: dict[str, Any] | str | None) -> dict[str, Any] | None:
+    """Metadata as a JSON object (``InputError`` for anything else, including bad JSON)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"metadata is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InputError(f"metadata must be a JSON object, got {type(value).__name__}")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"metadata is not JSON-serialisable: {exc}") from None
+    return value
+
+
+def annotation_status(status: int | str | None) -> int | None:
+    if status is None or isinstance(status, int):
+        return status
+    if status.isdigit():
+        return int(status)
+    name = status.upper()
+    name = name if name.startswith("ANNOTATION_") else f"ANNOTATION_{name}"
+    try:
+        return int(StatusCode[name])
+    except KeyError:
+        raise InputError(f"unknown annotation status {status!r}") from None
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class Progress:
+    """A one-line progress bar on stderr, only for large adds to a terminal."""
+
+    def __init__(self, total: int, enabled: bool | None) -> None:
+        if enabled is None:
+            enabled = total >= _PROGRESS_MIN and sys.stderr.isatty()
+        self.total, self.enabled, self.done = total, enabled, 0
+        self.start = time.perf_counter()
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.enabled:
+            rate = self.done / max(time.perf_counter() - self.start, 1e-9)
+            pct = 100 * self.done // max(self.total, 1)
+            sys.stderr.write(f"\rindexing {self.done}/{self.total} ({pct}%) {rate:,.0f}/s")
+            sys.stderr.flush()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
