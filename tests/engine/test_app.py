@@ -231,3 +231,17 @@ def test_annotation_writer_outside_app_predict_is_refused(app: App) -> None:
     labelled = {"text": {"raw": "x"}, "concepts": [{"id": "x", "value": 1.0}]}
     result = wf.predict([labelled], app=app).results[0]
     assert "app.predict" in (result.outputs[0].status.details or "")
+
+
+def test_an_image_app_stores_files_and_searches_by_image(tmp_path: Path) -> None:
+    paths = []
+    for name, bgr in (("red", (0, 0, 255)), ("green", (0, 255, 0)), ("blue", (255, 0, 0))):
+        paths.append(tmp_path / f"{name}.png")
+        cv2.imwrite(str(paths[-1]), image_array(color=bgr))
+    app = App(tmp_path / "app", base_workflow="image")
+    assert app.add_inputs(paths) == ["red", "green", "blue"]  # file stems become the ids
+    paths[0].unlink()  # the app keeps the bytes, not a reference to the file
+    hits = app.search(image=image_array(color=(0, 0, 250)), max_results=1)
+    assert hits[0].input.id == "red"
+    [red] = app.get_inputs(["red"])
+    assert red.data.image is not None and red.data.image.array.shape == (48, 64, 3)
