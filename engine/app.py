@@ -76,6 +76,7 @@ class App:
                     "set_base_workflow(..., reindex=True) or `opgraph app reindex`"
                 )
         self._base: Workflow | None = wf
+        self._base_text = text
 
     def close(self) -> None:
         self._store.close()
@@ -113,6 +114,7 @@ class App:
         self._check_new_ids(ids)
         datasets = [dataset_id] if dataset_id else []
         with self._lock, h.Progress(len(parsed), progress) as bar:
+            self._sync_base()
             generation = self._generation()
             for start in range(0, len(parsed), self.batch_size):
                 chunk = parsed[start : start + self.batch_size]
@@ -186,7 +188,7 @@ class App:
         with self._lock:
             if not reindex:
                 self._store.set_meta({"base_workflow": text})
-                self._base = wf
+                self._base, self._base_text = wf, text
                 return
             old, self._base = self._base, wf
             generation = self._store.new_generation()
@@ -197,6 +199,7 @@ class App:
                 self._store.drop_generation(generation)
                 raise
             self._store.switch_generation(generation, {"base_workflow": text}, failed)
+            self._base_text = text
             self._index = None
 
     def _reindex(self, generation: int) -> list[tuple[str, str]]:
@@ -393,6 +396,7 @@ class App:
         return index.search(query, k, candidates)
 
     def _embed_query(self, text: str | None, image: Any) -> np.ndarray:
+        self._sync_base()
         if self._base is None:
             raise InputError("the app's base workflow is empty: nothing is embedded to search")
         item: Any = {"text": {"raw": text}} if text is not None else image
@@ -417,6 +421,12 @@ class App:
             self._index.add(ids, matrix)
         self._index_key = (generation, cursor)
         return self._index
+
+    def _sync_base(self) -> None:
+        """Pick up a base workflow another process (or App object) set since we looked."""
+        stored = self._store.get_meta("base_workflow")
+        if stored is not None and stored != self._base_text:
+            self._base, self._base_text = h.resolve_stored(stored)
 
     def _generation(self) -> int:
         return int(self._store.get_meta("generation") or 1)

@@ -39,6 +39,7 @@ __all__ = ["SqliteStore"]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _INVERSE = {"synonym": "synonym", "hypernym": "hyponym", "hyponym": "hypernym"}
 _INPUT_OK, _INPUT_FAILED = 30000, 30002  # Clarifai's INPUT_SUCCESS / INPUT_FAILED
+_ANNOTATION_SUCCESS = 24150
 
 
 class SqliteStore:
@@ -281,10 +282,18 @@ class SqliteStore:
         return int(rows[-1][0]), [r[1] for r in rows], matrix.reshape(len(rows), -1)
 
     def concept_scores(self, generation: int, concept_id: str) -> list[tuple[str, float]]:
+        """Best score per input: predicted by the base workflow, or labelled (a successful
+        annotation)."""
         rows = self._query(
-            "SELECT input_id, max(value) FROM index_concepts "
-            "WHERE generation = ? AND concept_id = ? GROUP BY input_id",
-            (generation, concept_id),
+            "SELECT input_id, max(v) FROM ("
+            " SELECT input_id, value AS v FROM index_concepts"
+            " WHERE generation = ? AND concept_id = ?"
+            " UNION ALL"
+            " SELECT a.input_id, json_extract(c.value, '$.value') FROM annotations AS a,"
+            " json_each(a.data, '$.concepts') AS c"
+            " WHERE a.status_code = ? AND json_extract(c.value, '$.id') = ?"
+            ") GROUP BY input_id",
+            (generation, concept_id, _ANNOTATION_SUCCESS, concept_id),
         )
         return [(r[0], float(r[1])) for r in rows]
 

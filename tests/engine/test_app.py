@@ -245,3 +245,23 @@ def test_an_image_app_stores_files_and_searches_by_image(tmp_path: Path) -> None
     assert hits[0].input.id == "red"
     [red] = app.get_inputs(["red"])
     assert red.data.image is not None and red.data.image.array.shape == (48, 64, 3)
+
+
+def test_concept_search_includes_labelled_inputs(tmp_path: Path) -> None:
+    app = App(tmp_path / "app", base_workflow="empty")
+    [iid] = app.add_inputs([{"id": "a", "data": {"text": {"raw": "x"}}}])
+    wf = Workflow("label")
+    wf.add("annotation-writer", id="write")
+    app.predict(wf, [{"id": iid, "data": {"concepts": [{"id": "pail", "value": 1.0}]}}])
+    assert [(h.input.id, h.score) for h in app.search(concept="pail")] == [("a", 1.0)]
+
+
+def test_a_base_workflow_changed_by_another_app_object_is_picked_up(tmp_path: Path) -> None:
+    first, second = App(tmp_path / "app"), App(tmp_path / "app")
+    ids = first.add_inputs(_texts(*TEXTS))
+    wf = Workflow("wide")
+    wf.add("text-embedder", id="embed", params={"dimensions": 64})
+    second.set_base_workflow(wf, reindex=True)
+    # the query is embedded with the new workflow, to match the new 64-d index
+    assert first.search(text="sleeping cat")[0].input.id == ids[2]
+    assert first.base_workflow is not None and first.base_workflow.id == "wide"
