@@ -265,3 +265,14 @@ def test_a_base_workflow_changed_by_another_app_object_is_picked_up(tmp_path: Pa
     # the query is embedded with the new workflow, to match the new 64-d index
     assert first.search(text="sleeping cat")[0].input.id == ids[2]
     assert first.base_workflow is not None and first.base_workflow.id == "wide"
+
+
+def test_progress_goes_to_stderr_only_when_asked_or_on_a_terminal(
+    app: App, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app.add_inputs(_texts(*TEXTS))  # auto: small add, stderr not a terminal
+    assert capsys.readouterr().err == ""
+    app.batch_size = 2
+    app.add_inputs(_texts("one", "two", "three"), progress=True)
+    err = capsys.readouterr().err
+    assert "indexing 2/3" in err and "indexing 3/3 (100%)" in err and err.endswith("\n")
