@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from clarifai_grpc.grpc.api import service_pb2
 from pydantic import Field
 
 from engine import (
@@ -15,6 +16,7 @@ from engine import (
     Context,
     Data,
     InputError,
+    MultiAnnotationResponse,
     Operator,
     ParamsError,
     Workflow,
@@ -22,6 +24,7 @@ from engine import (
 )
 from engine.app import App, _Scope
 from operators.push.annotation_writer import AnnotationWriter
+from tests.clarifai_json import assert_clarifai_json
 from tests.factories import concepts, region, text_data
 
 
@@ -139,6 +142,8 @@ def test_auto_annotation_base_workflow_labels_inputs_on_upload(tmp_path: Path) -
     assert pending.annotation_info == {"reason": "low confidence"}
     assert app.annotations(input_id=none) == []
     assert [a.input_id for a in app.annotations(status=24151)] == [unsure]
+    listing = MultiAnnotationResponse(annotations=app.annotations()).to_dict()
+    assert_clarifai_json(listing, service_pb2.MultiAnnotationResponse)
 
 
 def test_re_running_a_workflow_on_an_input_does_not_duplicate_its_annotation(
