@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import base64
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +280,25 @@ def test_progress_goes_to_stderr_only_when_asked_or_on_a_terminal(
     app.add_inputs(_texts("one", "two", "three"), progress=True)
     err = capsys.readouterr().err
     assert "indexing 2/3" in err and "indexing 3/3 (100%)" in err and err.endswith("\n")
+
+
+def test_a_killed_writer_leaves_every_input_stored_and_indexed_or_absent(tmp_path: Path) -> None:
+    App(tmp_path / "app").close()
+    code = (
+        "from engine import App\n"
+        f"app = App({str(tmp_path / 'app')!r}, batch_size=50)\n"
+        "for r in range(1000):\n"
+        "    app.add_inputs([{'text': {'raw': f'text {r} {i}'}} for i in range(200)])\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    app = App(tmp_path / "app")
+    deadline = time.monotonic() + 60
+    while app.count_inputs() < 300 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)  # no chance to clean up, mid-batch or not
+    proc.wait()
+    stored = app.count_inputs()
+    assert stored >= 300 and stored % 50 == 0  # whole batches only
+    _, ids, _ = app._store.load_vectors(1, 0)
+    assert len(ids) == stored  # each stored input is indexed
+    app.add_inputs(_texts("after the crash"))  # and the app goes on working
