@@ -108,7 +108,7 @@ class App:
         the base workflow fails on is stored with status INPUT_FAILED and the reason.
         """
         extra = h.parse_metadata(metadata)
-        items = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
+        items = h.as_list(inputs)
         parsed = [self._prepare(to_input(item, i), extra) for i, item in enumerate(items)]
         ids = [str(p.id) for p in parsed]
         self._check_new_ids(ids)
@@ -231,8 +231,7 @@ class App:
         wf, _ = h.resolve(workflow, allow_rag=True)
         if wf is None:
             raise InputError("the empty workflow has no nodes to run")
-        items = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
-        parsed = [to_input(item, i) for i, item in enumerate(items)]
+        parsed = [to_input(item, i) for i, item in enumerate(h.as_list(inputs))]
         with self._lock, self._scoped(_Scope("predict", wf.id, [p.id for p in parsed])):
             return wf.predict(parsed, app=self, **options)
 

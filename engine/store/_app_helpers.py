@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ __all__ = [
     "BUILTIN_BASE_WORKFLOWS",
     "Progress",
     "annotation_status",
+    "as_list",
     "builtin",
     "now",
     "open_store",
@@ -88,6 +90,15 @@ def refuse_rag(wf: Workflow) -> None:
                 "would search the index the base workflow builds",
                 file=wf.file, line=pos.line, col=pos.col, node_id=node.id,
             )
+
+
+def as_list(inputs: Any) -> list[Any]:
+    """One input or many (a list, tuple or any other iterable, e.g. a generator)."""
+    if isinstance(inputs, str | bytes | bytearray | dict | Path) or hasattr(inputs, "shape"):
+        return [inputs]  # iterable, but one input: text, a path, JSON, a numpy image
+    if isinstance(inputs, Iterable) and not hasattr(inputs, "model_dump"):
+        return list(inputs)
+    return [inputs]
 
 
 def parse_metadata(value: dict[str, Any] | str | None) -> dict[str, Any] | None:

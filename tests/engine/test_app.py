@@ -302,3 +302,9 @@ def test_a_killed_writer_leaves_every_input_stored_and_indexed_or_absent(tmp_pat
     _, ids, _ = app._store.load_vectors(1, 0)
     assert len(ids) == stored  # each stored input is indexed
     app.add_inputs(_texts("after the crash"))  # and the app goes on working
+
+
+def test_add_inputs_takes_one_input_or_any_iterable(app: App) -> None:
+    assert len(app.add_inputs({"text": {"raw": "one"}})) == 1
+    assert len(app.add_inputs({"text": {"raw": t}} for t in ("two", "three"))) == 2
+    assert app.count_inputs() == 3
