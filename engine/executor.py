@@ -43,7 +43,6 @@ _NESTED_FIELDS = ("regions", "concepts", "text", "embeddings", "colors", "metada
 _MERGED_LISTS = ("concepts", "regions", "embeddings", "colors", "frames", "hits")
 _OK = Status(code=StatusCode.SUCCESS, description="Ok")
 _EMPTY = Data()  # shared by every empty output; outputs are never mutated in place
-_EMPTY = Data()  # shared by every empty output; outputs are never mutated in place
 
 # (input index, frame info, the frame's Context: ctx.root is the frame, ctx.outputs by node id)
 FrameCallback = Callable[[int, FrameInfo, Context], None]
@@ -159,6 +158,13 @@ class Executor:
         else:
             data = self._merged_input(sources, run)
         op = node.operator
+        if (
+            data is None
+            and states is not None
+            and node.every_frame
+            and not any(s in run.errors for s in sources)
+        ):
+            data = _EMPTY  # a stopped branch still ages a tracker's state on this frame
         if data is None or op is None:
             ctx.outputs[node_id] = None
             if op is None:  # an unbound model reference; compile_spec(strict=True) prevents it
@@ -170,7 +176,9 @@ class Executor:
         ctx.node_id = node_id
         ctx.state = {} if states is None else states.setdefault(node_id, {})
         try:
-            if node.reads_image and data.image is None and _region_images(data):
+            if node.per_region or (
+                node.reads_image and data.image is None and _region_images(data)
+            ):
                 ctx.outputs[node_id] = _per_region_image(op, data, ctx)
             else:
                 ctx.outputs[node_id] = op.process(data, ctx)
@@ -316,6 +324,7 @@ def _per_region_image(op: Operator, data: Data, ctx: Context) -> Data:
 
 
 def _region_images(data: Data) -> bool:
+    """Whether any region carries an image (an image node then runs on each of them)."""
     return any(r.data is not None and r.data.image is not None for r in data.regions)
 
 

@@ -51,11 +51,16 @@ class CompiledNode:
     id: str = field(init=False)
 
     reads_image: bool = field(init=False)
+    every_frame: bool = field(init=False)
+    # an image node fed only region images (crops, tiles): it runs on each region's image
+    per_region: bool = False
 
     def __post_init__(self) -> None:
         # read on every step of the executor: plain attributes
         self.id = self.spec.id
-        self.reads_image = self.operator_cls is not None and "image" in self.operator_cls.reads
+        cls = self.operator_cls
+        self.reads_image = cls is not None and "image" in cls.reads
+        self.every_frame = cls is not None and cls.every_frame
 
 
 @dataclass
@@ -251,6 +256,15 @@ def _check_edge(node: CompiledNode, by_id: dict[str, CompiledNode], file: str) -
     if node.operator_cls is None or node.params is None:
         return
     available = _available(node, by_id)
+    if (
+        node.reads_image
+        and "image" not in available
+        and any(w.startswith("regions[].data.image") for w in available)
+    ):
+        # runs once per region image and nests its output there: what it writes reaches
+        # downstream inside the regions it passes on
+        node.per_region = True
+        node.writes = frozenset({"regions", *(f"regions[].data.{w}" for w in node.writes)})
     for read in node.operator_cls.reads:
         if satisfies(available, read):
             continue

@@ -101,6 +101,9 @@ class Operator:
     writes: ClassVar[tuple[str, ...]] = ()
     # True for nodes that wait on I/O (HTTP models); the executor may run them in threads.
     io_bound: ClassVar[bool] = False
+    # True for stream nodes that must see every frame, even one on which their branch stopped
+    # upstream (trackers age their tracks on frames without detections): they get empty Data.
+    every_frame: ClassVar[bool] = False
 
     def __init__(self, params: BaseParams) -> None:
         self.params = params

@@ -30,6 +30,8 @@ class TrackerOperator(Operator):
     uses_embeddings: ClassVar[bool] = False
     reads: ClassVar[tuple[str, ...]] = ("regions",)
     writes: ClassVar[tuple[str, ...]] = ("regions", "*")  # "*": the rest passes through
+    # a frame on which the detector's branch stopped is still a frame: tracks age on it
+    every_frame = True
 
     def _tracker(self, ctx: Context) -> Any:
         tracker = ctx.state.get("tracker")
@@ -45,7 +47,9 @@ class TrackerOperator(Operator):
         regions = [r for r in data.regions if r.region_info and r.region_info.bounding_box]
         w, h = _frame_size(data, ctx)
         boxes = geometry.to_pixels(
-            geometry.boxes_from_proto([r.region_info.bounding_box for r in regions]), w, h  # type: ignore[union-attr]
+            geometry.boxes_from_proto([r.region_info.bounding_box for r in regions]),
+            w,
+            h,  # type: ignore[union-attr]
         )
         dets = np.zeros((len(regions), 6))
         dets[:, :4] = boxes
@@ -56,8 +60,9 @@ class TrackerOperator(Operator):
         out = [self._tracked(row, regions, w, h, ctx.state["concepts"]) for row in _ordered(rows)]
         return data.model_copy(update={"regions": out})
 
-    def _tracked(self, row: np.ndarray, regions: list[Region], w: int, h: int,
-                 memory: dict[str, Any]) -> Region:
+    def _tracked(
+        self, row: np.ndarray, regions: list[Region], w: int, h: int, memory: dict[str, Any]
+    ) -> Region:
         track_id = f"{self.params.track_id_prefix}{int(row[4])}"  # type: ignore[attr-defined]
         det = int(row[7])
         if det >= 0:
@@ -108,8 +113,9 @@ def _score(region: Region) -> float:
 
 def _embeddings(regions: list[Region]) -> np.ndarray | None:
     """One row per region; all zeros (unknown appearance) where a region has none."""
-    vectors = [r.data.embeddings[0].vector if r.data and r.data.embeddings else None
-               for r in regions]
+    vectors = [
+        r.data.embeddings[0].vector if r.data and r.data.embeddings else None for r in regions
+    ]
     dim = next((len(v) for v in vectors if v), 0)
     if dim == 0:
         return None

@@ -29,6 +29,3 @@ class KalmanReidTrackerOperator(TrackerOperator):
     Params = KalmanReidTracker.Params
     tracker_cls = KalmanReidTracker
     uses_embeddings = True
-    # Its regions usually arrive through an embedder run per region crop, whose declared
-    # writes ("embeddings") do not mention the regions it passes on; so no edge check here.
-    reads = ()

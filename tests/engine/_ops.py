@@ -67,3 +67,56 @@ class Counter(Operator):
     def process(self, data: Data, ctx: Context) -> Data | None:
         ctx.state["n"] = ctx.state.get("n", 0) + 1
         return Data(metadata={"n": ctx.state["n"], "stream": ctx.stream_id})
+
+
+@register
+class Tiles(Operator):
+    """Splits the image into left and right halves as regions carrying their images."""
+
+    type_id = "test-halves"
+    reads = ("image",)
+    writes = ("regions", "regions[].data.image")
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        from engine import Image, Region
+
+        assert data.image is not None
+        pixels = data.image.array
+        half = pixels.shape[1] // 2
+        return Data(
+            regions=[
+                Region(data=Data(image=Image.from_array(pixels[:, :half]))),
+                Region(data=Data(image=Image.from_array(pixels[:, half:]))),
+            ]
+        )
+
+
+@register
+class RegionConcepts(Operator):
+    """Reads the concepts of regions (to check that per-region writes reach downstream)."""
+
+    type_id = "test-region-concepts"
+    reads = ("regions[].data.concepts",)
+    writes = ("*",)
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        return data
+
+
+@register
+class OddFramesOnly(Operator):
+    """Stops the branch on even frames."""
+
+    type_id = "test-odd-frames"
+    writes = ("*",)
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        return data if (ctx.frame_index or 0) % 2 else None
+
+
+@register
+class EveryFrameCounter(Counter):
+    """A counter that sees every frame of a stream, even when its branch stopped."""
+
+    type_id = "test-every-frame-counter"
+    every_frame = True

@@ -130,3 +130,17 @@ def test_catalog_errors_have_positions() -> None:
 )
 def test_satisfies(written: set[str], read: str, ok: bool) -> None:
     assert satisfies(frozenset(written), read) is ok
+
+
+def test_image_node_fed_region_images_writes_into_the_regions() -> None:
+    text = _wf(
+        "  - id: halves\n    model: {model_id: h, model_type_id: test-halves}\n",
+        "  - id: size\n    model: {model_id: s, model_type_id: test-image-size}\n"
+        "    node_inputs: [{node_id: halves}]\n",
+        "  - id: use\n    model: {model_id: u, model_type_id: test-region-concepts}\n"
+        "    node_inputs: [{node_id: size}]\n",
+    )
+    g = compile_spec(load_spec(text))
+    size = g.nodes[1]
+    assert size.per_region
+    assert size.writes == frozenset({"regions", "regions[].data.concepts"})

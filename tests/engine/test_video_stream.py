@@ -97,3 +97,31 @@ def test_cli_stream_prints_one_line_per_frame(
     cap = cv2.VideoCapture(str(drawn))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 3
     cap.release()
+
+
+def test_every_frame_nodes_see_frames_their_branch_stopped_on(clip: Path) -> None:
+    wf = Workflow("w")
+    odd = wf.add("test-odd-frames", id="odd")
+    wf.add("test-counter", id="plain", inputs=[odd])
+    wf.add("test-every-frame-counter", id="every", inputs=[odd])
+    result = wf.predict([str(clip)], sample_ms=500).results[0]
+    plain, every = (o.data.frames for o in result.outputs[1:])
+    assert [f.data.metadata["n"] if f.data.metadata else None for f in plain] == [
+        None,
+        1,
+        None,
+        2,
+        None,
+        3,
+    ]
+    assert [f.data.metadata["n"] for f in every if f.data.metadata] == [1, 2, 3, 4, 5, 6]
+
+
+def test_per_region_node_runs_on_each_half(clip: Path) -> None:
+    wf = Workflow("w")
+    halves = wf.add("test-halves")
+    wf.add("test-image-size", inputs=[halves])
+    frames = wf.predict([str(clip)], sample_ms=1000).results[0].outputs[1].data.frames
+    assert [[r.data.concepts[0].value for r in f.data.regions] for f in frames] == [
+        [32.0, 32.0]
+    ] * 3
