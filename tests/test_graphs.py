@@ -55,3 +55,20 @@ def test_python_api_example_runs() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "code-128: SHELF-A7-0042" in proc.stdout
+
+
+def test_track_video_example_keeps_three_tracks(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    drawn = tmp_path / "drawn.mp4"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "track_video.py"), str(drawn)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "60 frames, tracks: box-1, box-2, box-3" in proc.stdout
+    assert drawn.stat().st_size > 0
