@@ -156,6 +156,7 @@ def sahi_worker(path: str) -> None:
     import sahi
     from sahi.postprocess import combine
     from sahi.postprocess.backends import resolve_backend
+    from sahi.postprocess.utils import ObjectPredictionList
     from sahi.prediction import ObjectPrediction
 
     src = json.loads(Path(path).read_text())
@@ -170,7 +171,7 @@ def sahi_worker(path: str) -> None:
         )
         for b, s, c in zip(boxes, scores, classes, strict=True)
     ]
-    arr = np.concatenate([np.maximum(boxes, 0), scores[:, None], classes[:, None]], axis=1)
+    arr = ObjectPredictionList(preds).tonumpy()  # the array SAHI's postprocess builds
     result: dict[str, Any] = {"version": sahi.__version__, "backend": resolve_backend()}
     for merge, metric in CONFIGS:
         cls = combine.NMSPostprocess if merge == "nms" else combine.GreedyNMMPostprocess
