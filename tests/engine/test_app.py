@@ -111,11 +111,19 @@ def test_a_crash_mid_add_leaves_each_input_stored_and_indexed_or_absent(
 def test_duplicate_and_unknown_ids_are_refused_without_storing(app: App) -> None:
     app.add_inputs([{"id": "x", "data": {"text": {"raw": "one"}}}])
     with pytest.raises(InputError, match="already in the app: x"):
-        app.add_inputs([{"id": "y", "data": {"text": {"raw": "two"}}},
-                        {"id": "x", "data": {"text": {"raw": "three"}}}])
+        app.add_inputs(
+            [
+                {"id": "y", "data": {"text": {"raw": "two"}}},
+                {"id": "x", "data": {"text": {"raw": "three"}}},
+            ]
+        )
     with pytest.raises(InputError, match="given twice: z"):
-        app.add_inputs([{"id": "z", "data": {"text": {"raw": "a"}}},
-                        {"id": "z", "data": {"text": {"raw": "b"}}}])
+        app.add_inputs(
+            [
+                {"id": "z", "data": {"text": {"raw": "a"}}},
+                {"id": "z", "data": {"text": {"raw": "b"}}},
+            ]
+        )
     assert app.count_inputs() == 1
     with pytest.raises(InputError, match="unknown input id"):
         app.search(input_id="nope")
@@ -199,8 +207,11 @@ def test_a_failed_reindex_keeps_the_old_workflow_and_index(
 
 def test_concept_search_ranks_by_predicted_and_annotated_concepts(tmp_path: Path) -> None:
     wf = Workflow("kw")
-    wf.add("regex-based-classifier", id="cls",
-           params={"regex": "bucket|pail", "concepts": [{"id": "bucket"}]})
+    wf.add(
+        "regex-based-classifier",
+        id="cls",
+        params={"regex": "bucket|pail", "concepts": [{"id": "bucket"}]},
+    )
     app = App(tmp_path / "app", base_workflow=wf)
     ids = app.add_inputs(_texts("red bucket", "green pail", "a spade"))
     assert sorted(h.input.id for h in app.search(concept="bucket")) == sorted(ids[:2])
@@ -308,3 +319,16 @@ def test_add_inputs_takes_one_input_or_any_iterable(app: App) -> None:
     assert len(app.add_inputs({"text": {"raw": "one"}})) == 1
     assert len(app.add_inputs({"text": {"raw": t}} for t in ("two", "three"))) == 2
     assert app.count_inputs() == 3
+
+
+def test_a_corrupted_database_is_one_clear_error(tmp_path: Path) -> None:
+    with App(tmp_path / "app") as app:
+        app.add_inputs(_texts(*(f"text number {i}" for i in range(500))))
+    db = tmp_path / "app" / "app.db"
+    data = bytearray(db.read_bytes())
+    for offset in range(8192, len(data), 4096):  # scribble over every page but the first two
+        data[offset + 100 : offset + 300] = bytes(range(200))
+    db.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="corrupt"):
+        with App(tmp_path / "app") as app:
+            app.search(text="text number 5")
