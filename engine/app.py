@@ -382,7 +382,10 @@ class App:
         candidates: list[str] | None,
         k: int,
     ) -> list[tuple[str, float]]:
-        index = self._vectors()
+        try:
+            index = self._vectors()
+        except ValueError as exc:  # vectors of two sizes: embedders swapped without reindex
+            raise InputError(f"{exc}; reindex with set_base_workflow(..., reindex=True)") from None
         if input_id is not None:
             self._require([input_id])
             query = index.vector_of(input_id)
@@ -392,6 +395,11 @@ class App:
             query = self._embed_query(text, image)
         if len(index) == 0:
             return []
+        if query.size != index.dim:
+            raise InputError(
+                f"the base workflow embeds into {query.size} dimensions but the index holds "
+                f"{index.dim}; reindex with set_base_workflow(..., reindex=True)"
+            )
         return index.search(query, k, candidates)
 
     def _embed_query(self, text: str | None, image: Any) -> np.ndarray:

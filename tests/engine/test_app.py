@@ -332,3 +332,15 @@ def test_a_corrupted_database_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="corrupt"):
         with App(tmp_path / "app") as app:
             app.search(text="text number 5")
+
+
+def test_changing_the_embedder_without_reindex_is_a_clear_search_error(app: App) -> None:
+    app.add_inputs(_texts(*TEXTS))
+    wf = Workflow("wide")
+    wf.add("text-embedder", id="embed", params={"dimensions": 64})
+    app.set_base_workflow(wf, reindex=False)
+    with pytest.raises(InputError, match=r"embeds into 64 dimensions but the index holds 384"):
+        app.search(text="cat")
+    app.add_inputs(_texts("a new input, embedded into 64 dimensions"))
+    with pytest.raises(InputError, match="reindex"):
+        app.search(text="cat")
