@@ -63,9 +63,11 @@ def main() -> None:
         app.search(text="spare parts for the conveyor motor")
         load = time.perf_counter() - t
         median = sorted(rates)[len(rates) // 2]
-        print(f"median {median:,.0f} texts/s (goal {GOAL:,.0f}: "
-              f"{'met' if median >= GOAL else 'NOT met'}); first search, loading "
-              f"{app.count_inputs():,} vectors: {load:.2f} s")
+        print(
+            f"median {median:,.0f} texts/s (goal {GOAL:,.0f}: "
+            f"{'met' if median >= GOAL else 'NOT met'}); first search, loading "
+            f"{app.count_inputs():,} vectors: {load:.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -124,8 +124,9 @@ class App:
 
     def _prepare(self, inp: Input, extra: dict[str, Any] | None) -> Input:
         meta = {**(inp.data.metadata or {}), **(extra or {})} or None
-        return Input(id=inp.id or uuid.uuid4().hex, data=inp.data.model_copy(update={
-            "metadata": meta}))
+        return Input(
+            id=inp.id or uuid.uuid4().hex, data=inp.data.model_copy(update={"metadata": meta})
+        )
 
     def _check_new_ids(self, ids: list[str]) -> None:
         twice = sorted(i for i, n in Counter(ids).items() if n > 1)
@@ -220,9 +221,7 @@ class App:
 
     # ---- running workflows in the app's context -----------------------------------------
 
-    def predict(
-        self, workflow: Any, inputs: Any, **options: Any
-    ) -> PostWorkflowResultsResponse:
+    def predict(self, workflow: Any, inputs: Any, **options: Any) -> PostWorkflowResultsResponse:
         """Run ``workflow`` with ``ctx.app`` = this app (annotation writes commit at once).
 
         ``options`` go to ``Workflow.predict`` (``sample_ms``, ``on_frame``, ...).  An input
@@ -268,9 +267,9 @@ class App:
         if scope.mode == "query":
             return None
         input_id = scope.input_ids[ctx.input_index]
-        if input_id is None or (input_id not in scope.known and self._store.missing_ids(
-            [input_id]
-        )):
+        if input_id is None or (
+            input_id not in scope.known and self._store.missing_ids([input_id])
+        ):
             raise InputError(
                 "annotation-writer needs an input stored in this app: give the id of a "
                 "stored input, or add the input first"
@@ -279,8 +278,9 @@ class App:
         record = AnnotationRecord(
             id=uuid.uuid5(_ANNOTATION_NS, f"{input_id}/{scope.workflow_id}/{ctx.node_id}").hex,
             input_id=input_id,
-            data=Data(concepts=data.concepts, regions=[
-                codec.strip_pixels(r) for r in data.regions]).to_dict(),
+            data=Data(
+                concepts=data.concepts, regions=[codec.strip_pixels(r) for r in data.regions]
+            ).to_dict(),
             status_code=status,
             user_id=user_id,
             task_id=task_id,
@@ -342,8 +342,16 @@ class App:
         max_results: int = 10,
     ) -> list[Hit]:
         """Stored inputs ranked by similarity to one query, best first, as Clarifai Hits."""
-        given = [k for k, v in (("text", text), ("image", image), ("concept", concept),
-                                ("input_id", input_id)) if v is not None]
+        given = [
+            k
+            for k, v in (
+                ("text", text),
+                ("image", image),
+                ("concept", concept),
+                ("input_id", input_id),
+            )
+            if v is not None
+        ]
         if len(given) != 1:
             raise InputError("search takes exactly one of text, image, concept or input_id")
         if max_results < 1:
@@ -352,7 +360,8 @@ class App:
         with self._lock:
             candidates = (
                 self._store.filter_input_ids(list(dataset_ids or []), meta)
-                if dataset_ids or meta else None
+                if dataset_ids or meta
+                else None
             )
             if concept is not None:
                 scored = self._concept_scores(concept, candidates)

@@ -27,14 +27,19 @@ def add_app_parser(subparsers: Any) -> None:
 
     c = sub.add_parser("create", help="create an app (a directory holding app.db)")
     c.add_argument("path", metavar="PATH")
-    c.add_argument("--base-workflow", default="text", metavar="FILE|NAME",
-                   help="workflow YAML, or text | image | empty (default: text)")
+    c.add_argument(
+        "--base-workflow",
+        default="text",
+        metavar="FILE|NAME",
+        help="workflow YAML, or text | image | empty (default: text)",
+    )
 
     a = sub.add_parser("add", help="store inputs and index them with the base workflow")
     a.add_argument("path", metavar="PATH")
     a.add_argument("files", nargs="*", metavar="FILE", help="image, video or text files")
-    a.add_argument("--text", action="append", default=[], metavar="TEXT",
-                   help="a text input (repeatable)")
+    a.add_argument(
+        "--text", action="append", default=[], metavar="TEXT", help="a text input (repeatable)"
+    )
     a.add_argument("--dataset", metavar="D", help="add the inputs to this dataset")
     a.add_argument("--metadata", metavar="JSON", help="a JSON object stored with each input")
 
@@ -45,8 +50,13 @@ def add_app_parser(subparsers: Any) -> None:
     query.add_argument("--image", metavar="FILE")
     query.add_argument("--concept", metavar="ID")
     query.add_argument("--input-id", metavar="ID")
-    s.add_argument("--dataset", action="append", default=[], metavar="D",
-                   help="only inputs in this dataset (repeatable)")
+    s.add_argument(
+        "--dataset",
+        action="append",
+        default=[],
+        metavar="D",
+        help="only inputs in this dataset (repeatable)",
+    )
     s.add_argument("--metadata", metavar="JSON", help="only inputs whose metadata has these")
     s.add_argument("--min-score", type=float, default=0.0, metavar="S")
     s.add_argument("--max-results", type=int, default=10, metavar="N")
@@ -69,13 +79,16 @@ def run_app_command(args: argparse.Namespace) -> int:
 
     if args.app_command == "create":
         with App(args.path, base_workflow=args.base_workflow) as app:
-            _print({"status": _ok(), "app": {"path": str(app.path),
-                                             "inputs": app.count_inputs()}})
+            _print({"status": _ok(), "app": {"path": str(app.path), "inputs": app.count_inputs()}})
         return _EXIT_OK
     _require_app(Path(args.path))
     with App(args.path) as app:
-        handler = {"add": _add, "search": _search, "annotations": _annotations,
-                   "reindex": _reindex}[args.app_command]
+        handler = {
+            "add": _add,
+            "search": _search,
+            "annotations": _annotations,
+            "reindex": _reindex,
+        }[args.app_command]
         return handler(app, args)
 
 
@@ -96,10 +109,14 @@ def _add(app: Any, args: argparse.Namespace) -> int:
         for media in ("image", "video"):
             data.pop(media, None)
     failed = sum(i["status"]["code"] != StatusCode.INPUT_SUCCESS for i in inputs)
-    status = _ok() if not failed else Status(
-        code=StatusCode.MIXED_STATUS if failed < len(inputs) else StatusCode.FAILURE,
-        description=f"{failed} input(s) failed in the base workflow",
-    ).to_dict()
+    status = (
+        _ok()
+        if not failed
+        else Status(
+            code=StatusCode.MIXED_STATUS if failed < len(inputs) else StatusCode.FAILURE,
+            description=f"{failed} input(s) failed in the base workflow",
+        ).to_dict()
+    )
     _print({"status": status, "inputs": inputs})
     return _EXIT_FAILED if failed else _EXIT_OK
 

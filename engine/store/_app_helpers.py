@@ -35,6 +35,7 @@ _DB_NAME = "app.db"
 _DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 _PROGRESS_MIN = 1000  # adds smaller than this finish before a progress bar would help
 
+
 def open_store(path: Path) -> SqliteStore:
     if path.suffix.lower() in _DB_SUFFIXES or path.is_file():
         db = path
@@ -57,8 +58,10 @@ def resolve(spec: Any, *, allow_rag: bool = False) -> tuple[Workflow | None, str
         wf = Workflow.from_yaml(spec)
         text = wf.to_yaml()
     else:
-        raise TypeError(f"a base workflow is a Workflow, YAML path or text, or one of "
-                        f"{BUILTIN_BASE_WORKFLOWS}; got {type(spec).__name__}")
+        raise TypeError(
+            f"a base workflow is a Workflow, YAML path or text, or one of "
+            f"{BUILTIN_BASE_WORKFLOWS}; got {type(spec).__name__}"
+        )
     if not allow_rag:
         refuse_rag(wf)
     return wf, text
@@ -88,7 +91,10 @@ def refuse_rag(wf: Workflow) -> None:
             raise GraphError(
                 f"node '{node.id}' is a rag-prompter, which cannot be in a base workflow: it "
                 "would search the index the base workflow builds",
-                file=wf.file, line=pos.line, col=pos.col, node_id=node.id,
+                file=wf.file,
+                line=pos.line,
+                col=pos.col,
+                node_id=node.id,
             )
 
 

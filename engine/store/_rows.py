@@ -27,6 +27,7 @@ __all__ = [
 
 INPUT_COLS = "id, data, content, metadata, status_code, status_description, created_at"
 
+
 def get_meta(c: sqlite3.Connection, key: str) -> str | None:
     row = c.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return None if row is None else str(row[0])
@@ -44,9 +45,16 @@ def insert_inputs(c: sqlite3.Connection, records: Sequence[InputRecord]) -> None
     c.executemany(
         f"INSERT INTO inputs({INPUT_COLS}, modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (r.id, json.dumps(r.data), r.content,
-             None if r.metadata is None else json.dumps(r.metadata),
-             r.status_code, r.status_description, r.created_at, r.created_at)
+            (
+                r.id,
+                json.dumps(r.data),
+                r.content,
+                None if r.metadata is None else json.dumps(r.metadata),
+                r.status_code,
+                r.status_description,
+                r.created_at,
+                r.created_at,
+            )
             for r in records
         ],
     )
@@ -91,9 +99,19 @@ def upsert_annotations(c: sqlite3.Connection, records: Sequence[AnnotationRecord
         "task_id = excluded.task_id, annotation_info = excluded.annotation_info, "
         "modified_at = excluded.modified_at",
         [
-            (r.id, r.input_id, json.dumps(r.data), r.status_code, r.user_id, r.task_id,
-             None if r.annotation_info is None else json.dumps(r.annotation_info),
-             r.workflow_id, r.node_id, r.created_at, r.modified_at)
+            (
+                r.id,
+                r.input_id,
+                json.dumps(r.data),
+                r.status_code,
+                r.user_id,
+                r.task_id,
+                None if r.annotation_info is None else json.dumps(r.annotation_info),
+                r.workflow_id,
+                r.node_id,
+                r.created_at,
+                r.modified_at,
+            )
             for r in records
         ],
     )
@@ -115,9 +133,17 @@ def input_record(row: Sequence[Any]) -> InputRecord:
 def annotation_record(row: Sequence[Any]) -> AnnotationRecord:
     aid, iid, data, code, user, task, info, wf, node, created, modified = row
     return AnnotationRecord(
-        id=aid, input_id=iid, data=json.loads(data), status_code=int(code), user_id=user,
-        task_id=task, annotation_info=None if info is None else json.loads(info),
-        workflow_id=wf, node_id=node, created_at=created, modified_at=modified,
+        id=aid,
+        input_id=iid,
+        data=json.loads(data),
+        status_code=int(code),
+        user_id=user,
+        task_id=task,
+        annotation_info=None if info is None else json.loads(info),
+        workflow_id=wf,
+        node_id=node,
+        created_at=created,
+        modified_at=modified,
     )
 
 

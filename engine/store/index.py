@@ -120,8 +120,10 @@ class VectorIndex:
             return []
         rows = np.unique(rows)
         # a big subset is cheaper scored in place than gathered into a copy first
-        scores = (self._matrix[: self._n] @ q)[rows] if rows.size * 4 > self._n else (
-            self._matrix[rows] @ q
+        scores = (
+            (self._matrix[: self._n] @ q)[rows]
+            if rows.size * 4 > self._n
+            else (self._matrix[rows] @ q)
         )
         best = top_k(scores, k)
         return [(self.ids[rows[i]], float(scores[i])) for i in best]

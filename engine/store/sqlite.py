@@ -196,8 +196,12 @@ class SqliteStore:
             )
             c.execute(
                 "INSERT OR IGNORE INTO concept_relations VALUES (?, ?, ?, ?)",
-                (relation.subject, relation.object, relation.predicate,
-                 relation.knowledge_graph_id),
+                (
+                    relation.subject,
+                    relation.object,
+                    relation.predicate,
+                    relation.knowledge_graph_id,
+                ),
             )
 
     # ---- inputs ----------------------------------------------------------------------

@@ -18,8 +18,13 @@ from engine.store.sqlite import SqliteStore
 def _input(
     iid: str, metadata: dict | None = None, datasets: list[str] | None = None
 ) -> InputRecord:
-    return InputRecord(iid, {"text": {"raw": iid}}, metadata=metadata,
-                       dataset_ids=datasets or [], created_at="2026-01-01T00:00:00Z")
+    return InputRecord(
+        iid,
+        {"text": {"raw": iid}},
+        metadata=metadata,
+        dataset_ids=datasets or [],
+        created_at="2026-01-01T00:00:00Z",
+    )
 
 
 def _vector(seed: int, dim: int = 8) -> np.ndarray:
@@ -78,10 +83,15 @@ def test_a_failing_batch_leaves_nothing_behind(store: SqliteStore) -> None:
 def test_metadata_filters_match_nested_keys_and_json_types(
     store: SqliteStore, query: dict, expected: list[str]
 ) -> None:
-    store.write(WriteBatch(1, inputs=[
-        _input("a", {"k": 1, "nested": {"x": "y"}, "flag": True, "tags": ["p", "q"]}),
-        _input("b", {"k": "1", "flag": False, "none": None}),
-    ]))
+    store.write(
+        WriteBatch(
+            1,
+            inputs=[
+                _input("a", {"k": 1, "nested": {"x": "y"}, "flag": True, "tags": ["p", "q"]}),
+                _input("b", {"k": "1", "flag": False, "none": None}),
+            ],
+        )
+    )
     assert store.filter_input_ids(None, query) == expected
 
 
@@ -101,11 +111,13 @@ def test_relations_are_seen_from_both_sides(store: SqliteStore) -> None:
 
 def test_annotations_upsert_by_id(store: SqliteStore) -> None:
     store.write(WriteBatch(1, inputs=[_input("a")]))
-    first = AnnotationRecord("x", "a", {"concepts": [{"id": "dog"}]}, 24151, created_at="t1",
-                             modified_at="t1")
+    first = AnnotationRecord(
+        "x", "a", {"concepts": [{"id": "dog"}]}, 24151, created_at="t1", modified_at="t1"
+    )
     store.put_annotations([first])
-    again = AnnotationRecord("x", "a", {"concepts": [{"id": "cat"}]}, 24150, created_at="t2",
-                             modified_at="t2")
+    again = AnnotationRecord(
+        "x", "a", {"concepts": [{"id": "cat"}]}, 24150, created_at="t2", modified_at="t2"
+    )
     store.put_annotations([again])
     [got] = store.annotations(None, None)
     assert got.status_code == 24150 and got.data["concepts"][0]["id"] == "cat"

@@ -37,9 +37,7 @@ def test_synonyms_are_added_transitively_with_the_source_score(app: App) -> None
 
 
 def test_the_best_score_wins_when_two_concepts_map_to_one(app: App) -> None:
-    assert _map(app, {"puppy": 0.4, "doggy": 0.9}) == [
-        ("puppy", 0.4), ("doggy", 0.9), ("pup", 0.9)
-    ]
+    assert _map(app, {"puppy": 0.4, "doggy": 0.9}) == [("puppy", 0.4), ("doggy", 0.9), ("pup", 0.9)]
 
 
 def test_hypernyms_and_hyponyms_only_when_asked(app: App) -> None:

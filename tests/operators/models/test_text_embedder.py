@@ -54,8 +54,13 @@ def test_vectors_are_the_same_in_another_process() -> None:
         "from operators.models._text_hash import hash_embed; "
         "print(hash_embed('red bucket')[:4].tolist())"
     )
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True, env={"PYTHONHASHSEED": "123"})
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "123"},
+    )
     assert other.stdout.strip() == str(hash_embed("red bucket")[:4].tolist())
 
 

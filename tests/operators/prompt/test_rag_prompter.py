@@ -65,11 +65,22 @@ def test_hits_go_in_newline_separated_best_first_and_the_query_everywhere() -> N
 
 def test_search_params_reach_the_app() -> None:
     app = _FakeApp([])
-    params = {"min_score": 0.3, "max_results": 2, "dataset_ids": ["d"],
-              "metadata": '{"team": "ops"}'}
+    params = {
+        "min_score": 0.3,
+        "max_results": 2,
+        "dataset_ids": ["d"],
+        "metadata": '{"team": "ops"}',
+    }
     _run(params, text_data("q"), app)
-    assert app.calls == [{"text": "q", "dataset_ids": ["d"], "metadata": {"team": "ops"},
-                          "min_score": 0.3, "max_results": 2}]
+    assert app.calls == [
+        {
+            "text": "q",
+            "dataset_ids": ["d"],
+            "metadata": {"team": "ops"},
+            "min_score": 0.3,
+            "max_results": 2,
+        }
+    ]
 
 
 def test_no_app_or_no_text_is_an_input_error() -> None:

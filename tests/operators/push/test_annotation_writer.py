@@ -111,14 +111,24 @@ def test_input_without_concepts_or_regions_writes_nothing() -> None:
 def test_unit_writes_its_input_with_the_params_and_passes_it_on() -> None:
     app = _FakeApp()
     params = AnnotationWriter.Params(
-        annotation_status=24157, annotation_user_id="u1", task_id="t1",
+        annotation_status=24157,
+        annotation_user_id="u1",
+        task_id="t1",
         annotation_info={"k": 1},
     )
     data = Data(concepts=concepts({"dog": 0.9}), regions=[region()])
     out = AnnotationWriter(params).process(data, Context(root=data, app=app, node_id="w"))
     assert out is data
-    assert app.writes == [{"node": "w", "data": data, "status": 24157, "user_id": "u1",
-                           "task_id": "t1", "annotation_info": {"k": 1}}]
+    assert app.writes == [
+        {
+            "node": "w",
+            "data": data,
+            "status": 24157,
+            "user_id": "u1",
+            "task_id": "t1",
+            "annotation_info": {"k": 1},
+        }
+    ]
 
 
 def test_without_an_app_it_is_an_input_error() -> None:
@@ -129,11 +139,13 @@ def test_without_an_app_it_is_an_input_error() -> None:
 
 def test_auto_annotation_base_workflow_labels_inputs_on_upload(tmp_path: Path) -> None:
     app = App(tmp_path / "app", base_workflow=AUTO_ANNOTATION)
-    sure, unsure, none = app.add_inputs([
-        {"text": {"raw": "a red bucket of water with a handle"}},
-        {"text": {"raw": "a red bucket"}},
-        {"text": {"raw": "a garden spade"}},
-    ])
+    sure, unsure, none = app.add_inputs(
+        [
+            {"text": {"raw": "a red bucket of water with a handle"}},
+            {"text": {"raw": "a red bucket"}},
+            {"text": {"raw": "a garden spade"}},
+        ]
+    )
     [success] = app.annotations(input_id=sure)
     assert success.status.code == 24150 and success.user_id == "auto"
     assert [c.id for c in success.data.concepts] == ["bucket"]
@@ -152,8 +164,11 @@ def test_re_running_a_workflow_on_an_input_does_not_duplicate_its_annotation(
     app = App(tmp_path / "app")
     [iid] = app.add_inputs([{"text": {"raw": "red bucket"}}])
     wf = Workflow("label")
-    wf.add("regex-based-classifier", id="cls",
-           params={"regex": "bucket", "concepts": [{"id": "bucket"}]})
+    wf.add(
+        "regex-based-classifier",
+        id="cls",
+        params={"regex": "bucket", "concepts": [{"id": "bucket"}]},
+    )
     wf.add("annotation-writer", id="write", inputs=["cls"])
     stored = {"id": iid, "data": {"text": {"raw": "red bucket"}}}
     for _ in range(3):
