@@ -194,29 +194,42 @@ class App:
             old, self._base = self._base, wf
             generation = self._store.new_generation()
             try:
-                failed = self._reindex(generation)
+                self._reindex(generation, text)
             except BaseException:
                 self._base = old
                 self._store.drop_generation(generation)
                 raise
-            self._store.switch_generation(generation, {"base_workflow": text}, failed)
             self._base_text = text
             self._index = None
 
-    def _reindex(self, generation: int) -> list[tuple[str, str]]:
+    def _reindex(self, generation: int, text: str) -> None:
+        """Index every input into ``generation``, then switch to it.
+
+        Inputs another writer adds meanwhile are picked up before the switch, which the
+        store refuses while unindexed inputs remain, so none is left out of the new index.
+        """
         failed: list[tuple[str, str]] = []
-        total = self._store.count_inputs()
-        with h.Progress(total, None) as bar:
-            for records in self._store.iter_inputs(self.batch_size):
-                batch = WriteBatch(generation=generation)
-                inputs = [codec.input_from_record(r) for r in records]
-                for input_id, result in self._run_base(inputs, batch, mode="reindex"):
-                    if isinstance(result, str):
-                        failed.append((input_id, result))
-                    else:
-                        batch.index.append(result)
-                self._store.write(batch)
-                bar.advance(len(records))
+        cursor = 0
+        with h.Progress(self._store.count_inputs(), None) as bar:
+            while True:
+                for upto, records in self._store.iter_inputs(self.batch_size, cursor):
+                    failed.extend(self._reindex_batch(generation, records))
+                    bar.advance(len(records))
+                    cursor = upto
+                meta = {"base_workflow": text}
+                if self._store.switch_generation(generation, meta, failed, cursor):
+                    return
+
+    def _reindex_batch(self, generation: int, records: list[Any]) -> list[tuple[str, str]]:
+        batch = WriteBatch(generation=generation)
+        failed = []
+        inputs = [codec.input_from_record(r) for r in records]
+        for input_id, result in self._run_base(inputs, batch, mode="reindex"):
+            if isinstance(result, str):
+                failed.append((input_id, result))
+            else:
+                batch.index.append(result)
+        self._store.write(batch)
         return failed
 
     # ---- running workflows in the app's context -----------------------------------------

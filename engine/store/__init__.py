@@ -110,7 +110,11 @@ class Store(Protocol):
 
     def missing_ids(self, ids: Sequence[str]) -> list[str]: ...
 
-    def iter_inputs(self, batch_size: int) -> Iterator[list[InputRecord]]: ...
+    def iter_inputs(
+        self, batch_size: int, after: int = 0
+    ) -> Iterator[tuple[int, list[InputRecord]]]:
+        """Stored inputs in insertion order after cursor ``after``: (cursor, batch)."""
+        ...
 
     def count_inputs(self, status: int | None = None) -> int: ...
 
@@ -133,10 +137,15 @@ class Store(Protocol):
     def new_generation(self) -> int: ...
 
     def switch_generation(
-        self, generation: int, meta: dict[str, str], failed: Sequence[tuple[str, str]]
-    ) -> None:
+        self,
+        generation: int,
+        meta: dict[str, str],
+        failed: Sequence[tuple[str, str]],
+        indexed_upto: int,
+    ) -> bool:
         """Make ``generation`` the index in use, drop every other, set ``meta`` and the
-        inputs' statuses (``failed``: (input id, reason)), all in one transaction."""
+        inputs' statuses (``failed``: (input id, reason)), all in one transaction; or do
+        nothing and return False when inputs past cursor ``indexed_upto`` exist."""
         ...
 
     def drop_generation(self, generation: int) -> None: ...

@@ -224,8 +224,10 @@ class SqliteStore:
             )
         return [i for i in ids if i not in present]
 
-    def iter_inputs(self, batch_size: int) -> Iterator[list[InputRecord]]:
-        last = 0
+    def iter_inputs(
+        self, batch_size: int, after: int = 0
+    ) -> Iterator[tuple[int, list[InputRecord]]]:
+        last = after
         while True:
             rows = self._query(
                 f"SELECT seq, {INPUT_COLS} FROM inputs WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -236,7 +238,7 @@ class SqliteStore:
             last = rows[-1][0]
             records = [input_record(r[1:]) for r in rows]
             self._attach_datasets(records)
-            yield records
+            yield last, records
 
     def count_inputs(self, status: int | None = None) -> int:
         if status is None:
@@ -310,9 +312,16 @@ class SqliteStore:
             return active + 1
 
     def switch_generation(
-        self, generation: int, meta: dict[str, str], failed: Sequence[tuple[str, str]]
-    ) -> None:
+        self,
+        generation: int,
+        meta: dict[str, str],
+        failed: Sequence[tuple[str, str]],
+        indexed_upto: int,
+    ) -> bool:
         with self._tx() as c:
+            newer = c.execute("SELECT 1 FROM inputs WHERE seq > ? LIMIT 1", (indexed_upto,))
+            if newer.fetchone() is not None:
+                return False  # another writer added inputs meanwhile: index them first
             for table in ("index_vectors", "index_concepts", "index_regions"):
                 c.execute(f"DELETE FROM {table} WHERE generation != ?", (generation,))
             # input statuses follow the index in use: all good, then the new failures
@@ -325,6 +334,7 @@ class SqliteStore:
                 [(_INPUT_FAILED, reason, iid) for iid, reason in failed],
             )
             put_meta(c, {**meta, "generation": str(generation)})
+        return True
 
     def drop_generation(self, generation: int) -> None:
         with self._tx() as c:

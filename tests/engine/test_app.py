@@ -344,3 +344,24 @@ def test_changing_the_embedder_without_reindex_is_a_clear_search_error(app: App)
     app.add_inputs(_texts("a new input, embedded into 64 dimensions"))
     with pytest.raises(InputError, match="reindex"):
         app.search(text="cat")
+
+
+def test_inputs_added_by_another_writer_during_a_reindex_are_not_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, other = App(tmp_path / "app"), App(tmp_path / "app")
+    app.add_inputs(_texts(*TEXTS))
+    switch = app._store.switch_generation
+    added: list[str] = []
+
+    def late_writer_then_switch(*args: Any) -> bool:
+        if not added:  # another process adds an input just before the switch
+            added.extend(other.add_inputs(_texts("a late sleeping cat")))
+        return switch(*args)
+
+    monkeypatch.setattr(app._store, "switch_generation", late_writer_then_switch)
+    wf = Workflow("wide")
+    wf.add("text-embedder", id="embed", params={"dimensions": 64})
+    app.set_base_workflow(wf, reindex=True)
+    assert len(app._vectors()) == 5 and app._vectors().dim == 64
+    assert added[0] in [h.input.id for h in app.search(text="late sleeping cat")]

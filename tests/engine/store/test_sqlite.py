@@ -130,7 +130,12 @@ def test_generations_switch_in_one_step(store: SqliteStore) -> None:
     new = store.new_generation()
     store.write(WriteBatch(new, index=[IndexRecord("a", _vector(2), "e")]))
     assert store.load_vectors(1, 0)[1] == ["a"]  # the old index is still there
-    store.switch_generation(new, {"base_workflow": "x"}, [("a", "broken")])
+    [(upto, _)] = list(store.iter_inputs(10))
+    store.write(WriteBatch(1, inputs=[_input("late")]))  # added after the reindex read
+    assert not store.switch_generation(new, {"base_workflow": "x"}, [("a", "broken")], upto)
+    assert store.get_meta("generation") is None  # nothing switched
+    store.write(WriteBatch(new, index=[IndexRecord("late", _vector(3), "e")]))
+    assert store.switch_generation(new, {"base_workflow": "x"}, [("a", "broken")], upto + 1)
     assert store.load_vectors(1, 0)[1] == []
     assert store.get_meta("generation") == str(new)
     assert store.get_inputs(["a"])[0].status_code == 30002
