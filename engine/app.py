@@ -37,8 +37,6 @@ __all__ = ["BUILTIN_BASE_WORKFLOWS", "App"]
 
 BUILTIN_BASE_WORKFLOWS = h.BUILTIN_BASE_WORKFLOWS
 
-_ANNOTATION_NS = uuid.UUID("5b0e7d2c-51f4-4f0e-9a57-0c1a3e0c9d11")
-
 
 @dataclass
 class _Scope:
@@ -287,21 +285,16 @@ class App:
                 "annotation-writer needs an input stored in this app: give the id of a "
                 "stored input, or add the input first"
             )
-        now = h.now()
-        record = AnnotationRecord(
-            id=uuid.uuid5(_ANNOTATION_NS, f"{input_id}/{scope.workflow_id}/{ctx.node_id}").hex,
+        record = codec.annotation_to_record(
+            data,
             input_id=input_id,
-            data=Data(
-                concepts=data.concepts, regions=[codec.strip_pixels(r) for r in data.regions]
-            ).to_dict(),
-            status_code=status,
+            workflow_id=scope.workflow_id,
+            node_id=ctx.node_id,
+            status=status,
             user_id=user_id,
             task_id=task_id,
             annotation_info=annotation_info,
-            workflow_id=scope.workflow_id,
-            node_id=ctx.node_id,
-            created_at=now,
-            modified_at=now,
+            now=h.now(),
         )
         if scope.mode == "predict":
             self._store.put_annotations([record])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,16 @@ from engine.store import AnnotationRecord, IndexRecord, InputRecord
 
 __all__ = [
     "annotation_from_record",
+    "annotation_to_record",
     "failure_reason",
     "index_entry",
     "input_from_record",
     "input_to_record",
     "strip_pixels",
 ]
+
+# fixed forever: annotation ids derive from it, and re-runs must find the same ids
+_ANNOTATION_NS = uuid.UUID("5b0e7d2c-51f4-4f0e-9a57-0c1a3e0c9d11")
 
 
 def input_to_record(
@@ -114,6 +119,40 @@ def index_entry(result: WorkflowResult, input_id: str) -> IndexRecord:
             inner = region.data.concepts if region.data is not None else []
             entry.concepts.extend((node, c.id, float(c.value)) for c in inner if c.id)
     return entry
+
+
+def annotation_to_record(
+    data: Data,
+    *,
+    input_id: str,
+    workflow_id: str,
+    node_id: str,
+    status: int,
+    user_id: str | None,
+    task_id: str | None,
+    annotation_info: dict[str, Any] | None,
+    now: str,
+) -> AnnotationRecord:
+    """``data``'s concepts and regions as the annotation a workflow node writes.
+
+    The id is derived from (input, workflow, node), so writing again replaces the
+    annotation instead of adding another.
+    """
+    key = f"{input_id}/{workflow_id}/{node_id}"
+    regions = [strip_pixels(r) for r in data.regions]
+    return AnnotationRecord(
+        id=uuid.uuid5(_ANNOTATION_NS, key).hex,
+        input_id=input_id,
+        data=Data(concepts=data.concepts, regions=regions).to_dict(),
+        status_code=status,
+        user_id=user_id,
+        task_id=task_id,
+        annotation_info=annotation_info,
+        workflow_id=workflow_id,
+        node_id=node_id,
+        created_at=now,
+        modified_at=now,
+    )
 
 
 def annotation_from_record(rec: AnnotationRecord) -> Annotation:
