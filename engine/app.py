@@ -29,7 +29,7 @@ from engine.inputs import to_input
 from engine.operator import Context
 from engine.proto import Annotation, Data, Hit, Input, PostWorkflowResultsResponse, StatusCode
 from engine.store import PREDICATES, AnnotationRecord, Relation, Store, WriteBatch, codec
-from engine.store import _app_helpers as h
+from engine.store import _app_support as h
 from engine.store.index import VectorIndex
 from engine.workflow import Workflow
 

@@ -1,4 +1,4 @@
-"""Row-level helpers of ``SqliteStore``: pure functions over a connection or a row."""
+"""Row-level functions of ``SqliteStore``: pure functions over a connection or a row."""
 
 from __future__ import annotations
 
