@@ -146,13 +146,13 @@ def _run(args: argparse.Namespace) -> int:
         on_frame = _FramePrinter(wf, out, args.stream, args.draw, args.sample_ms)
         videos = [p for p in args.input if Path(p).suffix.lower() in VIDEO_SUFFIXES]
         on_frame.expect(videos, args.sample_ms)
-        response = wf.predict(
-            inputs,
-            app=app,
-            sample_ms=args.sample_ms,
-            on_frame=on_frame,
-            keep_frames=not args.stream,
-        )
+        options = {
+            "sample_ms": args.sample_ms,
+            "on_frame": on_frame,
+            "keep_frames": not args.stream,
+        }
+        # in an app's context the app runs it: annotation-writer then knows the stored inputs
+        response = app.predict(wf, inputs, **options) if app else wf.predict(inputs, **options)
         on_frame.finish()
         if args.draw and not on_frame.drew:
             _draw_still(response, args.draw)

@@ -147,3 +147,39 @@ def test_every_clarifai_corpus_file_passes_validate(capsys: pytest.CaptureFixtur
     assert main(["validate", *files]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert out.count(": ok (") == 86
+
+
+def test_run_in_an_app_context_retrieves_and_annotates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app_dir = tmp_path / "app"
+    assert main(["app", "create", str(app_dir), "--base-workflow", "text"]) == 0
+    assert (
+        main(
+            [
+                "app",
+                "add",
+                str(app_dir),
+                "--text",
+                "Repairs cost $1.2M in 2020.",
+                "--text",
+                "The cafeteria reopened in 2021.",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    wf = tmp_path / "rag.yml"
+    wf.write_text(
+        "workflow:\n  id: rag\n  nodes:\n"
+        "    - id: rag\n      model:\n        model_id: rag\n        model_type_id: rag-prompter\n"
+        "        output_info: {params: {max_results: 1}}\n"
+        "    - id: write\n      model:\n        model_id: w\n"
+        "        model_type_id: annotation-writer\n"
+        "      node_inputs: [{node_id: rag}]\n"
+    )
+    assert main(["run", str(wf), "--app", str(app_dir), "--text", "What did repairs cost?"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    prompt = doc["results"][0]["outputs"][0]["data"]["text"]["raw"]
+    assert "Repairs cost $1.2M in 2020." in prompt and "cafeteria" not in prompt
+    assert doc["results"][0]["outputs"][1]["status"]["code"] == 10000
