@@ -12,6 +12,15 @@ from tests.clarifai_json import assert_clarifai_json
 
 
 @pytest.fixture(autouse=True)
+def _auto_text_embedder_is_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same suite on every machine: ``auto`` picks hashing even where the semantic extra
+    is installed (tests that want MiniLM ask for it, and skip without the extra)."""
+    from operators.models import text_embedder
+
+    monkeypatch.setattr(text_embedder, "_semantic_extra_installed", lambda: False)
+
+
+@pytest.fixture(autouse=True)
 def _every_response_is_clarifai_json(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     predict = Workflow.predict
 

