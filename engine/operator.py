@@ -14,12 +14,13 @@ that imports its operator modules, so their ``@register`` decorators run).
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from engine.proto import Data
 
@@ -27,6 +28,7 @@ __all__ = [
     "BaseParams",
     "ConceptSpec",
     "Context",
+    "JsonObject",
     "ModelBinding",
     "Operator",
     "bind_model",
@@ -42,6 +44,19 @@ class BaseParams(BaseModel):
     """Base of every operator's ``Params``: unknown names are refused, values are frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _json_text(value: Any) -> Any:
+    if isinstance(value, str):  # Clarifai's Portal passes JSON params as text
+        try:
+            return json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc}") from None
+    return value
+
+
+# A JSON object param, given as a mapping or as JSON text (as the Portal sends it).
+JsonObject = Annotated[dict[str, Any], BeforeValidator(_json_text)]
 
 
 class ConceptSpec(BaseModel):

@@ -20,6 +20,7 @@ EXPECTED = [
     "Image",
     "Input",
     "InputError",
+    "JsonObject",
     "Model",
     "ModelBinding",
     "MultiAnnotationResponse",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field, field_validator
 
-from engine import BaseParams, Context, Data, Hit, InputError, Operator, Text, register
+from engine import BaseParams, Context, Data, Hit, InputError, JsonObject, Operator, Text, register
 
 __all__ = ["RagPrompter"]
 
@@ -52,7 +51,7 @@ class RagPrompter(Operator):
         dataset_ids: list[str] = Field(
             default_factory=list, description="search only inputs in these datasets"
         )
-        metadata: dict[str, Any] = Field(
+        metadata: JsonObject = Field(
             default_factory=dict,
             description="search only inputs whose metadata contains these keys and values",
         )
@@ -63,16 +62,6 @@ class RagPrompter(Operator):
             missing = [p for p in (_QUERY, _HITS) if p not in value]
             if missing:
                 raise ValueError(f"prompt_template must contain {' and '.join(missing)}")
-            return value
-
-        @field_validator("metadata", mode="before")
-        @classmethod
-        def _json_metadata(cls, value: Any) -> Any:
-            if isinstance(value, str):  # the Portal passes JSON params as text
-                try:
-                    return json.loads(value) if value.strip() else {}
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"metadata is not JSON: {exc}") from None
             return value
 
     reads: ClassVar[tuple[str, ...]] = ("text",)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from engine import BaseParams, Context, Data, InputError, Operator, StatusCode, register
+from engine import (
+    BaseParams,
+    Context,
+    Data,
+    InputError,
+    JsonObject,
+    Operator,
+    StatusCode,
+    register,
+)
 
 __all__ = ["AnnotationWriter"]
 
@@ -46,7 +54,7 @@ class AnnotationWriter(Operator):
         annotation_user_id: str = Field(
             default="", description="the user the annotation is written as (empty: none)"
         )
-        annotation_info: dict[str, Any] = Field(
+        annotation_info: JsonObject = Field(
             default_factory=dict, description="free JSON stored with the annotation"
         )
         task_id: str = Field(default="", description="the labeling task the annotation is for")
@@ -62,16 +70,6 @@ class AnnotationWriter(Operator):
                 names = ", ".join(f"{s.name} {int(s)}" for s in sorted(_STATUSES))
                 raise ValueError(f"annotation_status must be one of {names}")
             return int(value)
-
-        @field_validator("annotation_info", mode="before")
-        @classmethod
-        def _json_info(cls, value: Any) -> Any:
-            if isinstance(value, str):  # the Portal passes JSON params as text
-                try:
-                    return json.loads(value) if value.strip() else {}
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"annotation_info is not JSON: {exc}") from None
-            return value
 
     reads: ClassVar[tuple[str, ...]] = ()
     writes: ClassVar[tuple[str, ...]] = ("*",)

@@ -203,7 +203,7 @@ def test_regions_are_written_without_their_crop_pixels(tmp_path: Path) -> None:
     [
         ({"annotation_status": 24152}, "annotation_status must be one of"),
         ({"annotation_status": "ANNOTATION_BOGUS"}, "annotation_status must be one of"),
-        ({"annotation_info": "{nope"}, "annotation_info is not JSON"),
+        ({"annotation_info": "{nope"}, "annotation_info.*not JSON"),
         ({"status": 24150}, "unknown param 'status'"),
     ],
 )
