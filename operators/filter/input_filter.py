@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from engine import BaseParams, ConceptSpec, Context, Data, Operator, register
+from engine import BaseParams, ConceptSpec, Context, Data, JsonObject, Operator, register
 
 __all__ = ["InputFilter"]
 
@@ -41,7 +41,7 @@ class InputFilter(Operator):
             default_factory=list,
             description="input kinds that pass (image, video, text, audio); empty: any kind",
         )
-        metadata: dict[str, Any] = Field(
+        metadata: JsonObject = Field(
             default_factory=dict,
             description="key/values the input's metadata must contain (nested dicts match "
             "as subsets); empty: no metadata rule",
