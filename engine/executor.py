@@ -220,10 +220,11 @@ class Executor:
         errors: dict[str, str] = {}
         states: dict[str, dict[str, Any]] = {}
         last: Context | None = None
+        video = inp.data.video
+        assert video is not None  # run() sends only video inputs here
+        stream = media.iter_frames(video, sample_ms)
         try:
-            video = inp.data.video
-            assert video is not None  # run() sends only video inputs here
-            for fi, time_ms, number, pixels in media.iter_frames(video, sample_ms):
+            for fi, time_ms, number, pixels in stream:
                 run, info = self._run_frame(inp, index, app, fi, time_ms, number, pixels, states)
                 last = run.ctx
                 for node_id, msg in run.errors.items():
@@ -237,6 +238,7 @@ class Executor:
         except OpgraphError as exc:
             return self.failed_result(inp, _input_failed(str(exc)))
         finally:
+            stream.close()  # stops the decoding thread now, even if a frame callback raised
             self._close_stream(states, last)
         outputs = {nid: Data(frames=f) for nid, f in frames.items()}
         return self._result(inp, dict(outputs), errors)

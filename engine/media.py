@@ -13,7 +13,7 @@ import base64
 import binascii
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -329,7 +329,7 @@ def _temp_stream(chunks: Iterator[bytes], what: str, size: int | None) -> VideoS
 
 def iter_frames(
     video: Video, sample_ms: int = 1000, *, prefetch: int = 2
-) -> Iterator[tuple[int, int, int, np.ndarray]]:
+) -> Generator[tuple[int, int, int, np.ndarray], None, None]:
     """``(index, time_ms, number, bgr)`` per sampled frame, decoded as a stream.
 
     ``index`` counts sampled frames from 0, ``time_ms`` is the frame's timestamp and

@@ -60,3 +60,18 @@ def test_a_caller_stopping_early_closes_the_stream(
     frames.close()
     assert not _decoders()
     assert not any(t.exists() for t in temps)
+
+
+def test_a_failing_frame_callback_stops_the_decoding_thread(tmp_path: Path) -> None:
+    from engine import Workflow
+
+    video = _write_video(tmp_path / "v.mp4", 30)
+    wf = Workflow("w")
+    wf.add("object-counter")
+
+    def fail(*_: object) -> None:
+        raise RuntimeError("callback failed")
+
+    with pytest.raises(RuntimeError, match="callback failed"):
+        wf.predict(str(video), sample_ms=100, keep_frames=False, on_frame=fail)
+    assert not _decoders()  # while the traceback still holds the executor's frame
