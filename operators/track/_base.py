@@ -26,16 +26,27 @@ _FAR_MAX_MISSED = 1
 class KalmanTrackerBase:
     """Holds the track book and the shared steps; ``update`` lives in the subclasses."""
 
-    def __init__(self, max_disappeared: int, frame_rate: float, strategy: Strategy = "hungarian",
-                 kalman: BoxKalman | None = None) -> None:
+    def __init__(
+        self,
+        max_disappeared: int,
+        frame_rate: float,
+        strategy: Strategy = "hungarian",
+        kalman: BoxKalman | None = None,
+    ) -> None:
         if frame_rate <= 0:
             raise ValueError("frame_rate must be positive")
         self.max_missed = max(1, round(max_disappeared * frame_rate / REFERENCE_FPS))
         self.strategy: Strategy = strategy
         self.book = TrackBook(kalman or BoxKalman())
 
-    def _match_iou(self, boxes: np.ndarray, dets: np.ndarray, rows: np.ndarray,
-                   cols: np.ndarray, max_cost: float) -> tuple[np.ndarray, np.ndarray]:
+    def _match_iou(
+        self,
+        boxes: np.ndarray,
+        dets: np.ndarray,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        max_cost: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Match tracks ``rows`` to detections ``cols`` by 1-IoU; return the unmatched of each."""
         if len(rows) == 0 or len(cols) == 0:
             return rows, cols
@@ -44,8 +55,14 @@ class KalmanTrackerBase:
         self.book.update(rows[r], dets, cols[c])
         return rows[free_r], cols[free_c]
 
-    def _match_far(self, boxes: np.ndarray, dets: np.ndarray, rows: np.ndarray,
-                   cols: np.ndarray, max_distance: float) -> np.ndarray:
+    def _match_far(
+        self,
+        boxes: np.ndarray,
+        dets: np.ndarray,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        max_distance: float,
+    ) -> np.ndarray:
         """Last chance for fast objects whose boxes no longer overlap: centre distance in
         track-box diagonals, between similar-sized boxes, for tracks lost this frame."""
         rows = rows[self.book.missed[rows] <= _FAR_MAX_MISSED]
@@ -69,8 +86,12 @@ class KalmanTrackerBase:
             gone[also] = True
         self.book.drop(gone)
 
-    def _report(self, max_projected_frames: int, det_boxes: np.ndarray | None = None,
-                smooth_score: bool = False) -> np.ndarray:
+    def _report(
+        self,
+        max_projected_frames: int,
+        det_boxes: np.ndarray | None = None,
+        smooth_score: bool = False,
+    ) -> np.ndarray:
         """Confirmed tracks matched this frame, plus those missing for at most
         ``max_projected_frames`` at their predicted box (detection index -1).
 

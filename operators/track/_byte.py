@@ -45,12 +45,14 @@ class ByteTrackParams(BaseParams):
         0.7, ge=0.0, le=1.0, description="max 1-IoU cost for tracks not yet confirmed"
     )
     max_distance: float = Field(
-        0.5, ge=0.0,
+        0.5,
+        ge=0.0,
         description="max centre distance, in track-box diagonals, for a last-chance match of "
         "boxes that no longer overlap (fast motion); 0 disables it",
     )
     max_projected_frames: int = Field(
-        2, ge=0,
+        2,
+        ge=0,
         description="frames a confirmed track without a detection is still reported at its "
         "predicted box (bridges detector misses); 0 reports detected objects only",
     )

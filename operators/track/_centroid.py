@@ -37,7 +37,8 @@ class CentroidParams(BaseParams):
         30, ge=0, description="frames a track may go unmatched before it is dropped (at 30 fps)"
     )
     max_distance: float = Field(
-        0.3, gt=0.0,
+        0.3,
+        gt=0.0,
         description="max distance between expected and detected centres, in track-box diagonals",
     )
     strategy: Strategy = Field("hungarian", description="assignment: hungarian or greedy")
@@ -95,7 +96,7 @@ class CentroidTracker:
         if len(rows) == 0:
             return
         d = dets[det_idx]
-        step = (geometry.centroids(d[:, :4]) - geometry.centroids(self.box[rows]))
+        step = geometry.centroids(d[:, :4]) - geometry.centroids(self.box[rows])
         step /= self.missed[rows, None]
         seen_before = (self.hits[rows] > 1)[:, None]
         self.vel[rows] = np.where(
@@ -112,10 +113,14 @@ class CentroidTracker:
         n = len(det_idx)
         d = dets[det_idx]
         new = {
-            "box": d[:, :4], "vel": np.zeros((n, 2)),
+            "box": d[:, :4],
+            "vel": np.zeros((n, 2)),
             "ids": np.arange(self._next_id, self._next_id + n),
-            "hits": np.ones(n, dtype=np.int64), "missed": np.zeros(n, dtype=np.int64),
-            "score": d[:, 4], "cls": d[:, 5], "det_index": det_idx.astype(np.int64),
+            "hits": np.ones(n, dtype=np.int64),
+            "missed": np.zeros(n, dtype=np.int64),
+            "score": d[:, 4],
+            "cls": d[:, 5],
+            "det_index": det_idx.astype(np.int64),
         }
         self._next_id += n
         for name in _FIELDS:

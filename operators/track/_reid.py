@@ -42,7 +42,9 @@ class KalmanReidParams(BaseParams):
         0.1, ge=0.0, le=1.0, description="detections below this score are not associated at all"
     )
     initialization_confidence: float = Field(
-        0.55, ge=0.0, le=1.0,
+        0.55,
+        ge=0.0,
+        le=1.0,
         description="score from which an unmatched detection starts a track; below it a "
         "detection only extends existing tracks",
     )
@@ -65,7 +67,8 @@ class KalmanReidParams(BaseParams):
         False, description="report the detection's own box instead of the filtered box"
     )
     project_without_detect: bool = Field(
-        True, description="keep reporting a track at its projected box for a couple of missed "
+        True,
+        description="keep reporting a track at its projected box for a couple of missed "
         "frames (bridges detector misses)",
     )
     track_id_prefix: str = Field("", description="prefix of the reported track_id strings")
@@ -86,8 +89,9 @@ class KalmanReidTracker(KalmanTrackerBase):
 
     def __init__(self, frame_rate: float = REFERENCE_FPS, **params: Any) -> None:
         self.params = p = KalmanReidParams(**params)
-        kf = BoxKalman(p.covariance_error, p.covariance_error * VELOCITY_NOISE_RATIO,
-                       p.observation_error)
+        kf = BoxKalman(
+            p.covariance_error, p.covariance_error * VELOCITY_NOISE_RATIO, p.observation_error
+        )
         super().__init__(p.max_disappeared, frame_rate, p.strategy, kf)
 
     def update(self, dets: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
@@ -104,8 +108,9 @@ class KalmanReidTracker(KalmanTrackerBase):
         )
         rows = np.arange(len(book))
         rest, high = self._match_blend(boxes, dets, rows, high, emb, MAX_IOU_COST)
-        rest, _ = self._match_blend(boxes, dets, rest, low, emb, LOW_SCORE_MAX_IOU_COST,
-                                    LOW_SCORE_APPEARANCE_SLACK)
+        rest, _ = self._match_blend(
+            boxes, dets, rest, low, emb, LOW_SCORE_MAX_IOU_COST, LOW_SCORE_APPEARANCE_SLACK
+        )
         rest = rest[book.missed[rest] > 0]
         if emb is not None:
             high = self._reidentify(boxes, dets, rest[book.confirmed[rest]], high, emb)
@@ -123,9 +128,16 @@ class KalmanReidTracker(KalmanTrackerBase):
             raise ValueError(f"embedding size changed: {e.shape[1]} != {self.book.emb.shape[1]}")
         return e
 
-    def _match_blend(self, boxes: np.ndarray, dets: np.ndarray, rows: np.ndarray,
-                     cols: np.ndarray, emb: np.ndarray | None, max_iou_cost: float,
-                     slack: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    def _match_blend(
+        self,
+        boxes: np.ndarray,
+        dets: np.ndarray,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        emb: np.ndarray | None,
+        max_iou_cost: float,
+        slack: float = 1.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Overlapping pairs, scored on overlap and (when known) appearance."""
         if emb is None or self.book.emb is None:
             return self._match_iou(boxes, dets, rows, cols, max_iou_cost)
@@ -149,8 +161,14 @@ class KalmanReidTracker(KalmanTrackerBase):
         app[:, ~emb.any(axis=1)] = unknown
         return app
 
-    def _reidentify(self, boxes: np.ndarray, dets: np.ndarray, rows: np.ndarray,
-                    cols: np.ndarray, emb: np.ndarray) -> np.ndarray:
+    def _reidentify(
+        self,
+        boxes: np.ndarray,
+        dets: np.ndarray,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        emb: np.ndarray,
+    ) -> np.ndarray:
         """Lost tracks take non-overlapping detections that look like them and are near."""
         book = self.book
         if len(rows) == 0 or len(cols) == 0 or book.emb is None:

@@ -48,7 +48,8 @@ class KalmanParams(BaseParams):
     )
     track_id_prefix: str = Field("", description="prefix of the reported track_id strings")
     max_projected_frames: int = Field(
-        2, ge=0,
+        2,
+        ge=0,
         description="frames a confirmed track without a detection is still reported at its "
         "predicted box (bridges detector misses); 0 reports detected objects only",
     )
@@ -87,8 +88,14 @@ class KalmanTracker(KalmanTrackerBase):
             idx = idx[np.argsort(-scores[idx], kind="stable")[: self.params.max_detection]]
         return idx
 
-    def _match(self, boxes: np.ndarray, dets: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-               emb: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def _match(
+        self,
+        boxes: np.ndarray,
+        dets: np.ndarray,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        emb: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         if emb is None or self.book.emb is None:
             return self._match_iou(boxes, dets, rows, cols, MAX_IOU_COST)
         if len(rows) == 0 or len(cols) == 0:

@@ -49,8 +49,9 @@ class TrackBook:
         self.missed += 1
         self.det_index[:] = -1
 
-    def update(self, rows: np.ndarray, dets: np.ndarray, det_idx: np.ndarray,
-               emb: np.ndarray | None = None) -> None:
+    def update(
+        self, rows: np.ndarray, dets: np.ndarray, det_idx: np.ndarray, emb: np.ndarray | None = None
+    ) -> None:
         """Correct tracks ``rows`` with detections ``dets[det_idx]`` (rows of x1,y1,x2,y2,s,c)."""
         if len(rows) == 0:
             return
@@ -108,8 +109,16 @@ class TrackBook:
             return
         keep = np.flatnonzero(~mask)
         self.state = self.state.take(keep)
-        for name in ("ids", "hits", "missed", "confirmed", "score", "smooth_score", "cls",
-                     "det_index"):
+        for name in (
+            "ids",
+            "hits",
+            "missed",
+            "confirmed",
+            "score",
+            "smooth_score",
+            "cls",
+            "det_index",
+        ):
             setattr(self, name, getattr(self, name)[keep])
         if self.emb is not None:
             self.emb = self.emb[keep]

@@ -47,8 +47,12 @@ def _png_claiming(width: int, height: int) -> bytes:
     idat = zlib.compress(b"\x00" * 16)
     return (
         b"\x89PNG\r\n\x1a\n"
-        + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
-        + struct.pack(">I", len(idat)) + b"IDAT" + idat
+        + struct.pack(">I", len(ihdr))
+        + chunk
+        + struct.pack(">I", zlib.crc32(chunk))
+        + struct.pack(">I", len(idat))
+        + b"IDAT"
+        + idat
         + struct.pack(">I", zlib.crc32(b"IDAT" + idat))
     )
 
@@ -91,12 +95,15 @@ def test_missing_file_and_bad_base64_are_input_errors(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- normalisation
 
 
-@pytest.mark.parametrize("orientation,shape,white_at", [
-    (1, (20, 40), (0, 0)),  # as stored: white band on the left
-    (3, (20, 40), (19, 39)),  # rotated 180: white on the right
-    (6, (40, 20), (0, 19)),  # rotated 90 clockwise: white band at the top
-    (8, (40, 20), (39, 0)),  # rotated 90 counter-clockwise: white at the bottom
-])
+@pytest.mark.parametrize(
+    "orientation,shape,white_at",
+    [
+        (1, (20, 40), (0, 0)),  # as stored: white band on the left
+        (3, (20, 40), (19, 39)),  # rotated 180: white on the right
+        (6, (40, 20), (0, 19)),  # rotated 90 clockwise: white band at the top
+        (8, (40, 20), (39, 0)),  # rotated 90 counter-clockwise: white at the bottom
+    ],
+)
 def test_exif_orientation_is_applied(
     orientation: int, shape: tuple[int, int], white_at: tuple[int, int]
 ) -> None:
