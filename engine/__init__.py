@@ -3,8 +3,9 @@
 The public API, re-exported on purpose; ``tests/test_public_api.py`` pins ``__all__``.
 """
 
+from typing import TYPE_CHECKING
+
 from engine import geometry
-from engine.app import App
 from engine.errors import (
     GraphError,
     InputError,
@@ -102,3 +103,16 @@ __all__ = [
     "geometry",
     "register",
 ]
+
+if TYPE_CHECKING:
+    from engine.app import App
+
+
+def __getattr__(name: str) -> object:
+    # App pulls in the store (sqlite3, the vector index): load it on first use, so that
+    # `import engine` and `opgraph validate` stay fast
+    if name == "App":
+        from engine.app import App
+
+        return App
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -88,6 +88,8 @@ class _Proto(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         arbitrary_types_allowed=True,
+        # validators are built on first use: `opgraph validate` never builds most of them
+        defer_build=True,
     )
 
     def to_dict(self) -> dict[str, Any]:
