@@ -36,7 +36,10 @@ class OpgraphError(Exception):
 
 
 class SpecError(OpgraphError):
-    """A workflow (or model catalog) file is wrong at a known place."""
+    """A workflow (or model catalog) file is wrong at a known place.
+
+    ``str()`` is ``file:line:col: message``, or ``file: message`` for the file as a whole.
+    """
 
     def __init__(
         self,
@@ -57,6 +60,8 @@ class SpecError(OpgraphError):
         self.key = key
 
     def __str__(self) -> str:
+        if not self.line:  # about the file as a whole (unreadable, not UTF-8, ...)
+            return f"{self.file}: {self.message}"
         return f"{self.file}:{self.line}:{self.col}: {self.message}"
 
 
