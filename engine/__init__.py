@@ -3,7 +3,14 @@
 The public API, re-exported on purpose; ``tests/test_public_api.py`` pins ``__all__``.
 """
 
+import os
 from typing import TYPE_CHECKING
+
+# OpenCV and its FFmpeg log straight to stderr (e.g. "moov atom not found" for a broken mp4)
+# on top of the one clear error opgraph gives; keep them quiet unless the user asks.  Set
+# before anything imports cv2, which reads them once.
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 from engine import geometry
 from engine.errors import (
