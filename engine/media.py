@@ -24,7 +24,7 @@ import numpy as np
 from engine._fetch import iter_url_chunks
 from engine._imgheader import Header, read_header
 from engine.errors import InputError
-from engine.proto import Data, Image, Video, VideoInfo
+from engine.proto import Image, Video, VideoInfo
 
 __all__ = [
     "MAX_SAMPLE_MS",
@@ -36,7 +36,6 @@ __all__ = [
     "estimated_samples",
     "iter_frames",
     "open_video",
-    "require_image",
     "settings",
     "to_bgr",
     "video_info",
@@ -149,17 +148,6 @@ def _check_pixels(width: int, height: int, what: str) -> None:
             f"{what} is {width}x{height} = {width * height / 1e6:.0f} MP, more than the "
             f"{settings.max_pixels / 1e6:.0f} MP limit (media.settings.max_pixels)"
         )
-
-
-def require_image(data: Data, node_id: str, input_index: int | None = None) -> np.ndarray:
-    """The pixels of ``data.image``; an InputError naming the node and input if there are none."""
-    if data.image is None or not data.image.has_pixels:
-        which = f"input {input_index}" if input_index is not None else "its input"
-        raise InputError(
-            f"node '{node_id}' needs an image but {which} has none "
-            "(give the workflow an image, or place the node after one that outputs images)"
-        )
-    return data.image.array
 
 
 # ---------------------------------------------------------------- sources

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Annotated, Any, ClassVar, TypeVar
 
+import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from engine.errors import InputError
 from engine.proto import Data
 
 __all__ = [
@@ -77,6 +79,10 @@ class ConceptSpec(BaseModel):
         return bool(self.name) and self.name == concept_name
 
 
+def _has_pixels(data: Data) -> bool:
+    return data.image is not None and data.image.has_pixels
+
+
 @dataclass(slots=True)
 class Context:
     """What a node may see of the run besides its own input Data.
@@ -97,6 +103,17 @@ class Context:
     outputs: dict[str, Data | None] = field(default_factory=dict)
     # node id -> its ancestors, nearest first (set by the executor from the compiled graph)
     ancestors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def image(self, data: Data) -> np.ndarray:
+        """The BGR pixels a node works on: its input's image, else the nearest upstream one
+        (a detector outputs only regions), else the workflow input's; ``InputError`` if none."""
+        found = data if _has_pixels(data) else self.look_back(_has_pixels)
+        if found is None or found.image is None:
+            raise InputError(
+                f"node '{self.node_id}' needs an image but input {self.input_index} has none "
+                "(give the workflow an image, or place the node after one that outputs images)"
+            )
+        return found.image.array
 
     def look_back(self, has: Callable[[Data], bool]) -> Data | None:
         """The nearest upstream Data (then the workflow input) for which ``has`` is true."""

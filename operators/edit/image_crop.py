@@ -18,7 +18,6 @@ from engine import (
     geometry,
     register,
 )
-from operators.edit._images import source_image
 
 __all__ = ["ImageCrop"]
 
@@ -56,7 +55,7 @@ class ImageCrop(Operator):
         boxed = [(k, bb) for k, r in enumerate(data.regions) if (bb := _box(r)) is not None]
         if not boxed:
             return None
-        pixels = source_image(data, ctx)
+        pixels = ctx.image(data)
         h, w = pixels.shape[:2]
         boxes = geometry.boxes_from_proto([bb for _, bb in boxed])
         slices = geometry.crop_box(boxes, w, h, self._margin).tolist()

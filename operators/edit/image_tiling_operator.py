@@ -17,7 +17,6 @@ from engine import (
     geometry,
     register,
 )
-from operators.edit._images import source_image
 
 __all__ = ["ImageTilingOperator"]
 
@@ -93,7 +92,7 @@ class ImageTilingOperator(Operator):
         self._overlap = params.effective_overlap()
 
     def process(self, data: Data, ctx: Context) -> Data | None:
-        pixels = source_image(data, ctx)
+        pixels = ctx.image(data)
         h, w = pixels.shape[:2]
         tiles = geometry.tile_grid(w, h, *self._tile, *self._overlap)
         fractions = geometry.to_fractions(tiles, w, h)

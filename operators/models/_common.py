@@ -12,7 +12,6 @@ from engine import (
     BaseParams,
     Concept,
     ConceptSpec,
-    Context,
     Data,
     Region,
     RegionInfo,
@@ -22,18 +21,10 @@ from engine import (
 __all__ = [
     "Detections",
     "OutputFilterParams",
-    "image_of",
     "keep_concepts",
     "keep_detections",
     "regions_from_detections",
 ]
-
-
-def image_of(data: Data, ctx: Context) -> np.ndarray:
-    """The input's BGR pixels; an InputError naming the node and input when there are none."""
-    from engine.media import require_image  # media loads OpenCV lazily; keep imports cheap
-
-    return require_image(data, ctx.node_id, ctx.input_index)
 
 
 class OutputFilterParams(BaseParams):

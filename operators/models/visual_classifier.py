@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from engine import Context, Data, Operator, register
-from operators.models._common import OutputFilterParams, image_of, keep_concepts
+from operators.models._common import OutputFilterParams, keep_concepts
 from operators.models._onnx import IMAGENET_MEAN, IMAGENET_STD, OnnxModel, OnnxParams, softmax
 
 __all__ = ["VisualClassifier"]
@@ -54,7 +54,7 @@ class VisualClassifier(Operator):
         self._model = OnnxModel(params, default_size=224)
 
     def process(self, data: Data, ctx: Context) -> Data | None:
-        outputs, _, _ = self._model.run(image_of(data, ctx))
+        outputs, _, _ = self._model.run(ctx.image(data))
         scores = np.asarray(outputs[0], dtype=np.float64).reshape(-1)
         if self.params.softmax:
             scores = softmax(scores)

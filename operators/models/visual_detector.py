@@ -13,7 +13,6 @@ from operators.models._builtin import HaarFaceDetector, HogPersonDetector
 from operators.models._common import (
     Detections,
     OutputFilterParams,
-    image_of,
     keep_detections,
     regions_from_detections,
 )
@@ -93,7 +92,7 @@ class VisualDetector(Operator):
         self._detect = _backend(params)
 
     def process(self, data: Data, ctx: Context) -> Data | None:
-        dets = keep_detections(self._detect(image_of(data, ctx)), self.params,
+        dets = keep_detections(self._detect(ctx.image(data)), self.params,
                                self.params.max_detections)
         return Data(regions=regions_from_detections(dets))
 

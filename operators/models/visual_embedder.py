@@ -8,7 +8,6 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from engine import Context, Data, Embedding, Operator, register
-from operators.models._common import image_of
 from operators.models._histogram import histogram_embedding
 from operators.models._onnx import IMAGENET_MEAN, IMAGENET_STD, OnnxModel, OnnxParams
 
@@ -64,7 +63,7 @@ class VisualEmbedder(Operator):
         self._model = OnnxModel(params, default_size=224) if params.model == "onnx" else None
 
     def process(self, data: Data, ctx: Context) -> Data | None:
-        vec = self._embed(image_of(data, ctx))
+        vec = self._embed(ctx.image(data))
         if self.params.normalize:
             norm = float(np.linalg.norm(vec))
             vec = vec / norm if norm > 0 else vec

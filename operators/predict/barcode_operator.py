@@ -10,7 +10,6 @@ from engine import (
     BaseParams,
     Context,
     Data,
-    InputError,
     Operator,
     Region,
     register,
@@ -70,9 +69,7 @@ class BarcodeOperator(Operator):
         self._read = make_reader(params.library, tuple(dict.fromkeys(params.formats)))
 
     def process(self, data: Data, ctx: Context) -> Data | None:
-        if data.image is None or not data.image.has_pixels:
-            raise InputError(f"node '{ctx.node_id}' needs an image; this input has none")
-        pixels = data.image.array
+        pixels = ctx.image(data)
         h, w = pixels.shape[:2]
         return Data(regions=[_region(f, w, h) for f in self._read(pixels)])
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field
 
-from engine import BaseParams, Color, Context, Data, InputError, Operator, register
+from engine import BaseParams, Color, Context, Data, Operator, register
 
 __all__ = ["ImageColorRecognizer"]
 
@@ -100,9 +100,7 @@ class ImageColorRecognizer(Operator):
         return out
 
     def process(self, data: Data, ctx: Context) -> Data | None:
-        if data.image is None or not data.image.has_pixels:
-            raise InputError(f"node '{ctx.node_id}' needs an image; this input has none")
-        bgr = self._thumbnail(data.image.array)
+        bgr = self._thumbnail(ctx.image(data))
         packed = (bgr[:, 0].astype(np.int32) << 16) | (bgr[:, 1].astype(np.int32) << 8) | bgr[:, 2]
         distinct = len(np.unique(packed))
         centres, shares = self._cluster(self._to_lab(bgr), min(self._k, distinct))

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from engine import Data, Image, InputError, Video, media
+from engine import Image, InputError, Video, media
 
 
 def _png(img: np.ndarray) -> bytes:
@@ -156,13 +156,6 @@ def test_decompression_bomb_is_refused_from_the_header(monkeypatch: pytest.Monke
     monkeypatch.setattr(media.settings, "max_pixels", 100)
     with pytest.raises(InputError, match="limit"):
         media.decode_image_bytes(_jpg(_pattern()))
-
-
-def test_require_image_names_the_node_and_input() -> None:
-    with pytest.raises(InputError, match=r"node 'detect' needs an image but input 3 has none"):
-        media.require_image(Data(), "detect", 3)
-    arr = media.require_image(Data(image=Image.from_array(_pattern())), "detect")
-    assert arr.shape == (20, 40, 3)
 
 
 # ---------------------------------------------------------------- URLs
