@@ -30,6 +30,7 @@ from engine.proto import (
     Input,
     Model,
     Output,
+    Region,
     Status,
     StatusCode,
     WorkflowResult,
@@ -342,10 +343,31 @@ def merge_data(items: list[Data]) -> Data:
 
 
 def _strip_pixels(data: Data | None) -> Data:
-    """Frame outputs keep no reference to the frame's pixels, so memory stays flat."""
+    """Frame outputs keep no reference to the frame's pixels, so memory stays flat: the frame
+    image goes, and region images (crops, tiles: often views of the frame) keep only their
+    size."""
     if data is None:
-        return Data()
-    return data.model_copy(update={"image": None}) if data.image is not None else data
+        return _EMPTY
+    update: dict[str, Any] = {}
+    if data.image is not None:
+        update["image"] = None
+    if any(
+        r.data is not None and (r.data.image is not None or r.data.regions) for r in data.regions
+    ):
+        update["regions"] = [_strip_region(r) for r in data.regions]
+    return data.model_copy(update=update) if update else data
+
+
+def _strip_region(region: Region) -> Region:
+    inner = region.data
+    if inner is None:
+        return region
+    update: dict[str, Any] = {}
+    if inner.image is not None:
+        update["image"] = Image(image_info=inner.image.image_info)  # the size, not the pixels
+    if inner.regions:
+        update["regions"] = [_strip_region(r) for r in inner.regions]
+    return region.model_copy(update={"data": inner.model_copy(update=update)}) if update else region
 
 
 def _failed(description: str, details: str) -> Status:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from engine import (
@@ -100,9 +101,16 @@ class ImageTilingOperator(Operator):
             Region(
                 id=f"tile-{k}",
                 region_info=RegionInfo(bounding_box=geometry.box_to_proto(fractions[k])),
-                # a view: tiles are large and only read downstream
-                data=Data(image=Image.from_array(pixels[y1:y2, x1:x2])),
+                data=Data(image=Image.from_array(_read_only_view(pixels, x1, y1, x2, y2))),
             )
             for k, (x1, y1, x2, y2) in enumerate(tiles.astype(int).tolist())
         ]
         return data.model_copy(update={"image": None, "regions": regions})
+
+
+def _read_only_view(pixels: np.ndarray, x1: int, y1: int, x2: int, y2: int) -> np.ndarray:
+    """A tile as a view (tiles are large and only read downstream), locked so that no node
+    can write through it into the image the other tiles share."""
+    view = pixels[y1:y2, x1:x2]
+    view.flags.writeable = False
+    return view

@@ -125,3 +125,18 @@ def test_per_region_node_runs_on_each_half(clip: Path) -> None:
     assert [[r.data.concepts[0].value for r in f.data.regions] for f in frames] == [
         [32.0, 32.0]
     ] * 3
+
+
+def test_frame_results_keep_no_pixels_of_region_images(clip: Path) -> None:
+    wf = Workflow("w")
+    halves = wf.add("test-halves")
+    wf.add("test-image-size", inputs=[halves])
+    result = wf.predict([str(clip)], sample_ms=1000).results[0]
+    for out in result.outputs:
+        for f in out.data.frames:
+            assert f.data.image is None
+            for r in f.data.regions:
+                assert r.data is not None and r.data.image is not None
+                assert r.data.image._array is None  # the size is kept, the pixels are not
+                assert r.data.image.image_info is not None
+                assert r.data.image.image_info.width == 32
