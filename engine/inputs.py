@@ -39,9 +39,17 @@ def to_input(item: Any, index: int = 0) -> Input:
             dataset_ids=[],
         )
     if isinstance(item, np.ndarray):
-        if item.ndim not in (2, 3) or item.size == 0:
-            raise InputError(f"input {index}: a numpy image must be HxW or HxWxC, got {item.shape}")
-        return Input(data=Data(image=Image.from_array(item)))
+        if (
+            item.ndim not in (2, 3)
+            or item.size == 0
+            or (item.ndim == 3 and item.shape[2] not in (1, 3, 4))
+        ):
+            raise InputError(
+                f"input {index}: a numpy image must be HxW or HxWx1/3/4, got {item.shape}"
+            )
+        from engine.media import to_bgr  # every node gets 8-bit BGR, as from a decoded file
+
+        return Input(data=Data(image=Image.from_array(to_bgr(item))))
     if isinstance(item, bytes | bytearray):
         return Input(data=Data(image=Image.from_source(bytes(item))))
     if isinstance(item, str | Path):

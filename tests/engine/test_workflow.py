@@ -86,3 +86,31 @@ def test_sample_ms_range_is_checked() -> None:
 def test_empty_workflow_is_api_misuse() -> None:
     with pytest.raises(RuntimeError):
         Workflow("w").predict([])
+
+
+@pytest.mark.parametrize(
+    "pixels",
+    [
+        np.zeros((6, 9), np.uint8),
+        np.zeros((6, 9, 1), np.uint8),
+        np.zeros((6, 9, 4), np.uint8),
+        np.zeros((6, 9, 3), np.uint16),
+        np.zeros((6, 9, 3), np.float32),
+    ],
+    ids=["gray", "gray1", "bgra", "16bit", "float"],
+)
+def test_numpy_images_are_normalised_to_8_bit_bgr(pixels: np.ndarray) -> None:
+    wf = Workflow("w")
+    wf.add("test-image-size")
+    result = wf.predict([pixels]).results[0]
+    assert result.outputs[0].data.concepts[0].value == 9.0
+    assert result.input is not None and result.input.data.image is not None
+    image = result.input.data.image.array
+    assert image.shape == (6, 9, 3) and image.dtype == np.uint8
+
+
+def test_numpy_array_that_is_no_image_is_refused() -> None:
+    wf = Workflow("w")
+    wf.add("test-image-size")
+    resp = wf.predict([np.zeros((4, 4, 7), np.uint8)])
+    assert "HxW or HxWx1/3/4" in (resp.results[0].status.details or "")
