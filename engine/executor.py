@@ -226,7 +226,9 @@ class Executor:
         stream = media.iter_frames(video, sample_ms)
         try:
             for fi, time_ms, number, pixels in stream:
-                run, info = self._run_frame(inp, index, app, fi, time_ms, number, pixels, states)
+                run, info = self._run_frame(
+                    inp, index, app, fi, time_ms, number, pixels, states, 1000.0 / sample_ms
+                )
                 last = run.ctx
                 for node_id, msg in run.errors.items():
                     errors.setdefault(node_id, f"frame {fi}: {msg}")
@@ -254,6 +256,7 @@ class Executor:
         number: int,
         pixels: Any,
         states: dict[str, dict[str, Any]],
+        frame_rate: float,
     ) -> tuple[_Run, FrameInfo]:
         root = Data(image=Image.from_array(pixels), metadata=inp.data.metadata)
         ctx = Context(
@@ -263,6 +266,7 @@ class Executor:
             app=app,
             frame_index=fi,
             frame_time_ms=time_ms,
+            frame_rate=frame_rate,
             ancestors=self.graph.ancestors,
         )
         run = _Run(ctx)

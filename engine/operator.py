@@ -97,6 +97,8 @@ class Context:
     node_id: str = ""
     frame_index: int | None = None
     frame_time_ms: int | None = None
+    # sampled frames per second of a video stream (1000 / sample_ms); None for still inputs
+    frame_rate: float | None = None
     state: dict[str, Any] = field(default_factory=dict)
     app: Any = None
     # outputs of nodes already run for this input, by node id

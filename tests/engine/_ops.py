@@ -120,3 +120,14 @@ class EveryFrameCounter(Counter):
 
     type_id = "test-every-frame-counter"
     every_frame = True
+
+
+@register
+class FrameRate(Operator):
+    """Reports the stream's sampled frame rate."""
+
+    type_id = "test-frame-rate"
+    writes = ("metadata",)
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        return Data(metadata={"fps": ctx.frame_rate})

@@ -140,3 +140,12 @@ def test_frame_results_keep_no_pixels_of_region_images(clip: Path) -> None:
                 assert r.data.image._array is None  # the size is kept, the pixels are not
                 assert r.data.image.image_info is not None
                 assert r.data.image.image_info.width == 32
+
+
+def test_nodes_know_the_sampled_frame_rate(clip: Path) -> None:
+    wf = Workflow("w")
+    wf.add("test-frame-rate")
+    frames = wf.predict([str(clip)], sample_ms=250).results[0].outputs[0].data.frames
+    assert {f.data.metadata["fps"] for f in frames if f.data.metadata} == {4.0}
+    still = wf.predict([{"data": {"text": {"raw": "a"}}}]).results[0].outputs[0].data
+    assert still.metadata == {"fps": None}
