@@ -87,13 +87,18 @@ class CompiledGraph:
             if node.operator is None and node.operator_cls is not None and node.params is not None:
                 try:
                     node.operator = node.operator_cls(node.params)
-                except (ValueError, OSError) as exc:
+                except Exception as exc:  # a model file, a library: the node's set-up failed
+                    why = (
+                        str(exc)
+                        if isinstance(exc, ValueError | OSError)
+                        else (f"{type(exc).__name__}: {exc}")
+                    )
                     raise _params_error(
                         node.spec,
-                        f"cannot set up node '{node.id}': {exc}",
+                        f"cannot set up node '{node.id}': {why}",
                         self.spec.file,
                         node.spec.pos("params", "model"),
-                    ) from None
+                    ) from exc
 
 
 def compile_spec(

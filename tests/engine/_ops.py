@@ -131,3 +131,13 @@ class FrameRate(Operator):
 
     def process(self, data: Data, ctx: Context) -> Data | None:
         return Data(metadata={"fps": ctx.frame_rate})
+
+
+@register
+class BrokenSetUp(Operator):
+    """Fails while setting up, as a model whose runtime refuses its file would."""
+
+    type_id = "test-broken-set-up"
+
+    def __init__(self, params: BaseParams) -> None:
+        raise RuntimeError("the runtime refused the model")

@@ -144,3 +144,10 @@ def test_image_node_fed_region_images_writes_into_the_regions() -> None:
     size = g.nodes[1]
     assert size.per_region
     assert size.writes == frozenset({"regions", "regions[].data.concepts"})
+
+
+def test_a_node_that_cannot_be_set_up_is_one_params_error() -> None:
+    text = _wf("  - id: m\n    model: {model_id: m, model_type_id: test-broken-set-up}\n")
+    graph = compile_spec(load_spec(text))  # params are fine: compiling works
+    with pytest.raises(ParamsError, match="cannot set up node 'm': RuntimeError: the runtime"):
+        graph.instantiate()
