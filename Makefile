@@ -8,8 +8,11 @@ BIN := $(VENV)/bin
 # floor on engine/; the suite runs in well under a minute
 
 setup:
-	@if ! ldconfig -p 2>/dev/null | grep -q libzbar.so.0; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzbar0; \
+	@missing=""; \
+	ldconfig -p 2>/dev/null | grep -q libzbar.so.0 || missing="$$missing libzbar0"; \
+	$(PY) -c "import ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
