@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from engine import Context, Data, Operator, Region, RegionInfo, geometry
+from operators.track._base import REFERENCE_FPS
 
 __all__ = ["TrackerOperator"]
 
@@ -37,7 +38,10 @@ class TrackerOperator(Operator):
         tracker = ctx.state.get("tracker")
         if tracker is None:
             fields = self.params.model_dump()
-            tracker = ctx.state["tracker"] = self.tracker_cls(**fields)
+            # max_disappeared counts frames at 30 fps: the tracker rescales it to the
+            # stream's sampled rate (a still input has none: the reference rate)
+            rate = ctx.frame_rate or REFERENCE_FPS
+            tracker = ctx.state["tracker"] = self.tracker_cls(frame_rate=rate, **fields)
             ctx.state["classes"] = {}
             ctx.state["concepts"] = {}
         return tracker
@@ -46,11 +50,8 @@ class TrackerOperator(Operator):
         tracker = self._tracker(ctx)
         regions = [r for r in data.regions if r.region_info and r.region_info.bounding_box]
         w, h = _frame_size(data, ctx)
-        boxes = geometry.to_pixels(
-            geometry.boxes_from_proto([r.region_info.bounding_box for r in regions]),
-            w,
-            h,  # type: ignore[union-attr]
-        )
+        protos = [r.region_info.bounding_box for r in regions if r.region_info]
+        boxes = geometry.to_pixels(geometry.boxes_from_proto(protos), w, h)
         dets = np.zeros((len(regions), 6))
         dets[:, :4] = boxes
         dets[:, 4] = [_score(r) for r in regions]

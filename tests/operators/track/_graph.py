@@ -72,9 +72,11 @@ workflow:
 """
 
 
-def track_ids(wf: Workflow, videos: list[Path]) -> list[list[list[str | None]]]:
+def track_ids(
+    wf: Workflow, videos: list[Path], sample_ms: int = 100
+) -> list[list[list[str | None]]]:
     """Per video, per frame, the track ids the tracker node reported."""
-    resp = wf.predict([str(v) for v in videos], sample_ms=100)
+    resp = wf.predict([str(v) for v in videos], sample_ms=sample_ms)
     out = []
     for result in resp.results:
         frames = result.outputs[1].data.frames

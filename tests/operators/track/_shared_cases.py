@@ -71,6 +71,22 @@ def graph_restarts_ids_per_stream(type_id: str, tmp_path: Path) -> None:
     assert second == first
 
 
+def graph_gap_follows_max_disappeared(type_id: str, tmp_path: Path) -> None:
+    # given a 10 fps video of an object unseen for 2 seconds (frames 10..29)
+    rows = [[] if 10 <= k < 30 else [det(160, 120)] for k in range(40)]
+    video, dets = write_replay(tmp_path, frames_of(*rows))
+    ids = {}
+    for seconds in (1, 3):
+        # when max_disappeared (frames at 30 fps) allows 1 s, then 3 s, at 100 ms a frame
+        params = f"{{max_disappeared: {30 * seconds}}}"
+        wf = Workflow.from_yaml(tracker_yaml(type_id, dets, params))
+        (frames,) = track_ids(wf, [video], sample_ms=100)
+        ids[seconds] = {i for f in frames for i in f}
+    # then a 1 s memory loses the object (a new id), a 3 s memory bridges the gap
+    assert ids[1] == {"1", "2"}
+    assert ids[3] == {"1"}
+
+
 def refuses(type_id: str, params: str, match: str, tmp_path: Path) -> None:
     dets = tmp_path / "d.json"
     dets.write_text("{}")

@@ -7,19 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import Context, Data, Image, ParamsError, Workflow
+from engine import Context, Data, Image
 from operators.track import ByteTracker
 from operators.track.byte_tracker import ByteTrackerOperator
 from tests.factories import region
-from tests.operators.track._graph import (
-    crossing,
-    det,
-    frames_of,
-    ids_by_side,
-    track_ids,
-    tracker_yaml,
-    write_replay,
-)
+from tests.operators.track import _shared_cases as cases
+from tests.operators.track._graph import crossing, det, frames_of
 
 
 def _run(tracker: ByteTracker, frames: list[np.ndarray]) -> list[np.ndarray]:
@@ -27,35 +20,33 @@ def _run(tracker: ByteTracker, frames: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def test_two_objects_crossing_keep_their_ids() -> None:
-    # given two people walking towards each other, boxes overlapping half-way
-    outputs = _run(ByteTracker(), crossing())
-    left, right = ids_by_side(outputs)
-    # when they have passed each other
-    last = {int(r[4]): r[0] for r in outputs[-1]}
-    # then the one now on the right is the one that started on the left
-    assert set(last) == left | right
-    assert last[left.pop()] > last[right.pop()]
+    cases.crossing_keeps_ids(ByteTracker)
 
 
-def test_an_occlusion_shorter_than_max_disappeared_keeps_the_id() -> None:
-    # given an object walking right, unseen for 10 frames in the middle
-    rows = [[det(40 + 4 * k, 120)] if not 10 <= k < 20 else [] for k in range(30)]
-    outputs = _run(ByteTracker(max_disappeared=15), frames_of(*rows))
-    # then it comes back under the same id
-    assert {int(r[4]) for o in outputs for r in o} == {1}
+def test_an_occlusion_within_max_disappeared_keeps_the_id() -> None:
+    cases.occlusion_keeps_id(ByteTracker)
+
+
+def test_a_track_is_reported_only_after_min_visible_frames() -> None:
+    cases.reported_after_min_visible_frames(ByteTracker)
+
+
+def test_ids_are_unique_within_a_frame() -> None:
+    cases.ids_unique_per_frame(ByteTracker)
+
+
+def test_graph_tracks_each_stream_on_its_own(tmp_path: Path) -> None:
+    cases.graph_restarts_ids_per_stream("byte-tracker", tmp_path)
+
+
+def test_graph_gap_is_bridged_as_max_disappeared_says(tmp_path: Path) -> None:
+    cases.graph_gap_follows_max_disappeared("byte-tracker", tmp_path)
 
 
 def test_an_occlusion_longer_than_max_disappeared_gives_a_new_id() -> None:
     rows = [[det(40 + 4 * k, 120)] if not 10 <= k < 30 else [] for k in range(40)]
     outputs = _run(ByteTracker(max_disappeared=5, max_projected_frames=0), frames_of(*rows))
     assert int(outputs[9][0, 4]) != int(outputs[35][0, 4])
-
-
-def test_a_track_is_reported_only_after_min_visible_frames() -> None:
-    # given min_visible_frames 3, when an object is seen on frames 1, 2, 3
-    outputs = _run(ByteTracker(min_visible_frames=3), frames_of(*[[det(100, 100)]] * 3))
-    # then it is reported from the third frame on
-    assert [len(o) for o in outputs] == [0, 0, 1]
 
 
 def test_low_score_detections_extend_tracks_but_do_not_start_them() -> None:
@@ -112,18 +103,6 @@ def test_process_returns_the_frames_regions_with_prefixed_track_ids() -> None:
     assert outs[-1].image is not None
 
 
-def test_process_keeps_one_tracker_per_stream() -> None:
-    # given two streams (two contexts) fed the same objects
-    op = ByteTrackerOperator(ByteTrackerOperator.Params())
-    a, b = Context(root=Data(), stream_id="a"), Context(root=Data(), stream_id="b")
-    for _ in range(3):
-        op.process(_frame([(0.1, 0.1, 0.2, 0.5), (0.5, 0.1, 0.6, 0.5)]), a)
-    out_b = op.process(_frame([(0.3, 0.3, 0.4, 0.7)]), b)
-    # then stream b numbers its own tracks: nothing of stream a leaks in
-    assert out_b is not None and [r.track_id for r in out_b.regions] == ["1"]
-    assert a.state["tracker"] is not b.state["tracker"]
-
-
 def test_regions_without_boxes_are_not_tracked() -> None:
     op = ByteTrackerOperator(ByteTrackerOperator.Params())
     data = _frame([(0.1, 0.1, 0.2, 0.5)])
@@ -131,22 +110,6 @@ def test_regions_without_boxes_are_not_tracked() -> None:
     data.regions[1].region_info = None
     out = op.process(data, Context(root=Data()))
     assert out is not None and len(out.regions) == 1
-
-
-# ---- through the engine ----------------------------------------------------------------------
-
-
-def test_graph_tracks_a_replayed_video_and_restarts_ids_per_stream(tmp_path: Path) -> None:
-    # given two videos: a crossing pair, and one lone walker
-    v1, d1 = write_replay(tmp_path, crossing(20), "a")
-    v2, _ = write_replay(tmp_path, frames_of(*[[det(50 + 3 * k, 100)] for k in range(20)]), "b")
-    # (both videos replay the first file: the detector looks frames up by index)
-    wf = Workflow.from_yaml(tracker_yaml("byte-tracker", d1, "{track_id_prefix: t}"))
-    # when the same graph runs them in one batch
-    first, second = track_ids(wf, [v1, v2])
-    # then every frame has both tracks, with stable ids, unique within the frame
-    assert all(sorted(ids) == ["t1", "t2"] for ids in first)
-    assert second == first  # separate state: the second stream starts from scratch
 
 
 @pytest.mark.parametrize("params,match", [
@@ -157,10 +120,7 @@ def test_graph_tracks_a_replayed_video_and_restarts_ids_per_stream(tmp_path: Pat
     ("{high_confidence_match_thresh: 2}", "high_confidence_match_thresh"),
 ])
 def test_bad_params_are_refused(params: str, match: str, tmp_path: Path) -> None:
-    dets = tmp_path / "d.json"
-    dets.write_text("{}")
-    with pytest.raises(ParamsError, match=match):
-        Workflow.from_yaml(tracker_yaml("byte-tracker", dets, params))
+    cases.refuses("byte-tracker", params, match, tmp_path)
 
 
 def test_without_any_image_the_boxes_are_tracked_in_fractions() -> None:

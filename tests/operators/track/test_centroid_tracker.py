@@ -30,6 +30,10 @@ def test_graph_tracks_each_stream_on_its_own(tmp_path: Path) -> None:
     cases.graph_restarts_ids_per_stream("centroid-tracker", tmp_path)
 
 
+def test_graph_gap_is_bridged_as_max_disappeared_says(tmp_path: Path) -> None:
+    cases.graph_gap_follows_max_disappeared("centroid-tracker", tmp_path)
+
+
 def test_a_jump_beyond_max_distance_starts_a_new_track() -> None:
     # given an object that suddenly appears far away (more than max_distance diagonals)
     frames = cases.frames_of([cases.det(100, 100)], [cases.det(100, 100)], [cases.det(250, 100)])

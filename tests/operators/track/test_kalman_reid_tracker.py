@@ -30,6 +30,10 @@ def test_graph_tracks_each_stream_on_its_own(tmp_path: Path) -> None:
     cases.graph_restarts_ids_per_stream("kalman-reid-tracker", tmp_path)
 
 
+def test_graph_gap_is_bridged_as_max_disappeared_says(tmp_path: Path) -> None:
+    cases.graph_gap_follows_max_disappeared("kalman-reid-tracker", tmp_path)
+
+
 def _walker(k: int, x0: float, hidden: range) -> list[list[float]]:
     return [] if k in hidden else [cases.det(x0 + 2 * k, 120)]
 

@@ -30,6 +30,10 @@ def test_graph_tracks_each_stream_on_its_own(tmp_path: Path) -> None:
     cases.graph_restarts_ids_per_stream("kalman-filter-tracker", tmp_path)
 
 
+def test_graph_gap_is_bridged_as_max_disappeared_says(tmp_path: Path) -> None:
+    cases.graph_gap_follows_max_disappeared("kalman-filter-tracker", tmp_path)
+
+
 def test_max_detection_keeps_the_best_scoring_detections() -> None:
     rows = [[cases.det(60, 100, 0.9), cases.det(160, 100, 0.5), cases.det(260, 100, 0.7)]] * 3
     tracker = KalmanTracker(max_detection=2, min_visible_frames=1)
