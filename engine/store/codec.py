@@ -136,14 +136,14 @@ def annotation_to_record(
     """``data``'s concepts and regions as the annotation a workflow node writes.
 
     The id is derived from (input, workflow, node), so writing again replaces the
-    annotation instead of adding another.
+    annotation instead of adding another.  A video's labels come as ``data.frames``
+    (one Frame per labelled frame), each keeping its own concepts and regions.
     """
     key = f"{input_id}/{workflow_id}/{node_id}"
-    regions = [strip_pixels(r) for r in data.regions]
     return AnnotationRecord(
         id=uuid.uuid5(_ANNOTATION_NS, key).hex,
         input_id=input_id,
-        data=Data(concepts=data.concepts, regions=regions).to_dict(),
+        data=_labels(data).to_dict(),
         status_code=status,
         user_id=user_id,
         task_id=task_id,
@@ -153,6 +153,15 @@ def annotation_to_record(
         created_at=now,
         modified_at=now,
     )
+
+
+def _labels(data: Data) -> Data:
+    """Only what an annotation keeps of ``data``: concepts and pixel-free regions, per frame."""
+    frames = [
+        f.model_copy(update={"data": _labels(f.data)}) for f in data.frames if f.data is not None
+    ]
+    regions = [strip_pixels(r) for r in data.regions]
+    return Data(concepts=data.concepts, regions=regions, frames=frames)
 
 
 def annotation_from_record(rec: AnnotationRecord) -> Annotation:

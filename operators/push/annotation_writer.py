@@ -10,9 +10,12 @@ from engine import (
     BaseParams,
     Context,
     Data,
+    Frame,
+    FrameInfo,
     InputError,
     JsonObject,
     Operator,
+    Region,
     StatusCode,
     register,
 )
@@ -39,7 +42,9 @@ class AnnotationWriter(Operator):
     In a base workflow the write commits together with the input it annotates (Clarifai's
     auto-annotation); through ``app.predict`` it commits at once, and the input must be
     one the app stores (give its id).  Input without concepts or regions writes nothing.
-    Outside an app it is an error.
+    Outside an app it is an error.  On a video the annotation keeps every labelled frame as
+    ``data.frames`` (Frame with its frame_info): the first labelled frame is written at once
+    (so a bad input id fails that frame, as for an image), the whole set when the stream ends.
 
     Reads anything; writes nothing new (its input passes through).
     """
@@ -80,10 +85,27 @@ class AnnotationWriter(Operator):
                 "annotation-writer writes to an app: run the workflow with app.predict(...), "
                 "as an app's base workflow, or with `opgraph run --app PATH`"
             )
-        p = self.params
-        assert isinstance(p, AnnotationWriter.Params)
         if not data.concepts and not data.regions:
             return data  # an annotation without labels would only clutter the app
+        if ctx.frame_index is None:
+            self._write(ctx, data)
+            return data
+        frames: list[Frame] = ctx.state.setdefault("frames", [])
+        info = FrameInfo(index=ctx.frame_index, time=ctx.frame_time_ms)
+        labels = Data(concepts=data.concepts, regions=[_no_pixels(r) for r in data.regions])
+        frames.append(Frame(frame_info=info, data=labels))
+        if len(frames) == 1:
+            self._write(ctx, Data(frames=frames))
+        return data
+
+    def close(self, ctx: Context) -> None:
+        frames = ctx.state.get("frames", [])
+        if len(frames) > 1:  # the first one was written when it came
+            self._write(ctx, Data(frames=frames))
+
+    def _write(self, ctx: Context, data: Data) -> None:
+        p = self.params
+        assert isinstance(p, AnnotationWriter.Params)
         ctx.app.write_annotation(
             ctx,
             data,
@@ -92,4 +114,10 @@ class AnnotationWriter(Operator):
             task_id=p.task_id or None,
             annotation_info=p.annotation_info or None,
         )
-        return data
+
+
+def _no_pixels(region: Region) -> Region:
+    """The region without its crop: the kept frames must not pin every frame's pixels."""
+    if region.data is None or region.data.image is None:
+        return region
+    return region.model_copy(update={"data": region.data.model_copy(update={"image": None})})

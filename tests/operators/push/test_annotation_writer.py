@@ -215,3 +215,57 @@ def test_bad_params_are_refused(params: dict[str, Any], match: str) -> None:
 def test_concept_specs_are_not_params() -> None:
     with pytest.raises(ParamsError, match="unknown param 'concepts'"):
         Workflow("w").add("annotation-writer", concepts=[ConceptSpec(id="x").model_dump()])
+
+
+@register
+class _FrameLabeller(Operator):
+    """Test stand-in for a video classifier: frame k gets the concept f"f{k}"."""
+
+    type_id = "test-frame-labeller"
+    reads: ClassVar[tuple[str, ...]] = ("image",)
+    writes: ClassVar[tuple[str, ...]] = ("concepts",)
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        return Data(concepts=[Concept(id=f"f{ctx.frame_index}", value=1.0)])
+
+
+def _video(path: Path, n_frames: int) -> Path:
+    import cv2
+    import numpy as np
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (32, 24))
+    for _ in range(n_frames):
+        writer.write(np.zeros((24, 32, 3), np.uint8))
+    writer.release()
+    return path
+
+
+def test_a_video_annotation_keeps_every_labelled_frame_and_re_runs_replace_it(
+    tmp_path: Path,
+) -> None:
+    wf = Workflow("label-frames")
+    wf.add("test-frame-labeller", id="label")
+    wf.add("annotation-writer", id="write", inputs=["label"])
+    app = App(tmp_path / "app")
+    video = str(_video(tmp_path / "v.mp4", 4))
+    [iid] = app.add_inputs([video])
+    stored = app.get_inputs([iid])[0]
+    for _ in range(2):
+        result = app.predict(wf, [stored], sample_ms=100).results[0]
+        assert result.status.code == 10000
+    [annotation] = app.annotations(input_id=iid)
+    frames = annotation.data.frames
+    assert [f.frame_info.index for f in frames] == [0, 1, 2, 3]
+    assert [f.data.concepts[0].id for f in frames if f.data] == ["f0", "f1", "f2", "f3"]
+    assert [f.frame_info.time for f in frames] == [0, 100, 200, 300]
+
+
+def test_a_video_labelled_on_upload_keeps_every_frame(tmp_path: Path) -> None:
+    wf = Workflow("label-frames")
+    wf.add("test-frame-labeller", id="label")
+    wf.add("annotation-writer", id="write", inputs=["label"])
+    app = App(tmp_path / "app", base_workflow=wf)
+    [iid] = app.add_inputs([str(_video(tmp_path / "v.mp4", 25))])  # 2.5 s: 3 samples
+    [annotation] = app.annotations(input_id=iid)
+    assert [f.frame_info.time for f in annotation.data.frames] == [0, 1000, 2000]
+    assert [f.data.concepts[0].id for f in annotation.data.frames if f.data] == ["f0", "f1", "f2"]
