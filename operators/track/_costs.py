@@ -10,7 +10,13 @@ import numpy as np
 
 from engine import geometry
 
-__all__ = ["centroid_distance", "cosine_distance", "embedding_distance", "iou_distance"]
+__all__ = [
+    "appearance_distance",
+    "centroid_distance",
+    "cosine_distance",
+    "embedding_distance",
+    "iou_distance",
+]
 
 
 def iou_distance(tracks: np.ndarray, dets: np.ndarray) -> np.ndarray:
@@ -58,3 +64,15 @@ def embedding_distance(a: np.ndarray, b: np.ndarray, metric: str = "cosine") -> 
         # on unit vectors |a - b| = sqrt(2 * (1 - cos)): also 0..2, so thresholds stay comparable
         return np.sqrt(np.clip(2.0 * cosine_distance(a, b), 0.0, None))
     raise ValueError(f"unknown distance metric {metric!r}")
+
+
+def appearance_distance(
+    tracks: np.ndarray, dets: np.ndarray, metric: str = "cosine", unknown: float = 0.0
+) -> np.ndarray:
+    """``embedding_distance``, except that pairs where either side is all zeros (appearance
+    unknown: a region without an embedding) get ``unknown``: 0 lets motion decide alone,
+    ``inf`` forbids the pair."""
+    app = embedding_distance(tracks, dets, metric)
+    app[~np.asarray(tracks).any(axis=1)] = unknown
+    app[:, ~np.asarray(dets).any(axis=1)] = unknown
+    return app

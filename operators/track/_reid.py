@@ -15,7 +15,7 @@ from pydantic import Field
 from engine import BaseParams
 from operators.track._assign import Strategy, assign
 from operators.track._base import REFERENCE_FPS, KalmanTrackerBase
-from operators.track._costs import centroid_distance, embedding_distance, iou_distance
+from operators.track._costs import appearance_distance, centroid_distance, iou_distance
 from operators.track._kalman import BoxKalman
 
 __all__ = ["KalmanReidParams", "KalmanReidTracker"]
@@ -152,14 +152,8 @@ class KalmanReidTracker(KalmanTrackerBase):
         return rows[free_r], cols[free_c]
 
     def _appearance(self, rows: np.ndarray, emb: np.ndarray, unknown: float = 0.0) -> np.ndarray:
-        """Appearance distance; pairs where either side's appearance is unknown (an all-zero
-        embedding) get ``unknown``: 0 lets motion decide, inf forbids the pair."""
         assert self.book.emb is not None
-        known = self.book.emb[rows]
-        app = embedding_distance(known, emb, self.params.distance_metric)
-        app[~known.any(axis=1)] = unknown
-        app[:, ~emb.any(axis=1)] = unknown
-        return app
+        return appearance_distance(self.book.emb[rows], emb, self.params.distance_metric, unknown)
 
     def _reidentify(
         self,

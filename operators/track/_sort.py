@@ -11,7 +11,7 @@ from pydantic import Field
 from engine import BaseParams
 from operators.track._assign import Strategy, assign
 from operators.track._base import REFERENCE_FPS, KalmanTrackerBase
-from operators.track._costs import cosine_distance, iou_distance
+from operators.track._costs import appearance_distance, iou_distance
 
 __all__ = ["KalmanParams", "KalmanTracker"]
 
@@ -101,7 +101,8 @@ class KalmanTracker(KalmanTrackerBase):
         if len(rows) == 0 or len(cols) == 0:
             return rows, cols
         geo = iou_distance(boxes[rows], dets[cols, :4])
-        app = cosine_distance(self.book.emb[rows], emb[cols])
+        # a region without an embedding (all zeros) is matched on overlap alone
+        app = appearance_distance(self.book.emb[rows], emb[cols])
         cost = (1 - APPEARANCE_WEIGHT) * geo + APPEARANCE_WEIGHT * app
         cost[(geo > MAX_IOU_COST) | (app > MAX_APPEARANCE_COST)] = np.inf
         r, c, free_r, free_c = assign(cost, 1.0, self.strategy)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from operators.track._costs import centroid_distance, cosine_distance, embedding_distance
+from operators.track._costs import (
+    appearance_distance,
+    centroid_distance,
+    cosine_distance,
+    embedding_distance,
+)
 from operators.track._kalman import BoxKalman, KalmanState
 
 
@@ -68,3 +73,11 @@ def test_embedding_distances() -> None:
     assert cosine_distance(np.zeros((0, 2)), b).shape == (0, 1)
     with pytest.raises(ValueError, match="metric"):
         embedding_distance(a, b, "manhattan")
+
+
+def test_an_all_zero_embedding_is_unknown_appearance() -> None:
+    tracks = np.array([[1.0, 0.0], [0.0, 0.0]])
+    dets = np.array([[0.0, 1.0], [0.0, 0.0]])
+    assert appearance_distance(tracks, dets) == pytest.approx(np.array([[1.0, 0.0], [0.0, 0.0]]))
+    far = appearance_distance(tracks, dets, unknown=np.inf)
+    assert np.isinf(far[1]).all() and np.isinf(far[:, 1]).all() and far[0, 0] == 1.0

@@ -77,3 +77,17 @@ def test_embeddings_join_the_cost_only_with_has_embedding() -> None:
 ])
 def test_bad_params_are_refused(params: str, match: str, tmp_path: Path) -> None:
     cases.refuses("kalman-filter-tracker", params, match, tmp_path)
+
+
+def test_a_detection_without_embedding_is_tracked_on_overlap() -> None:
+    # given has_embedding, one region with an embedding and one without (zeros)
+    import numpy as np
+
+    frames = cases.frames_of(*[[cases.det(60 + 2 * k, 100), cases.det(200, 100)]
+                               for k in range(4)])
+    embs = np.array([[1.0, 0.0], [0.0, 0.0]])
+    tracker = KalmanTracker(has_embedding=True, min_visible_frames=1, max_projected_frames=0)
+    outs = [tracker.update(f, embs) for f in frames]
+    # then both are reported, each under one stable id
+    assert all(sorted(o[:, 7].astype(int).tolist()) == [0, 1] for o in outs)
+    assert {int(r[4]) for o in outs for r in o} == {1, 2}
