@@ -124,8 +124,7 @@ class KalmanReidTracker(KalmanTrackerBase):
         if emb is None or len(dets) == 0:
             return None
         e = np.asarray(emb, dtype=np.float64).reshape(len(dets), -1)
-        if self.book.emb is not None and len(self.book) and e.shape[1] != self.book.emb.shape[1]:
-            raise ValueError(f"embedding size changed: {e.shape[1]} != {self.book.emb.shape[1]}")
+        self.book.check_embedding_size(e.shape[1])
         return e
 
     def _match_blend(

@@ -71,7 +71,10 @@ class KalmanTracker(KalmanTrackerBase):
         dets = np.asarray(dets, dtype=np.float64).reshape(-1, 6).copy()
         if not p.has_probability:
             dets[:, 4] = 1.0
-        emb = embeddings if p.has_embedding and embeddings is not None else None
+        emb = None
+        if p.has_embedding and embeddings is not None and len(dets):
+            emb = np.asarray(embeddings, dtype=np.float64).reshape(len(dets), -1)
+            book.check_embedding_size(emb.shape[1])
         keep = self._select(dets[:, 4])
         book.predict()
         boxes = book.boxes()

@@ -100,6 +100,18 @@ class TrackBook:
         old = self.emb if self.emb is not None else np.zeros((len(self.ids) - n, dim))
         self.emb = np.concatenate([old, new])
 
+    def check_embedding_size(self, dim: int) -> None:
+        """Accept embeddings of size ``dim`` from now on: a size change is fine once every
+        track is gone (a new embedder), and an error while tracks still hold the old size."""
+        if self.emb is None or self.emb.shape[1] == dim:
+            return
+        if len(self):
+            raise ValueError(
+                f"embedding size changed from {self.emb.shape[1]} to {dim} while "
+                f"{len(self)} tracks hold the old size"
+            )
+        self.emb = None
+
     def confirm(self, min_hits: int) -> None:
         self.confirmed |= self.hits >= min_hits
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from operators.track import KalmanReidTracker
+from operators.track import KalmanReidTracker, KalmanTracker
 from tests.operators.track import _shared_cases as cases
 
 
@@ -65,14 +65,24 @@ def test_use_detect_box_reports_the_detection_box() -> None:
     assert out[0, :4] == pytest.approx(frames[-1][0, :4])
 
 
-def test_euclidean_metric_and_mixed_embedding_sizes() -> None:
+@pytest.mark.parametrize("cls,kw", [(KalmanReidTracker, {"distance_metric": "euclidean"}),
+                                     (KalmanTracker, {"has_embedding": True})])
+def test_embedding_size_may_change_only_once_the_tracks_are_gone(cls: type, kw: dict) -> None:
     import numpy as np
 
-    tracker = KalmanReidTracker(distance_metric="euclidean")
+    tracker = cls(max_disappeared=1, **kw)
     f = cases.frames_of([cases.det(100, 100)])[0]
     tracker.update(f, np.ones((1, 4)))
-    with pytest.raises(ValueError, match="embedding size"):
+    # a different size while a track holds the old one is refused, and changes nothing
+    with pytest.raises(ValueError, match="embedding size changed from 4 to 5"):
         tracker.update(f, np.ones((1, 5)))
+    assert len(tracker.book) == 1
+    # once every track is gone, a new embedder's size starts afresh
+    for _ in range(4):
+        tracker.update(cases.frames_of([])[0])
+    assert len(tracker.book) == 0
+    out = [tracker.update(f, np.ones((1, 5))) for _ in range(3)]
+    assert len(out[-1]) == 1
 
 
 @pytest.mark.parametrize("params,match", [
