@@ -61,7 +61,8 @@ class ThresholdParams(BaseParams):
 
     concepts: list[ConceptSpec] = Field(
         min_length=1,
-        description="concepts that may pass, each with its threshold in `value`; "
+        description="concepts that may pass, each with its threshold in `value` (required, "
+        "0..1); "
         "concepts not listed are dropped",
     )
     concept_threshold_type: ThresholdType = Field(
@@ -85,6 +86,13 @@ class ThresholdParams(BaseParams):
         for spec in value:
             if not (spec.id or spec.name):
                 raise ValueError("every concept needs an id or a name")
+            label = spec.id or spec.name
+            # ConceptSpec.value defaults to 1.0, which no score is GREATER_THAN: a silent
+            # "nothing passes".  A threshold must be written out.
+            if "value" not in spec.model_fields_set:
+                raise ValueError(f"concept '{label}' needs a threshold: give its 'value' (0..1)")
+            if not 0.0 <= spec.value <= 1.0:
+                raise ValueError(f"concept '{label}': value {spec.value} is not within 0..1")
         return value
 
 

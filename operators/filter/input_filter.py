@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from engine import BaseParams, ConceptSpec, Context, Data, JsonObject, Operator, register
 
@@ -49,8 +49,20 @@ class InputFilter(Operator):
         concepts: list[ConceptSpec] = Field(
             default_factory=list,
             description="the input passes when it carries one of these concepts with a value "
-            ">= the listed value; empty: no concept rule",
+            ">= the listed value (default 1.0: labelled as present; 0..1); empty: no concept "
+            "rule",
         )
+
+        @field_validator("concepts")
+        @classmethod
+        def _named_in_range(cls, value: list[ConceptSpec]) -> list[ConceptSpec]:
+            for spec in value:
+                if not (spec.id or spec.name):
+                    raise ValueError("every concept needs an id or a name")
+                if not 0.0 <= spec.value <= 1.0:
+                    label = spec.id or spec.name
+                    raise ValueError(f"concept '{label}': value {spec.value} is not within 0..1")
+            return value
 
     reads: ClassVar[tuple[str, ...]] = ()
     writes: ClassVar[tuple[str, ...]] = ("*",)  # "*": the Data passes through

@@ -123,6 +123,22 @@ def test_params_concepts_are_accepted_too() -> None:
             _YAML.replace("{id: cat, value: 0.5}", "{value: 0.5}").replace("KIND", "EQUAL"),
             "id or a name",
         ),
+        (
+            _YAML.replace("{id: cat, value: 0.5}", "{id: cat}").replace("KIND", "GREATER_THAN"),
+            "concept 'cat' needs a threshold",
+        ),
+        (
+            _YAML.replace("{id: cat, value: 0.5}", "{id: cat, value: 1.5}").replace(
+                "KIND", "EQUAL"
+            ),
+            "concept 'cat': value 1.5 is not within 0..1",
+        ),
+        (
+            _YAML.replace("{id: dog, value: 0.8}", "{name: Dog, value: -0.1}").replace(
+                "KIND", "EQUAL"
+            ),
+            "concept 'Dog': value -0.1",
+        ),
     ],
 )
 def test_bad_params_are_refused(yaml_text: str, match: str) -> None:

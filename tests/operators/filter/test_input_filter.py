@@ -91,3 +91,7 @@ def test_rejections() -> None:
         wf.add("input-filter", params={"input_types": ["pdf"]})
     with pytest.raises(ParamsError, match="metadata"):
         wf.add("input-filter", params={"metadata": "lang=en"})
+    with pytest.raises(ParamsError, match=r"concept 'cat': value 2\.0 is not within 0\.\.1"):
+        wf.add("input-filter", concepts=[{"id": "cat", "value": 2}])
+    with pytest.raises(ParamsError, match="id or a name"):
+        wf.add("input-filter", concepts=[{"value": 1.0}])

@@ -83,3 +83,5 @@ def test_rejections() -> None:
         Workflow.from_yaml(_YAML.replace("GREATER_THAN_OR_EQUAL", "MORE"))
     with pytest.raises(ParamsError, match="concepts"):
         Workflow.from_yaml(_YAML.replace("[{id: face, value: 0.8}]", "[{id: face, value: x}]"))
+    with pytest.raises(ParamsError, match="concept 'face' needs a threshold"):
+        Workflow.from_yaml(_YAML.replace("[{id: face, value: 0.8}]", "[{id: face}]"))
