@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from engine import BaseParams
 from operators.track._assign import Strategy
@@ -27,7 +27,7 @@ class ByteTrackParams(BaseParams):
     )
     track_id_prefix: str = Field("", description="prefix of the reported track_id strings")
     max_disappeared: int = Field(
-        60, ge=0, description="frames a lost track is kept for re-association (at 30 fps)"
+        60, ge=1, description="frames a lost track is kept for re-association (at 30 fps)"
     )
     new_track_confidence_thresh: float = Field(
         0.55, ge=0.0, le=1.0, description="an unmatched detection starts a track from this score"
@@ -57,6 +57,23 @@ class ByteTrackParams(BaseParams):
         "predicted box (bridges detector misses); 0 reports detected objects only",
     )
     strategy: Strategy = Field("hungarian", description="assignment: hungarian or greedy")
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> ByteTrackParams:
+        # min_confidence <= confidence_thresh <= new_track_confidence_thresh: tracks start
+        # only from high-score detections, and the low band must not reach below the floor
+        if self.min_confidence > self.confidence_thresh:
+            raise ValueError(
+                f"min_confidence ({self.min_confidence}) must not exceed confidence_thresh "
+                f"({self.confidence_thresh}): detections between them would be matched"
+            )
+        if self.new_track_confidence_thresh < self.confidence_thresh:
+            raise ValueError(
+                f"new_track_confidence_thresh ({self.new_track_confidence_thresh}) must not be "
+                f"below confidence_thresh ({self.confidence_thresh}): only high-score "
+                "detections start tracks"
+            )
+        return self
 
 
 class ByteTracker(KalmanTrackerBase):

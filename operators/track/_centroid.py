@@ -34,7 +34,7 @@ class CentroidParams(BaseParams):
     )
     track_id_prefix: str = Field("", description="prefix of the reported track_id strings")
     max_disappeared: int = Field(
-        30, ge=0, description="frames a track may go unmatched before it is dropped (at 30 fps)"
+        30, ge=1, description="frames a track may go unmatched before it is dropped (at 30 fps)"
     )
     max_distance: float = Field(
         0.3,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from engine import BaseParams
 from operators.track._assign import Strategy, assign
@@ -76,9 +76,19 @@ class KalmanReidParams(BaseParams):
         1, ge=1, description="matched frames before a track is reported"
     )
     max_disappeared: int = Field(
-        90, ge=0, description="frames a lost track is kept for re-identification (at 30 fps)"
+        90, ge=1, description="frames a lost track is kept for re-identification (at 30 fps)"
     )
     strategy: Strategy = Field("hungarian", description="assignment: hungarian or greedy")
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> KalmanReidParams:
+        # a detection able to start a track must be one the tracker associates at all
+        if self.association_confidence > self.initialization_confidence:
+            raise ValueError(
+                f"association_confidence ({self.association_confidence}) must not exceed "
+                f"initialization_confidence ({self.initialization_confidence})"
+            )
+        return self
 
 
 class KalmanReidTracker(KalmanTrackerBase):

@@ -32,7 +32,7 @@ class KalmanParams(BaseParams):
         2, ge=1, description="matched frames before a track is reported; more = later, cleaner"
     )
     max_disappeared: int = Field(
-        60, ge=0, description="frames a lost track is kept for re-association (at 30 fps)"
+        60, ge=1, description="frames a lost track is kept for re-association (at 30 fps)"
     )
     filtered_probability: bool = Field(
         False, description="report a track's smoothed score instead of its detection's score"

@@ -118,6 +118,9 @@ def test_regions_without_boxes_are_not_tracked() -> None:
     ("{max_disappeared: -1}", "max_disappeared"),
     ("{strategy: random}", "strategy"),
     ("{high_confidence_match_thresh: 2}", "high_confidence_match_thresh"),
+    ("{max_disappeared: 0}", "max_disappeared"),
+    ("{new_track_confidence_thresh: 0.3}", "new_track_confidence_thresh .0.3. must not be below"),
+    ("{min_confidence: 0.6}", "min_confidence .0.6. must not exceed confidence_thresh"),
 ])
 def test_bad_params_are_refused(params: str, match: str, tmp_path: Path) -> None:
     cases.refuses("byte-tracker", params, match, tmp_path)
@@ -144,3 +147,12 @@ def test_a_projected_track_keeps_its_last_concepts() -> None:
     assert projected.track_id == "1" and projected.data is not None
     assert projected.data.metadata == {"projected": True}
     assert projected.data.concepts[0].id == "person"
+
+
+def test_lowering_both_thresholds_tracks_low_score_objects() -> None:
+    # given detections at 0.35: below the default split, above a lowered one
+    frames = frames_of(*[[det(100 + 3 * k, 100, score=0.35)] for k in range(3)])
+    # then they start a track once new_track_confidence_thresh and confidence_thresh allow it
+    assert all(len(o) == 0 for o in _run(ByteTracker(), frames))
+    low = ByteTracker(confidence_thresh=0.3, new_track_confidence_thresh=0.3)
+    assert [len(o) for o in _run(low, frames)] == [1, 1, 1]

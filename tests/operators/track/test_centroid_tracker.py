@@ -51,6 +51,7 @@ def test_scores_below_min_confidence_are_ignored() -> None:
     ("{max_distance: 0}", "max_distance"),
     ("{min_visible_frames: 0}", "min_visible_frames"),
     ("{max_disapeared: 3}", "max_disapeared"),
+    ("{max_disappeared: 0}", "max_disappeared"),
 ])
 def test_bad_params_are_refused(params: str, match: str, tmp_path: Path) -> None:
     cases.refuses("centroid-tracker", params, match, tmp_path)

@@ -90,6 +90,9 @@ def test_embedding_size_may_change_only_once_the_tracks_are_gone(cls: type, kw: 
     ("{covariance_error: 0}", "covariance_error"),
     ("{association_confidence: 3}", "association_confidence"),
     ("{project_track: sometimes}", "project_track"),
+    ("{max_disappeared: 0}", "max_disappeared"),
+    ("{association_confidence: 0.6, initialization_confidence: 0.5}",
+     "association_confidence .0.6. must not exceed initialization_confidence"),
 ])
 def test_bad_params_are_refused(params: str, match: str, tmp_path: Path) -> None:
     cases.refuses("kalman-reid-tracker", params, match, tmp_path)

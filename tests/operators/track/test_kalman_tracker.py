@@ -74,6 +74,7 @@ def test_embeddings_join_the_cost_only_with_has_embedding() -> None:
     ("{max_detection: -1}", "max_detection"),
     ("{has_probability: maybe}", "has_probability"),
     ("{min_confidence: 1.2}", "min_confidence"),
+    ("{max_disappeared: 0}", "max_disappeared"),
 ])
 def test_bad_params_are_refused(params: str, match: str, tmp_path: Path) -> None:
     cases.refuses("kalman-filter-tracker", params, match, tmp_path)
