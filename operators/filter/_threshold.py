@@ -73,7 +73,12 @@ class ThresholdParams(BaseParams):
     @field_validator("concept_threshold_type", mode="before")
     @classmethod
     def _accept_enum_numbers(cls, value: Any) -> Any:
-        # Clarifai's API clients send the ValueComparator number or the name.
+        # Clarifai's API clients send the ValueComparator number or the name; its Struct
+        # params turn numbers into doubles (1.0), and YAML/JSON may quote them ("1").
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
         if isinstance(value, int) and not isinstance(value, bool):
             return _ENUM_NUMBERS.get(value, value)
         if isinstance(value, str):

@@ -11,7 +11,9 @@ from tests.factories import concepts
 Params = ConceptThresholder.Params
 
 
-def _run(values: dict[str, float], specs: list[dict[str, object]], kind: str | int) -> Data | None:
+def _run(
+    values: dict[str, float], specs: list[dict[str, object]], kind: str | int | float
+) -> Data | None:
     params = Params(concepts=[ConceptSpec(**s) for s in specs], concept_threshold_type=kind)
     data = Data(concepts=concepts(values))
     return ConceptThresholder(params).process(data, Context(root=data))
@@ -27,10 +29,13 @@ def _run(values: dict[str, float], specs: list[dict[str, object]], kind: str | i
         ("LESS_THAN_OR_EQUAL", ["equal", "low"]),
         (1, ["high"]),  # Clarifai's ValueComparator numbers are accepted too
         (5, ["equal"]),
+        (1.0, ["high"]),  # Clarifai's Struct params carry numbers as doubles
+        ("1", ["high"]),
+        (" 3 ", ["low"]),
         (">=", ["high", "equal"]),
     ],
 )
-def test_comparisons(kind: str | int, kept: list[str]) -> None:
+def test_comparisons(kind: str | int | float, kept: list[str]) -> None:
     specs = [{"id": c, "value": 0.5} for c in ("high", "equal", "low")]
     out = _run({"high": 0.9, "equal": 0.5, "low": 0.1}, specs, kind)
     assert out is not None
@@ -107,6 +112,8 @@ def test_params_concepts_are_accepted_too() -> None:
     [
         (_YAML.replace("KIND", "BIGGER"), "concept_threshold_type"),
         (_YAML.replace("KIND", "9"), "concept_threshold_type"),
+        (_YAML.replace("KIND", "1.5"), "concept_threshold_type"),
+        (_YAML.replace("KIND", "'9'"), "concept_threshold_type"),
         (
             _YAML.replace("concept_threshold_type", "concept_treshold_type").replace(
                 "KIND", "EQUAL"
