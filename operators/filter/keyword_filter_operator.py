@@ -42,6 +42,10 @@ class KeywordFilterOperator(Operator):
 
         @model_validator(mode="after")
         def _has_words(self) -> KeywordFilterOperator.Params:
+            for spec in self.concepts:
+                # an empty word would compile to a pattern matching at every punctuation mark
+                if not (spec.name or spec.id).strip():
+                    raise ValueError("every concept needs an id or a name (the word to find)")
             words = [w for w in self.keywords if w.strip()]
             words += [c.name or c.id for c in self.concepts]
             if not words:

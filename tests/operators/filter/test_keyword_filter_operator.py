@@ -76,6 +76,9 @@ def test_one_node_graph() -> None:
         ({"keywords": ["  "]}, "at least one word"),
         ({"keywords": "cat"}, "keywords"),
         ({"keyword": ["cat"]}, "did you mean 'keywords'"),
+        # an empty concept would match at every punctuation mark
+        ({"keywords": ["cat"], "concepts": [{}]}, "every concept needs an id or a name"),
+        ({"concepts": [{"name": " "}]}, "every concept needs an id or a name"),
     ],
 )
 def test_rejections(params: dict, match: str) -> None:
