@@ -54,6 +54,8 @@ class CompiledNode:
     every_frame: bool = field(init=False)
     # an image node fed only region images (crops, tiles): it runs on each region's image
     per_region: bool = False
+    # what reaches the node from its inputs (set by the edge check, in file order)
+    available: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         # read on every step of the executor: plain attributes
@@ -245,7 +247,10 @@ def _top(path: str) -> str:
 
 
 def _available(node: CompiledNode, by_id: dict[str, CompiledNode]) -> frozenset[str]:
-    """What reaches ``node`` directly: its inputs' writes (pass-through nodes forward theirs)."""
+    """What reaches ``node`` directly: its inputs' writes (pass-through nodes forward theirs).
+
+    Nodes are checked in file order, so every input's own ``available`` is already known.
+    """
     if not node.spec.inputs:
         return ROOT_WRITES
     out: set[str] = set()
@@ -253,14 +258,14 @@ def _available(node: CompiledNode, by_id: dict[str, CompiledNode]) -> frozenset[
         up = by_id[src]
         out |= up.writes - {PASS_THROUGH}
         if PASS_THROUGH in up.writes:
-            out |= _available(up, by_id)
+            out |= up.available
     return frozenset(out)
 
 
 def _check_edge(node: CompiledNode, by_id: dict[str, CompiledNode], file: str) -> None:
+    available = node.available = _available(node, by_id)
     if node.operator_cls is None or node.params is None:
         return
-    available = _available(node, by_id)
     if (
         node.reads_image
         and "image" not in available

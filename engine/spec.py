@@ -26,6 +26,7 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"^[0-9A-Za-z]+([-_][0-9A-Za-z]+)*$")
 _VERSION = re.compile(r"^[0-9a-f]{32}")
 _ID_MAX = 48
+_MAX_DEPTH = 100  # (path entries) far deeper than any workflow; stops runaway nesting
 _TOP_KEYS = ("workflow",)
 _WORKFLOW_KEYS = ("id", "nodes")
 _NODE_KEYS = ("id", "model", "node_inputs", "suppress_output")
@@ -40,7 +41,7 @@ _MODEL_KEYS = (
 )
 _PINNED_KEYS = {"model_id", "model_version_id", "user_id", "app_id"}
 _OUTPUT_INFO_KEYS = ("params", "data")
-_Path = tuple[str | int, ...]
+_Path = tuple[str | int | float, ...]  # mapping keys (YAML may use numbers) and list indexes
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,10 @@ class _Reader:
     def __init__(self, file: str) -> None:
         self.file = file
         self.where: dict[_Path, Pos] = {}
+        # a collection met again through an alias is the same object (as yaml.safe_load
+        # gives): built once, so "billion laughs" files stay linear
+        self._built: dict[int, Any] = {}
+        self._building: set[int] = set()
 
     def read(self, text: str) -> Any:
         try:
@@ -114,23 +119,56 @@ class _Reader:
             raise YamlError(msg, file=self.file, line=line, col=col) from None
         except yaml.YAMLError as exc:
             raise YamlError(f"invalid YAML: {exc}", file=self.file) from None
+        except RecursionError:
+            raise YamlError("invalid YAML: nested too deeply", file=self.file) from None
 
     def _value(self, node: yaml.Node, path: _Path, loader: Any) -> Any:
-        self.where.setdefault(path, Pos(node.start_mark.line + 1, node.start_mark.column + 1))
-        if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = loader.construct_object(key_node)
-                if key in out:
-                    raise self.error(f"duplicate key '{key}'", (*path, key), key_node)
-                self.where[(*path, key)] = Pos(
-                    key_node.start_mark.line + 1, key_node.start_mark.column + 1
+        here = Pos(node.start_mark.line + 1, node.start_mark.column + 1)
+        self.where.setdefault(path, here)
+        if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            return loader.construct_object(node)
+        key = id(node)
+        if key in self._building:
+            raise YamlError(
+                "invalid YAML: an alias refers to itself",
+                file=self.file,
+                line=here.line,
+                col=here.col,
+            )
+        if key in self._built:
+            return self._built[key]
+        if len(path) > _MAX_DEPTH:
+            raise YamlError(
+                f"invalid YAML: nested more than {_MAX_DEPTH} levels deep",
+                file=self.file,
+                line=here.line,
+                col=here.col,
+            )
+        self._building.add(key)
+        value = (
+            self._mapping(node, path, loader)
+            if isinstance(node, yaml.MappingNode)
+            else [self._value(v, (*path, i), loader) for i, v in enumerate(node.value)]
+        )
+        self._building.discard(key)
+        self._built[key] = value
+        return value
+
+    def _mapping(self, node: yaml.MappingNode, path: _Path, loader: Any) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node)
+            if not isinstance(key, str | int | float | bool):
+                raise self.error(
+                    "a key must be a plain value, not a list or mapping", path, key_node
                 )
-                out[key] = self._value(value_node, (*path, key, "="), loader)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self._value(v, (*path, i), loader) for i, v in enumerate(node.value)]
-        return loader.construct_object(node)
+            if key in out:
+                raise self.error(f"duplicate key '{key}'", (*path, key), key_node)
+            self.where[(*path, key)] = Pos(
+                key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            )
+            out[key] = self._value(value_node, (*path, key, "="), loader)
+        return out
 
     def error(self, msg: str, path: _Path, node: yaml.Node | None = None) -> YamlError:
         p = (

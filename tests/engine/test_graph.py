@@ -151,3 +151,14 @@ def test_a_node_that_cannot_be_set_up_is_one_params_error() -> None:
     graph = compile_spec(load_spec(text))  # params are fine: compiling works
     with pytest.raises(ParamsError, match="cannot set up node 'm': RuntimeError: the runtime"):
         graph.instantiate()
+
+
+def test_edge_checks_stay_linear_on_ladder_graphs() -> None:
+    nodes = ["  - id: n0\n    model: {model_id: n, model_type_id: test-region-concepts}\n"]
+    for k in range(1, 60):
+        srcs = ", ".join(f"{{node_id: n{j}}}" for j in range(max(0, k - 2), k))
+        nodes.append(
+            f"  - id: n{k}\n    model: {{model_id: n, model_type_id: test-keep-above}}\n"
+            f"    node_inputs: [{srcs}]\n"
+        )
+    assert len(compile_spec(load_spec(_wf(*nodes))).nodes) == 60

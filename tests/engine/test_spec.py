@@ -167,3 +167,24 @@ def test_every_clarifai_corpus_file_loads() -> None:
     assert len(files) == 86
     for f in files:
         assert load_spec(f).nodes, f
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("a: &a [*a]\n", "an alias refers to itself"),
+        ("[" * 3000 + "]" * 3000, "nested more than"),
+        ("workflow: {[a, b]: 1}\n", "a key must be a plain value"),
+    ],
+)
+def test_hostile_yaml_is_one_clear_error(text: str, match: str) -> None:
+    with pytest.raises(YamlError, match=match):
+        load_spec(text)
+
+
+def test_aliases_are_built_once_so_billion_laughs_stays_fast() -> None:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for prev, name in zip("abcdefg", "bcdefgh", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
+    with pytest.raises(YamlError, match="unknown key 'a'"):  # read in full, then refused
+        load_spec("\n".join(lines) + "\n")
