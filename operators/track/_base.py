@@ -39,6 +39,10 @@ class KalmanTrackerBase:
         self.strategy: Strategy = strategy
         self.book = TrackBook(kalman or BoxKalman())
 
+    def live_ids(self) -> np.ndarray:
+        """Ids of every track still held (reported or not)."""
+        return self.book.ids
+
     def _match_iou(
         self,
         boxes: np.ndarray,

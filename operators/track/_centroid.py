@@ -86,6 +86,10 @@ class CentroidTracker:
         out[:, 7] = self.det_index[rows]
         return out
 
+    def live_ids(self) -> np.ndarray:
+        """Ids of every track still held (reported or not)."""
+        return self.ids
+
     def _expected_boxes(self) -> np.ndarray:
         """Last boxes moved by the smoothed velocity for every frame they have been missing."""
         shift = self.vel * self.missed[:, None]

@@ -12,15 +12,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from engine import Context, Data, Operator, Region, RegionInfo, geometry
+from engine import Concept, Context, Data, Operator, Region, RegionInfo, geometry
 from operators.track._base import REFERENCE_FPS
 
 __all__ = ["TrackerOperator"]
 
 # Without any image the boxes stay fractions, scaled so the numbers look like pixels.
 FRACTION_SCALE = 1000
-# Per-stream memory of the last concepts of each track, bounded.
-_MAX_REMEMBERED = 4096
 
 
 class TrackerOperator(Operator):
@@ -58,30 +56,38 @@ class TrackerOperator(Operator):
         dets[:, 5] = [self._class_index(r, ctx.state["classes"]) for r in regions]
         emb = _embeddings(regions) if self.uses_embeddings else None
         rows = tracker.update(dets, emb)
-        out = [self._tracked(row, regions, w, h, ctx.state["concepts"]) for row in _ordered(rows)]
+        memory: dict[int, list[Concept]] = ctx.state["concepts"]
+        out = [self._tracked(row, regions, w, h, memory) for row in _ordered(rows)]
+        _forget_dropped(memory, tracker.live_ids())
         return data.model_copy(update={"regions": out})
 
     def _tracked(
-        self, row: np.ndarray, regions: list[Region], w: int, h: int, memory: dict[str, Any]
+        self, row: np.ndarray, regions: list[Region], w: int, h: int, memory: dict[int, Any]
     ) -> Region:
-        track_id = f"{self.params.track_id_prefix}{int(row[4])}"  # type: ignore[attr-defined]
-        det = int(row[7])
-        if det >= 0:
-            region = regions[det]
-            if len(memory) >= _MAX_REMEMBERED:
-                memory.pop(next(iter(memory)))
-            memory[track_id] = region.data
-            return region.model_copy(update={"track_id": track_id})
-        # a track reported at its predicted box while its detection is missing
+        """The region of one reported row: its detection's region with the track id (plus
+        the tracker's box / smoothed score where the params ask), or a projected one."""
+        number, det = int(row[4]), int(row[7])
+        track_id = f"{self.params.track_id_prefix}{number}"  # type: ignore[attr-defined]
         box = geometry.clip(geometry.to_fractions(row[None, :4], w, h))[0]
-        last = memory.get(track_id)
-        concepts = list(last.concepts) if last is not None else []
-        return Region(
-            region_info=RegionInfo(bounding_box=geometry.box_to_proto(box)),
-            data=Data(concepts=concepts, metadata={"projected": True}),
-            value=float(row[5]),
-            track_id=track_id,
-        )
+        if det < 0:  # a track reported at its predicted box while its detection is missing
+            return Region(
+                region_info=RegionInfo(bounding_box=geometry.box_to_proto(box)),
+                data=Data(concepts=list(memory.get(number, [])), metadata={"projected": True}),
+                value=float(row[5]),
+                track_id=track_id,
+            )
+        region = regions[det]
+        if region.data is not None and region.data.concepts:
+            memory[number] = list(region.data.concepts)
+        update: dict[str, Any] = {"track_id": track_id}
+        if getattr(self.params, "use_detect_box", True) is False:
+            info = region.region_info or RegionInfo()
+            update["region_info"] = info.model_copy(
+                update={"bounding_box": geometry.box_to_proto(box)}
+            )
+        if getattr(self.params, "filtered_probability", False):
+            update["value"] = float(row[5])
+        return region.model_copy(update=update)
 
     @staticmethod
     def _class_index(region: Region, classes: dict[str, int]) -> int:
@@ -125,6 +131,12 @@ def _embeddings(regions: list[Region]) -> np.ndarray | None:
         if v and len(v) == dim:
             out[i] = v
     return out
+
+
+def _forget_dropped(memory: dict[int, Any], live: np.ndarray) -> None:
+    """Concepts are remembered only for tracks the tracker still holds."""
+    for number in memory.keys() - set(live.tolist()):
+        del memory[number]
 
 
 def _ordered(rows: np.ndarray) -> np.ndarray:

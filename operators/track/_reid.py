@@ -64,7 +64,9 @@ class KalmanReidParams(BaseParams):
         True, description="match against the Kalman-projected box (else the last box)"
     )
     use_detect_box: bool = Field(
-        False, description="report the detection's own box instead of the filtered box"
+        False,
+        description="keep the detection's own box on the region; if false the region gets "
+        "the tracker's filtered box",
     )
     project_without_detect: bool = Field(
         True,

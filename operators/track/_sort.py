@@ -35,7 +35,9 @@ class KalmanParams(BaseParams):
         60, ge=1, description="frames a lost track is kept for re-association (at 30 fps)"
     )
     filtered_probability: bool = Field(
-        False, description="report a track's smoothed score instead of its detection's score"
+        False,
+        description="report a track's smoothed score as the region's value instead of its "
+        "detection's score (the concepts keep the detector's values)",
     )
     max_detection: int = Field(
         0, ge=0, description="keep only the best-scoring detections per frame; 0 = all"

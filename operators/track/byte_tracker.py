@@ -15,15 +15,16 @@ class ByteTrackerOperator(TrackerOperator):
     rescue the tracks that found nothing (an occluded object's score drops, its box does
     not). Kalman motion, IoU costs, Hungarian assignment.
 
-    Runs on one video frame at a time and keeps its tracker per stream in ``ctx.state``.
-    Returns the frame's regions that belong to confirmed tracks, each with ``track_id`` =
-    ``track_id_prefix`` + number (unique within the stream); a confirmed track whose
-    detection is missing for a frame or two may be reported at its predicted box, as a new
+    Runs on one video frame at a time and keeps its tracker per stream in ``ctx.state``. It
+    outputs tracked regions only: the frame's regions that belong to confirmed tracks, each with
+    ``track_id`` = ``track_id_prefix`` + number (unique within the stream). Regions without a
+    box, below the score floor or not (yet) in a confirmed track are left out. A confirmed track
+    whose detection is missing for a frame or two may be reported at its predicted box, as a new
     region with ``data.metadata.projected``. The tracker alone is
     ``operators.track.ByteTracker``.
 
-    Reads ``regions`` (boxes and scores); writes ``regions[].track_id`` (the rest passes
-    through).
+    Reads ``regions`` (boxes and scores); writes ``regions[].track_id`` (the rest of
+    the frame's Data passes through).
     """
 
     type_id = "byte-tracker"

@@ -14,15 +14,17 @@ class KalmanReidTrackerOperator(TrackerOperator):
     """Kalman tracking with appearance re-identification: a track lost behind an occluder is
     picked up again by its embedding (from an upstream embedder on the region crops).
 
-    Runs on one video frame at a time and keeps its tracker per stream in ``ctx.state``.
-    Returns the frame's regions that belong to confirmed tracks, each with ``track_id`` =
-    ``track_id_prefix`` + number (unique within the stream); a confirmed track whose
-    detection is missing for a frame or two may be reported at its predicted box, as a new
+    Runs on one video frame at a time and keeps its tracker per stream in ``ctx.state``. It
+    outputs tracked regions only: the frame's regions that belong to confirmed tracks, each with
+    ``track_id`` = ``track_id_prefix`` + number (unique within the stream). Regions without a
+    box, below the score floor or not (yet) in a confirmed track are left out. A confirmed track
+    whose detection is missing for a frame or two may be reported at its predicted box, as a new
     region with ``data.metadata.projected``. The tracker alone is
     ``operators.track.KalmanReidTracker``.
 
     Reads ``regions`` (boxes and scores, ``regions[].data.embeddings``); writes
-    ``regions[].track_id`` (the rest passes through).
+    ``regions[].track_id``, and unless ``use_detect_box`` the tracker's filtered box as the
+    region's box (the rest of the frame's Data passes through).
     """
 
     type_id = "kalman-reid-tracker"

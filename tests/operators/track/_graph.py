@@ -8,7 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from engine import Workflow
+from engine import Data, Image, Workflow
+from tests.factories import region
 
 W, H = 320, 240
 
@@ -16,6 +17,12 @@ W, H = 320, 240
 def det(cx: float, cy: float, score: float = 0.9, w: float = 30, h: float = 60) -> list[float]:
     """One detection row x1, y1, x2, y2, score, class in pixels."""
     return [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, score, 0]
+
+
+def frame_data(boxes: list[tuple[float, float, float, float]], score: float = 0.9) -> Data:
+    """One frame for an operator's process(): a 400x200 image and fractional-box regions."""
+    img = Image.from_array(np.zeros((200, 400, 3), np.uint8))
+    return Data(image=img, regions=[region(b, {"person": score}, value=score) for b in boxes])
 
 
 def frames_of(*rows: list[list[float]]) -> list[np.ndarray]:

@@ -156,3 +156,18 @@ def test_lowering_both_thresholds_tracks_low_score_objects() -> None:
     assert all(len(o) == 0 for o in _run(ByteTracker(), frames))
     low = ByteTracker(confidence_thresh=0.3, new_track_confidence_thresh=0.3)
     assert [len(o) for o in _run(low, frames)] == [1, 1, 1]
+
+
+def test_concepts_are_remembered_only_for_live_tracks() -> None:
+    # given a track that is lost and then dropped (1 frame memory)
+    op = ByteTrackerOperator(ByteTrackerOperator.Params(max_disappeared=1))
+    ctx = Context(root=Data())
+    for k in range(3):
+        op.process(_frame([(0.1 + 0.01 * k, 0.1, 0.2 + 0.01 * k, 0.5)]), ctx)
+    # then the memory holds its concepts (not the region's data) while it lives
+    (concepts,) = ctx.state["concepts"].values()
+    assert [c.id for c in concepts] == ["person"]
+    for _ in range(3):
+        op.process(_frame([]), ctx)
+    # and forgets them once the tracker has dropped it
+    assert ctx.state["concepts"] == {}

@@ -65,6 +65,26 @@ def test_use_detect_box_reports_the_detection_box() -> None:
     assert out[0, :4] == pytest.approx(frames[-1][0, :4])
 
 
+@pytest.mark.parametrize("use_detect_box", [True, False])
+def test_use_detect_box_decides_the_regions_box_in_a_workflow(use_detect_box: bool) -> None:
+    # given a box whose width jitters frame to frame
+    from engine import Context, Data, geometry
+    from operators.track.kalman_reid_tracker import KalmanReidTrackerOperator
+    from tests.operators.track._graph import frame_data
+
+    op = KalmanReidTrackerOperator(
+        KalmanReidTrackerOperator.Params(use_detect_box=use_detect_box)
+    )
+    ctx = Context(root=Data())
+    for k in range(6):
+        box = (0.1 + 0.02 * k, 0.1, 0.2 + 0.02 * k + 0.02 * (k % 2), 0.5)
+        out = op.process(frame_data([box]), ctx)
+    assert out is not None
+    got = geometry.boxes_from_proto([out.regions[0].region_info.bounding_box])[0]
+    # then the region keeps the detection's box, or gets the tracker's smoothed one
+    assert (got == pytest.approx(box, abs=1e-6)) is use_detect_box
+
+
 @pytest.mark.parametrize("cls,kw", [(KalmanReidTracker, {"distance_metric": "euclidean"}),
                                      (KalmanTracker, {"has_embedding": True})])
 def test_embedding_size_may_change_only_once_the_tracks_are_gone(cls: type, kw: dict) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from engine import Region
 from operators.track import KalmanTracker
 from tests.operators.track import _shared_cases as cases
 
@@ -92,3 +93,22 @@ def test_a_detection_without_embedding_is_tracked_on_overlap() -> None:
     # then both are reported, each under one stable id
     assert all(sorted(o[:, 7].astype(int).tolist()) == [0, 1] for o in outs)
     assert {int(r[4]) for o in outs for r in o} == {1, 2}
+
+
+def test_filtered_probability_is_written_to_the_region_value() -> None:
+    from engine import Context, Data
+    from operators.track.kalman_tracker import KalmanTrackerOperator
+    from tests.operators.track._graph import frame_data
+
+    def last_region(filtered: bool) -> Region:
+        op = KalmanTrackerOperator(KalmanTrackerOperator.Params(filtered_probability=filtered))
+        ctx = Context(root=Data())
+        for k, s in enumerate((0.9, 0.9, 0.9, 0.3)):
+            out = op.process(frame_data([(0.1 + 0.01 * k, 0.1, 0.2 + 0.01 * k, 0.5)], s), ctx)
+        assert out is not None and len(out.regions) == 1
+        return out.regions[0]
+
+    raw, smooth = last_region(False), last_region(True)
+    assert raw.value == pytest.approx(0.3) and smooth.value > 0.6
+    # the concepts keep the detector's value either way
+    assert smooth.data.concepts[0].value == pytest.approx(0.3)
