@@ -79,12 +79,35 @@ def ioa_matrix(a: Boxes, b: Boxes) -> np.ndarray:
     return np.divide(inter, aa, out=np.zeros_like(inter), where=aa > 0)
 
 
-def nms(boxes: Boxes, scores: np.ndarray, threshold: float, metric: str = "iou") -> np.ndarray:
+def _class_shift(boxes: Boxes, classes: np.ndarray | None) -> np.ndarray:
+    """Per-box x offsets that put each class on its own stretch of x, so boxes of different
+    classes never overlap and one pass of NMS is per-class NMS; zeros when ``classes`` is None."""
+    b = _as_boxes(boxes)
+    if classes is None or len(b) == 0:
+        return np.zeros(len(b), dtype=np.float64)
+    xs = b[:, [0, 2]]
+    span = float(xs.max() - xs.min()) + 1.0
+    return np.asarray(classes, dtype=np.float64).reshape(-1) * span
+
+
+def _shifted(boxes: Boxes, shift: np.ndarray) -> Boxes:
+    b = _as_boxes(boxes)
+    return b + shift[:, None] * np.array([1.0, 0.0, 1.0, 0.0])
+
+
+def nms(
+    boxes: Boxes,
+    scores: np.ndarray,
+    threshold: float,
+    metric: str = "iou",
+    classes: np.ndarray | None = None,
+) -> np.ndarray:
     """Indices of the boxes kept by greedy non-maximum suppression, best score first.
 
-    ``metric`` is ``"iou"`` or ``"ios"`` (intersection over smaller).
+    ``metric`` is ``"iou"`` or ``"ios"`` (intersection over smaller).  With ``classes`` (an
+    integer per box) only boxes of the same class suppress each other.
     """
-    b = _as_boxes(boxes)
+    b = _shifted(boxes, _class_shift(boxes, classes))
     s = np.asarray(scores, dtype=np.float64).reshape(-1)
     if len(b) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -155,16 +178,20 @@ def _expand(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def greedy_match(
-    boxes: Boxes, scores: np.ndarray, threshold: float, metric: str = "iou"
+    boxes: Boxes,
+    scores: np.ndarray,
+    threshold: float,
+    metric: str = "iou",
+    classes: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy NMS that also says who suppressed whom: ``(keep, parent)``.
 
-    ``keep`` equals ``nms(boxes, scores, threshold, metric)``.  ``parent[i]`` is the best kept
-    box that suppressed box ``i`` (``i`` itself for kept boxes), which is how SAHI's greedy
-    merging groups boxes.  Rounds of vectorised decisions over the sparse overlap pairs replace
-    the per-box loop: a box is kept once every better box overlapping it is suppressed.
+    ``keep`` equals ``nms(boxes, scores, threshold, metric, classes)``.  ``parent[i]`` is the
+    best kept box that suppressed box ``i`` (``i`` itself for kept boxes), which is how SAHI's
+    greedy merging groups boxes.  Rounds of vectorised decisions over the sparse overlap pairs
+    replace the per-box loop: a box is kept once every better box overlapping it is suppressed.
     """
-    b = _as_boxes(boxes)
+    b = _shifted(boxes, _class_shift(boxes, classes))
     s = np.asarray(scores, dtype=np.float64).reshape(-1)
     n = len(b)
     order = np.argsort(-s, kind="stable")
@@ -200,14 +227,20 @@ def _parents(
 
 
 def greedy_nmm(
-    boxes: Boxes, scores: np.ndarray, threshold: float, metric: str = "ios"
+    boxes: Boxes,
+    scores: np.ndarray,
+    threshold: float,
+    metric: str = "ios",
+    classes: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Boxes]:
     """SAHI's greedy non-maximum merging: ``(keep, merged_boxes)``.
 
     The kept boxes are NMS's; each absorbs the boxes it suppressed, best first, growing to
-    their union while the grown box still overlaps the next one above ``threshold``.
+    their union while the grown box still overlaps the next one above ``threshold``.  With
+    ``classes`` only boxes of the same class merge.
     """
-    b = _as_boxes(boxes)
+    shift = _class_shift(boxes, classes)
+    b = _shifted(boxes, shift)
     s = np.asarray(scores, dtype=np.float64).reshape(-1)
     keep, parent = greedy_match(b, s, threshold, metric)
     merged = b.copy()
@@ -223,7 +256,7 @@ def greedy_nmm(
         g, m = g[ok], m[ok]
         merged[g, :2] = np.minimum(merged[g, :2], b[m, :2])
         merged[g, 2:] = np.maximum(merged[g, 2:], b[m, 2:])
-    return keep, merged[keep]
+    return keep, _shifted(merged[keep], -shift[keep])
 
 
 def clip(boxes: Boxes, width: float = 1.0, height: float = 1.0) -> Boxes:

@@ -70,15 +70,12 @@ class TilingRegionAggregatorOperator(Operator):
     def merge(self, dets: Detections) -> tuple[np.ndarray, np.ndarray]:
         """Indices of the kept detections and their final boxes (fractions of the image)."""
         p = self._p
-        # shifting each concept's boxes to its own stretch of x keeps concepts apart in one pass
-        offset = 0.0 if p.class_agnostic else 2.0
-        shifted = dets.boxes + (dets.classes * offset)[:, None] * np.array([1.0, 0, 1.0, 0])
+        classes = None if p.class_agnostic else dets.classes
+        thr, metric = p.nms_threshold, p.match_metric
         if p.merge == "nms":
-            keep, _ = geometry.greedy_match(shifted, dets.scores, p.nms_threshold, p.match_metric)
+            keep, _ = geometry.greedy_match(dets.boxes, dets.scores, thr, metric, classes)
             return keep, dets.boxes[keep]
-        keep, merged = geometry.greedy_nmm(shifted, dets.scores, p.nms_threshold, p.match_metric)
-        return keep, merged - (dets.classes[keep] * offset)[:, None] * np.array([1.0, 0, 1.0, 0])
-
+        return geometry.greedy_nmm(dets.boxes, dets.scores, thr, metric, classes)
 
 def _output(dets: Detections, k: int, box: list[float]) -> Region:
     det = dets.regions[k]

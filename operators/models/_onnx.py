@@ -159,7 +159,5 @@ def decode_yolo(
     cxcywh, scores, classes = rows[keep, :4], scores[keep], classes[keep]
     centre, half = cxcywh[:, :2], cxcywh[:, 2:] / 2
     boxes = np.concatenate([centre - half, centre + half], axis=1)
-    # per-class NMS in one pass: shift each class's boxes far from the others
-    offset = classes[:, None] * (float(np.abs(boxes).max(initial=1.0)) * 4 + 1)
-    kept = geometry.nms(boxes + offset, scores, nms_threshold)
+    kept = geometry.nms(boxes, scores, nms_threshold, classes=classes)
     return boxes[kept], scores[kept], classes[kept]

@@ -79,3 +79,29 @@ def test_greedy_nmm_rechecks_each_member_against_the_grown_box() -> None:
 def test_greedy_nmm_empty() -> None:
     keep, merged = g.greedy_nmm(EMPTY, np.zeros(0), 0.5)
     assert keep.shape == (0,) and merged.shape == (0, 4)
+
+
+@pytest.mark.parametrize(
+    ("boxes", "classes", "keep"),
+    [
+        (EMPTY, np.zeros(0, dtype=int), []),
+        ([A, A_SHIFTED, FAR], None, [0, 2]),  # no classes: A suppresses its twin
+        ([A, A_SHIFTED, FAR], [0, 0, 1], [0, 2]),
+        ([A, A_SHIFTED, FAR], [0, 1, 0], [0, 1, 2]),  # twins of different classes both stay
+        ([A, A, A], [2, 0, 2], [0, 1]),
+        ([[-5.0, 0, 5, 10], [-4.0, 0, 6, 10]], [1, 0], [0, 1]),  # negative x still apart
+    ],
+)
+def test_class_aware_suppression_table(
+    boxes: list[list[float]], classes: list[int] | None, keep: list[int]
+) -> None:
+    scores = np.linspace(0.9, 0.5, len(boxes))
+    cls = None if classes is None else np.asarray(classes)
+    assert g.nms(boxes, scores, 0.5, classes=cls).tolist() == keep
+    assert g.greedy_match(boxes, scores, 0.5, classes=cls)[0].tolist() == keep
+    kept, merged = g.greedy_nmm(boxes, scores, 0.5, "iou", classes=cls)
+    assert kept.tolist() == keep
+    # merged boxes come back in the boxes' own coordinates, not shifted by class
+    assert merged.shape == (len(keep), 4)
+    if classes is not None and keep == list(range(len(boxes))):
+        np.testing.assert_allclose(merged, np.asarray(boxes, dtype=float)[keep])
