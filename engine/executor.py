@@ -14,7 +14,7 @@ error status and the rest of the batch goes on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -80,20 +80,26 @@ class Executor:
         sample_ms: int = DEFAULT_SAMPLE_MS,
         on_frame: FrameCallback | None = None,
         keep_frames: bool = True,
+        indices: Sequence[int] | None = None,
     ) -> list[WorkflowResult]:
-        """One ``WorkflowResult`` per input, in order, each with one output per shown node."""
+        """One ``WorkflowResult`` per input, in order, each with one output per shown node.
+
+        ``indices`` number the inputs in the user's batch (``ctx.input_index``, messages) when
+        some were refused before running; by default 0, 1, 2, ...
+        """
+        numbers = range(len(inputs)) if indices is None else indices
         if all(inp.data.video is None for inp in inputs):  # the common case: no streams
-            runs = self._run_batch(inputs, range(len(inputs)), app)
+            runs = self._run_batch(inputs, numbers, app)
             pairs = zip(inputs, runs, strict=True)
             return [self._result(inp, r.ctx.outputs, r.errors) for inp, r in pairs]
         results: list[WorkflowResult | None] = [None] * len(inputs)
         still = [i for i, inp in enumerate(inputs) if inp.data.video is None]
-        runs = self._run_batch([inputs[i] for i in still], still, app)
+        runs = self._run_batch([inputs[i] for i in still], [numbers[i] for i in still], app)
         for i, run in zip(still, runs, strict=True):
             results[i] = self._result(inputs[i], run.ctx.outputs, run.errors)
         for i, inp in enumerate(inputs):
             if inp.data.video is not None:
-                results[i] = self._run_video(inp, i, app, sample_ms, on_frame, keep_frames)
+                results[i] = self._run_video(inp, numbers[i], app, sample_ms, on_frame, keep_frames)
         return [r for r in results if r is not None]
 
     def failed_result(self, inp: Input, status: Status) -> WorkflowResult:
@@ -225,7 +231,17 @@ class Executor:
         assert video is not None  # run() sends only video inputs here
         stream = media.iter_frames(video, sample_ms)
         try:
-            for fi, time_ms, number, pixels in stream:
+            while True:
+                try:
+                    fi, time_ms, number, pixels = next(stream)
+                except StopIteration:
+                    break
+                except OpgraphError as exc:  # the video, not a node or the caller's callback
+                    if last is None:
+                        return self.failed_result(inp, _input_failed(str(exc)))
+                    for node in self.graph.nodes:
+                        errors.setdefault(node.id, f"decoding stopped after frame {fi}: {exc}")
+                    break
                 run, info = self._run_frame(
                     inp, index, app, fi, time_ms, number, pixels, states, 1000.0 / sample_ms
                 )
@@ -238,8 +254,6 @@ class Executor:
                     for node in self.graph.nodes:
                         out = run.ctx.outputs.get(node.id)
                         frames[node.id].append(Frame(frame_info=info, data=_strip_pixels(out)))
-        except OpgraphError as exc:
-            return self.failed_result(inp, _input_failed(str(exc)))
         finally:
             stream.close()  # stops the decoding thread now, even if a frame callback raised
             self._close_stream(states, last)
@@ -336,14 +350,29 @@ def _region_images(data: Data) -> bool:
 
 
 def merge_data(items: list[Data]) -> Data:
-    """Several inputs' Data as one: lists concatenated, other fields from the first having them."""
+    """Several inputs' Data as one: lists concatenated, other fields from the first having them.
+
+    An item that reaches the node along two branches (a diamond: both pass on the same
+    region of a shared ancestor) is kept once.
+    """
     update: dict[str, Any] = {}
     for name in Data.model_fields:
         if name in _MERGED_LISTS:
-            update[name] = [x for d in items for x in getattr(d, name)]
+            update[name] = _unique(x for d in items for x in getattr(d, name))
         else:
             update[name] = next((v for d in items if (v := getattr(d, name)) is not None), None)
     return items[0].model_copy(update=update)
+
+
+def _unique(values: Iterable[Any]) -> list[Any]:
+    """``values`` without repeats of the same object, in order."""
+    seen: set[int] = set()
+    out = []
+    for v in values:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
 
 
 def _strip_pixels(data: Data | None) -> Data:

@@ -135,9 +135,15 @@ _new = object.__new__
 _set = object.__setattr__
 
 
+# google.protobuf.Struct fields: the user's own JSON, passed through untouched
+_STRUCTS = frozenset({"metadata", "annotation_info"})
+
+
 def _drop_empty_lists(obj: Any) -> Any:
     if isinstance(obj, dict):
-        return {k: _drop_empty_lists(v) for k, v in obj.items() if v != []}
+        return {
+            k: v if k in _STRUCTS else _drop_empty_lists(v) for k, v in obj.items() if v != []
+        }
     if isinstance(obj, list):
         return [_drop_empty_lists(v) for v in obj]
     return obj
@@ -147,10 +153,6 @@ class Status(_Proto):
     code: int = StatusCode.SUCCESS
     description: str = "Ok"
     details: str | None = None
-
-    @classmethod
-    def ok(cls) -> Status:
-        return cls(code=StatusCode.SUCCESS, description="Ok")
 
     @property
     def is_success(self) -> bool:
@@ -334,19 +336,7 @@ class Data(_Proto):
     hits: list[Hit] = Field(default_factory=list)
 
     def is_empty(self) -> bool:
-        return not (
-            self.image
-            or self.video
-            or self.concepts
-            or self.metadata
-            or self.colors
-            or self.embeddings
-            or self.regions
-            or self.frames
-            or self.text
-            or self.audio
-            or self.hits
-        )
+        return not any(getattr(self, name) for name in type(self).model_fields)
 
 
 class Input(_Proto):

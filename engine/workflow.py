@@ -138,19 +138,26 @@ class Workflow:
         executor = self._get_executor()
         items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         parsed: list[Input] = []
+        accepted: list[int] = []
         refused: dict[int, WorkflowResult] = {}
         for i, item in enumerate(items):
             try:
                 parsed.append(to_input(item, i))
+                accepted.append(i)
             except InputError as exc:
                 status = Status(
                     code=StatusCode.INPUT_INVALID_ARGUMENT,
                     description="input refused",
                     details=str(exc),
                 )
-                refused[i] = executor.failed_result(Input(), status)
+                refused[i] = executor.failed_result(Input(id=_given_id(item)), status)
         results = executor.run(
-            parsed, app=app, sample_ms=sample_ms, on_frame=on_frame, keep_frames=keep_frames
+            parsed,
+            app=app,
+            sample_ms=sample_ms,
+            on_frame=on_frame,
+            keep_frames=keep_frames,
+            indices=accepted,
         )
         for i in sorted(refused):  # refused inputs keep their place in the batch
             results.insert(i, refused[i])
@@ -236,3 +243,9 @@ def _node_dict(n: NodeSpec) -> dict[str, Any]:
     if n.suppress_output:
         out["suppress_output"] = True
     return out
+
+
+def _given_id(item: Any) -> str | None:
+    """The id a refused Clarifai-JSON input was given, so its result can be matched to it."""
+    given = item.get("id") if isinstance(item, dict) else None
+    return given if isinstance(given, str) else None

@@ -51,10 +51,7 @@ class ImageSize(Operator):
     writes = ("concepts",)
 
     def process(self, data: Data, ctx: Context) -> Data | None:
-        image = data.image or (ctx.look_back(lambda d: d.image is not None) or data).image
-        if image is None:
-            raise ValueError("no image")
-        return Data(concepts=[Concept(id="width", value=float(image.array.shape[1]))])
+        return Data(concepts=[Concept(id="width", value=float(ctx.image(data).shape[1]))])
 
 
 @register

@@ -89,7 +89,8 @@ def test_several_inputs_are_merged() -> None:
     b = wf.add("test-keep-above", id="b", params={"min_value": 0.1})
     wf.add("test-keep-above", id="both", inputs=[a, b], params={"min_value": 0.0})
     out = wf.predict([Data(concepts=concepts({"x": 0.9, "y": 0.2}))]).results[0].outputs[2]
-    assert [c.id for c in out.data.concepts] == ["x", "x", "y"]
+    # 'x' reaches 'both' along two branches: the same concept, kept once
+    assert [c.id for c in out.data.concepts] == ["x", "y"]
 
 
 def test_merge_data_concatenates_lists_and_keeps_first_scalars() -> None:
@@ -161,3 +162,12 @@ def test_io_bound_branches_run_at_once() -> None:
     wf.add("test-meet-io", id="b")  # one input: only the two branches can meet
     resp = wf.predict([text_data("1")])
     assert resp.status.code == StatusCode.SUCCESS, resp.results[0].outputs[0].status
+
+
+def test_a_refused_input_keeps_its_id_and_the_others_their_numbers() -> None:
+    wf = Workflow("w")
+    wf.add("test-image-size")
+    resp = wf.predict([{"id": "bad-one", "data": {"bogus": 1}}, text_data("no image")])
+    refused, second = resp.results
+    assert refused.input is not None and refused.input.id == "bad-one"
+    assert "input 1 has none" in (second.outputs[0].status.details or "")

@@ -65,3 +65,8 @@ def test_trusted_builds_equal_validated_models() -> None:
         Input, id=None, data=Data(), created_at=None, modified_at=None, status=None, dataset_ids=[]
     )
     assert full == Input()
+
+
+def test_user_metadata_is_passed_through_untouched() -> None:
+    d = Data(metadata={"tags": [], "nested": {"empty": []}, "k": 1}, concepts=[]).to_dict()
+    assert d == {"metadata": {"tags": [], "nested": {"empty": []}, "k": 1}}
