@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from operators.track._assign import Strategy, assign
-from operators.track._costs import centroid_distance, iou_distance
+from operators.track._costs import centroid_distance, class_mismatch, iou_distance
 from operators.track._kalman import BoxKalman
 from operators.track._tracks import OUT_COLS, TrackBook
 
@@ -32,16 +32,23 @@ class KalmanTrackerBase:
         frame_rate: float,
         strategy: Strategy = "hungarian",
         kalman: BoxKalman | None = None,
+        class_aware: bool = True,
     ) -> None:
         if frame_rate <= 0:
             raise ValueError("frame_rate must be positive")
         self.max_missed = max(1, round(max_disappeared * frame_rate / REFERENCE_FPS))
         self.strategy: Strategy = strategy
+        self.class_aware = class_aware
         self.book = TrackBook(kalman or BoxKalman())
 
     def live_ids(self) -> np.ndarray:
         """Ids of every track still held (reported or not)."""
         return self.book.ids
+
+    def _forbid_other_classes(self, cost: np.ndarray, rows: np.ndarray, cls: np.ndarray) -> None:
+        """With class_aware, a track never takes a detection of another class."""
+        if self.class_aware:
+            cost[class_mismatch(self.book.cls[rows], cls)] = np.inf
 
     def _match_iou(
         self,
@@ -55,6 +62,7 @@ class KalmanTrackerBase:
         if len(rows) == 0 or len(cols) == 0:
             return rows, cols
         cost = iou_distance(boxes[rows], dets[cols, :4])
+        self._forbid_other_classes(cost, rows, dets[cols, 5])
         r, c, free_r, free_c = assign(cost, max_cost, self.strategy)
         self.book.update(rows[r], dets, cols[c])
         return rows[free_r], cols[free_c]
@@ -79,6 +87,7 @@ class KalmanTrackerBase:
         lo = np.minimum(ta[:, None], da[None, :])
         hi = np.maximum(np.maximum(ta[:, None], da[None, :]), 1e-12)
         cost[lo / hi < _MIN_AREA_RATIO] = np.inf
+        self._forbid_other_classes(cost, rows, dets[cols, 5])
         r, c, _, free_c = assign(cost, max_distance, self.strategy)
         self.book.update(rows[r], dets, cols[c])
         return cols[free_c]

@@ -56,6 +56,11 @@ class ByteTrackParams(BaseParams):
         description="frames a confirmed track without a detection is still reported at its "
         "predicted box (bridges detector misses); 0 reports detected objects only",
     )
+    class_aware: bool = Field(
+        True,
+        description="a track only takes detections of its own class (the region's top "
+        "concept); regions without concepts match any track",
+    )
     strategy: Strategy = Field("hungarian", description="assignment: hungarian or greedy")
 
     @model_validator(mode="after")
@@ -84,7 +89,7 @@ class ByteTracker(KalmanTrackerBase):
 
     def __init__(self, frame_rate: float = REFERENCE_FPS, **params: Any) -> None:
         self.params = p = ByteTrackParams(**params)
-        super().__init__(p.max_disappeared, frame_rate, p.strategy)
+        super().__init__(p.max_disappeared, frame_rate, p.strategy, class_aware=p.class_aware)
 
     def update(self, dets: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
         """One frame; ``embeddings`` is accepted for a uniform signature and not used."""

@@ -15,7 +15,7 @@ from pydantic import Field
 from engine import BaseParams, geometry
 from operators.track._assign import Strategy, assign
 from operators.track._base import REFERENCE_FPS
-from operators.track._costs import centroid_distance
+from operators.track._costs import centroid_distance, class_mismatch
 from operators.track._tracks import OUT_COLS
 
 __all__ = ["CentroidParams", "CentroidTracker"]
@@ -40,6 +40,11 @@ class CentroidParams(BaseParams):
         0.3,
         gt=0.0,
         description="max distance between expected and detected centres, in track-box diagonals",
+    )
+    class_aware: bool = Field(
+        True,
+        description="a track only takes detections of its own class (the region's top "
+        "concept); regions without concepts match any track",
     )
     strategy: Strategy = Field("hungarian", description="assignment: hungarian or greedy")
 
@@ -73,6 +78,8 @@ class CentroidTracker:
         self.det_index[:] = -1
         expected = self._expected_boxes()
         cost = centroid_distance(expected, dets[cols, :4])
+        if p.class_aware:
+            cost[class_mismatch(self.cls, dets[cols, 5])] = np.inf
         r, c, _, free_c = assign(cost, p.max_distance, p.strategy)
         self._update(r, dets, cols[c])
         self._drop(self.missed > self.max_missed)

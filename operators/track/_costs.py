@@ -13,6 +13,7 @@ from engine import geometry
 __all__ = [
     "appearance_distance",
     "centroid_distance",
+    "class_mismatch",
     "cosine_distance",
     "embedding_distance",
     "iou_distance",
@@ -76,3 +77,12 @@ def appearance_distance(
     app[~np.asarray(tracks).any(axis=1)] = unknown
     app[:, ~np.asarray(dets).any(axis=1)] = unknown
     return app
+
+
+def class_mismatch(track_cls: np.ndarray, det_cls: np.ndarray) -> np.ndarray:
+    """``(T, D)`` true where a track and a detection have different known classes (a class
+    below 0 is unknown and matches any)."""
+    t = np.asarray(track_cls)[:, None]
+    d = np.asarray(det_cls)[None, :]
+    out: np.ndarray = (t >= 0) & (d >= 0) & (t != d)
+    return out

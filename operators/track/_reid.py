@@ -80,6 +80,11 @@ class KalmanReidParams(BaseParams):
     max_disappeared: int = Field(
         90, ge=1, description="frames a lost track is kept for re-identification (at 30 fps)"
     )
+    class_aware: bool = Field(
+        True,
+        description="a track only takes detections of its own class (the region's top "
+        "concept); regions without concepts match any track",
+    )
     strategy: Strategy = Field("hungarian", description="assignment: hungarian or greedy")
 
     @model_validator(mode="after")
@@ -104,7 +109,7 @@ class KalmanReidTracker(KalmanTrackerBase):
         kf = BoxKalman(
             p.covariance_error, p.covariance_error * VELOCITY_NOISE_RATIO, p.observation_error
         )
-        super().__init__(p.max_disappeared, frame_rate, p.strategy, kf)
+        super().__init__(p.max_disappeared, frame_rate, p.strategy, kf, p.class_aware)
 
     def update(self, dets: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
         p, book = self.params, self.book
@@ -158,6 +163,7 @@ class KalmanReidTracker(KalmanTrackerBase):
         app = self._appearance(rows, emb[cols])
         cost = (1 - APPEARANCE_WEIGHT) * geo + APPEARANCE_WEIGHT * app
         cost[(geo > max_iou_cost) | (app > self.params.max_distance * slack)] = np.inf
+        self._forbid_other_classes(cost, rows, dets[cols, 5])
         r, c, free_r, free_c = assign(cost, np.inf, self.strategy)
         self.book.update(rows[r], dets, cols[c], emb)
         return rows[free_r], cols[free_c]
@@ -182,6 +188,7 @@ class KalmanReidTracker(KalmanTrackerBase):
         gate = REID_GATE + REID_GATE_GROWTH * book.missed[rows]
         far = centroid_distance(boxes[rows], dets[cols, :4]) > gate[:, None]
         app[far | (app > self.params.max_distance)] = np.inf
+        self._forbid_other_classes(app, rows, dets[cols, 5])
         r, c, _, free_c = assign(app, self.params.max_distance, self.strategy)
         book.update(rows[r], dets, cols[c], emb)
         return cols[free_c]

@@ -55,6 +55,11 @@ class KalmanParams(BaseParams):
         description="frames a confirmed track without a detection is still reported at its "
         "predicted box (bridges detector misses); 0 reports detected objects only",
     )
+    class_aware: bool = Field(
+        True,
+        description="a track only takes detections of its own class (the region's top "
+        "concept); regions without concepts match any track",
+    )
     strategy: Strategy = Field("hungarian", description="assignment: hungarian or greedy")
 
 
@@ -66,7 +71,7 @@ class KalmanTracker(KalmanTrackerBase):
 
     def __init__(self, frame_rate: float = REFERENCE_FPS, **params: Any) -> None:
         self.params = p = KalmanParams(**params)
-        super().__init__(p.max_disappeared, frame_rate, p.strategy)
+        super().__init__(p.max_disappeared, frame_rate, p.strategy, class_aware=p.class_aware)
 
     def update(self, dets: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
         p, book = self.params, self.book
@@ -110,6 +115,7 @@ class KalmanTracker(KalmanTrackerBase):
         app = appearance_distance(self.book.emb[rows], emb[cols])
         cost = (1 - APPEARANCE_WEIGHT) * geo + APPEARANCE_WEIGHT * app
         cost[(geo > MAX_IOU_COST) | (app > MAX_APPEARANCE_COST)] = np.inf
+        self._forbid_other_classes(cost, rows, dets[cols, 5])
         r, c, free_r, free_c = assign(cost, 1.0, self.strategy)
         self.book.update(rows[r], dets, cols[c], emb)
         return rows[free_r], cols[free_c]

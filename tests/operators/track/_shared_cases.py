@@ -60,6 +60,22 @@ def ids_unique_per_frame(cls: type[Any], **kw: Any) -> None:
         assert len(set(ids.tolist())) == len(ids)
 
 
+def classes_are_kept_apart(cls: type[Any], **kw: Any) -> None:
+    # given an object of class 0, replaced in place by one of class 1
+    rows = [[det(100 + k, 100)] for k in range(4)]
+    frames = frames_of(*rows)
+    for f in frames[2:]:
+        f[:, 5] = 1
+    ids = {}
+    for aware in (True, False):
+        out = run(cls(class_aware=aware, min_visible_frames=1, **kw), frames)
+        detected = [o[o[:, 7] >= 0] for o in out]  # not the tracks kept at predicted boxes
+        ids[aware] = (int(detected[1][0, 4]), int(detected[3][0, 4]))
+    # then class_aware gives the newcomer its own track; without it the track carries on
+    assert ids[True][0] != ids[True][1]
+    assert ids[False][0] == ids[False][1]
+
+
 def graph_restarts_ids_per_stream(type_id: str, tmp_path: Path) -> None:
     # given two videos replaying the same crossing pair through one graph
     v1, d1 = write_replay(tmp_path, crossing(20), "a")

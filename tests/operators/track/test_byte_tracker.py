@@ -35,6 +35,10 @@ def test_ids_are_unique_within_a_frame() -> None:
     cases.ids_unique_per_frame(ByteTracker)
 
 
+def test_class_aware_keeps_classes_apart() -> None:
+    cases.classes_are_kept_apart(ByteTracker)
+
+
 def test_graph_tracks_each_stream_on_its_own(tmp_path: Path) -> None:
     cases.graph_restarts_ids_per_stream("byte-tracker", tmp_path)
 

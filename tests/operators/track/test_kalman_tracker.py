@@ -27,6 +27,10 @@ def test_ids_are_unique_within_a_frame() -> None:
     cases.ids_unique_per_frame(KalmanTracker)
 
 
+def test_class_aware_keeps_classes_apart() -> None:
+    cases.classes_are_kept_apart(KalmanTracker)
+
+
 def test_graph_tracks_each_stream_on_its_own(tmp_path: Path) -> None:
     cases.graph_restarts_ids_per_stream("kalman-filter-tracker", tmp_path)
 
