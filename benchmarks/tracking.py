@@ -220,8 +220,13 @@ def _peer_table(results: list[dict], peers: list[str], scenarios: list[str]
     return table, sorted(borrowed)
 
 
+def _num(v: Any) -> float | None:
+    """A figure, or None when missing or NaN (HOTA under --no-hota): shown as n/a."""
+    return None if v is None or v != v else float(v)
+
+
 def _mean(table: dict, tracker: str, scenarios: list[str], key: str) -> float | None:
-    vals = [table[(tracker, s)].get(key) for s in scenarios if (tracker, s) in table]
+    vals = [_num(table[(tracker, s)].get(key)) for s in scenarios if (tracker, s) in table]
     if len(vals) != len(scenarios) or any(v is None for v in vals):
         return None
     return float(np.mean(vals))
@@ -247,8 +252,9 @@ def _goals(results: list[dict], peers: list[str], scenarios: list[str]) -> list[
     worst = []
     for s in scenarios:
         for key in ("HOTA", "MOTA", "IDF1"):
-            best_s = max((table[(p, s)][key] for p in peer_names if (p, s) in table), default=None)
-            mine_s = ours.get(("opgraph_byte", s), {}).get(key)
+            peer_vals = (_num(table[(p, s)].get(key)) for p in peer_names if (p, s) in table)
+            best_s = max((v for v in peer_vals if v is not None), default=None)
+            mine_s = _num(ours.get(("opgraph_byte", s), {}).get(key))
             if best_s is not None and mine_s is not None:
                 worst.append((mine_s - best_s, s, key))
     if worst:

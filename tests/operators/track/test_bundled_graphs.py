@@ -7,9 +7,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import yaml
 
 from engine import StatusCode, Workflow
-from tests.operators.track._graph import H, W, crossing
+from tests.operators.track._graph import H, W, crossing, write_replay
 
 GRAPHS = sorted((Path(__file__).parents[3] / "graphs").glob("*track*.yml"))
 
@@ -35,19 +36,40 @@ def test_there_is_a_bundled_graph_per_tracker() -> None:
         assert f"model_type_id: {type_id}" in text
 
 
+def _with_replayed_detector(path: Path, dets: Path) -> tuple[Workflow, int]:
+    """The bundled graph with its detector swapped for a replay of ``dets``, and the index of
+    its tracker node among the outputs."""
+    spec = yaml.safe_load(path.read_text())
+    nodes = spec["workflow"]["nodes"]
+    for node in nodes:
+        if node["model"]["model_type_id"] == "visual-detector":
+            node["model"]["model_type_id"] = "detections-file"
+            node["model"]["output_info"] = {"params": {"path": str(dets)}}
+    tracker = next(i for i, n in enumerate(nodes)
+                   if n["model"]["model_type_id"].endswith("-tracker"))
+    return Workflow.from_dict(spec), tracker
+
+
 @pytest.mark.parametrize("path", GRAPHS, ids=lambda p: p.stem)
-def test_bundled_graph_runs_on_a_video(path: Path, tmp_path: Path) -> None:
-    clip = _video(tmp_path / "clip.mp4", crossing(5))
-    result = Workflow.from_yaml(path).predict([str(clip)], sample_ms=100).results[0]
+def test_bundled_graph_tracks_replayed_detections(path: Path, tmp_path: Path) -> None:
+    # given the bundled graph, its detector replaying two people crossing
+    frames = crossing(12)
+    _, dets = write_replay(tmp_path, frames)
+    clip = _video(tmp_path / "clip.mp4", frames)
+    wf, tracker = _with_replayed_detector(path, dets)
+    # when a video runs through it
+    result = wf.predict([str(clip)], sample_ms=100).results[0]
     assert result.status.code == StatusCode.SUCCESS
-    # (HOG finds no people in flat boxes; where a cropper gets no regions the branch stops)
-    assert len(result.outputs[1].data.frames) == 5
+    out = result.outputs[tracker].data.frames
+    assert len(out) == 12
+    # then the tracker node keeps both people under their own ids to the end
+    ids = [sorted(r.track_id or "" for r in f.data.regions) for f in out if f.data]
+    assert ids[-1] == ["person-1", "person-2"]
+    assert {i for f in ids for i in f} == {"person-1", "person-2"}
 
 
 def test_reid_chain_gets_embeddings_of_the_crops(tmp_path: Path) -> None:
     # given a replayed detector, crops, a histogram embedder and the ReID tracker
-    from tests.operators.track._graph import write_replay
-
     frames = crossing(12)
     _, dets = write_replay(tmp_path, frames)
     clip = _video(tmp_path / "clip.mp4", frames)
