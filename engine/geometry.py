@@ -8,6 +8,7 @@ Clarifai's ``BoundingBox`` (``top_row, left_col, bottom_row, right_col``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,6 +29,7 @@ __all__ = [
     "iou_matrix",
     "nms",
     "overlap_pairs",
+    "region_id",
     "scale_about_center",
     "tile_grid",
     "to_fractions",
@@ -361,3 +363,11 @@ def box_to_proto(box: Sequence[float] | np.ndarray) -> BoundingBox:
     """One fractional xyxy box as a ``BoundingBox`` proto."""
     x1, y1, x2, y2 = (float(v) for v in box)
     return BoundingBox(top_row=y1, left_col=x1, bottom_row=y2, right_col=x2)
+
+
+def region_id(box: Boxes | Sequence[float], label: str) -> str:
+    """A detection's region id: a hash of its label and its box rounded to 6 decimals, stable
+    across runs (results and golden files do not churn) and the same for the same object
+    whichever node found it (a whole-image detector, or tiles merged back)."""
+    key = f"{label}:{np.round(_as_boxes(box)[0], 6).tolist()}".encode()
+    return hashlib.blake2b(key, digest_size=8).hexdigest()

@@ -84,10 +84,13 @@ def _output(dets: Detections, k: int, box: list[float]) -> Region:
         inner = inner.model_copy(update={"concepts": dets.top[k]})
     x1, y1, x2, y2 = box
     bb = {"top_row": y1, "left_col": x1, "bottom_row": y2, "right_col": x2}
+    # the detector's id hashes the box relative to its tile: objects in different tiles can
+    # share it, so the id is made again from the box on the full image
+    label = dets.top[k][0].id if dets.top[k] else ""
     # one validation of a nested dict: a third cheaper than three constructors, per kept box
     return Region.model_validate(
         {
-            "id": det.id,
+            "id": geometry.region_id(box, label),
             "region_info": {"bounding_box": bb},
             "data": inner,
             "value": float(dets.scores[k]),

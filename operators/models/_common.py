@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -97,12 +96,6 @@ def keep_detections(dets: Detections, params: OutputFilterParams, max_n: int) ->
     return dets.take(np.asarray(ok[:max_n], dtype=np.int64))
 
 
-def _region_id(box: np.ndarray, label: str) -> str:
-    # stable across runs, so results and golden files do not churn
-    key = f"{label}:{np.round(box, 6).tolist()}".encode()
-    return hashlib.blake2b(key, digest_size=8).hexdigest()
-
-
 def regions_from_detections(dets: Detections) -> list[Region]:
     """One region per detection: its box, one concept with the score, ``value`` = the score."""
     boxes = geometry.clip(dets.boxes)
@@ -111,7 +104,7 @@ def regions_from_detections(dets: Detections) -> list[Region]:
     for box, score, label, track in rows:
         regions.append(
             Region(
-                id=_region_id(box, label),
+                id=geometry.region_id(box, label),
                 region_info=RegionInfo(bounding_box=geometry.box_to_proto(box)),
                 data=Data(concepts=[Concept(id=label, name=label, value=float(score))]),
                 value=float(score),

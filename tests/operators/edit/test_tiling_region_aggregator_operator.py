@@ -138,3 +138,16 @@ def test_tile_detect_aggregate_graph_finds_each_object_once() -> None:
 def test_bad_params_are_refused(params: dict[str, object], match: str) -> None:
     with pytest.raises(ParamsError, match=match):
         Workflow("t").add("tiling-region-aggregator-operator", params=params)
+
+
+def test_objects_in_different_tiles_get_different_region_ids() -> None:
+    # a detector hashes the box relative to its tile: the same spot in two tiles shares an id
+    rel = (0.1, 0.1, 0.3, 0.3)
+    left = region(rel, {"car": 0.9}, value=0.9).model_copy(update={"id": "same"})
+    right = region(rel, {"car": 0.8}, value=0.8).model_copy(update={"id": "same"})
+    out = _run([_tile((0.0, 0.0, 0.5, 1.0), [left]), _tile((0.5, 0.0, 1.0, 1.0), [right])])
+    ids = [r.id for r in out.regions]
+    assert len(set(ids)) == 2
+    boxes = geometry.boxes_from_proto([r.region_info.bounding_box for r in out.regions])
+    # the id a whole-image detector would give the same object
+    assert ids == [geometry.region_id(b, "car") for b in np.clip(boxes, 0, 1)]
