@@ -12,7 +12,8 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -51,6 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def _sample_ms(text: str) -> int:
+    from engine.media import MAX_SAMPLE_MS, MIN_SAMPLE_MS
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of milliseconds: {text!r}") from None
+    if not MIN_SAMPLE_MS <= value <= MAX_SAMPLE_MS:
+        raise argparse.ArgumentTypeError(f"must be {MIN_SAMPLE_MS}..{MAX_SAMPLE_MS}, got {value}")
+    return value
+
+
 def _build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="opgraph", description="Run Clarifai-style workflows locally.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -80,7 +93,9 @@ def _build_parser() -> argparse.ArgumentParser:
         help='Clarifai JSON: an input, a list of inputs or {"inputs": [...]}',
     )
     r.add_argument("--out", metavar="FILE", help="write the JSON here instead of stdout")
-    r.add_argument("--sample-ms", type=int, default=1000, help="video: one frame per N ms")
+    r.add_argument(
+        "--sample-ms", type=_sample_ms, default=1000, help="video: one frame per N ms (100..60000)"
+    )
     r.add_argument("--stream", action="store_true", help="video: print one JSON line per frame")
     r.add_argument("--draw", metavar="OUT", help="draw the last node's output on the image/video")
     r.add_argument("--app", metavar="PATH", help="run in the context of this app")
@@ -88,6 +103,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("graph", help="print the DAG as text and Mermaid")
     g.add_argument("file", metavar="FILE")
+    g.add_argument("--models", metavar="M", help="model catalog YAML binding model ids")
     g.set_defaults(func=_graph)
 
     o = sub.add_parser("operators", help="list operator types, their params, reads and writes")
@@ -109,7 +125,7 @@ def _validate(args: argparse.Namespace) -> int:
     from engine.graph import compile_spec
     from engine.spec import load_spec
 
-    models = load_catalog(args.models)
+    models = load_catalog(_models(args))
     failed = 0
     for file in args.files:
         try:
@@ -131,45 +147,83 @@ def _run(args: argparse.Namespace) -> int:
     from engine.inputs import VIDEO_SUFFIXES
     from engine.workflow import Workflow
 
-    wf = Workflow.from_yaml(Path(args.file), models=args.models)
+    wf = Workflow.from_yaml(Path(args.file), models=_models(args))
     inputs = _gather_inputs(args)
     if not inputs:
         raise _Usage("opgraph run: give at least one --input, --text or --json-input")
+    videos = [p for p in args.input if Path(p).suffix.lower() in VIDEO_SUFFIXES]
+    if args.draw:
+        _check_draw_target(args.draw, bool(videos))
     app = _open_app(args.app) if args.app else None
-    out: TextIO = sys.stdout
-    if args.out:
-        try:
-            out = open(args.out, "w", encoding="utf-8")
-        except OSError as exc:
-            raise _Usage(f"opgraph run: cannot write {args.out}: {exc}") from None
+    on_frame: _FramePrinter | None = None
     try:
-        on_frame = _FramePrinter(wf, out, args.stream, args.draw, args.sample_ms)
-        videos = [p for p in args.input if Path(p).suffix.lower() in VIDEO_SUFFIXES]
-        on_frame.expect(videos, args.sample_ms)
-        options = {
-            "sample_ms": args.sample_ms,
-            "on_frame": on_frame,
-            "keep_frames": not args.stream,
-        }
-        # in an app's context the app runs it: annotation-writer then knows the stored inputs
-        response = app.predict(wf, inputs, **options) if app else wf.predict(inputs, **options)
-        on_frame.finish()
-        if args.draw and not on_frame.drew:
-            _draw_still(response, args.draw)
-        if args.stream:
-            json.dump({"status": response.status.to_dict()}, out)
-        else:
-            json.dump(response.to_dict(), out, indent=2)
-        out.write("\n")
+        with _output(args.out) as out:
+            on_frame = _FramePrinter(wf, out, args.stream, args.draw, args.sample_ms)
+            on_frame.expect(videos, args.sample_ms)
+            options = {
+                "sample_ms": args.sample_ms,
+                "on_frame": on_frame,
+                "keep_frames": not args.stream,
+            }
+            # in an app's context the app runs it: annotation-writer knows the stored inputs
+            response = app.predict(wf, inputs, **options) if app else wf.predict(inputs, **options)
+            # with --stream the frames went out line by line; this last line has the rest
+            json.dump(response.to_dict(), out, indent=None if args.stream else 2)
+            out.write("\n")
     finally:
-        if out is not sys.stdout:
-            out.close()
+        if on_frame is not None:
+            on_frame.finish()
+        if app is not None:
+            app.close()
+    assert on_frame is not None  # set before predict, which is what got us here
+    if args.draw and not on_frame.drew:  # after the JSON: a failed drawing loses no results
+        _draw_still(response, args.draw)
     return EXIT_OK if response.status.code == StatusCode.SUCCESS else EXIT_FAILED
+
+
+def _models(args: argparse.Namespace) -> Path | None:
+    return Path(args.models) if args.models else None  # a path, never YAML text, on the CLI
+
+
+@contextmanager
+def _output(path: str | None) -> Iterator[TextIO]:
+    """stdout, or ``path`` written in full or not at all (an earlier file survives a failure)."""
+    if not path:
+        yield sys.stdout
+        return
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        out = tmp.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise _Usage(f"opgraph run: cannot write {path}: {exc}") from None
+    try:
+        with out:
+            yield out
+        os.replace(tmp, target)
+    except IsADirectoryError:
+        raise _Usage(f"opgraph run: cannot write {path}: it is a directory") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+_VIDEO_OUT = (".mp4", ".avi")
+_IMAGE_OUT = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def _check_draw_target(path: str, video: bool) -> None:
+    suffix = Path(path).suffix.lower()
+    allowed = _VIDEO_OUT if video else _IMAGE_OUT
+    if suffix not in allowed:
+        what = "a video input is drawn to" if video else "an image input is drawn to"
+        raise _Usage(f"opgraph run: --draw {path}: {what} {', '.join(allowed)}")
 
 
 def _gather_inputs(args: argparse.Namespace) -> list[Any]:
     inputs: list[Any] = []
     for path in args.input:
+        if Path(path).is_dir():
+            raise _Usage(f"opgraph run: {path} is a directory; give the files in it")
         if not Path(path).is_file():
             raise _Usage(f"opgraph run: no such input file: {path}")
         inputs.append(path)
@@ -188,7 +242,9 @@ def _gather_inputs(args: argparse.Namespace) -> list[Any]:
 
 def _open_app(path: str) -> Any:
     from engine.app import App
+    from engine.cli_app import _require_app
 
+    _require_app(Path(path))  # --app names an app; it never creates one
     return App(path)
 
 
@@ -200,6 +256,7 @@ class _FramePrinter:
     ) -> None:
         self.wf, self.out, self.stream, self.draw_path = wf, out, stream, draw_path
         self.fps = 1000.0 / sample_ms  # the drawn video plays the sampled frames in real time
+        self.shown = {n.id for n in wf.spec.nodes if not n.suppress_output}
         self.tty = sys.stderr.isatty() and not os.environ.get("CI")
         self.drawer: Any = None
         self.drew = False
@@ -229,6 +286,7 @@ class _FramePrinter:
             outputs = [
                 {"id": nid, "data": d.to_dict() if d is not None else {}}
                 for nid, d in ctx.outputs.items()
+                if nid in self.shown
             ]
             json.dump({"input": index, "frame_info": info.to_dict(), "outputs": outputs}, self.out)
             self.out.write("\n")
@@ -276,9 +334,11 @@ def _draw_still(response: Any, path: str) -> None:
 
 
 def _graph(args: argparse.Namespace) -> int:
+    from engine.graph import compile_spec
     from engine.spec import load_spec
 
     spec = load_spec(Path(args.file))
+    compile_spec(spec, models=_catalog(args), strict=False)  # draw only what would validate
     types = {n.id: n.model_type_id or n.reference for n in spec.nodes}
     children: dict[str, list[str]] = {"": []}
     for n in spec.nodes:
@@ -294,18 +354,25 @@ def _graph(args: argparse.Namespace) -> int:
             walk(kid, prefix + ("    " if last else "│   "))
 
     walk("", "")
+    # Mermaid ids by position: node ids may hold characters Mermaid reads as syntax
+    mid = {n.id: f"n{k}" for k, n in enumerate(spec.nodes)}
     lines += ["", "```mermaid", "graph TD", "  input((Input))"]
     for n in spec.nodes:
-        lines.append(f'  {_mid(n.id)}["{n.id}<br/>{types[n.id]}"]')
-        for src in n.inputs or ["input"]:
-            lines.append(f"  {_mid(src) if src != 'input' else 'input'} --> {_mid(n.id)}")
+        label = f"{n.id}<br/>{types[n.id]}".replace('"', "#quot;")
+        lines.append(f'  {mid[n.id]}["{label}"]')
+        for src in n.inputs:
+            lines.append(f"  {mid[src]} --> {mid[n.id]}")
+        if not n.inputs:
+            lines.append(f"  input --> {mid[n.id]}")
     lines.append("```")
     print("\n".join(lines))
     return EXIT_OK
 
 
-def _mid(node_id: str) -> str:
-    return "n_" + "".join(c if c.isalnum() else "_" for c in node_id)
+def _catalog(args: argparse.Namespace) -> list[Any]:
+    from engine.catalog import load_catalog
+
+    return load_catalog(_models(args))
 
 
 def _operators(args: argparse.Namespace) -> int:

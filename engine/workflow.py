@@ -21,6 +21,7 @@ from engine.errors import InputError
 from engine.executor import DEFAULT_SAMPLE_MS, Executor, FrameCallback
 from engine.graph import CompiledGraph, compile_spec
 from engine.inputs import to_input
+from engine.media import MAX_SAMPLE_MS, MIN_SAMPLE_MS
 from engine.operator import ModelBinding
 from engine.proto import (
     Input,
@@ -133,8 +134,10 @@ class Workflow:
         """Run every input through the graph; one result per input, one output per node."""
         if not self._nodes:
             raise RuntimeError("the workflow has no nodes")
-        if not 100 <= sample_ms <= 60000:
-            raise InputError(f"sample_ms must be between 100 and 60000, got {sample_ms}")
+        if not MIN_SAMPLE_MS <= sample_ms <= MAX_SAMPLE_MS:
+            raise InputError(
+                f"sample_ms must be between {MIN_SAMPLE_MS} and {MAX_SAMPLE_MS}, got {sample_ms}"
+            )
         executor = self._get_executor()
         items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         parsed: list[Input] = []

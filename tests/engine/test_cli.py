@@ -61,7 +61,10 @@ def test_run_json_input_and_out_file(shout: Path, tmp_path: Path) -> None:
         (["run", "{wf}", "--json-input", "{bad_json}"], r"bad\.json:1:2: invalid JSON"),
         (["run", "{missing}", "--text", "a"], "cannot read workflow file"),
         (["validate", "{bad_wf}"], r"bad\.yml:2:7: workflow id 'a b' is not a valid id"),
-        (["run", "{wf}", "--text", "a", "--sample-ms", "7"], "sample_ms must be between"),
+        (
+            ["run", "{wf}", "--text", "a", "--sample-ms", "7"],
+            r"--sample-ms: must be 100\.\.60000, got 7",
+        ),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -110,7 +113,7 @@ def test_graph_prints_tree_and_mermaid(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["graph", str(wf)]) == 0
     out = capsys.readouterr().out
     assert "└── up (test-upper)" in out and "    └── again (test-upper)" in out
-    assert "graph TD" in out and "n_up --> n_again" in out
+    assert "graph TD" in out and "n0 --> n1" in out and 'n1["again<br/>test-upper"]' in out
 
 
 def test_operators_lists_params(capsys: pytest.CaptureFixture[str]) -> None:
@@ -183,3 +186,64 @@ def test_run_in_an_app_context_retrieves_and_annotates(
     prompt = doc["results"][0]["outputs"][0]["data"]["text"]["raw"]
     assert "Repairs cost $1.2M in 2020." in prompt and "cafeteria" not in prompt
     assert doc["results"][0]["outputs"][1]["status"]["code"] == 10000
+
+
+def test_out_file_is_written_whole_or_left_alone(shout: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    out.write_text("previous results")
+    assert main(["run", str(shout), "--text", "a", "--sample-ms", "50", "--out", str(out)]) == 2
+    assert out.read_text() == "previous results"
+    assert main(["run", str(shout), "--text", "a", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["status"]["code"] == 10000
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_stream_ends_with_the_results_of_still_inputs(
+    shout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", str(shout), "--text", "hi", "--stream"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0])["results"][0]["outputs"][0]["data"]["text"]["raw"] == "HI"
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--text", "a", "--draw", "out.mp4"], "an image input is drawn to .png"),
+        (["--text", "a", "--app", "{tmp}/no-app"], "no app here"),
+        (["--input", "{tmp}"], "is a directory"),
+    ],
+)
+def test_more_user_errors(
+    extra: list[str], match: str, shout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", str(shout), *[a.format(tmp=tmp_path) for a in extra]]) == 2
+    assert match in capsys.readouterr().err
+    assert not (tmp_path / "no-app").exists()  # --app never creates an app
+
+
+def test_graph_ids_that_mermaid_would_misread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wf = tmp_path / "g.yml"
+    wf.write_text(
+        "workflow:\n  id: g\n  nodes:\n"
+        '    - {id: "a-b", model: {model_id: a, model_type_id: test-upper}}\n'
+        '    - {id: "a_b", model: {model_id: b, model_type_id: test-upper},'
+        ' node_inputs: [{node_id: "a-b"}]}\n'
+    )
+    assert main(["graph", str(wf)]) == 0
+    out = capsys.readouterr().out
+    assert "n0 --> n1" in out and "n1 --> n1" not in out
+
+
+def test_graph_refuses_what_validate_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wf = tmp_path / "g.yml"
+    wf.write_text(
+        "workflow:\n  id: g\n  nodes:\n  - {id: a, model: {model_id: a, model_type_id: nope}}\n"
+    )
+    assert main(["graph", str(wf)]) == 2
+    assert "unknown model_type_id 'nope'" in capsys.readouterr().err
