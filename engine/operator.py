@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -177,7 +178,15 @@ def _load_entry_points() -> None:
         return
     _loaded = True
     for ep in entry_points(group="opgraph.operators"):
-        ep.load()()
+        try:
+            ep.load()()
+        except Exception as exc:  # one broken plugin must not take every command down
+            warnings.warn(
+                f"operator plugin '{ep.name}' ({ep.value}) failed to load and is skipped: "
+                f"{type(exc).__name__}: {exc}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
 
 def operator_types() -> dict[str, type[Operator]]:

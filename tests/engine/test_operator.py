@@ -52,3 +52,18 @@ def test_registry_knows_the_built_in_operators() -> None:
     assert {"concept-thresholder", "byte-tracker", "rag-prompter", "visual-detector"} <= set(types)
     assert get_operator("no-such-type") is None
     assert suggest("byte-trackr", list(types)) == " (did you mean 'byte-tracker'?)"
+
+
+def test_a_broken_plugin_is_skipped_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import operator as op_module
+
+    class _Broken:
+        name, value = "broken", "nowhere:load"
+
+        def load(self) -> object:
+            raise ModuleNotFoundError("No module named 'nowhere'")
+
+    monkeypatch.setattr(op_module, "_loaded", False)
+    monkeypatch.setattr(op_module, "entry_points", lambda group: [_Broken()])
+    with pytest.warns(RuntimeWarning, match="plugin 'broken' .* skipped: ModuleNotFoundError"):
+        op_module._load_entry_points()
