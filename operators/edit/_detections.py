@@ -8,11 +8,13 @@ import numpy as np
 
 from engine import Concept, Region, geometry
 
-__all__ = ["Detections", "collect"]
+__all__ = ["TileDetections", "collect"]
 
 
 @dataclass(frozen=True)
-class Detections:
+class TileDetections:
+    """Not ``operators.models``' Detections (a model's raw output): these keep the regions."""
+
     regions: list[Region]  # the detections as the detector wrote them
     boxes: np.ndarray  # (N, 4) xyxy fractions of the full image
     scores: np.ndarray  # region value, else its top concept's value
@@ -20,7 +22,7 @@ class Detections:
     top: list[list[Concept]]  # the top concept of each detection ([] if it has none)
 
 
-def collect(tiles: list[Region]) -> Detections:
+def collect(tiles: list[Region]) -> TileDetections:
     """Every boxed detection under every boxed tile, mapped onto the full image."""
     regions: list[Region] = []
     rel: list[tuple[float, float, float, float]] = []
@@ -39,7 +41,7 @@ def collect(tiles: list[Region]) -> Detections:
                 frames.append(frame)
     scores, classes, top = _scores_and_classes(regions)
     boxes = geometry.to_outer(np.asarray(rel), np.asarray(frames))
-    return Detections(regions, boxes, scores, classes, top)
+    return TileDetections(regions, boxes, scores, classes, top)
 
 
 def _scores_and_classes(

@@ -16,7 +16,7 @@ from engine import (
     geometry,
     register,
 )
-from operators.edit._detections import Detections, collect
+from operators.edit._detections import TileDetections, collect
 
 __all__ = ["TilingRegionAggregatorOperator"]
 
@@ -67,7 +67,7 @@ class TilingRegionAggregatorOperator(Operator):
         regions = [_output(dets, k, box) for k, box in zip(keep.tolist(), xyxy, strict=True)]
         return data.model_copy(update={"regions": regions})
 
-    def merge(self, dets: Detections) -> tuple[np.ndarray, np.ndarray]:
+    def merge(self, dets: TileDetections) -> tuple[np.ndarray, np.ndarray]:
         """Indices of the kept detections and their final boxes (fractions of the image)."""
         p = self._p
         classes = None if p.class_agnostic else dets.classes
@@ -77,7 +77,7 @@ class TilingRegionAggregatorOperator(Operator):
             return keep, dets.boxes[keep]
         return geometry.greedy_nmm(dets.boxes, dets.scores, thr, metric, classes)
 
-def _output(dets: Detections, k: int, box: list[float]) -> Region:
+def _output(dets: TileDetections, k: int, box: list[float]) -> Region:
     det = dets.regions[k]
     inner = det.data
     if inner is not None and len(inner.concepts) > 1:

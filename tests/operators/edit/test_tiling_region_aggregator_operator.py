@@ -151,3 +151,11 @@ def test_objects_in_different_tiles_get_different_region_ids() -> None:
     boxes = geometry.boxes_from_proto([r.region_info.bounding_box for r in out.regions])
     # the id a whole-image detector would give the same object
     assert ids == [geometry.region_id(b, "car") for b in np.clip(boxes, 0, 1)]
+
+
+def test_collect_gives_tile_detections_with_an_empty_case() -> None:
+    from operators.edit._detections import TileDetections, collect
+
+    dets = collect([_tile((0.0, 0.0, 0.5, 1.0), [])])
+    assert isinstance(dets, TileDetections)
+    assert dets.boxes.shape == (0, 4) and dets.regions == []
