@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,24 @@ class Workflow:
         return draw.draw_result(result, node)
 
     # ---- export --------------------------------------------------------------------------
+
+    def with_catalog_resolved(self) -> Workflow:
+        """This workflow with every node bound by its own catalog (``models=``) written out
+        as ``model_type_id`` + params, so its YAML alone runs anywhere (the bundled catalog's
+        bindings stay references: every install has them)."""
+        graph = self._graph or self.compile()
+        nodes = []
+        for node in graph.nodes:
+            spec, binding = node.spec, node.binding
+            if binding is not None and binding in self.models:
+                spec = replace(spec, model_type_id=binding.model_type_id, model_version_id=None,
+                               params={**binding.params, **spec.params})
+            nodes.append(spec)
+        wf = Workflow(self.id)
+        wf.file = self.file
+        wf._nodes = nodes
+        wf.compile()
+        return wf
 
     def to_dict(self) -> dict[str, Any]:
         return {"workflow": {"id": self.id, "nodes": [_node_dict(n) for n in self._nodes]}}

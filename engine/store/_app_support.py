@@ -51,7 +51,9 @@ def open_store(path: Path) -> SqliteStore:
 def resolve(spec: Any, *, allow_rag: bool = False) -> tuple[Workflow | None, str]:
     """A workflow (None for ``empty``) and the text that stores it, from any accepted form."""
     if isinstance(spec, Workflow):
-        wf, text = spec, spec.to_yaml()
+        # the app stores YAML alone: bindings from the user's catalog go into it
+        wf = spec.with_catalog_resolved()
+        text = wf.to_yaml()
     elif isinstance(spec, str) and spec in BUILTIN_BASE_WORKFLOWS:
         return builtin(spec), f"builtin:{spec}"
     elif isinstance(spec, str | Path):

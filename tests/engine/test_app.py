@@ -367,3 +367,19 @@ def test_inputs_added_by_another_writer_during_a_reindex_are_not_left_out(
     app.set_base_workflow(wf, reindex=True)
     assert len(app._vectors()) == 5 and app._vectors().dim == 64
     assert added[0] in [h.input.id for h in app.search(text="late sleeping cat")]
+
+
+def test_a_base_workflow_bound_by_a_user_catalog_reopens(tmp_path: Path) -> None:
+    catalog = tmp_path / "models.yml"
+    catalog.write_text(
+        "models:\n  - {model_id: my-embedder, model_type_id: text-embedder,"
+        " params: {model: hashing}}\n"
+    )
+    wf = Workflow.from_yaml(
+        "workflow:\n  id: base\n  nodes:\n  - id: embed\n    model: {model_id: my-embedder}\n",
+        models=catalog,
+    )
+    App(tmp_path / "app", base_workflow=wf).close()
+    with App(tmp_path / "app") as app:  # no catalog now: the stored YAML carries the binding
+        app.add_inputs([{"text": {"raw": "machinery repairs in 2020"}}])
+        assert app.search(text="machinery repairs")[0].score > 0.5
