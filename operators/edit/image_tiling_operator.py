@@ -71,6 +71,12 @@ class ImageTilingOperator(Operator):
                         f"{self.max_object_size}: such objects could be cut by every tile"
                     )
             if ow >= tw or oh >= th:
+                if self.overlap is None and self.max_object_size is not None:
+                    # the overlap was never given: name the param the user did set
+                    raise ValueError(
+                        f"max_object_size ({self.max_object_size} px) must be smaller than the "
+                        f"tile ({tw}x{th} px): tiles overlap by max_object_size"
+                    )
                 raise ValueError(
                     f"the overlap ({ow}x{oh} px) must be smaller than the tile ({tw}x{th} px)"
                 )

@@ -89,7 +89,9 @@ workflow:
     [
         ({"tile_size": 0}, "tile_size"),
         ({"tile_size": [64, 64, 64]}, "tile_size"),
-        ({"tile_size": 64, "max_object_size": 64}, "smaller than the tile"),
+        ({"tile_size": 64, "max_object_size": 64}, r"max_object_size \(64 px\) must be smaller"),
+        ({"tile_size": [64, 32], "max_object_size": 40}, r"max_object_size \(40 px\)"),
+        ({"tile_size": 64, "overlap": 64}, r"the overlap \(64x64 px\) must be smaller"),
         ({"tile_size": 64, "overlap": 8, "max_object_size": 16}, "smaller than max_object_size"),
         ({"tile_size": 64, "overlap": -1}, "overlap"),
         ({"tile": 64}, "did you mean 'tile_size'"),
