@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.errors import YamlError
 from engine.operator import ModelBinding, suggest
-from engine.spec import _Reader
+from engine.spec import _Reader, looks_like_path
 
 __all__ = ["load_catalog"]
 
@@ -34,7 +34,7 @@ def load_catalog(source: str | Path | list[ModelBinding] | None) -> list[ModelBi
         return source
     file = "<models>"
     text = str(source)
-    if isinstance(source, Path) or ("\n" not in text and text.endswith((".yml", ".yaml"))):
+    if isinstance(source, Path) or looks_like_path(text):
         file = str(source)
         try:
             text = Path(source).read_text(encoding="utf-8")

@@ -19,7 +19,7 @@ import yaml
 from engine.errors import YamlError
 from engine.operator import suggest
 
-__all__ = ["NodeSpec", "Pos", "WorkflowSpec", "load_spec", "spec_from_dict"]
+__all__ = ["NodeSpec", "Pos", "WorkflowSpec", "load_spec", "looks_like_path", "spec_from_dict"]
 
 # libyaml's C parser where the wheel has it: ten times faster on large files
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -187,11 +187,15 @@ class _Reader:
         return self.where.get((), Pos(1, 1))
 
 
+def looks_like_path(text: str) -> bool:
+    """A one-line string that cannot be a YAML mapping is a file name (so a typo in one
+    reads "cannot read workflow file", not "the file must be a mapping")."""
+    return "\n" not in text and (text.lower().endswith((".yml", ".yaml")) or ":" not in text)
+
+
 def load_spec(source: str | Path, *, file: str | None = None) -> WorkflowSpec:
     """Read a workflow from a YAML file path or YAML text."""
-    if isinstance(source, Path) or (
-        isinstance(source, str) and "\n" not in source and source.endswith((".yml", ".yaml"))
-    ):
+    if isinstance(source, Path) or looks_like_path(source):
         path = Path(source)
         try:
             text = path.read_text(encoding="utf-8")

@@ -173,7 +173,7 @@ def test_every_clarifai_corpus_file_loads() -> None:
     ("text", "match"),
     [
         ("a: &a [*a]\n", "an alias refers to itself"),
-        ("[" * 3000 + "]" * 3000, "nested more than"),
+        ("[" * 3000 + "]" * 3000 + "\n", "nested more than"),
         ("workflow: {[a, b]: 1}\n", "a key must be a plain value"),
     ],
 )
