@@ -140,14 +140,34 @@ class ImageColorRecognizer(Operator):
 
     def _cluster(self, lab: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Cluster centres (Lab) and the share of pixels in each, empty clusters dropped."""
+        if k < 2:  # one distinct colour (or one pixel): it is the only cluster
+            return lab[:1], np.ones(1)
         cv2 = self._cv2
-        cv2.setRNGSeed(0)  # the same image always gives the same colours
         criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
-        _, labels, centres = cv2.kmeans(lab, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+        # k-means++ seeded by a local generator, handed over as initial labels: the same
+        # image always gives the same colours, without resetting OpenCV's process-wide RNG
+        labels = _kmeans_pp_labels(lab, k).reshape(-1, 1)
+        flags = cv2.KMEANS_USE_INITIAL_LABELS
+        _, labels, centres = cv2.kmeans(lab, k, labels, criteria, 1, flags)
         counts = np.bincount(labels.ravel(), minlength=k)
         keep = counts > 0
         return centres[keep], counts[keep] / len(lab)
 
+
+def _kmeans_pp_labels(points: np.ndarray, k: int) -> np.ndarray:
+    """Nearest-centre labels for k-means++ centres drawn with a fixed local seed."""
+    rng = np.random.default_rng(0)
+    pts = points.astype(np.float64)
+    chosen = [int(rng.integers(len(pts)))]
+    d2 = ((pts - pts[chosen[0]]) ** 2).sum(1)
+    for _ in range(k - 1):
+        total = float(d2.sum())
+        pick = rng.choice(len(pts), p=d2 / total) if total > 0 else rng.integers(len(pts))
+        chosen.append(int(pick))
+        d2 = np.minimum(d2, ((pts - pts[chosen[-1]]) ** 2).sum(1))
+    dist = ((pts[:, None, :] - pts[chosen][None]) ** 2).sum(-1)
+    labels: np.ndarray = dist.argmin(1).astype(np.int32)
+    return labels
 
 def _hex(bgr: np.ndarray) -> str:
     b, g, r = (int(v) for v in bgr)

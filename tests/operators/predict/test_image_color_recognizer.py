@@ -53,7 +53,10 @@ def test_noise_and_large_images_still_give_the_dominant_colours() -> None:
     for name, _, value in found:
         shares[name or ""] = shares.get(name or "", 0) + value
     assert shares.get("Navy", 0) == pytest.approx(0.375, abs=0.03)
-    assert sum(v for n, v in shares.items() if "White" in n or n in ("Snow", "Ivory")) > 0.55
+    # noise splits white into near-white clusters whose W3C names (Snow, MintCream, ...)
+    # depend on the clustering: judge them by their own colour
+    near_white = [v for _, h, v in found if h and min(bytes.fromhex(h[1:])) >= 235]
+    assert sum(near_white) > 0.55
 
 
 def test_min_value_drops_small_colours_and_gray_input_works() -> None:
@@ -99,3 +102,28 @@ workflow:
 def test_bad_params_are_refused(params: dict[str, object], match: str) -> None:
     with pytest.raises(ParamsError, match=match):
         Workflow("c").add("image-color-recognizer", params=params)
+
+
+@pytest.mark.parametrize(
+    ("img", "names"),
+    [
+        (np.full((1, 1, 3), 255, np.uint8), ["White"]),  # one pixel: no k-means to run
+        (np.asarray([[[0, 0, 255], [0, 0, 255]]], np.uint8), ["Red"]),
+        (np.asarray([[[0, 0, 255], [128, 0, 0]]], np.uint8), ["Red", "Navy"]),  # 2 px, 2 colours
+    ],
+)
+def test_tiny_images(img: np.ndarray, names: list[str]) -> None:
+    assert sorted(n or "" for n, *_ in _colors(img)) == sorted(names)
+
+
+def test_same_image_same_colours_without_touching_opencvs_global_rng() -> None:
+    import cv2
+
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 256, (40, 40, 3)).astype(np.uint8)
+    cv2.setRNGSeed(7)
+    expected = cv2.randu(np.zeros(4), 0, 1).copy()
+    cv2.setRNGSeed(7)
+    first = _colors(img, max_colors=5)
+    assert np.array_equal(cv2.randu(np.zeros(4), 0, 1), expected)  # the process RNG went on
+    assert _colors(img, max_colors=5) == first
