@@ -58,6 +58,16 @@ def numpy_slices(data: Data, copy: bool) -> list[np.ndarray]:
     return out
 
 
+def operator_crops(op: ImageCrop, data: Data, ctx: Context) -> list[np.ndarray]:
+    """The operator's crops, checked to be the baseline's pixels (so both do the same job)."""
+    out = op.process(data, ctx)
+    assert out is not None
+    crops = [r.data.image.array for r in out.regions if r.data and r.data.image]
+    for mine, ref in zip(crops, numpy_slices(data, copy=True), strict=True):
+        assert np.array_equal(mine, ref), "the operator and the baseline cut different pixels"
+    return crops
+
+
 def main() -> None:
     data = make_input()
     op = ImageCrop(ImageCrop.Params(margin=MARGIN))
@@ -67,11 +77,7 @@ def main() -> None:
         "numpy slicing, copies": lambda: numpy_slices(data, copy=True),
         "image-crop operator": lambda: op.process(data, ctx),
     }
-    out = op.process(data, ctx)
-    assert out is not None
-    crops = [r.data.image.array for r in out.regions if r.data and r.data.image]
-    for mine, ref in zip(crops, numpy_slices(data, copy=True), strict=True):
-        assert mine.shape == ref.shape  # the same pixels, cut the same way
+    crops = operator_crops(op, data, ctx)
     times: dict[str, list[float]] = {k: [] for k in variants}
     for rep in range(REPEAT):
         names = list(variants)[:: 1 if rep % 2 else -1]  # alternate who goes first

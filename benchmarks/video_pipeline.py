@@ -48,7 +48,6 @@ __all__ = [
     "rss_summary",
     "run_pipeline",
     "sampled_numbers",
-    "tracker_type",
     "workflow_yaml",
     "write_detections",
     "write_video",
@@ -200,19 +199,13 @@ def decode_sampled(path: Path, chosen: set[int]) -> Timing:
     return Timing(n, done, seconds)
 
 
-def tracker_type() -> str | None:
-    """``byte-tracker`` if it is registered, else None (the pipeline then skips tracking)."""
-    from engine.operator import get_operator
-
-    return "byte-tracker" if get_operator("byte-tracker") is not None else None
-
-
-def workflow_yaml(detections: Path, fps: float, tracker: str | None) -> str:
-    """detections-file -> [tracker] -> object-counter; the replay looks frames up by time."""
-    nodes = [("detect", "detections-file", f"{{path: '{detections}', fps: {fps}}}")]
-    if tracker:
-        nodes.append(("track", tracker, "{}"))
-    nodes.append(("count", "object-counter", "{}"))
+def workflow_yaml(detections: Path, fps: float) -> str:
+    """detections-file -> byte-tracker -> object-counter; the replay looks frames up by time."""
+    nodes = [
+        ("detect", "detections-file", f"{{path: '{detections}', fps: {fps}}}"),
+        ("track", "byte-tracker", "{}"),
+        ("count", "object-counter", "{}"),
+    ]
     lines = ["workflow:", "  id: video-pipeline", "  nodes:"]
     for k, (nid, type_id, params) in enumerate(nodes):
         lines += [f"    - id: {nid}", "      model:", f"        model_id: {nid}",
@@ -343,10 +336,7 @@ def _time_rounds(args: argparse.Namespace, video: Path, dets: Path,
                  n_frames: int) -> dict[str, list[Timing]]:
     from engine import Workflow
 
-    tracker = tracker_type()
-    if tracker is None:
-        print("byte-tracker is not registered: timing detections-file -> object-counter only")
-    wf = Workflow.from_yaml(workflow_yaml(dets, args.fps, tracker))
+    wf = Workflow.from_yaml(workflow_yaml(dets, args.fps))
     clock = clock_nodes(wf)
     chosen = sampled_numbers(n_frames, args.fps, args.sample_ms)
     passes: dict[str, Callable[[], Timing]] = {
