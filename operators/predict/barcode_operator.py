@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator
 
@@ -23,13 +23,16 @@ from operators.predict._barcode_readers import (
 
 __all__ = ["BarcodeOperator"]
 
-Symbology = Literal["ean-13", "upc-a", "code-128", "code-39", "itf", "qr-code"]
-_ALL: tuple[Symbology, ...] = ("ean-13", "upc-a", "code-128", "code-39", "itf", "qr-code")
+Symbology = Literal["ean-13", "upc-a", "ean-8", "upc-e", "code-128", "code-39", "itf", "qr-code"]
+_ALL: tuple[Symbology, ...] = get_args(Symbology)
 
 
 @register
 class BarcodeOperator(Operator):
-    """Find and decode barcodes: EAN-13/UPC-A, Code 128, Code 39, Interleaved 2 of 5 and QR.
+    """Find and decode barcodes: EAN-13/UPC-A, EAN-8, UPC-E, Code 128, Code 39, Interleaved
+    2 of 5 and QR.  Both decoders report retail codes alike: a code starting with 0 is
+    ``upc-a`` (12 digits) when upc-a is in ``formats``, else ``ean-13`` (13 digits); UPC-E
+    is its 8 digits.
 
     Reads the image; writes one region per code with its box (and corner polygon), the
     decoded text in ``data.text.raw`` and the symbology as a concept (``qr-code``,

@@ -14,6 +14,8 @@ cv2 = pytest.importorskip("cv2")
 LINEAR = {  # symbology -> (python-barcode name, payload, text a reader returns)
     "ean-13": ("ean13", "590123412345", "5901234123457"),
     "upc-a": ("upca", "03600029145", "036000291452"),
+    "ean-8": ("ean8", "9638507", "96385074"),
+    "upc-e": ("upce", "0123456", "01234565"),  # drawn by upc_e_pattern below
     "code-128": ("code128", "opgraph-128", "opgraph-128"),
     "code-39": ("code39", "OPG-39", "OPG-39"),
     "itf": ("itf", "12345678", "12345678"),
@@ -25,9 +27,27 @@ def linear_code(name: str, payload: str, module: int = 3, height: int = 80) -> n
     import barcode
 
     options = {"add_checksum": False} if name == "code39" else {}
-    pattern = barcode.get_barcode_class(name)(payload, **options).build()[0]
+    if name == "upce":  # python-barcode cannot draw UPC-E
+        pattern = upc_e_pattern(LINEAR["upc-e"][2])
+    else:
+        pattern = barcode.get_barcode_class(name)(payload, **options).build()[0]
     row = np.array([0 if c == "1" else 255 for c in "0" * 12 + pattern + "0" * 12], np.uint8)
     return np.repeat(np.repeat(row[None, :], height, axis=0), module, axis=1)
+
+
+# UPC-E's digit parities (O: odd, EAN's A set; E: even, B set) per check digit, system 0
+_UPC_E_PARITY = "EEEOOO EEOEOO EEOOEO EEOOOE EOEEOO EOOEEO EOOOEE EOEOEO EOEOOE EOOEOE".split()
+
+
+def upc_e_pattern(code: str) -> str:
+    """The module pattern of an 8-digit UPC-E code (number system 0)."""
+    from barcode.charsets import ean
+
+    parity = _UPC_E_PARITY[int(code[7])]
+    digits = "".join(
+        ean.CODES["A" if q == "O" else "B"][int(d)] for q, d in zip(parity, code[1:7], strict=True)
+    )
+    return "101" + digits + "010101"
 
 
 def qr_code(text: str, module: int = 4) -> np.ndarray:
@@ -74,9 +94,43 @@ def _texts(out: Data) -> list[tuple[str, str]]:
 def test_reads_each_linear_symbology(library: str, symbology: str) -> None:
     name, payload, text = LINEAR[symbology]
     found = _texts(_read(on_canvas(linear_code(name, payload)), library=library))
-    # ZBar reports UPC-A as the EAN-13 it is a subset of, with a leading 0
-    expected = {(symbology, text)} | ({("ean-13", "0" + text)} if symbology == "upc-a" else set())
-    assert found and set(found) <= expected
+    assert found == [(symbology, text)]  # both libraries report retail codes alike
+
+
+@pytest.mark.parametrize("library", ["zxing", "pyzbar"])
+@pytest.mark.parametrize(
+    ("code", "formats", "expected"),
+    [
+        ("upc-a", ["ean-13"], [("ean-13", "0036000291452")]),  # upc-a not asked: its EAN-13
+        ("upc-a", ["upc-a"], [("upc-a", "036000291452")]),
+        ("upc-a", ["ean-13", "upc-a"], [("upc-a", "036000291452")]),
+        ("ean-13", ["upc-a"], []),  # a real EAN-13 (no leading 0) is no UPC-A
+        ("ean-13", ["ean-13", "upc-a"], [("ean-13", "5901234123457")]),
+        ("ean-8", ["ean-13", "upc-a"], []),
+        ("upc-e", ["upc-e"], [("upc-e", "01234565")]),
+    ],
+)
+def test_upc_and_ean_rule_is_the_same_for_both_libraries(
+    library: str, code: str, formats: list[str], expected: list[tuple[str, str]]
+) -> None:
+    name, payload, _ = LINEAR[code]
+    img = on_canvas(linear_code(name, payload))
+    assert _texts(_read(img, library=library, formats=formats)) == expected
+
+
+@pytest.mark.parametrize(
+    ("upc_a", "upc_e"),
+    [
+        ("012345000065", "01234565"),  # manufacturer ends 1-9: product 0000X, X >= 5
+        ("012000003455", "01234505"),  # manufacturer ends 000: product 00XXX
+        ("012300000645", "01236435"),  # manufacturer ends 00: product 000XX
+        ("012340000055", "01234545"),  # manufacturer ends 0: product 0000X
+        ("036000291452", None),  # no zero run to drop: no UPC-E form
+        ("512345000065", None),  # number system 5 has no UPC-E
+    ],
+)
+def test_upc_e_compression(upc_a: str, upc_e: str | None) -> None:
+    assert _barcode_readers._upc_e(upc_a) == upc_e
 
 
 @pytest.mark.parametrize("library", ["zxing", "pyzbar"])
