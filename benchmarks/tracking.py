@@ -232,6 +232,13 @@ def _mean(table: dict, tracker: str, scenarios: list[str], key: str) -> float | 
     return float(np.mean(vals))
 
 
+def _best(table: dict, peers: list[str], scenarios: list[str], key: str
+          ) -> tuple[float | None, str]:
+    """The best peer mean of ``key`` and its name; (None, "-") when no peer has one."""
+    means = [(m, p) for p in peers if (m := _mean(table, p, scenarios, key)) is not None]
+    return max(means) if means else (None, "-")
+
+
 def _goals(results: list[dict], peers: list[str], scenarios: list[str]) -> list[str]:
     ours = {(r["tracker"], r["scenario"]): r for r in results
             if r["tracker"] in OURS and r.get("status") == "ok"}
@@ -245,9 +252,9 @@ def _goals(results: list[dict], peers: list[str], scenarios: list[str]) -> list[
         lines.append(f"{'PASS' if ok else ('FAIL' if ok is not None else 'n/a ')}  {text}")
 
     for key in ("HOTA", "MOTA", "IDF1"):
-        best = max(((_mean(table, p, scenarios, key) or -1.0), p) for p in peer_names)
+        best = _best(table, peer_names, scenarios, key)
         mine = _mean(ours, "opgraph_byte", scenarios, key)
-        check(None if mine is None else mine > best[0],
+        check(None if mine is None or best[0] is None else mine > best[0],
               f"byte-tracker mean {key} {_pct(mine)} > best peer {best[1]} {_pct(best[0])}")
     worst = []
     for s in scenarios:
@@ -268,9 +275,9 @@ def _goals(results: list[dict], peers: list[str], scenarios: list[str]) -> list[
             check(fps_me >= 2 * fps_rf, f"byte-tracker fps on many_objects_200 {fps_me:.0f} >= "
                   f"2 x trackers' ByteTrack {fps_rf:.0f} (x{fps_me / fps_rf:.2f})")
     for key in ("HOTA", "IDF1"):
-        best = max(((_mean(table, p, scenarios, key) or -1.0), p) for p in peer_names)
+        best = _best(table, peer_names, scenarios, key)
         mine = _mean(ours, "opgraph_kalman", scenarios, key)
-        check(None if mine is None else mine > best[0],
+        check(None if mine is None or best[0] is None else mine > best[0],
               f"kalman-filter-tracker mean {key} {_pct(mine)} > every peer (best {best[1]} "
               f"{_pct(best[0])})")
     nf = _mean(table, "norfair", scenarios, "IDF1")
