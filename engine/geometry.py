@@ -369,5 +369,5 @@ def region_id(box: Boxes | Sequence[float], label: str) -> str:
     """A detection's region id: a hash of its label and its box rounded to 6 decimals, stable
     across runs (results and golden files do not churn) and the same for the same object
     whichever node found it (a whole-image detector, or tiles merged back)."""
-    key = f"{label}:{np.round(_as_boxes(box)[0], 6).tolist()}".encode()
+    key = f"{label}:{np.round(np.asarray(box, dtype=np.float64).reshape(4), 6).tolist()}".encode()
     return hashlib.blake2b(key, digest_size=8).hexdigest()

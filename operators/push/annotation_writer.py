@@ -91,7 +91,7 @@ class AnnotationWriter(Operator):
             self._write(ctx, data)
             return data
         frames: list[Frame] = ctx.state.setdefault("frames", [])
-        info = FrameInfo(index=ctx.frame_index, time=ctx.frame_time_ms)
+        info = FrameInfo(index=ctx.frame_index, time=ctx.frame_time_ms or 0)
         labels = Data(concepts=data.concepts, regions=[_no_pixels(r) for r in data.regions])
         frames.append(Frame(frame_info=info, data=labels))
         if len(frames) == 1:
