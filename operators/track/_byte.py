@@ -11,21 +11,19 @@ from typing import Any
 import numpy as np
 from pydantic import Field, model_validator
 
-from engine import BaseParams
-from operators.track._assign import Strategy
 from operators.track._base import REFERENCE_FPS, KalmanTrackerBase
+from operators.track._params import TrackerParams
 
 __all__ = ["ByteTrackParams", "ByteTracker"]
 
 
-class ByteTrackParams(BaseParams):
+class ByteTrackParams(TrackerParams):
     min_confidence: float = Field(
         0.1, ge=0.0, le=1.0, description="detections below this score are ignored entirely"
     )
     min_visible_frames: int = Field(
         1, ge=1, description="matched frames before a track is reported; more = later, cleaner"
     )
-    track_id_prefix: str = Field("", description="prefix of the reported track_id strings")
     max_disappeared: int = Field(
         60, ge=1, description="frames a lost track is kept for re-association (at 30 fps)"
     )
@@ -56,12 +54,6 @@ class ByteTrackParams(BaseParams):
         description="frames a confirmed track without a detection is still reported at its "
         "predicted box (bridges detector misses); 0 reports detected objects only",
     )
-    class_aware: bool = Field(
-        True,
-        description="a track only takes detections of its own class (the region's top "
-        "concept); regions without concepts match any track",
-    )
-    strategy: Strategy = Field("hungarian", description="assignment: hungarian or greedy")
 
     @model_validator(mode="after")
     def _thresholds_in_order(self) -> ByteTrackParams:

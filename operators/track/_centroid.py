@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from engine import BaseParams, geometry
-from operators.track._assign import Strategy, assign
+from engine import geometry
+from operators.track._assign import assign
 from operators.track._base import REFERENCE_FPS
 from operators.track._costs import centroid_distance, class_mismatch
+from operators.track._params import TrackerParams
 from operators.track._tracks import OUT_COLS
 
 __all__ = ["CentroidParams", "CentroidTracker"]
@@ -25,14 +26,13 @@ VELOCITY_GAIN = 0.5
 _FIELDS = ("box", "vel", "ids", "hits", "missed", "score", "cls", "det_index")
 
 
-class CentroidParams(BaseParams):
+class CentroidParams(TrackerParams):
     min_confidence: float = Field(
         0.5, ge=0.0, le=1.0, description="detections below this score are ignored"
     )
     min_visible_frames: int = Field(
         1, ge=1, description="matched frames before a track is reported; more = later, cleaner"
     )
-    track_id_prefix: str = Field("", description="prefix of the reported track_id strings")
     max_disappeared: int = Field(
         30, ge=1, description="frames a track may go unmatched before it is dropped (at 30 fps)"
     )
@@ -41,12 +41,6 @@ class CentroidParams(BaseParams):
         gt=0.0,
         description="max distance between expected and detected centres, in track-box diagonals",
     )
-    class_aware: bool = Field(
-        True,
-        description="a track only takes detections of its own class (the region's top "
-        "concept); regions without concepts match any track",
-    )
-    strategy: Strategy = Field("hungarian", description="assignment: hungarian or greedy")
 
 
 class CentroidTracker:

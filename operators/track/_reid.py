@@ -12,11 +12,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from engine import BaseParams
-from operators.track._assign import Strategy, assign
+from operators.track._assign import assign
 from operators.track._base import REFERENCE_FPS, KalmanTrackerBase
 from operators.track._costs import appearance_distance, centroid_distance, iou_distance
 from operators.track._kalman import BoxKalman
+from operators.track._params import TrackerParams
 
 __all__ = ["KalmanReidParams", "KalmanReidTracker"]
 
@@ -37,7 +37,7 @@ LOW_SCORE_MAX_IOU_COST = 0.5
 LOW_SCORE_APPEARANCE_SLACK = 1.5
 
 
-class KalmanReidParams(BaseParams):
+class KalmanReidParams(TrackerParams):
     association_confidence: float = Field(
         0.1, ge=0.0, le=1.0, description="detections below this score are not associated at all"
     )
@@ -73,19 +73,12 @@ class KalmanReidParams(BaseParams):
         description="keep reporting a track at its projected box for a couple of missed "
         "frames (bridges detector misses)",
     )
-    track_id_prefix: str = Field("", description="prefix of the reported track_id strings")
     min_visible_frames: int = Field(
         1, ge=1, description="matched frames before a track is reported"
     )
     max_disappeared: int = Field(
         90, ge=1, description="frames a lost track is kept for re-identification (at 30 fps)"
     )
-    class_aware: bool = Field(
-        True,
-        description="a track only takes detections of its own class (the region's top "
-        "concept); regions without concepts match any track",
-    )
-    strategy: Strategy = Field("hungarian", description="assignment: hungarian or greedy")
 
     @model_validator(mode="after")
     def _thresholds_in_order(self) -> KalmanReidParams:

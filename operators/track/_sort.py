@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from engine import BaseParams
-from operators.track._assign import Strategy, assign
+from operators.track._assign import assign
 from operators.track._base import REFERENCE_FPS, KalmanTrackerBase
 from operators.track._costs import appearance_distance, iou_distance
+from operators.track._params import TrackerParams
 
 __all__ = ["KalmanParams", "KalmanTracker"]
 
@@ -24,7 +24,7 @@ APPEARANCE_WEIGHT = 0.5
 MAX_APPEARANCE_COST = 0.5
 
 
-class KalmanParams(BaseParams):
+class KalmanParams(TrackerParams):
     min_confidence: float = Field(
         0.25, ge=0.0, le=1.0, description="detections below this score are ignored"
     )
@@ -48,19 +48,12 @@ class KalmanParams(BaseParams):
     has_embedding: bool = Field(
         False, description="add appearance (cosine distance of embeddings) to the matching cost"
     )
-    track_id_prefix: str = Field("", description="prefix of the reported track_id strings")
     max_projected_frames: int = Field(
         2,
         ge=0,
         description="frames a confirmed track without a detection is still reported at its "
         "predicted box (bridges detector misses); 0 reports detected objects only",
     )
-    class_aware: bool = Field(
-        True,
-        description="a track only takes detections of its own class (the region's top "
-        "concept); regions without concepts match any track",
-    )
-    strategy: Strategy = Field("hungarian", description="assignment: hungarian or greedy")
 
 
 class KalmanTracker(KalmanTrackerBase):
