@@ -57,18 +57,23 @@ class TrackerOperator(Operator):
         emb = _embeddings(regions) if self.uses_embeddings else None
         rows = tracker.update(dets, emb)
         memory: dict[int, list[Concept]] = ctx.state["concepts"]
-        out = [self._tracked(row, regions, w, h, memory) for row in _ordered(rows)]
+        rows = _ordered(rows)
+        fractions = geometry.clip(geometry.to_fractions(rows[:, :4], w, h))  # one call a frame
+        out = [
+            self._tracked(row, box, regions, memory)
+            for row, box in zip(rows, fractions, strict=True)
+        ]
         _forget_dropped(memory, tracker.live_ids())
         return data.model_copy(update={"regions": out})
 
     def _tracked(
-        self, row: np.ndarray, regions: list[Region], w: int, h: int, memory: dict[int, Any]
+        self, row: np.ndarray, box: np.ndarray, regions: list[Region], memory: dict[int, Any]
     ) -> Region:
-        """The region of one reported row: its detection's region with the track id (plus
-        the tracker's box / smoothed score where the params ask), or a projected one."""
+        """The region of one reported row (``box``: its box in fractions): its detection's
+        region with the track id (plus the tracker's box / smoothed score where the params
+        ask), or a projected one."""
         number, det = int(row[4]), int(row[7])
         track_id = f"{self.params.track_id_prefix}{number}"  # type: ignore[attr-defined]
-        box = geometry.clip(geometry.to_fractions(row[None, :4], w, h))[0]
         if det < 0:  # a track reported at its predicted box while its detection is missing
             return Region(
                 region_info=RegionInfo(bounding_box=geometry.box_to_proto(box)),
