@@ -116,7 +116,11 @@ class App:
             generation = self._generation()
             for start in range(0, len(parsed), self.batch_size):
                 chunk = parsed[start : start + self.batch_size]
-                self._add_batch(chunk, datasets, generation)
+                # another process may switch in a reindexed base workflow meanwhile: then the
+                # batch is run again with it, and written to the index now in use
+                while not self._add_batch(chunk, datasets, generation):
+                    self._sync_base()
+                    generation = self._generation()
                 bar.advance(len(chunk))
         return ids
 
@@ -134,7 +138,7 @@ class App:
         if taken:
             raise InputError(f"input id(s) already in the app: {', '.join(taken[:5])}")
 
-    def _add_batch(self, chunk: list[Input], datasets: list[str], generation: int) -> None:
+    def _add_batch(self, chunk: list[Input], datasets: list[str], generation: int) -> bool:
         now = h.now()
         batch = WriteBatch(generation=generation)
         records = {str(i.id): codec.input_to_record(i, str(i.id), datasets, now) for i in chunk}
@@ -145,7 +149,7 @@ class App:
                 records[input_id].status_description = result
             else:
                 batch.index.append(result)
-        self._store.write(batch)
+        return self._store.write(batch)
 
     def _run_base(
         self, inputs: list[Input], batch: WriteBatch, mode: str
@@ -219,7 +223,7 @@ class App:
                     return
 
     def _reindex_batch(self, generation: int, records: list[Any]) -> list[tuple[str, str]]:
-        batch = WriteBatch(generation=generation)
+        batch = WriteBatch(generation=generation, building=True)
         failed = []
         inputs = [codec.input_from_record(r) for r in records]
         for input_id, result in self._run_base(inputs, batch, mode="reindex"):

@@ -89,6 +89,8 @@ class WriteBatch:
     annotations: list[AnnotationRecord] = field(default_factory=list)
     # (input id, status code, description) for inputs that exist already (a reindex)
     statuses: list[tuple[str, int, str]] = field(default_factory=list)
+    # a reindex writes into the generation it is building; an add, into the active one
+    building: bool = False
 
 
 class Store(Protocol):
@@ -102,7 +104,10 @@ class Store(Protocol):
 
     def set_meta(self, items: dict[str, str]) -> None: ...
 
-    def write(self, batch: WriteBatch) -> None: ...
+    def write(self, batch: WriteBatch) -> bool:
+        """Store the batch in one transaction; False (nothing written) if an add's
+        ``batch.generation`` is no longer the active index (a reindex switched meanwhile)."""
+        ...
 
     def put_annotations(self, records: Sequence[AnnotationRecord]) -> None: ...
 

@@ -174,8 +174,11 @@ class SqliteStore:
 
     # ---- writes ----------------------------------------------------------------------
 
-    def write(self, batch: WriteBatch) -> None:
+    def write(self, batch: WriteBatch) -> bool:
         with self._tx() as c:
+            # checked inside the write transaction: a reindex cannot switch in between
+            if not batch.building and int(get_meta(c, "generation") or 1) != batch.generation:
+                return False
             insert_inputs(c, batch.inputs)
             c.executemany(
                 "UPDATE inputs SET status_code = ?, status_description = ? WHERE id = ?",
@@ -183,6 +186,7 @@ class SqliteStore:
             )
             insert_index(c, batch)
             upsert_annotations(c, batch.annotations)
+        return True
 
     def put_annotations(self, records: Sequence[AnnotationRecord]) -> None:
         with self._tx() as c:

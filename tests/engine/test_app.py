@@ -383,3 +383,25 @@ def test_a_base_workflow_bound_by_a_user_catalog_reopens(tmp_path: Path) -> None
     with App(tmp_path / "app") as app:  # no catalog now: the stored YAML carries the binding
         app.add_inputs([{"text": {"raw": "machinery repairs in 2020"}}])
         assert app.search(text="machinery repairs")[0].score > 0.5
+
+
+def test_an_add_racing_a_reindex_is_indexed_in_the_generation_in_use(tmp_path: Path) -> None:
+    adder, other = App(tmp_path / "app"), App(tmp_path / "app")
+    adder.add_inputs(_texts("alpha beta"))
+    base = adder._base
+    assert base is not None
+    wide = Workflow("wide")
+    wide.add("text-embedder", params={"model": "hashing", "dimensions": 512})
+    predict = base.predict
+
+    def reindex_meanwhile(*args: object, **kwargs: object) -> object:
+        base.predict = predict  # type: ignore[method-assign]
+        other.set_base_workflow(wide, reindex=True)  # switches while this batch is in flight
+        return predict(*args, **kwargs)  # type: ignore[arg-type]
+
+    base.predict = reindex_meanwhile  # type: ignore[method-assign]
+    adder.add_inputs(_texts("gamma delta"))
+    hits = other.search(text="gamma delta")
+    assert hits and hits[0].input is not None and hits[0].input.data.text is not None
+    assert hits[0].input.data.text.raw == "gamma delta"
+    assert adder._vectors().dim == 512
