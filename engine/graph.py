@@ -9,6 +9,7 @@ edges that can never carry what a node reads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -203,8 +204,10 @@ def _resolve(
 def _validate_params(
     ns: NodeSpec, cls: type[Operator], params: dict[str, Any], file: str
 ) -> BaseParams:
+    # file params given relative to a workflow file resolve beside it (LocalPath)
+    context = {"base_dir": str(Path(file).parent)} if Path(file).is_file() else None
     try:
-        return cls.Params.model_validate(params)
+        return cls.Params.model_validate(params, context=context)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(x) for x in err["loc"]]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from importlib.metadata import entry_points
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
 from engine.errors import InputError
 from engine.proto import Data
@@ -32,6 +33,7 @@ __all__ = [
     "ConceptSpec",
     "Context",
     "JsonObject",
+    "LocalPath",
     "ModelBinding",
     "Operator",
     "bind_model",
@@ -60,6 +62,18 @@ def _json_text(value: Any) -> Any:
 
 # A JSON object param, given as a mapping or as JSON text (as the Portal sends it).
 JsonObject = Annotated[dict[str, Any], BeforeValidator(_json_text)]
+
+
+def _beside_workflow(value: str, info: ValidationInfo) -> str:
+    base = (info.context or {}).get("base_dir")
+    if base is None or not value or os.path.isabs(value) or "://" in value:
+        return value
+    return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+
+
+# A file param (a model, a detections file): relative paths are relative to the workflow
+# file's folder, as users of a workflow file expect, not to wherever it is run from.
+LocalPath = Annotated[str, AfterValidator(_beside_workflow)]
 
 
 class ConceptSpec(BaseModel):

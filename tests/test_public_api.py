@@ -21,6 +21,7 @@ EXPECTED = [
     "Input",
     "InputError",
     "JsonObject",
+    "LocalPath",
     "Model",
     "ModelBinding",
     "MultiAnnotationResponse",

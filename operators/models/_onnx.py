@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from engine import BaseParams, geometry
+from engine import BaseParams, LocalPath, geometry
 
 __all__ = [
     "IMAGENET_MEAN",
@@ -30,9 +30,12 @@ _LETTERBOX_FILL = 114  # the grey YOLO pads with
 class OnnxParams(BaseParams):
     """How to feed a user's ONNX model: where it is, its input size and normalisation."""
 
-    model_path: str | None = Field(None, description="path of the .onnx file")
+    model_path: LocalPath | None = Field(
+        None, description="path of the .onnx file (relative: to the workflow file's folder)"
+    )
     input_size: int | tuple[int, int] | None = Field(
-        None, description="model input width and height (one int for square); "
+        None,
+        description="model input width and height (one int for square); "
         "read from the model when its input has a fixed size",
     )
     labels: list[str] = Field(

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from engine import Context, Data, InputError, Operator, geometry, register
+from engine import Context, Data, InputError, LocalPath, Operator, geometry, register
 from operators.models._common import (
     Detections,
     OutputFilterParams,
@@ -44,7 +44,10 @@ class DetectionsFile(Operator):
     type_id = "detections-file"
 
     class Params(OutputFilterParams):
-        path: str = Field(description="the MOT .txt or JSON file to replay")
+        path: LocalPath = Field(
+            description="the MOT .txt or JSON file to replay (relative: to the workflow file's "
+            "folder)"
+        )
         format: Literal["auto", "mot", "json"] = Field(
             "auto", description="file format; auto: .json is JSON, anything else MOT"
         )

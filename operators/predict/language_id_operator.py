@@ -6,7 +6,16 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from engine import BaseParams, Concept, Context, Data, InputError, Operator, register
+from engine import (
+    BaseParams,
+    Concept,
+    Context,
+    Data,
+    InputError,
+    LocalPath,
+    Operator,
+    register,
+)
 from operators.predict._langid import load_backend
 
 __all__ = ["LanguageIdOperator"]
@@ -43,9 +52,10 @@ class LanguageIdOperator(Operator):
             default_factory=list,
             description="candidate language codes; empty: every language the library knows",
         )
-        model_path: str | None = Field(
+        model_path: LocalPath | None = Field(
             default=None,
-            description="model file: required by fasttext, optional for py3langid",
+            description="model file: required by fasttext, optional for py3langid (relative: "
+            "to the workflow file's folder)",
         )
 
         @field_validator("library", mode="before")

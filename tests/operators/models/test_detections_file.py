@@ -60,10 +60,18 @@ def test_ids_time_lookup_and_still_images(mot: Path) -> None:
 
 def test_json_in_fractions(tmp_path: Path) -> None:
     path = tmp_path / "dets.json"
-    path.write_text(json.dumps({"frames": {"0": [
-        {"box": [0.1, 0.2, 0.3, 0.4], "score": 0.7, "label": "car", "id": 3},
-        {"box": [0.5, 0.5, 0.6, 0.6]},
-    ]}}))
+    path.write_text(
+        json.dumps(
+            {
+                "frames": {
+                    "0": [
+                        {"box": [0.1, 0.2, 0.3, 0.4], "score": 0.7, "label": "car", "id": 3},
+                        {"box": [0.5, 0.5, 0.6, 0.6]},
+                    ]
+                }
+            }
+        )
+    )
     op = DetectionsFile(
         Params(path=str(path), box_units="fractions", select_concepts=[{"id": "car"}])
     )
@@ -98,12 +106,15 @@ def test_one_node_graph_over_a_video(mot: Path, tmp_path: Path) -> None:
     assert [len(f.data.regions) for f in res.data.frames] == [2, 1, 0]
 
 
-@pytest.mark.parametrize("params,match", [
-    ("{}", "path"),
-    ("{path: /no/such/file.txt}", "no detections file"),
-    ("{path: FILE, format: csv}", "format"),
-    ("{path: FILE, fps: 0}", "fps"),
-])
+@pytest.mark.parametrize(
+    "params,match",
+    [
+        ("{}", "path"),
+        ("{path: /no/such/file.txt}", "no detections file"),
+        ("{path: FILE, format: csv}", "format"),
+        ("{path: FILE, fps: 0}", "fps"),
+    ],
+)
 def test_rejections(params: str, match: str, mot: Path) -> None:
     with pytest.raises(ParamsError, match=match):
         Workflow.from_yaml(_yaml(params.replace("FILE", f"'{mot}'")))
@@ -114,3 +125,18 @@ def test_a_malformed_file_is_refused_when_the_graph_is_built(tmp_path: Path) -> 
     bad.write_text("1,2,3\n")
     with pytest.raises(ParamsError, match="needs frame, id, x, y, w, h"):
         Workflow.from_yaml(_yaml(f"{{path: '{bad}'}}")).compile().instantiate()
+
+
+def test_a_relative_path_is_beside_the_workflow_file(tmp_path: Path) -> None:
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    (folder / "dets.txt").write_text("1,-1,10,10,20,20,0.9,-1,-1,-1\n")
+    flow = folder / "replay.yml"
+    flow.write_text(
+        "workflow:\n  id: r\n  nodes:\n  - id: d\n    model:\n      model_id: d\n"
+        "      model_type_id: detections-file\n"
+        "      output_info: {params: {path: dets.txt}}\n"
+    )
+    image = np.zeros((100, 100, 3), np.uint8)
+    result = Workflow.from_yaml(flow).predict([image]).results[0]
+    assert len(result.outputs[0].data.regions) == 1
