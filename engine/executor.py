@@ -141,7 +141,7 @@ class Executor:
             node, run = job
             # a private Context per thread: node_id and state differ between the jobs
             private = _Run(replace(run.ctx, outputs=dict(run.ctx.outputs)), dict(run.errors))
-            self._step(node, private, {})
+            self._step(node, private, None)
             return node, run, private
 
         jobs = [(n, r) for n in nodes for r in runs]
