@@ -67,6 +67,9 @@ settings = MediaSettings()
 
 
 def _cv2() -> Any:
+    # OpenCV's own pixel cap, read at its first decode: formats whose header we do not parse
+    # (TIFF, ...) are then refused before their pixels are allocated too
+    os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(settings.max_pixels))
     import cv2  # heavy: load only when pixels are needed
 
     return cv2
@@ -105,7 +108,15 @@ def decode_image_bytes(buf: bytes, what: str = "image") -> np.ndarray:
     raw = np.frombuffer(buf, dtype=np.uint8)
     # IMREAD_COLOR applies EXIF orientation and converts gray/16-bit; alpha needs UNCHANGED
     flags = cv2.IMREAD_UNCHANGED if header is not None and header.has_alpha else cv2.IMREAD_COLOR
-    img = cv2.imdecode(raw, flags)
+    try:
+        img = cv2.imdecode(raw, flags)
+    except cv2.error as exc:  # OpenCV's pixel cap (see _cv2) stops it before decoding
+        if "MAX_IMAGE_PIXELS" not in str(exc):
+            raise
+        raise InputError(
+            f"{what} has more than the {settings.max_pixels / 1e6:.0f} MP limit "
+            "(media.settings.max_pixels)"
+        ) from None
     if img is None:
         raise InputError(_undecodable(what, header))
     _check_pixels(img.shape[1], img.shape[0], what)

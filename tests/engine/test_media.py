@@ -287,3 +287,10 @@ def test_unreadable_videos_and_bad_sample_ms(tmp_path: Path) -> None:
         media.video_info(Video.from_source(b""))
     with pytest.raises(InputError, match="between 100 and 60000"):
         list(media.iter_frames(Video.from_source(str(bad)), sample_ms=50))
+
+
+def test_a_tiff_bomb_is_refused_before_its_pixels_are_allocated() -> None:
+    ok, buf = cv2.imencode(".tiff", np.zeros((12000, 12000), np.uint8))  # 144 MP of zeros
+    assert ok
+    with pytest.raises(InputError, match=r"more than the 100 MP limit"):
+        media.decode_image_bytes(buf.tobytes())
