@@ -17,8 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from engine.errors import YamlError
-from engine.operator import ModelBinding, suggest
+from engine.operator import ModelBinding, get_operator, operator_types, suggest
 from engine.spec import _Reader, looks_like_path
 
 __all__ = ["load_catalog"]
@@ -66,8 +68,40 @@ def _binding(entry: Any, path: tuple[Any, ...], reader: _Reader) -> ModelBinding
     return ModelBinding(
         model_id=entry["model_id"],
         model_type_id=entry["model_type_id"],
-        params=params,
+        params=_checked_params(entry, params, path, reader),
         user_id=entry.get("user_id"),
         app_id=entry.get("app_id"),
         note=entry.get("note"),
     )
+
+
+def _checked_params(
+    entry: dict[str, Any], params: dict[str, Any], path: tuple[Any, ...], reader: _Reader
+) -> dict[str, Any]:
+    """The entry's params, checked against its operator here, so that a mistake is reported
+    in the catalog file; relative file params come back resolved beside the catalog."""
+    type_id = entry["model_type_id"]
+    cls = get_operator(type_id)
+    if cls is None:
+        hint = suggest(type_id, list(operator_types()))
+        raise reader.error(
+            f"unknown model_type_id '{type_id}'{hint}", (*path, "model_type_id", "=")
+        )
+    folder = Path(reader.file).parent
+    context = {"base_dir": str(folder)} if Path(reader.file).is_file() else None
+    try:
+        checked = cls.Params.model_validate(params, context=context)
+    except ValidationError as exc:
+        # a required param may come from the workflow node that uses the binding
+        errors = [e for e in exc.errors() if e["type"] != "missing"]
+        if not errors:
+            return params
+        err = errors[0]
+        name = str(err["loc"][0]) if err["loc"] else ""
+        if err["type"] == "extra_forbidden":
+            why = f"unknown param '{name}'{suggest(name, list(cls.Params.model_fields))}"
+        else:
+            why = f"param '{'.'.join(str(x) for x in err['loc'])}': {err['msg']}"
+        where = (*path, "params", "=", name) if name in params else (*path, "params")
+        raise reader.error(f"model '{entry['model_id']}' ({type_id}): {why}", where) from None
+    return checked.model_dump(include=set(params))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import tests.engine._ops  # noqa: F401  (registers the test operators)
@@ -162,3 +164,40 @@ def test_edge_checks_stay_linear_on_ladder_graphs() -> None:
             f"    node_inputs: [{srcs}]\n"
         )
     assert len(compile_spec(load_spec(_wf(*nodes))).nodes) == 60
+
+
+@pytest.mark.parametrize(
+    ("catalog", "match"),
+    [
+        (
+            "models:\n  - {model_id: m, model_type_id: test-keep-abov}\n",
+            r"<models>:2:34: unknown model_type_id 'test-keep-abov' \(did you mean",
+        ),
+        (
+            "models:\n  - model_id: m\n    model_type_id: test-keep-above\n"
+            "    params: {min_value: 7}\n",
+            r"<models>:4:14: model 'm' \(test-keep-above\): param 'min_value': Input should be",
+        ),
+        (
+            "models:\n  - model_id: m\n    model_type_id: test-keep-above\n"
+            "    params: {min_valu: 0.1}\n",
+            r"<models>:4:14: model 'm' \(test-keep-above\): unknown param 'min_valu'",
+        ),
+    ],
+)
+def test_catalog_mistakes_are_reported_in_the_catalog(catalog: str, match: str) -> None:
+    with pytest.raises(YamlError, match=match):
+        load_catalog(catalog)
+
+
+def test_catalog_params_may_leave_required_ones_to_the_node(tmp_path: Path) -> None:
+    (tmp_path / "dets.txt").write_text("1,-1,1,1,5,5,0.9,-1,-1,-1\n")
+    catalog = tmp_path / "models.yml"
+    catalog.write_text(
+        "models:\n  - {model_id: replay, model_type_id: detections-file,"
+        " params: {path: dets.txt}}\n  - {model_id: open, model_type_id:"
+        " detections-file}\n"
+    )
+    bindings = {b.model_id: b for b in load_catalog(catalog)}
+    assert bindings["replay"].params["path"] == str(tmp_path / "dets.txt")  # beside the catalog
+    assert bindings["open"].params == {}
