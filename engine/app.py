@@ -351,7 +351,12 @@ class App:
         min_score: float = 0.0,
         max_results: int = 10,
     ) -> list[Hit]:
-        """Stored inputs ranked by similarity to one query, best first, as Clarifai Hits."""
+        """Stored inputs ranked by similarity to one query, best first, as Clarifai Hits.
+
+        ``Hit.score`` is in [0, 1] as in Clarifai: for text, image and input queries
+        (1 + cosine) / 2, so 0.5 is unrelated and 1.0 the same embedding; for a concept
+        query the concept's value.  ``min_score`` applies to that score.
+        """
         given = [
             k
             for k, v in (
@@ -419,7 +424,8 @@ class App:
                 f"the base workflow embeds into {query.size} dimensions but the index holds "
                 f"{index.dim}; reindex with set_base_workflow(..., reindex=True)"
             )
-        return index.search(query, k, candidates)
+        # cosine in [-1, 1] -> Clarifai's score in [0, 1], 0.5 meaning unrelated
+        return [(i, (1.0 + s) / 2.0) for i, s in index.search(query, k, candidates)]
 
     def _embed_query(self, text: str | None, image: Any) -> np.ndarray:
         self._sync_base()

@@ -43,7 +43,11 @@ class RagPrompter(Operator):
             description=f"prompt text; {_QUERY} becomes the query, {_HITS} the hit texts",
         )
         min_score: float = Field(
-            default=0.0, ge=0.0, le=1.0, description="hits scoring below this are left out"
+            default=0.0,
+            ge=0.0,
+            le=1.0,
+            description="hits scoring below this are left out (Clarifai's score: 0.5 is "
+            "unrelated, 1.0 the same)",
         )
         max_results: int = Field(
             default=5, ge=1, le=100, description="at most this many hits go into the prompt"

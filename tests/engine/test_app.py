@@ -405,3 +405,11 @@ def test_an_add_racing_a_reindex_is_indexed_in_the_generation_in_use(tmp_path: P
     assert hits and hits[0].input is not None and hits[0].input.data.text is not None
     assert hits[0].input.data.text.raw == "gamma delta"
     assert adder._vectors().dim == 512
+
+
+def test_hit_scores_are_clarifai_scores_in_0_1(app: App) -> None:
+    app.add_inputs(_texts("the same words", "entirely different things"))
+    hits = app.search(text="the same words")
+    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert all(0.0 <= h.score <= 1.0 for h in hits)
+    assert hits[-1].score < hits[0].score
