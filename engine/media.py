@@ -346,6 +346,7 @@ def iter_frames(
 
 
 _END = object()
+_GIVE_UP_S = 2.0
 
 
 def _prefetched(make: Callable[[], Iterator[_T]], depth: int) -> Iterator[_T]:
@@ -381,17 +382,21 @@ def _prefetched(make: Callable[[], Iterator[_T]], depth: int) -> Iterator[_T]:
 
     thread = threading.Thread(target=produce, name="opgraph-video-decode", daemon=True)
     thread.start()
+    finished = False
     try:
         while True:
             ok, item = slots.get()
             if not ok:
                 raise item
             if item is _END:
+                finished = True
                 return
             yield item
     finally:
         stop.set()
-        thread.join()
+        # a caller that gives up (Ctrl-C, an error) must not wait for a long video download
+        # to end: the daemon thread sees `stop` when it next offers and cleans up on its own
+        thread.join(timeout=None if finished else _GIVE_UP_S)
 
 
 def video_info(video: Video) -> VideoInfo:

@@ -75,3 +75,41 @@ def test_a_failing_frame_callback_stops_the_decoding_thread(tmp_path: Path) -> N
     with pytest.raises(RuntimeError, match="callback failed"):
         wf.predict(str(video), sample_ms=100, keep_frames=False, on_frame=fail)
     assert not _decoders()  # while the traceback still holds the executor's frame
+
+
+def test_ctrl_c_during_a_slow_video_download_returns_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import http.server
+    import signal
+    import threading
+    import time
+
+    from engine import Video, media
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # a 10 s download, one small chunk a second
+            self.send_response(200)
+            self.send_header("Content-Length", str(10 * 1024))
+            self.end_headers()
+            for _ in range(10):
+                self.wfile.write(b"\0" * 1024)
+                self.wfile.flush()
+                time.sleep(1)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    monkeypatch.setattr(media.settings, "allow_private_urls", True)
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/v.mp4"
+    main = threading.get_ident()
+    threading.Timer(0.5, lambda: signal.pthread_kill(main, signal.SIGINT)).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            next(media.iter_frames(Video(url=url), 1000))
+    finally:
+        httpd.shutdown()
+    assert time.monotonic() - started < 5  # not the download's 10 s
