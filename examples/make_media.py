@@ -9,6 +9,7 @@ video of moving boxes with the matching detections file for the tracker graphs.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -16,6 +17,8 @@ import cv2
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+# start (x, y) and speed (px per frame) of each box
+_TRACKS = (((20, 40), (9, 4)), ((600, 80), (-8, 3)), ((300, 300), (2, -5)))
 
 
 def _bars(name: str, payload: str, module: int = 3, height: int = 90) -> np.ndarray:
@@ -56,27 +59,31 @@ def shelf_label(path: Path) -> Path:
 
 
 def moving_boxes(video: Path, detections: Path, seconds: int = 6, fps: int = 10) -> Path:
-    """Three boxes crossing a 640x360 frame, and their detections in MOT format."""
+    """Three boxes crossing a 640x360 frame, and their detections as detections-file JSON.
+
+    The JSON lists each box of each frame (frames from 0, boxes in pixels); the bundled
+    ``video-sample-boxes`` graph replays a copy of it by time, so any ``sample_ms`` works.
+    """
     size = (640, 360)
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-    rows = []
-    tracks = [((20, 40), (9, 4)), ((600, 80), (-8, 3)), ((300, 300), (2, -5))]
+    table: dict[str, list[dict[str, object]]] = {}
     for k in range(seconds * fps):
         frame = np.full((size[1], size[0], 3), 40, np.uint8)
-        for tid, ((x0, y0), (vx, vy)) in enumerate(tracks, start=1):
+        table[str(k)] = []
+        for tid, ((x0, y0), (vx, vy)) in enumerate(_TRACKS, start=1):
             x, y = x0 + vx * k, y0 + vy * k
             cv2.rectangle(frame, (x, y), (x + 40, y + 40), (60 * tid, 200, 255 - 60 * tid), -1)
-            rows.append(f"{k + 1},-1,{x},{y},40,40,0.9,-1,-1,-1")
+            table[str(k)].append({"box": [x, y, x + 40, y + 40], "score": 0.9, "label": "box"})
         writer.write(frame)
     writer.release()
-    detections.write_text("\n".join(rows) + "\n")
+    detections.write_text(json.dumps({"frames": table}, indent=None) + "\n", encoding="utf-8")
     return video
 
 
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     print(shelf_label(out / "shelf-label.png"))
-    print(moving_boxes(out / "moving-boxes.mp4", out / "moving-boxes.det.txt"))
+    print(moving_boxes(out / "moving-boxes.mp4", out / "moving-boxes.det.json"))
 
 
 if __name__ == "__main__":

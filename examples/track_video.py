@@ -22,12 +22,12 @@ from engine.draw import VideoDrawer
 
 def main(drawn: Path | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        clip = moving_boxes(Path(tmp) / "clip.mp4", Path(tmp) / "clip.det.txt")
+        clip = moving_boxes(Path(tmp) / "clip.mp4", Path(tmp) / "clip.det.json")
         wf = Workflow("track-boxes")
         det = wf.add(
             "detections-file",
             id="detect",
-            params={"path": str(Path(tmp) / "clip.det.txt"), "label": "box"},
+            params={"path": str(Path(tmp) / "clip.det.json"), "label": "box"},
         )
         track = wf.add("byte-tracker", id="track", inputs=[det], params={"track_id_prefix": "box-"})
         wf.add("object-counter", id="count", inputs=[track])

@@ -2,7 +2,9 @@
 
 No Kalman filter: a track keeps its last box and a smoothed per-frame displacement, and the
 cost is the Euclidean distance between centres in units of the track box's diagonal (so
-``max_distance`` means the same for small and big objects, in pixels or fractions).
+``max_distance`` means the same for small and big objects, in pixels or fractions).  Like
+``max_disappeared``, ``max_distance`` is given for 30 fps and scaled to the stream's sampled
+rate: at ``sample_ms: 200`` an object moves six 30 fps steps between two frames.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class CentroidParams(TrackerParams):
     max_distance: float = Field(
         0.3,
         gt=0.0,
-        description="max distance between expected and detected centres, in track-box diagonals",
+        description="max distance between expected and detected centres, in track-box "
+        "diagonals per frame at 30 fps (scaled to the sampled frame rate)",
     )
 
 
@@ -53,6 +56,9 @@ class CentroidTracker:
             raise ValueError("frame_rate must be positive")
         self.params = p = CentroidParams(**params)
         self.max_missed = max(1, round(p.max_disappeared * frame_rate / REFERENCE_FPS))
+        # an object moves further between two sampled frames the fewer frames are sampled:
+        # the gate follows the rate as max_disappeared does (5 fps: six 30 fps steps)
+        self.max_distance = p.max_distance * REFERENCE_FPS / frame_rate
         self.box = np.zeros((0, 4))
         self.vel = np.zeros((0, 2))
         self.ids = np.zeros(0, dtype=np.int64)
@@ -74,7 +80,7 @@ class CentroidTracker:
         cost = centroid_distance(expected, dets[cols, :4])
         if p.class_aware:
             cost[class_mismatch(self.cls, dets[cols, 5])] = np.inf
-        r, c, _, free_c = assign(cost, p.max_distance, p.strategy)
+        r, c, _, free_c = assign(cost, self.max_distance, p.strategy)
         self._update(r, dets, cols[c])
         self._drop(self.missed > self.max_missed)
         self._spawn(dets, cols[free_c])
