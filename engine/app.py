@@ -424,8 +424,12 @@ class App:
                 f"the base workflow embeds into {query.size} dimensions but the index holds "
                 f"{index.dim}; reindex with set_base_workflow(..., reindex=True)"
             )
-        # cosine in [-1, 1] -> Clarifai's score in [0, 1], 0.5 meaning unrelated
-        return [(i, (1.0 + s) / 2.0) for i, s in index.search(query, k, candidates)]
+        # cosine in [-1, 1] -> Clarifai's score in [0, 1], 0.5 meaning unrelated; clamped, as
+        # vectors that are not quite unit length (or not normalised at all) leave that range
+        return [
+            (i, min(1.0, max(0.0, (1.0 + s) / 2.0)))
+            for i, s in index.search(query, k, candidates)
+        ]
 
     def _embed_query(self, text: str | None, image: Any) -> np.ndarray:
         self._sync_base()

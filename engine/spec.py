@@ -112,15 +112,31 @@ class _Reader:
                 return None if root is None else self._value(root, (), loader)
             finally:
                 loader.dispose()
-        except yaml.MarkedYAMLError as exc:
+        except (yaml.YAMLError, RecursionError) as exc:
+            # libyaml caps nesting on its own (its message differs between versions) and pure
+            # Python PyYAML recurses: either way find where our own limit is passed
+            too_deep = _too_deep(text)
+            if too_deep is not None:
+                raise self.too_deep(too_deep) from None
+            raise self._yaml_error(exc) from None
+
+    def _yaml_error(self, exc: BaseException) -> YamlError:
+        if isinstance(exc, yaml.MarkedYAMLError):
             mark = exc.problem_mark or exc.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
             msg = f"invalid YAML: {exc.problem or exc.context}"
-            raise YamlError(msg, file=self.file, line=line, col=col) from None
-        except yaml.YAMLError as exc:
-            raise YamlError(f"invalid YAML: {exc}", file=self.file) from None
-        except RecursionError:
-            raise YamlError("invalid YAML: nested too deeply", file=self.file) from None
+            return YamlError(msg, file=self.file, line=line, col=col)
+        if isinstance(exc, RecursionError):
+            return YamlError("invalid YAML: nested too deeply", file=self.file)
+        return YamlError(f"invalid YAML: {exc}", file=self.file)
+
+    def too_deep(self, at: Pos) -> YamlError:
+        return YamlError(
+            f"invalid YAML: nested more than {_MAX_DEPTH} levels deep",
+            file=self.file,
+            line=at.line,
+            col=at.col,
+        )
 
     def _value(self, node: yaml.Node, path: _Path, loader: Any) -> Any:
         here = Pos(node.start_mark.line + 1, node.start_mark.column + 1)
@@ -138,12 +154,7 @@ class _Reader:
         if key in self._built:
             return self._built[key]
         if len(path) > _MAX_DEPTH:
-            raise YamlError(
-                f"invalid YAML: nested more than {_MAX_DEPTH} levels deep",
-                file=self.file,
-                line=here.line,
-                col=here.col,
-            )
+            raise self.too_deep(here)
         self._building.add(key)
         value = (
             self._mapping(node, path, loader)
@@ -185,6 +196,27 @@ class _Reader:
                 return self.where[path]
             path = path[:-1]
         return self.where.get((), Pos(1, 1))
+
+
+def _too_deep(text: str) -> Pos | None:
+    """Where a collection starts nested past ``_MAX_DEPTH`` path entries, if one does.
+
+    Walks the pure Python parser's events (no tree, no recursion and, unlike libyaml's
+    scanner, no cap of its own), counting as ``_Reader`` does: a mapping adds two path
+    entries (key, value), a sequence one.  Only run once a file has failed to load."""
+    depth: list[int] = []
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                mark = event.start_mark
+                if sum(depth) > _MAX_DEPTH and mark is not None:
+                    return Pos(mark.line + 1, mark.column + 1)
+                depth.append(2 if isinstance(event, yaml.MappingStartEvent) else 1)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth.pop()
+    except yaml.YAMLError:
+        return None  # broken before it got too deep: the parser's own message is the one
+    return None
 
 
 def looks_like_path(text: str) -> bool:

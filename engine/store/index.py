@@ -103,12 +103,20 @@ class VectorIndex:
             return self._search_subset(q, k, candidates)
         if not exact and self._n >= self.ann_threshold and self._ensure_ann():
             assert self._ann is not None
-            rows, scores = self._ann.search(q, k)
+            rows, _ = self._ann.search(q, k)
+            rows = rows[rows >= 0]
         else:
-            scores = self._matrix[: self._n] @ q
-            rows = top_k(scores, k)
-            scores = scores[rows]
-        return [(self.ids[r], float(s)) for r, s in zip(rows, scores, strict=True) if r >= 0]
+            rows = top_k(self._matrix[: self._n] @ q, k)
+        return self._rescored(rows, q)
+
+    def _rescored(self, rows: np.ndarray, q: np.ndarray) -> list[tuple[str, float]]:
+        """The chosen rows scored again in float64, best first.
+
+        float32 products pick the rows fast, but their rounding shows in the scores a user
+        sees; the few rows returned are scored again in float64."""
+        exact = self._matrix[rows].astype(np.float64) @ q.astype(np.float64)
+        order = np.argsort(-exact, kind="stable")
+        return [(self.ids[rows[i]], float(exact[i])) for i in order]
 
     def _search_subset(
         self, q: np.ndarray, k: int, candidates: Sequence[str]
@@ -125,8 +133,7 @@ class VectorIndex:
             if rows.size * 4 > self._n
             else (self._matrix[rows] @ q)
         )
-        best = top_k(scores, k)
-        return [(self.ids[rows[i]], float(scores[i])) for i in best]
+        return self._rescored(rows[top_k(scores, k)], q)
 
     def _ensure_ann(self) -> bool:
         if self._ann is None and faiss_available():

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
+from engine import spec
 from engine.errors import YamlError
 from engine.spec import load_spec, spec_from_dict
 
@@ -179,6 +181,29 @@ def test_every_clarifai_corpus_file_loads() -> None:
 )
 def test_hostile_yaml_is_one_clear_error(text: str, match: str) -> None:
     with pytest.raises(YamlError, match=match):
+        load_spec(text)
+
+
+_DEEP = [
+    ("[" * 3000 + "]" * 3000 + "\n", "1:102"),  # past libyaml's own cap of 1000
+    ("[" * 150 + "]" * 150 + "\n", "1:102"),  # past ours only
+    ("".join(f"{'  ' * i}k:\n" for i in range(60)) + "  " * 60 + "v\n", "52:103"),
+    ("a:\n" + "".join(f"{'  ' * i}- - x\n" for i in range(1, 2000)), "100:201"),
+]
+
+
+@pytest.mark.parametrize("loader", ["libyaml", "python"])
+@pytest.mark.parametrize(("text", "where"), _DEEP)
+def test_deep_nesting_is_one_message_whatever_the_parser(
+    text: str, where: str, loader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # libyaml's own nesting cap (and its message) changed between PyYAML releases, and pure
+    # Python PyYAML recurses instead: the user sees our limit, at its place, either way
+    if loader == "python":
+        monkeypatch.setattr(spec, "_Loader", yaml.SafeLoader)
+    elif not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("this PyYAML has no libyaml")
+    with pytest.raises(YamlError, match=rf"<workflow>:{where}.*nested more than 100 levels"):
         load_spec(text)
 
 

@@ -85,3 +85,14 @@ def test_the_ann_path_is_used_above_the_threshold_and_keeps_recall() -> None:
     assert hits / 500 >= 0.95
     index.add(["new"], vecs[:1])  # appends reach the IVF index too
     assert "new" in {g[0] for g in index.search(vecs[0], 5)}
+
+
+def test_returned_scores_are_exact_float64_products() -> None:
+    vecs = _unit(50, seed=3)
+    index = VectorIndex()
+    index.add([str(i) for i in range(50)], vecs)
+    exact = vecs.astype(np.float64) @ vecs[0].astype(np.float64)
+    for candidates in (None, ["0", "1", "2"]):
+        got = index.search(vecs[0], 3, candidates)
+        assert [s for _, s in got] == pytest.approx([exact[int(i)] for i, _ in got], rel=1e-12)
+        assert got[0][0] == "0"
