@@ -241,11 +241,9 @@ def _gather_inputs(args: argparse.Namespace) -> list[Any]:
 
 
 def _open_app(path: str) -> Any:
-    from engine.app import App
-    from engine.cli_app import _require_app
+    from engine.cli_app import open_app
 
-    _require_app(Path(path))  # --app names an app; it never creates one
-    return App(path)
+    return open_app(path)  # --app names an app; it never creates one
 
 
 class _FramePrinter:

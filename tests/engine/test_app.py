@@ -180,7 +180,7 @@ def test_reindex_swaps_the_index_when_complete(app: App) -> None:
     wf = Workflow("wide")
     wf.add("text-embedder", id="embed", params={"dimensions": 64})
     app.set_base_workflow(wf, reindex=True)
-    assert app._vectors().dim == 64
+    assert app._search._vectors().dim == 64
     assert app.search(text="sleeping cat", max_results=1)[0].input.id == ids[2]
     with App(app.path) as again:  # the new base workflow is stored with the app
         assert again.base_workflow is not None and again.base_workflow.id == "wide"
@@ -365,7 +365,7 @@ def test_inputs_added_by_another_writer_during_a_reindex_are_not_left_out(
     wf = Workflow("wide")
     wf.add("text-embedder", id="embed", params={"dimensions": 64})
     app.set_base_workflow(wf, reindex=True)
-    assert len(app._vectors()) == 5 and app._vectors().dim == 64
+    assert len(app._search._vectors()) == 5 and app._search._vectors().dim == 64
     assert added[0] in [h.input.id for h in app.search(text="late sleeping cat")]
 
 
@@ -388,7 +388,7 @@ def test_a_base_workflow_bound_by_a_user_catalog_reopens(tmp_path: Path) -> None
 def test_an_add_racing_a_reindex_is_indexed_in_the_generation_in_use(tmp_path: Path) -> None:
     adder, other = App(tmp_path / "app"), App(tmp_path / "app")
     adder.add_inputs(_texts("alpha beta"))
-    base = adder._base
+    base = adder._base.workflow
     assert base is not None
     wide = Workflow("wide")
     wide.add("text-embedder", params={"model": "hashing", "dimensions": 512})
@@ -404,7 +404,7 @@ def test_an_add_racing_a_reindex_is_indexed_in_the_generation_in_use(tmp_path: P
     hits = other.search(text="gamma delta")
     assert hits and hits[0].input is not None and hits[0].input.data.text is not None
     assert hits[0].input.data.text.raw == "gamma delta"
-    assert adder._vectors().dim == 512
+    assert adder._search._vectors().dim == 512
 
 
 def test_hit_scores_are_clarifai_scores_in_0_1(app: App) -> None:

@@ -22,7 +22,8 @@ from engine import (
     Workflow,
     register,
 )
-from engine.app import App, _Scope
+from engine.app import App
+from engine.app._core import Scope
 from operators.push.annotation_writer import AnnotationWriter
 from tests.clarifai_json import assert_clarifai_json
 from tests.factories import concepts, region, text_data
@@ -192,7 +193,7 @@ def test_regions_are_written_without_their_crop_pixels(tmp_path: Path) -> None:
     app = App(tmp_path / "app", base_workflow="empty")
     [iid] = app.add_inputs([{"text": {"raw": "x"}}])
     ctx_data = Data(regions=[region(concept_values={"face": 0.9})])
-    with app._scoped(_Scope("predict", "wf", [iid])):
+    with app._core.scoped(Scope("predict", "wf", [iid])):
         app.write_annotation(Context(root=ctx_data, node_id="w"), ctx_data, status=24150)
     [annotation] = app.annotations(input_id=iid)
     assert annotation.data.regions[0].data.concepts[0].id == "face"

@@ -1,0 +1,197 @@
+"""``App``: the facade; each method is one call of the resource module that owns its rules.
+
+>>> app = App("my-app", base_workflow="text")              # doctest: +SKIP
+>>> ids = app.add_inputs([{"text": {"raw": "$480,000 on repairs in 2020"}}])  # doctest: +SKIP
+>>> app.search(text="repairs in 2020")[0].input.id         # doctest: +SKIP
+
+Every input is stored and run through the app's *base workflow*; what the workflow
+outputs (embeddings, concepts, regions) is indexed in the same transaction, so after a
+crash an input is either stored and indexed or absent.  ``app.predict(workflow, inputs)``
+runs any workflow with ``ctx.app`` set to the app: that is how ``rag-prompter`` searches
+and ``annotation-writer`` writes.  Persistence goes through ``engine.store.Store``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.app._core import AppCore, Scope
+from engine.app.annotations import Annotations
+from engine.app.base import BaseWorkflowHook
+from engine.app.concepts import Concepts
+from engine.app.inputs import Inputs
+from engine.app.search import Search
+from engine.errors import InputError
+from engine.inputs import to_input
+from engine.operator import Context
+from engine.proto import Annotation, Data, Hit, Input, PostWorkflowResultsResponse
+from engine.store import Relation, Store
+from engine.store import _app_support as h
+from engine.workflow import Workflow
+
+__all__ = ["App"]
+
+
+class App:
+    """An app at ``path`` (a directory holding ``app.db``, or a ``.db`` file path)."""
+
+    def __init__(
+        self, path: str | Path, base_workflow: Any = None, *, batch_size: int = 128
+    ) -> None:
+        self.path = Path(path)
+        self._core = AppCore(self.path, h.open_store(self.path), batch_size)
+        try:
+            self._base = BaseWorkflowHook(self._core, self, base_workflow)
+        except BaseException:
+            self._core.store.close()
+            raise
+        self._inputs = Inputs(self._core, self._base)
+        self._annotations = Annotations(self._core)
+        self._concepts = Concepts(self._core)
+        self._search = Search(self._core, self._base, self)
+
+    @property
+    def batch_size(self) -> int:
+        """Inputs run through the base workflow and committed together."""
+        return self._core.batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        self._core.batch_size = value
+
+    @property
+    def _store(self) -> Store:
+        return self._core.store
+
+    def close(self) -> None:
+        self._core.store.close()
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def base_workflow(self) -> Workflow | None:
+        return self._base.workflow
+
+    def set_base_workflow(self, workflow: Any, reindex: bool = True) -> None:
+        """Use ``workflow`` from now on; with ``reindex`` re-run it on every stored input."""
+        self._base.set(workflow, reindex)
+
+    # ---- inputs --------------------------------------------------------------------------
+
+    def add_inputs(
+        self,
+        inputs: Any,
+        dataset_id: str | None = None,
+        metadata: dict[str, Any] | str | None = None,
+        *,
+        progress: bool | None = None,
+    ) -> list[str]:
+        """Store ``inputs`` and index them with the base workflow; returns their ids.
+
+        Inputs are taken as ``Workflow.predict`` takes them.  A bad request (unreadable
+        file, duplicate id, metadata that is not a JSON object) stores nothing; an input
+        the base workflow fails on is stored with status INPUT_FAILED and the reason.
+        """
+        return self._inputs.add(inputs, dataset_id, metadata, progress=progress)
+
+    def get_inputs(self, ids: Sequence[str]) -> list[Input]:
+        """Stored inputs by id, with their media (``InputError`` for unknown ids)."""
+        return self._inputs.get(ids)
+
+    def count_inputs(self, status: int | None = None) -> int:
+        """How many inputs the app stores (with this input status code, if given)."""
+        return self._inputs.count(status)
+
+    # ---- annotations ---------------------------------------------------------------------
+
+    def annotations(
+        self, input_id: str | None = None, status: int | str | None = None
+    ) -> list[Annotation]:
+        """Stored annotations, optionally of one input and/or one status code (or name)."""
+        return self._annotations.list(input_id, status)
+
+    # ---- concepts ------------------------------------------------------------------------
+
+    def add_concept_relation(
+        self,
+        subject: str,
+        object: str,
+        predicate: str = "synonym",
+        knowledge_graph_id: str = "",
+    ) -> None:
+        """Relate two concepts: ``synonym``, ``hypernym`` (subject is a parent of object)
+        or ``hyponym`` (subject is a kind of object); the inverse is implied."""
+        self._concepts.add_relation(subject, object, predicate, knowledge_graph_id)
+
+    # ---- search --------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str | None = None,
+        image: Any = None,
+        concept: str | None = None,
+        input_id: str | None = None,
+        dataset_ids: Sequence[str] | None = None,
+        metadata: dict[str, Any] | str | None = None,
+        min_score: float = 0.0,
+        max_results: int = 10,
+    ) -> list[Hit]:
+        """Stored inputs ranked by similarity to one query, best first, as Clarifai Hits.
+
+        ``Hit.score`` is in [0, 1] as in Clarifai: for text, image and input queries
+        (1 + cosine) / 2, so 0.5 is unrelated and 1.0 the same embedding; for a concept
+        query the concept's value.  ``min_score`` applies to that score.
+        """
+        return self._search.search(
+            text, image, concept, input_id, dataset_ids, metadata, min_score, max_results
+        )
+
+    # ---- running workflows in the app's context -----------------------------------------
+
+    def predict(self, workflow: Any, inputs: Any, **options: Any) -> PostWorkflowResultsResponse:
+        """Run ``workflow`` with ``ctx.app`` = this app (annotation writes commit at once).
+
+        ``options`` go to ``Workflow.predict`` (``sample_ms``, ``on_frame``, ...).  An input
+        given with the id of a stored input is that input for ``annotation-writer``.
+        """
+        wf, _ = h.resolve(workflow, allow_rag=True)
+        if wf is None:
+            raise InputError("the empty workflow has no nodes to run")
+        parsed = [to_input(item, i) for i, item in enumerate(h.as_list(inputs))]
+        core = self._core
+        with core.lock, core.scoped(Scope("predict", wf.id, [p.id for p in parsed])):
+            return wf.predict(parsed, app=self, **options)
+
+    # ---- what app-bound operators call (through ctx.app) ---------------------------------
+
+    def write_annotation(
+        self,
+        ctx: Context,
+        data: Data,
+        *,
+        status: int,
+        user_id: str | None = None,
+        task_id: str | None = None,
+        annotation_info: dict[str, Any] | None = None,
+    ) -> Annotation | None:
+        """Write ``data`` as the annotation of the running input (``annotation-writer``)."""
+        return self._annotations.write_from_operator(
+            ctx,
+            data,
+            status=status,
+            user_id=user_id,
+            task_id=task_id,
+            annotation_info=annotation_info,
+        )
+
+    def concept_relations(
+        self, concept_ids: Sequence[str], knowledge_graph_id: str = ""
+    ) -> list[Relation]:
+        """Relations of ``concept_ids`` as seen from them (the inverse side included)."""
+        return self._concepts.relations(concept_ids, knowledge_graph_id)

@@ -1,0 +1,20 @@
+"""How ``opgraph app`` commands print: one Clarifai JSON document on stdout."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.proto import Status, StatusCode
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "emit", "ok_status"]
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def ok_status() -> dict[str, Any]:
+    return Status(code=StatusCode.SUCCESS, description="Ok").to_dict()
+
+
+def emit(doc: dict[str, Any]) -> None:
+    print(json.dumps(doc, indent=2))
