@@ -75,6 +75,7 @@ __all__ = [
     "Context",
     "Data",
     "Embedding",
+    "FetchError",
     "Frame",
     "FrameInfo",
     "GraphError",
@@ -109,11 +110,13 @@ __all__ = [
     "WorkflowResult",
     "YamlError",
     "bind_model",
+    "fetch",
     "geometry",
     "register",
 ]
 
 if TYPE_CHECKING:
+    from engine._fetch import FetchError, fetch
     from engine.app import App
 
 
@@ -124,4 +127,8 @@ def __getattr__(name: str) -> object:
         from engine.app import App
 
         return App
+    if name in ("FetchError", "fetch"):  # http.client and ssl: only for graphs that fetch
+        from engine import _fetch
+
+        return getattr(_fetch, name)
     raise AttributeError(f"module 'engine' has no attribute {name!r}")

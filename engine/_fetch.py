@@ -1,129 +1,352 @@
-"""Fetching media by URL: http/https only, a size cap, a deadline, no private addresses.
+"""Fetching by URL: http/https only, public addresses only, a size cap, one total deadline.
 
-The address check runs on the socket's actual peer after it connects (and again on every
-redirect, which opens a new connection), so a hostname that resolves to a public address
-for a pre-check and to ``127.0.0.1`` for the request (DNS rebinding) is still refused.
-Proxies from the environment are not used: the peer must be the host the URL names.
+Every network read in opgraph goes through here (image and video URLs, model endpoints).
+The host is resolved once and every address it resolves to is checked before anything
+connects; the connection is then made to a checked address, so DNS rebinding cannot swap
+it, and a refused address gets the same error whether its port is open or closed.  Each
+redirect is a new URL and goes through the same checks; ``Authorization`` and cookies are
+not sent on to another origin.  The deadline covers everything (DNS, connect, TLS,
+headers, body): a watchdog shuts the socket down when it passes, so a server that sends
+one byte a second cannot hold a request open.  Proxies are never used: the peer must be
+the host the URL names.
 """
 
 from __future__ import annotations
 
 import http.client
-import ipaddress
+import socket
+import ssl
+import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from typing import IO, Any
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import SplitResult, urljoin, urlsplit
 
+from engine._netguard import ALLOW_ENV, AddressPolicy, parse_ip
 from engine.errors import InputError
 
-__all__ = ["check_url", "iter_url_chunks"]
+__all__ = ["FetchError", "FetchReply", "check_url", "fetch", "iter_url_chunks"]
 
 _SCHEMES = ("http", "https")
 _CHUNK = 1 << 16
+_MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_Allow = bool | str | Iterable[str]
 
 
-def check_url(url: str) -> None:
+class FetchError(InputError):
+    """A URL could not be fetched; ``retryable`` when the same request may work later."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class FetchReply:
+    """A whole HTTP reply (any status): ``url`` is the last one after redirects."""
+
+    url: str
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def check_url(url: str) -> SplitResult:
     """Refuse a URL whose scheme is not http/https (``file://``, ``ftp://``, ``data:`` ...)."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in _SCHEMES:
         shown = parts.scheme or "none"
-        raise InputError(f"refusing to fetch {url!r}: scheme {shown!r} (only http and https)")
+        raise FetchError(f"refusing to fetch {url!r}: scheme {shown!r} (only http and https)")
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise FetchError(f"refusing to fetch {url!r}: bad port") from None
     if not parts.hostname:
-        raise InputError(f"refusing to fetch {url!r}: no host")
+        raise FetchError(f"refusing to fetch {url!r}: no host")
+    return parts
 
 
-def _check_peer(sock: Any, allow_private: bool) -> None:
-    if allow_private:
-        return
-    host = sock.getpeername()[0]
-    ip = ipaddress.ip_address(host.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if not ip.is_global or ip.is_multicast:
-        sock.close()
-        raise InputError(
-            f"refusing to fetch from {ip}: a private, loopback or link-local address "
-            "(allow it with OPGRAPH_ALLOW_PRIVATE_URLS=1 or media.settings.allow_private_urls)"
-        )
+def fetch(
+    url: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    max_bytes: int,
+    timeout_s: float,
+    allow_private: _Allow = False,
+) -> FetchReply:
+    """Send one request and read the whole reply, whatever its status.
 
-
-def _opener(allow_private: bool) -> urllib.request.OpenerDirector:
-    class _HTTPConnection(http.client.HTTPConnection):
-        def connect(self) -> None:
-            super().connect()
-            _check_peer(self.sock, allow_private)
-
-    class _HTTPSConnection(http.client.HTTPSConnection):
-        def connect(self) -> None:
-            super().connect()
-            _check_peer(self.sock, allow_private)
-
-    class _HTTPHandler(urllib.request.HTTPHandler):
-        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-            return self.do_open(_HTTPConnection, req)
-
-    class _HTTPSHandler(urllib.request.HTTPSHandler):
-        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-            return self.do_open(_HTTPSConnection, req)
-
-    class _Redirects(urllib.request.HTTPRedirectHandler):
-        max_redirections = 5
-
-        def redirect_request(self, req: Any, fp: Any, code: Any, msg: Any, headers: Any,
-                             newurl: str) -> urllib.request.Request | None:
-            check_url(newurl)
-            return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-    # built by hand, not build_opener(): no file:, ftp: or data: handlers at all
-    opener = urllib.request.OpenerDirector()
-    for handler in (
-        urllib.request.ProxyHandler({}),
-        _HTTPHandler(),
-        _HTTPSHandler(),
-        _Redirects(),
-        urllib.request.HTTPDefaultErrorHandler(),
-        urllib.request.HTTPErrorProcessor(),
-    ):
-        opener.add_handler(handler)
-    return opener
+    ``FetchError`` when the URL is refused, the body passes ``max_bytes``, the whole
+    exchange passes ``timeout_s`` or the connection fails (those last two are
+    ``retryable``).  ``allow_private`` (True, or networks such as "10.0.0.0/8") adds to
+    what the ``OPGRAPH_ALLOW_PRIVATE_URLS`` environment variable allows.
+    """
+    with _Exchange(url, method, body, headers, timeout_s, allow_private) as ex:
+        data = b"".join(ex.chunks(max_bytes))
+        resp = ex.response
+        return FetchReply(ex.url, resp.status, resp.reason, dict(resp.headers.items()), data)
 
 
 def iter_url_chunks(
-    url: str, *, max_bytes: int, timeout_s: float, allow_private: bool
+    url: str, *, max_bytes: int, timeout_s: float, allow_private: _Allow = False
 ) -> Iterator[bytes]:
-    """The body of ``url`` in chunks; InputError past ``max_bytes`` or ``timeout_s`` in all."""
-    check_url(url)
-    deadline = time.monotonic() + timeout_s
-    request = urllib.request.Request(url, headers={"User-Agent": "opgraph"})
+    """The body of a GET of ``url`` in chunks; ``FetchError`` on a non-2xx status too."""
+    with _Exchange(url, "GET", None, None, timeout_s, allow_private) as ex:
+        resp = ex.response
+        if not 200 <= resp.status < 300:
+            raise FetchError(f"could not fetch {url!r}: HTTP {resp.status} {resp.reason}")
+        yield from ex.chunks(max_bytes)
+
+
+class _Deadline:
+    """The time left for one exchange; past it a timer shuts down the sockets it watches."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.expired = False
+        self._fds: set[int] = set()
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def remaining(self) -> float:
+        left = self.end - time.monotonic()
+        if left <= 0:
+            self.expired = True
+            raise TimeoutError
+        return left
+
+    def watch(self, fd: int) -> None:
+        with self._lock:
+            self._fds.add(fd)
+            if self._timer is None:
+                self._timer = threading.Timer(max(0.0, self.end - time.monotonic()), self._fire)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def release(self, fd: int) -> None:
+        """Stop watching ``fd``: call before closing it, so a reused number is never hit."""
+        with self._lock:
+            self._fds.discard(fd)
+
+    def close(self) -> None:
+        with self._lock:
+            self._fds.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for fd in self._fds:
+                _shutdown(fd)
+
+
+def _shutdown(fd: int) -> None:
+    # shutdown() acts on the connection, not the descriptor: a dup wakes every blocked read
     try:
-        with _opener(allow_private).open(request, timeout=timeout_s) as resp:
-            yield from _read_capped(url, resp, max_bytes, deadline)
-    except InputError:
+        dup = socket.fromfd(fd, socket.AF_INET, socket.SOCK_STREAM)
+    except OSError:
+        return
+    try:
+        dup.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    finally:
+        dup.close()
+
+
+class _Exchange:
+    """One request with its redirects, as a context manager that owns the connection."""
+
+    def __init__(self, url: str, method: str, body: bytes | None,
+                 headers: Mapping[str, str] | None, timeout_s: float, allow: _Allow) -> None:
+        self.url, self.first = url, url
+        self.method, self.body = method, body
+        self.headers = {"User-Agent": "opgraph", **(headers or {})}
+        self.deadline = _Deadline(timeout_s)
+        self.policy = _policy(allow)
+        self.conn: http.client.HTTPConnection | None = None
+        self.response: http.client.HTTPResponse = None  # type: ignore[assignment]
+
+    def __enter__(self) -> _Exchange:
+        try:
+            with _errors(self):
+                self._follow()
+        except BaseException:
+            self._close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
+
+    def chunks(self, max_bytes: int) -> Iterator[bytes]:
+        with _errors(self):
+            yield from _read_capped(self.first, self.response, max_bytes, self.deadline)
+
+    def _follow(self) -> None:
+        for _ in range(_MAX_REDIRECTS + 1):
+            parts = check_url(self.url)
+            self.conn = _connect(parts, self.deadline, self.policy, self.url)
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            self.conn.request(self.method, target, body=self.body, headers=self.headers)
+            self.response = self.conn.getresponse()
+            location = self.response.getheader("Location")
+            if self.response.status not in _REDIRECTS or not location:
+                return
+            self._close_conn()
+            self._redirect(self.response.status, urljoin(self.url, location.strip()))
+        raise FetchError(f"could not fetch {self.first!r}: more than {_MAX_REDIRECTS} redirects")
+
+    def _redirect(self, status: int, new: str) -> None:
+        check_url(new)
+        if _origin(new) != _origin(self.url):
+            self.headers = {k: v for k, v in self.headers.items() if k.lower() not in _CREDENTIALS}
+        if status == 303 or (status in (301, 302) and self.method == "POST"):
+            self.method, self.body = "GET", None
+            self.headers = {k: v for k, v in self.headers.items() if k.lower() != "content-type"}
+        self.url = new
+
+    def _close_conn(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            if conn.sock is not None:
+                self.deadline.release(conn.sock.fileno())
+            conn.close()
+
+    def _close(self) -> None:
+        self.deadline.close()
+        self._close_conn()
+
+
+@contextmanager
+def _errors(ex: _Exchange) -> Iterator[None]:
+    """Turns socket, TLS and HTTP failures (and the deadline) into one ``FetchError``."""
+    try:
+        yield
+    except FetchError:
         raise
-    except urllib.error.HTTPError as e:
-        raise InputError(f"could not fetch {url!r}: HTTP {e.code} {e.reason}") from e
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
-        reason = getattr(e, "reason", e)
-        if isinstance(reason, InputError):
-            raise reason from e
-        raise InputError(f"could not fetch {url!r}: {reason}") from e
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        if ex.deadline.expired or isinstance(exc, TimeoutError):
+            limit = ex.deadline.seconds
+            raise FetchError(
+                f"fetching {ex.first!r} took longer than the time limit ({limit:g} s)",
+                retryable=True,
+            ) from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise FetchError(f"could not fetch {ex.first!r}: {reason}", retryable=True) from None
 
 
-def _read_capped(url: str, resp: IO[bytes], max_bytes: int, deadline: float) -> Iterator[bytes]:
-    length = getattr(resp, "headers", {}).get("Content-Length")
-    if length is not None and length.isdigit() and int(length) > max_bytes:
-        raise InputError(f"{url!r} is {int(length)} bytes, more than the {max_bytes}-byte limit")
+def _policy(allow: _Allow) -> AddressPolicy:
+    try:
+        return AddressPolicy.from_env(allow)
+    except ValueError as exc:
+        raise FetchError(str(exc)) from None
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default = 443 if parts.scheme.lower() == "https" else 80
+    return parts.scheme.lower(), (parts.hostname or ""), parts.port or default
+
+
+def _connect(parts: SplitResult, deadline: _Deadline, policy: AddressPolicy,
+             url: str) -> http.client.HTTPConnection:
+    host = parts.hostname or ""
+    https = parts.scheme.lower() == "https"
+    port = parts.port or (443 if https else 80)
+    addrs = _resolve(host, port, deadline)
+    for *_, sockaddr in addrs:
+        ip = parse_ip(str(sockaddr[0]))
+        if not policy.permits(ip):
+            raise FetchError(
+                f"refusing to fetch {url!r}: {host} is {ip}, a private, loopback or link-local "
+                f"address (allow it with {ALLOW_ENV}=1, or =NETWORK/BITS for some addresses, "
+                "or media.settings.allow_private_urls)"
+            )
+    conn: http.client.HTTPConnection
+    if https:
+        conn = http.client.HTTPSConnection(host, port, timeout=deadline.seconds,
+                                           context=ssl.create_default_context())
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=deadline.seconds)
+    # http.client dials through this attribute: dial the checked address, keep the host name
+    # for the Host header and TLS (SNI and certificate checks)
+    conn._create_connection = lambda *_a, **_k: _dial(addrs, deadline)  # type: ignore[attr-defined]
+    return conn
+
+
+def _resolve(host: str, port: int, deadline: _Deadline) -> list[tuple[Any, ...]]:
+    try:
+        ip = parse_ip(host)
+    except ValueError:
+        pass
+    else:  # a literal address: no lookup
+        family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 0, "", (str(ip), port))]
+    found: list[tuple[Any, ...]] = []
+    failed: list[OSError] = []
+
+    def lookup() -> None:
+        try:
+            found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as exc:
+            failed.append(exc)
+        except UnicodeError as exc:  # a label longer than 63 characters
+            failed.append(OSError(f"bad host name ({exc})"))
+
+    thread = threading.Thread(target=lookup, name="opgraph-dns", daemon=True)
+    thread.start()
+    thread.join(deadline.remaining())
+    if thread.is_alive():
+        deadline.expired = True
+        raise TimeoutError
+    if failed:
+        raise FetchError(f"cannot resolve {host!r}: {failed[0]}", retryable=True)
+    if not found:
+        raise FetchError(f"cannot resolve {host!r}: no address", retryable=True)
+    return found
+
+
+def _dial(addrs: list[tuple[Any, ...]], deadline: _Deadline) -> socket.socket:
+    last: OSError = OSError("no address to connect to")
+    for family, kind, proto, _, sockaddr in addrs:
+        sock = socket.socket(family, kind, proto)
+        deadline.watch(sock.fileno())
+        try:
+            sock.settimeout(deadline.remaining())
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            deadline.release(sock.fileno())
+            sock.close()
+            last = exc
+            if isinstance(exc, TimeoutError) or deadline.expired:
+                break
+    raise last
+
+
+def _read_capped(url: str, resp: http.client.HTTPResponse, max_bytes: int,
+                 deadline: _Deadline) -> Iterator[bytes]:
+    length = resp.getheader("Content-Length")
+    if length is not None and length.strip().isdigit() and int(length) > max_bytes:
+        raise FetchError(f"{url!r} is {int(length)} bytes, more than the {max_bytes}-byte limit")
     total = 0
-    # read1 returns after one socket read, so a server that trickles bytes still meets the
-    # deadline check; read(n) would wait for all n bytes
-    read = getattr(resp, "read1", resp.read)
-    while chunk := read(_CHUNK):
+    while chunk := resp.read1(_CHUNK):
         total += len(chunk)
         if total > max_bytes:
-            raise InputError(f"{url!r} is more than the {max_bytes}-byte limit")
-        if time.monotonic() > deadline:
-            raise InputError(f"fetching {url!r} took longer than the time limit")
+            raise FetchError(f"{url!r} is more than the {max_bytes}-byte limit")
+        deadline.remaining()  # raises TimeoutError past the deadline
         yield chunk
+    if deadline.expired:  # the watchdog's shutdown looks like a clean end of the body
+        raise TimeoutError
+    if resp.length:  # bytes the Content-Length promised that never came
+        raise FetchError(f"{url!r} ended early: {resp.length} bytes missing", retryable=True)

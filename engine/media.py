@@ -14,7 +14,7 @@ import binascii
 import os
 import tempfile
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -47,10 +47,6 @@ _MB = 1 << 20
 _T = TypeVar("_T")
 
 
-def _env_allows_private() -> bool:
-    return os.environ.get("OPGRAPH_ALLOW_PRIVATE_URLS", "") in ("1", "true", "yes")
-
-
 @dataclass
 class MediaSettings:
     """Limits for media; change ``engine.media.settings`` fields to adjust them."""
@@ -60,7 +56,9 @@ class MediaSettings:
     max_video_bytes: int = 4096 * _MB
     url_timeout_s: float = 30.0  # whole download of an image
     video_url_timeout_s: float = 600.0
-    allow_private_urls: bool = field(default_factory=_env_allows_private)
+    # URLs on private, loopback and link-local addresses: True for all, or networks as
+    # "10.0.0.0/8,::1" (joined with what OPGRAPH_ALLOW_PRIVATE_URLS allows)
+    allow_private_urls: bool | str = False
 
 
 settings = MediaSettings()
@@ -192,7 +190,7 @@ def _fetch(url: str, max_bytes: int) -> bytes:
         url,
         max_bytes=max_bytes,
         timeout_s=settings.url_timeout_s,
-        allow_private=settings.allow_private_urls or _env_allows_private(),
+        allow_private=settings.allow_private_urls,
     )
     return b"".join(chunks)
 
@@ -295,7 +293,7 @@ def open_video(video: Video) -> VideoStream:
             url,
             max_bytes=settings.max_video_bytes,
             timeout_s=settings.video_url_timeout_s,
-            allow_private=settings.allow_private_urls or _env_allows_private(),
+            allow_private=settings.allow_private_urls,
         )
         return _temp_stream(chunks, url, None)
     if video.base64:

@@ -13,6 +13,7 @@ EXPECTED = [
     "Context",
     "Data",
     "Embedding",
+    "FetchError",
     "Frame",
     "FrameInfo",
     "GraphError",
@@ -47,6 +48,7 @@ EXPECTED = [
     "WorkflowResult",
     "YamlError",
     "bind_model",
+    "fetch",
     "geometry",
     "register",
 ]

@@ -1,27 +1,26 @@
-"""A small OpenAI-compatible chat-completions client over urllib, with retries.
+"""A small OpenAI-compatible chat-completions client, with retries.
 
-Only the standard library: one POST per call, JSON in and out, retries with exponential
-backoff on 429, 5xx, timeouts and connection failures (honouring a short ``Retry-After``),
-and one plain error message when it gives up.  Loopback endpoints bypass proxies so a
-local llama.cpp / vLLM / Ollama server is reached directly.
+One POST per call through ``engine.fetch`` (the same address guard and total deadline as
+media URLs: a ``base_url`` on a private address is refused unless the user allows it,
+and ``Authorization`` never follows a redirect to another host), JSON in and out,
+retries with exponential backoff on 429, 5xx, timeouts and connection failures
+(honouring a short ``Retry-After``), and one plain error message when it gives up.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+
+from engine import FetchError, fetch
 
 __all__ = ["ChatClient", "ChatReply"]
 
 _MAX_REPLY_BYTES = 16 * 1024 * 1024
 _MAX_DELAY_S = 30.0
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,7 @@ class ChatClient:
     timeout: float
     max_retries: int
     backoff: float
+    allow_private: bool | str = False
 
     @property
     def url(self) -> str:
@@ -70,46 +70,36 @@ class ChatClient:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(self.url, data=payload, headers=headers, method="POST")
         try:
-            with _opener(self.url).open(request, timeout=self.timeout) as response:
-                return bytes(response.read(_MAX_REPLY_BYTES))
-        except urllib.error.HTTPError as exc:
-            message = f"HTTP {exc.code}: {_error_text(exc)}"
-            if exc.code == 429 or exc.code >= 500:
-                raise _Retryable(message, _retry_after(exc)) from None
-            raise ValueError(f"{self.url} answered {message}") from None
-        except TimeoutError:
-            raise _Retryable(f"no answer within {self.timeout:g} s (timeout)") from None
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError):
-                raise _Retryable(f"no answer within {self.timeout:g} s (timeout)") from None
-            raise _Retryable(f"cannot connect: {exc.reason}") from None
-        except (OSError, http.client.HTTPException) as exc:
-            raise _Retryable(f"connection failed: {exc!r}") from None
+            reply = fetch(
+                self.url, method="POST", body=payload, headers=headers,
+                max_bytes=_MAX_REPLY_BYTES, timeout_s=self.timeout,
+                allow_private=self.allow_private,
+            )
+        except FetchError as exc:
+            if exc.retryable:
+                raise _Retryable(str(exc)) from None
+            raise ValueError(str(exc)) from None
+        if 200 <= reply.status < 300:
+            return reply.body
+        message = f"HTTP {reply.status}: {_error_text(reply.body, reply.reason)}"
+        if reply.status == 429 or reply.status >= 500:
+            raise _Retryable(message, _retry_after(reply.headers))
+        raise ValueError(f"{self.url} answered {message}")
 
 
-def _opener(url: str) -> urllib.request.OpenerDirector:
-    if urlsplit(url).hostname in _LOOPBACK:
-        return urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener()
-
-
-def _error_text(exc: urllib.error.HTTPError) -> str:
-    try:
-        raw = exc.read(4096).decode(errors="replace")
-    except OSError:
-        return exc.reason or "error"
+def _error_text(body: bytes, reason: str) -> str:
+    raw = body[:4096].decode(errors="replace")
     try:
         err = json.loads(raw).get("error")
         message = err.get("message") if isinstance(err, dict) else err
         return str(message or raw).strip()[:500]
     except (ValueError, AttributeError):
-        return raw.strip()[:500] or str(exc.reason)
+        return raw.strip()[:500] or reason or "error"
 
 
-def _retry_after(exc: urllib.error.HTTPError) -> float | None:
-    value = exc.headers.get("Retry-After") if exc.headers else None
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     try:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:

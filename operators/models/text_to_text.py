@@ -10,7 +10,31 @@ from pydantic import Field, field_validator
 
 from engine import BaseParams, Context, Data, InputError, Operator, Text, register
 
-__all__ = ["TextToText"]
+__all__ = ["KEY_ENVS", "KEY_PREFIX", "TextToText"]
+
+KEY_PREFIX = "OPGRAPH_"  # a workflow may read variables with this prefix ...
+KEY_ENVS = "OPGRAPH_API_KEY_ENVS"  # ... and those the user lists here, comma-separated
+
+
+def _allowed_key_names() -> list[str]:
+    return [n.strip() for n in os.environ.get(KEY_ENVS, "").split(",") if n.strip()]
+
+
+def _api_key(name: str, explicit: bool) -> str | None:
+    """The key in variable ``name``: a workflow file must not pick any secret to send."""
+    value = os.environ.get(name) or None
+    configured = _allowed_key_names()
+    if not (name.startswith(KEY_PREFIX) or name in configured):
+        if value is None and not explicit:
+            return None  # the default variable is unset: nothing would be sent anyway
+        shown = ", ".join(configured) or "none"
+        raise ValueError(
+            f"api_key_env {name} is not allowed: a workflow may read {KEY_PREFIX}* variables "
+            f"and those listed in {KEY_ENVS} (now: {shown}); add {name} there to allow it"
+        )
+    if value is None and explicit:
+        raise ValueError(f"environment variable {name} (api_key_env) is not set")
+    return value
 
 
 @register
@@ -20,7 +44,10 @@ class TextToText(Operator):
     Works with hosted APIs and local servers (llama.cpp, vLLM, Ollama) alike.  The API key
     is read from the environment variable named by ``api_key_env`` when the node is set up
     (when that variable is unset, no key is sent: local servers need none; naming a
-    variable explicitly makes its absence an error).  Each request waits at most
+    variable explicitly makes its absence an error).  Only ``OPGRAPH_*`` variables and
+    those listed in ``OPGRAPH_API_KEY_ENVS`` may be named, so a workflow file cannot send
+    another secret to its ``base_url``; a ``base_url`` on a private or loopback address
+    needs ``OPGRAPH_ALLOW_PRIVATE_URLS``, as media URLs do.  Each request takes at most
     ``timeout`` seconds and is retried up to ``max_retries`` times, ``backoff`` x 2^n
     seconds apart, on 429, 5xx, timeouts and connection failures; other HTTP errors fail
     at once.  A failure is that input's error, not the batch's.  Token counts, when the
@@ -50,7 +77,9 @@ class TextToText(Operator):
         max_tokens: int | None = Field(
             default=None, ge=1, description="longest reply in tokens; None: server's"
         )
-        timeout: float = Field(default=60.0, gt=0, le=3600, description="seconds per request")
+        timeout: float = Field(
+            default=60.0, gt=0, le=3600, description="seconds per request, all of it"
+        )
         max_retries: int = Field(
             default=2, ge=0, le=10, description="retries on 429, 5xx and connection errors"
         )
@@ -72,14 +101,14 @@ class TextToText(Operator):
     def __init__(self, params: Params) -> None:
         # urllib.request pulls in http.client, email and ssl (~30 ms): only load it for a
         # graph that runs this node, not whenever the operator registry is loaded.
+        from engine import media
         from operators.models._chat_http import ChatClient
 
         super().__init__(params)
-        key = os.environ.get(params.api_key_env) or None
-        if key is None and "api_key_env" in params.model_fields_set:
-            raise ValueError(f"environment variable {params.api_key_env} (api_key_env) is not set")
+        key = _api_key(params.api_key_env, "api_key_env" in params.model_fields_set)
         self._client = ChatClient(
-            params.base_url, key, params.timeout, params.max_retries, params.backoff
+            params.base_url, key, params.timeout, params.max_retries, params.backoff,
+            allow_private=media.settings.allow_private_urls,
         )
         self._p = params
 

@@ -55,6 +55,13 @@ def _ok(content: str) -> Answer:
     return 200, {"choices": [{"message": {"role": "assistant", "content": content}}]}, {}, 0.0
 
 
+@pytest.fixture(autouse=True)
+def _loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake server is on 127.0.0.1: allow that network only, as a user would."""
+    monkeypatch.setenv("OPGRAPH_ALLOW_PRIVATE_URLS", "127.0.0.0/8")
+    monkeypatch.delenv("OPGRAPH_API_KEY_ENVS", raising=False)
+
+
 @pytest.fixture
 def llm() -> Iterator[FakeLLM]:
     fake = FakeLLM()
@@ -101,6 +108,7 @@ def _reply(op: TextToText, text: str) -> Any:
 
 def test_reply_usage_and_request(llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCAL_LLM_KEY", "sk-test")
+    monkeypatch.setenv("OPGRAPH_API_KEY_ENVS", "OTHER_KEY, LOCAL_LLM_KEY")
     op = _op(
         llm,
         api_key_env="LOCAL_LLM_KEY",
@@ -139,6 +147,7 @@ def test_no_key_sent_when_default_variable_is_unset(
 
 def test_explicit_key_variable_missing_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MISSING_LLM_KEY", raising=False)
+    monkeypatch.setenv("OPGRAPH_API_KEY_ENVS", "MISSING_LLM_KEY")
     params = TextToText.Params(model="m", api_key_env="MISSING_LLM_KEY")
     with pytest.raises(ValueError, match="MISSING_LLM_KEY"):
         TextToText(params)
@@ -177,7 +186,7 @@ def test_client_errors_are_not_retried(llm: FakeLLM) -> None:
 
 def test_timeout_is_retried_then_reported(llm: FakeLLM) -> None:
     llm.script = [(200, {}, {}, 1.0), (200, {}, {}, 1.0)]
-    with pytest.raises(ValueError, match=r"2 attempts: no answer within 0.2 s"):
+    with pytest.raises(ValueError, match=r"2 attempts: .*longer than the time limit \(0.2 s\)"):
         _reply(_op(llm, timeout=0.2, max_retries=1), "x")
 
 
@@ -186,7 +195,7 @@ def test_connection_refused_is_reported() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again before the request: nobody listens
     op = TextToText(TextToText.Params(base_url=f"http://127.0.0.1:{port}/v1", model="m", backoff=0))
-    with pytest.raises(ValueError, match="cannot connect"):
+    with pytest.raises(ValueError, match=r"could not fetch .*refused"):
         _reply(op, "x")
 
 
@@ -277,3 +286,70 @@ def test_clarifai_prompter_llm_file_runs_with_a_catalog_binding(llm: FakeLLM) ->
         "CLASSIFY SENTIMENT BETWEEN POSTIVE AND NEGATIVE FOR THE TEXT I LOVE IT"
     )
     assert llm.requests[0]["body"]["model"] == "mistral-7b-instruct"
+
+
+# ---------------------------------------------------------------- security
+
+
+@pytest.mark.parametrize("name", ["AWS_SECRET_ACCESS_KEY", "CLARIFAI_PAT", "HOME", "PATH"])
+def test_a_workflow_cannot_name_any_variable_as_its_key(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, "secret-value")
+    monkeypatch.setenv("OPGRAPH_API_KEY_ENVS", "MY_LLM_KEY")
+    with pytest.raises(ValueError, match=rf"{name} is not allowed: .*OPGRAPH_\* .*now: MY_LLM_KEY"):
+        TextToText(TextToText.Params(model="m", api_key_env=name))
+
+
+def test_key_variables_with_the_prefix_or_configured_are_sent(
+    llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPGRAPH_LLM_KEY", "sk-prefixed")
+    _reply(_op(llm, api_key_env="OPGRAPH_LLM_KEY"), "x")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
+    with pytest.raises(ValueError, match="OPENAI_API_KEY is not allowed"):
+        _op(llm)  # the default variable is set but the user never allowed it
+    monkeypatch.setenv("OPGRAPH_API_KEY_ENVS", "OPENAI_API_KEY")
+    _reply(_op(llm), "x")
+    sent = [r["headers"].get("Authorization") for r in llm.requests]
+    assert sent == ["Bearer sk-prefixed", "Bearer sk-openai"]
+
+
+def test_authorization_does_not_follow_a_redirect_to_another_host(
+    llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.http_servers import serve
+
+    monkeypatch.setenv("OPGRAPH_LLM_KEY", "sk-secret")
+    with serve(lambda rec: (307, {"Location": f"{llm.url}/chat/completions"}, b"")) as hop:
+        op = TextToText(TextToText.Params(base_url=f"{hop.url}/v1", model="m",
+                                          api_key_env="OPGRAPH_LLM_KEY", backoff=0))
+        assert _reply(op, "hi").text.raw == "HI"
+    assert hop.requests[0].headers["Authorization"] == "Bearer sk-secret"
+    assert "Authorization" not in llm.requests[0]["headers"]
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "[::ffff:127.0.0.1]", "[::127.0.0.1]", "[64:ff9b::7f00:1]", "localhost"]
+)
+def test_a_private_base_url_is_refused_unless_allowed(
+    host: str, llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPGRAPH_ALLOW_PRIVATE_URLS")
+    port = llm.url.split(":")[2].split("/")[0]
+    op = TextToText(TextToText.Params(base_url=f"http://{host}:{port}/v1", model="m",
+                                      max_retries=3, backoff=0))
+    with pytest.raises(ValueError, match="private, loopback or link-local"):
+        _reply(op, "x")
+    assert llm.requests == []  # refused before connecting, and not retried
+
+
+@pytest.mark.timeout(30)
+def test_a_server_trickling_headers_meets_the_deadline() -> None:
+    from tests.http_servers import trickle_server
+
+    with trickle_server() as url:
+        op = TextToText(TextToText.Params(base_url=url, model="m", timeout=0.3,
+                                          max_retries=1, backoff=0))
+        with pytest.raises(ValueError, match=r"2 attempts: .*time limit \(0.3 s\)"):
+            _reply(op, "x")
