@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.errors import InputError, OpgraphError, SpecError
+from engine.inputs import JsonItem
 from engine.proto import FrameInfo, StatusCode
 
 __all__ = ["main"]
@@ -236,7 +237,10 @@ def _gather_inputs(args: argparse.Namespace) -> list[Any]:
         except json.JSONDecodeError as exc:
             raise _Usage(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
         items = doc.get("inputs", doc) if isinstance(doc, dict) else doc
-        inputs.extend(items if isinstance(items, list) else [items])
+        # JSON carries data, never a path to read: a string in it is refused (a dict's
+        # fields are data already)
+        for item in items if isinstance(items, list) else [items]:
+            inputs.append(item if isinstance(item, dict) else JsonItem(item))
     return inputs
 
 

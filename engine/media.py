@@ -131,7 +131,8 @@ def to_bgr(img: np.ndarray) -> np.ndarray:
     """Any OpenCV image (gray, BGRA, 16-bit, float) as contiguous 8-bit 3-channel BGR."""
     if img.dtype == np.uint16:
         img = (img >> 8).astype(np.uint8)
-    elif img.dtype.kind == "f":
+    elif img.dtype.kind == "f":  # NaN is black, as nothing; infinities are clipped
+        img = np.nan_to_num(img, nan=0.0, posinf=1.0, neginf=0.0)
         img = (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     elif img.dtype != np.uint8:
         img = np.clip(img, 0, 255).astype(np.uint8)
