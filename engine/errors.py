@@ -32,7 +32,18 @@ __all__ = [
 
 
 class OpgraphError(Exception):
-    """Root of the opgraph error tree."""
+    """Root of the opgraph error tree.
+
+    ``status_code`` is the Clarifai status code (clarifai-grpc's ``status_code_pb2``) that a
+    request refused with this error answers with; None leaves the choice to the caller.
+    """
+
+    status_code: int | None = None
+
+    def __init__(self, *args: object, status_code: int | None = None) -> None:
+        super().__init__(*args)
+        if status_code is not None:
+            self.status_code = status_code
 
 
 class SpecError(OpgraphError):
