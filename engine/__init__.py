@@ -14,6 +14,7 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 from engine import geometry
 from engine.errors import (
+    AppError,
     GraphError,
     InputError,
     OperatorError,
@@ -67,6 +68,7 @@ from engine.workflow import Workflow
 __all__ = [
     "Annotation",
     "App",
+    "AppError",
     "BaseParams",
     "BoundingBox",
     "Color",

@@ -9,6 +9,7 @@
     │   ├── ParamsError           an operator's Params rejected output_info.params
     │   └── GraphError            cycle, dangling input, edge that cannot carry what a node reads
     ├── InputError                bad media or a bad request for one input
+    │   └── AppError              a request to an app refused; carries Clarifai's status code
     ├── OperatorError             a node failed on one input (chains the cause)
     └── StoreError                an app's database cannot be opened, read or written
 
@@ -19,6 +20,7 @@ API misuse (calling things in the wrong order, wrong Python types) raises plain
 from __future__ import annotations
 
 __all__ = [
+    "AppError",
     "GraphError",
     "InputError",
     "OperatorError",
@@ -94,6 +96,19 @@ class GraphError(SpecError):
 
 class InputError(OpgraphError):
     """One input is unusable: unreadable media, a missing field, a bad request."""
+
+
+class AppError(InputError):
+    """A request to an app is refused (unknown id, duplicate id, bad page, ...).
+
+    ``code`` is Clarifai's status code for it (``status_code_pb2``), which responses carry
+    as ``status.code``; nothing was changed in the app.
+    """
+
+    def __init__(self, message: str, *, code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 class OperatorError(OpgraphError):

@@ -25,17 +25,26 @@ __all__ = [
     "BoundingBox",
     "Color",
     "Concept",
+    "ConceptRelation",
     "Data",
     "Embedding",
     "Frame",
     "FrameInfo",
+    "Geo",
+    "GeoBoxedPoint",
+    "GeoLimit",
+    "GeoPoint",
     "Hit",
     "Image",
     "ImageInfo",
     "Input",
+    "InputCount",
     "Model",
     "ModelVersion",
     "MultiAnnotationResponse",
+    "MultiConceptRelationResponse",
+    "MultiConceptResponse",
+    "MultiInputResponse",
     "MultiSearchResponse",
     "Output",
     "Point",
@@ -43,6 +52,10 @@ __all__ = [
     "PostWorkflowResultsResponse",
     "Region",
     "RegionInfo",
+    "SingleAnnotationResponse",
+    "SingleConceptResponse",
+    "SingleInputCountResponse",
+    "SingleInputResponse",
     "Span",
     "Status",
     "StatusCode",
@@ -63,21 +76,29 @@ class StatusCode(IntEnum):
     SUCCESS = 10000
     MIXED_STATUS = 10010
     FAILURE = 10020
+    CONN_DOES_NOT_EXIST = 11101
+    CONN_INVALID_REQUEST = 11102
     MODEL_PREDICTION_FAILED = 21313
     WORKFLOW_INVALID_ARGUMENT = 22104
     WORKFLOW_INVALID_GRAPH = 22107
+    CONCEPT_MODIFY_SUCCESS = 23150
     ANNOTATION_SUCCESS = 24150
     ANNOTATION_PENDING = 24151
     ANNOTATION_FAILED = 24152
+    ANNOTATION_INVALID_ARGUMENT = 24155
     ANNOTATION_AWAITING_REVIEW = 24157
     ANNOTATION_AWAITING_CONSENSUS_REVIEW = 24159
     INPUT_SUCCESS = 30000
     INPUT_PENDING = 30001
     INPUT_FAILED = 30002
+    INPUT_IN_PROGRESS = 30003
+    INPUT_DUPLICATE = 30100
     INPUT_UNSUPPORTED_FORMAT = 30101
     INPUT_DOES_NOT_EXIST = 30102
     INPUT_INVALID_ARGUMENT = 30104
+    INPUT_INVALID_REQUEST = 39999
     PREDICT_INVALID_REQUEST = 40001
+    CONCEPTS_INVALID_REQUEST = 40003
     BAD_REQUEST = 90400
 
 
@@ -322,11 +343,34 @@ class Frame(_Proto):
     data: Data | None = None
 
 
+class GeoPoint(_Proto):
+    longitude: float = 0.0
+    latitude: float = 0.0
+
+
+class GeoLimit(_Proto):
+    type: str = "withinKilometers"  # or withinMiles, withinRadians, withinDegrees
+    value: float = 0.0
+
+
+class GeoBoxedPoint(_Proto):
+    geo_point: GeoPoint = Field(default_factory=GeoPoint)
+
+
+class Geo(_Proto):
+    """Where an input was taken (``geo_point``), or a search area (limit, box)."""
+
+    geo_point: GeoPoint | None = None
+    geo_limit: GeoLimit | None = None
+    geo_box: list[GeoBoxedPoint] = Field(default_factory=list)
+
+
 class Data(_Proto):
     image: Image | None = None
     video: Video | None = None
     concepts: list[Concept] = Field(default_factory=list)
     metadata: dict[str, Any] | None = None
+    geo: Geo | None = None
     colors: list[Color] = Field(default_factory=list)
     embeddings: list[Embedding] = Field(default_factory=list)
     regions: list[Region] = Field(default_factory=list)
@@ -439,6 +483,65 @@ class MultiSearchResponse(_Proto):
 class MultiAnnotationResponse(_Proto):
     status: Status = Field(default_factory=Status)
     annotations: list[Annotation] = Field(default_factory=list)
+
+
+# ---- app resources (the V2 responses an app's calls return) ------------------------------
+
+
+class InputCount(_Proto):
+    """``GetInputCount``: inputs per processing state (reindex counts stay 0 here)."""
+
+    processed: int = 0
+    to_process: int = 0
+    errors: int = 0
+    processing: int = 0
+    reindexed: int = 0
+    to_reindex: int = 0
+    reindex_errors: int = 0
+    reindexing: int = 0
+
+
+class ConceptRelation(_Proto):
+    id: str = ""
+    subject_concept: Concept | None = None
+    object_concept: Concept | None = None
+    predicate: str = ""
+    knowledge_graph_id: str | None = None
+
+
+class MultiInputResponse(_Proto):
+    status: Status = Field(default_factory=Status)
+    inputs: list[Input] = Field(default_factory=list)
+
+
+class SingleInputResponse(_Proto):
+    status: Status = Field(default_factory=Status)
+    input: Input | None = None
+
+
+class SingleInputCountResponse(_Proto):
+    status: Status = Field(default_factory=Status)
+    counts: InputCount = Field(default_factory=InputCount)
+
+
+class SingleAnnotationResponse(_Proto):
+    status: Status = Field(default_factory=Status)
+    annotation: Annotation | None = None
+
+
+class MultiConceptResponse(_Proto):
+    status: Status = Field(default_factory=Status)
+    concepts: list[Concept] = Field(default_factory=list)
+
+
+class SingleConceptResponse(_Proto):
+    status: Status = Field(default_factory=Status)
+    concept: Concept | None = None
+
+
+class MultiConceptRelationResponse(_Proto):
+    status: Status = Field(default_factory=Status)
+    concept_relations: list[ConceptRelation] = Field(default_factory=list)
 
 
 for _m in (Region, Frame, Data, Input, Annotation, Hit):

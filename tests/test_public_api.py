@@ -5,6 +5,7 @@ import engine
 EXPECTED = [
     "Annotation",
     "App",
+    "AppError",
     "BaseParams",
     "BoundingBox",
     "Color",

@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.errors import InputError
+from engine.errors import AppError
+from engine.proto import StatusCode
 from engine.store import AnnotationRecord, Store
 
 __all__ = ["AppCore", "Scope"]
@@ -54,7 +55,10 @@ class AppCore:
         """``InputError`` naming the first unknown input ids, if any."""
         missing = self.store.missing_ids(list(ids))
         if missing:
-            raise InputError(f"unknown input id(s): {', '.join(missing[:5])}")
+            raise AppError(
+                f"unknown input id(s): {', '.join(missing[:5])}",
+                code=StatusCode.INPUT_DOES_NOT_EXIST,
+            )
 
     def generation(self) -> int:
         """The index generation in use (a reindex builds the next one)."""

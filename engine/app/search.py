@@ -115,8 +115,7 @@ class Search:
         # cosine in [-1, 1] -> Clarifai's score in [0, 1], 0.5 meaning unrelated; clamped, as
         # vectors that are not quite unit length (or not normalised at all) leave that range
         return [
-            (i, min(1.0, max(0.0, (1.0 + s) / 2.0)))
-            for i, s in index.search(query, k, candidates)
+            (i, min(1.0, max(0.0, (1.0 + s) / 2.0))) for i, s in index.search(query, k, candidates)
         ]
 
     def _embed_query(self, text: str | None, image: Any) -> np.ndarray:

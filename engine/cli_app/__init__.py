@@ -2,8 +2,10 @@
 
 Every command prints Clarifai JSON (the response type of the matching V2 call) and exits
 0 (ok) or 1 (some items failed); user errors raise ``OpgraphError``s, which ``opgraph``
-turns into one line on stderr and exit 2.  A module here that does not start with ``_``
-is imported on start and registers its commands with ``_registry.command``.
+turns into one line on stderr and exit 2 (an ``AppError`` also prints its Clarifai
+``status`` on stdout, as the V2 API answers a refused request).  A module here that does
+not start with ``_`` is imported on start and registers its commands with
+``_registry.command``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli_app import _registry
-from engine.errors import StoreError
+from engine.cli_app._output import emit, error_status
+from engine.errors import AppError, StoreError
 
 __all__ = ["add_app_parser", "open_app", "require_app", "run_app_command"]
 
@@ -39,11 +42,15 @@ def run_app_command(args: argparse.Namespace) -> int:
     from engine.app import App
 
     cmd = _registry.find(args.app_command_name)
-    if cmd.creates:
-        with App(args.path, base_workflow=args.base_workflow) as app:
+    try:
+        if cmd.creates:
+            with App(args.path, base_workflow=args.base_workflow) as app:
+                return cmd.run(app, args)
+        with open_app(args.path) as app:
             return cmd.run(app, args)
-    with open_app(args.path) as app:
-        return cmd.run(app, args)
+    except AppError as exc:  # the response Clarifai would send, then the one-line error
+        emit({"status": error_status(exc)})
+        raise
 
 
 def require_app(path: Path) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from engine.errors import AppError
 from engine.proto import Status, StatusCode
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "emit", "ok_status"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "emit", "error_status", "ok_status"]
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -18,3 +19,12 @@ def ok_status() -> dict[str, Any]:
 
 def emit(doc: dict[str, Any]) -> None:
     print(json.dumps(doc, indent=2))
+
+
+def error_status(exc: AppError) -> dict[str, Any]:
+    """Clarifai's status for a refused request: the code's name, and what was wrong."""
+    try:
+        name = StatusCode(exc.code).name
+    except ValueError:
+        name = "FAILURE"
+    return Status(code=exc.code, description=name, details=exc.message).to_dict()
