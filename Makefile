@@ -1,11 +1,19 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+LOCK := requirements/dev.lock
+LATEST := .venv-latest
 
-.PHONY: setup test lint example
+.PHONY: setup test lint example lock test-latest test-wheel
 
+# setup: system packages if missing, .venv, the locked versions of every dependency (the
+# `dev` extra included), then the package itself, editable.  Safe to run again: it only
+# installs what is missing or differs from the lock.
 # test: ruff, mypy --strict on engine/, then pytest (warnings are errors) with a coverage
-# floor on engine/; the suite runs in well under a minute
+# floor on engine/; the suite runs in about a minute (the wheel test runs only in CI).
+# lock: re-resolve the lock to the newest versions pyproject.toml allows (every platform).
+# test-latest: the tests on the newest versions, unpinned, in a venv of their own.
+# test-wheel: build the sdist and wheel, install the wheel in an empty venv, run a graph.
 
 setup:
 	@missing=""; \
@@ -15,8 +23,9 @@ setup:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
 
 test: lint
 	$(BIN)/python -m pytest --cov=engine --cov-report=term:skip-covered --cov-fail-under=90
@@ -25,7 +34,21 @@ lint:
 	$(BIN)/ruff check engine operators tests benchmarks examples
 	$(BIN)/mypy engine
 
+lock:
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --extra dev \
+		--upgrade --custom-compile-command "make lock" --quiet -o $(LOCK)
+
+test-latest:
+	test -x $(LATEST)/bin/python || $(PY) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install -q --upgrade pip
+	$(LATEST)/bin/python -m pip install -q --upgrade --upgrade-strategy eager -e '.[dev]'
+	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
+	$(LATEST)/bin/python -m pytest
+
+test-wheel:
+	OPGRAPH_TEST_WHEEL=1 $(BIN)/python -m pytest tests/test_wheel.py
+
 example:
-	$(BIN)/python examples/make_media.py
-	$(BIN)/opgraph run graphs/barcode-reading.yml --input examples/media/shelf-label.png \
+	$(BIN)/opgraph samples examples/media
+	$(BIN)/opgraph run builtin:barcode-reading --input examples/media/shelf-label.png \
 		--draw examples/media/shelf-label.drawn.png

@@ -13,6 +13,7 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 from engine import geometry
+from engine._version import __version__ as __version__
 from engine.errors import (
     AppError,
     GraphError,

@@ -66,7 +66,10 @@ def _sample_ms(text: str) -> int:
 
 
 def _build_parser() -> argparse.ArgumentParser:
+    from engine import __version__
+
     p = _Parser(prog="opgraph", description="Run Clarifai-style workflows locally.")
+    p.add_argument("--version", action="version", version=f"opgraph {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     v = sub.add_parser("validate", help="check workflow files")
@@ -110,6 +113,9 @@ def _build_parser() -> argparse.ArgumentParser:
     o = sub.add_parser("operators", help="list operator types, their params, reads and writes")
     o.set_defaults(func=_operators)
 
+    from engine.cli_bundled import add_bundled_parsers
+
+    add_bundled_parsers(sub)
     try:
         from engine import cli_app
     except ImportError:  # the app commands are optional while the store is absent

@@ -14,12 +14,14 @@ that imports its operator modules, so their ``@register`` decorators run).
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import json
 import os
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import numpy as np
@@ -190,8 +192,11 @@ def _load_entry_points() -> None:
     global _loaded
     if _loaded:
         return
+    found = entry_points(group="opgraph.operators")
+    for ep in found:
+        _refuse_shadowed_builtins(ep)  # before anything loads, and again on the next call
     _loaded = True
-    for ep in entry_points(group="opgraph.operators"):
+    for ep in found:
         try:
             ep.load()()
         except Exception as exc:  # one broken plugin must not take every command down
@@ -201,6 +206,26 @@ def _load_entry_points() -> None:
                 RuntimeWarning,
                 stacklevel=2,
             )
+
+
+def _refuse_shadowed_builtins(ep: EntryPoint) -> None:
+    """Our own ``operators`` package must be the one beside ``engine``.
+
+    A user's folder named ``operators/`` (with an ``__init__.py``) beside their script comes
+    first on ``sys.path`` and would be imported instead: every built-in type would then be
+    "unknown".  Refuse that before importing the user's code, and name the folder."""
+    dist = getattr(ep, "dist", None)
+    if dist is None or dist.name != "opgraph" or not ep.value.startswith("operators:"):
+        return
+    ours = Path(__file__).resolve().parent.parent / "operators"
+    found = importlib.util.find_spec("operators")
+    where = found.origin if found is not None and found.origin else None
+    if where is None or Path(where).resolve().parent != ours:
+        raise RuntimeError(
+            f"a package named 'operators' at {Path(where).parent if where else '?'} hides "
+            f"opgraph's built-in operators (in {ours}): rename that folder (or take it off "
+            "sys.path), or every built-in operator type is unknown"
+        )
 
 
 def operator_types() -> dict[str, type[Operator]]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from engine.bundled import is_builtin, resolve_builtin
 from engine.errors import YamlError
 from engine.operator import suggest
 
@@ -226,7 +227,9 @@ def looks_like_path(text: str) -> bool:
 
 
 def load_spec(source: str | Path, *, file: str | None = None) -> WorkflowSpec:
-    """Read a workflow from a YAML file path or YAML text."""
+    """Read a workflow from a YAML file path, ``builtin:NAME`` (a bundled one) or YAML text."""
+    if is_builtin(source):
+        source = resolve_builtin(source)
     if isinstance(source, Path) or looks_like_path(source):
         path = Path(source)
         try:

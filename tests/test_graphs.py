@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,6 +15,7 @@ from engine import StatusCode, Workflow
 from engine.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+_THIS_TREE = {**os.environ, "PYTHONPATH": str(ROOT)}  # examples import this tree's engine
 GRAPHS = sorted((ROOT / "graphs").glob("*.yml"))
 
 
@@ -54,6 +56,7 @@ def test_python_api_example_runs() -> None:
         text=True,
         check=False,
         timeout=120,
+        env=_THIS_TREE,
     )
     assert proc.returncode == 0, proc.stderr
     assert "code-128: SHELF-A7-0042" in proc.stdout
@@ -70,6 +73,7 @@ def test_track_video_example_keeps_three_tracks(tmp_path: Path) -> None:
         text=True,
         check=False,
         timeout=120,
+        env=_THIS_TREE,
     )
     assert proc.returncode == 0, proc.stderr
     assert "60 frames, tracks: box-1, box-2, box-3" in proc.stdout
