@@ -23,6 +23,7 @@ class Header:
     height: int
     has_alpha: bool = False
     scan_start: int = 0  # JPEG: offset of the first SOS marker (entropy-coded data follows)
+    bit_depth: int = 8  # bits per channel sample (PNG: 1 to 16)
 
 
 def read_header(buf: bytes) -> Header | None:
@@ -47,7 +48,7 @@ def _png(buf: bytes) -> Header | None:
         return None
     w, h = struct.unpack(">II", buf[16:24])
     color_type = buf[25]
-    return Header("png", w, h, has_alpha=color_type in (4, 6))
+    return Header("png", w, h, has_alpha=color_type in (4, 6), bit_depth=buf[24])
 
 
 def _jpeg(buf: bytes) -> Header | None:

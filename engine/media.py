@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import os
 import tempfile
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from engine._fetch import iter_url_chunks
 from engine._imgheader import Header, read_header
+from engine._pixels import to_bgr
+from engine._prefetch import prefetched
+from engine._videosafe import CONTAINERS, HEAD_BYTES, check_fps, restrict_ffmpeg, sniff_container
 from engine.errors import InputError
 from engine.proto import Image, Video, VideoInfo
 
@@ -44,7 +48,7 @@ __all__ = [
 MIN_SAMPLE_MS = 100  # Clarifai's range for output_config.sample_ms
 MAX_SAMPLE_MS = 60_000
 _MB = 1 << 20
-_T = TypeVar("_T")
+_MAX_VIDEO_MS = 1e9  # 11 days: a timestamp past this is damage, not a long video
 
 
 @dataclass
@@ -53,9 +57,12 @@ class MediaSettings:
 
     max_pixels: int = 100_000_000  # decompression-bomb guard, checked from the header
     max_image_bytes: int = 100 * _MB
+    # memory for one decoded image (a 99 MP 16-bit RGBA PNG would take 792 MB)
+    max_decode_bytes: int = 512 * _MB
     max_video_bytes: int = 4096 * _MB
     url_timeout_s: float = 30.0  # whole download of an image
     video_url_timeout_s: float = 600.0
+    max_video_frames: int = 1_000_000  # frames read from one video (9 h at 30 fps)
     # URLs on private, loopback and link-local addresses: True for all, or networks as
     # "10.0.0.0/8,::1" (joined with what OPGRAPH_ALLOW_PRIVATE_URLS allows)
     allow_private_urls: bool | str = False
@@ -99,6 +106,7 @@ def decode_image_bytes(buf: bytes, what: str = "image") -> np.ndarray:
     header = read_header(buf)
     if header is not None:
         _check_pixels(header.width, header.height, what)
+        _check_decode_bytes(header, what)
         # libjpeg fills a cut-off scan with grey and only warns, so look for the EOI marker
         if header.scan_start and buf.find(b"\xff\xd9", header.scan_start) < 0:
             raise InputError(f"{what} is a truncated JPEG (no end-of-image marker)")
@@ -127,29 +135,16 @@ def _undecodable(what: str, header: Header | None) -> str:
     return f"{what} could not be decoded: truncated or corrupt {header.format.upper()}"
 
 
-def to_bgr(img: np.ndarray) -> np.ndarray:
-    """Any OpenCV image (gray, BGRA, 16-bit, float) as contiguous 8-bit 3-channel BGR."""
-    if img.dtype == np.uint16:
-        img = (img >> 8).astype(np.uint8)
-    elif img.dtype.kind == "f":  # NaN is black, as nothing; infinities are clipped
-        img = np.nan_to_num(img, nan=0.0, posinf=1.0, neginf=0.0)
-        img = (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    elif img.dtype != np.uint8:
-        img = np.clip(img, 0, 255).astype(np.uint8)
-    if img.ndim == 2:
-        img = np.repeat(img[:, :, None], 3, axis=2)
-    elif img.shape[2] == 1:
-        img = np.repeat(img, 3, axis=2)
-    elif img.shape[2] == 4:
-        img = _over_white(img)
-    return np.ascontiguousarray(img)
-
-
-def _over_white(bgra: np.ndarray) -> np.ndarray:
-    # transparent pixels often hold black; over white they look as the author meant
-    alpha = bgra[:, :, 3:4].astype(np.float32) / 255.0
-    out: np.ndarray = bgra[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
-    return np.asarray(out + 0.5, dtype=np.uint8)
+def _check_decode_bytes(header: Header, what: str) -> None:
+    channels = 4 if header.has_alpha else 3  # what the flags below decode to
+    depth = 2 if header.has_alpha and header.bit_depth > 8 else 1
+    need = header.width * header.height * channels * depth
+    if need > settings.max_decode_bytes:
+        raise InputError(
+            f"{what} would take {need / _MB:.0f} MB to decode ({header.width}x{header.height}, "
+            f"{channels} channels of {8 * depth} bits), more than the "
+            f"{settings.max_decode_bytes / _MB:.0f} MB limit (media.settings.max_decode_bytes)"
+        )
 
 
 def _check_pixels(width: int, height: int, what: str) -> None:
@@ -214,24 +209,31 @@ class VideoStream:
         self._cleanup = cleanup
         self.what = what
         self.path = path
-        cv2 = _cv2()
-        # FFMPEG explicitly: never read "img%03d.png" as an image sequence or a path as a URL
-        self._cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
-        if not self._cap.isOpened():
+        try:
+            _check_container(path, what)
+            cv2 = _cv2()
+            restrict_ffmpeg()
+            # FFMPEG explicitly: never read "img%03d.png" as an image sequence; an absolute
+            # path, so a name like "concat:..." is never taken for a protocol
+            self._cap = cv2.VideoCapture(os.path.abspath(path), cv2.CAP_FFMPEG)
+            if not self._cap.isOpened():
+                raise InputError(f"{what} is not a video OpenCV can read (corrupt or bad codec)")
+            self.info = self._read_info(cv2)
+            if (self.info.width or 0) * (self.info.height or 0) > settings.max_pixels:
+                raise InputError(f"{what} has frames larger than the pixel limit")
+        except BaseException:
             self.close()
-            raise InputError(f"{what} is not a video OpenCV can read (unknown format or corrupt)")
-        self.info = self._read_info(cv2)
-        if (self.info.width or 0) * (self.info.height or 0) > settings.max_pixels:
-            self.close()
-            raise InputError(f"{what} has frames larger than the pixel limit")
+            raise
 
     def _read_info(self, cv2: Any) -> VideoInfo:
-        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        fps = check_fps(float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0), self.what)
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        if count > settings.max_video_frames:
+            raise InputError(_too_many_frames(self.what, count))
         return VideoInfo(
             width=int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
             height=int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
-            fps=fps or None,
+            fps=fps,
             frame_count=count or None,
             duration_seconds=count / fps if fps and count else None,
         )
@@ -239,11 +241,12 @@ class VideoStream:
     def frames(self, sample_ms: int = 1000) -> Iterator[tuple[int, int, int, np.ndarray]]:
         """``(index, time_ms, number, bgr)``: the first frame at or after each sample tick."""
         _check_sample_ms(sample_ms)
-        cv2, fps = _cv2(), self.info.fps
         index, number, next_ms = 0, -1, 0.0
         while self._cap.grab():  # grab() skips the colour conversion of frames not sampled
             number += 1
-            t_ms = number * 1000.0 / fps if fps else float(self._cap.get(cv2.CAP_PROP_POS_MSEC))
+            if number >= settings.max_video_frames:
+                raise InputError(_too_many_frames(self.what, number + 1))
+            t_ms = self._time_ms(number)
             if t_ms + 1e-6 < next_ms:
                 continue
             ok, frame = self._cap.retrieve()
@@ -251,10 +254,18 @@ class VideoStream:
                 break
             yield index, round(t_ms), number, to_bgr(frame)
             index += 1
-            while next_ms <= t_ms + 1e-6:
-                next_ms += sample_ms
+            # the next tick after this frame, in one step: a jump in time cannot loop
+            next_ms = (math.floor((t_ms + 1e-6) / sample_ms) + 1) * sample_ms
         if number < 0:
             raise InputError(f"{self.what} has no readable frames")
+
+    def _time_ms(self, number: int) -> float:
+        if self.info.fps:
+            return number * 1000.0 / self.info.fps
+        t_ms = float(self._cap.get(_cv2().CAP_PROP_POS_MSEC))
+        if not math.isfinite(t_ms) or not 0.0 <= t_ms <= _MAX_VIDEO_MS:
+            raise InputError(f"{self.what} has no usable frame rate or timestamps")
+        return t_ms
 
     def close(self) -> None:
         cap = getattr(self, "_cap", None)
@@ -270,6 +281,26 @@ class VideoStream:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def _too_many_frames(what: str, count: int) -> str:
+    limit = settings.max_video_frames
+    return (
+        f"{what} has {count} frames or more, past the {limit}-frame limit "
+        "(media.settings.max_video_frames)"
+    )
+
+
+def _check_container(path: str, what: str) -> None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror or exc}") from None
+    if sniff_container(head) is None:
+        raise InputError(
+            f"{what} is not a video in a supported container ({', '.join(CONTAINERS)})"
+        )
 
 
 def _check_sample_ms(sample_ms: int) -> None:
@@ -338,64 +369,10 @@ def iter_frames(
     """
     _check_sample_ms(sample_ms)
     if prefetch > 0:
-        yield from _prefetched(lambda: iter_frames(video, sample_ms, prefetch=0), prefetch)
+        yield from prefetched(lambda: iter_frames(video, sample_ms, prefetch=0), prefetch)
         return
     with open_video(video) as stream:
         yield from stream.frames(sample_ms)
-
-
-_END = object()
-_GIVE_UP_S = 2.0
-
-
-def _prefetched(make: Callable[[], Iterator[_T]], depth: int) -> Iterator[_T]:
-    """``make()``'s items, produced in a daemon thread at most ``depth`` items ahead."""
-    import queue
-    import threading
-
-    slots: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def offer(item: tuple[bool, Any]) -> bool:
-        while not stop.is_set():  # a bounded wait, so a caller that gave up frees the thread
-            try:
-                slots.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                pass
-        return False
-
-    def produce() -> None:
-        items = make()
-        try:
-            for item in items:
-                if not offer((True, item)):
-                    return
-            offer((True, _END))
-        except BaseException as exc:  # handed to the caller, raised there
-            offer((False, exc))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()  # closes the VideoStream in this thread, which owns it
-
-    thread = threading.Thread(target=produce, name="opgraph-video-decode", daemon=True)
-    thread.start()
-    finished = False
-    try:
-        while True:
-            ok, item = slots.get()
-            if not ok:
-                raise item
-            if item is _END:
-                finished = True
-                return
-            yield item
-    finally:
-        stop.set()
-        # a caller that gives up (Ctrl-C, an error) must not wait for a long video download
-        # to end: the daemon thread sees `stop` when it next offers and cleans up on its own
-        thread.join(timeout=None if finished else _GIVE_UP_S)
 
 
 def video_info(video: Video) -> VideoInfo:

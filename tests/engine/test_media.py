@@ -294,3 +294,56 @@ def test_a_tiff_bomb_is_refused_before_its_pixels_are_allocated() -> None:
     assert ok
     with pytest.raises(InputError, match=r"more than the 100 MP limit"):
         media.decode_image_bytes(buf.tobytes())
+
+
+# ---------------------------------------------------------------- memory per decode
+
+
+def _png_header(width: int, height: int, depth: int, color_type: int) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return (
+        b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk
+        + struct.pack(">I", zlib.crc32(chunk))
+    )
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "depth", "color_type", "megabytes"),
+    [(9950, 9950, 16, 6, 755), (9950, 9950, 16, 4, 755), (12000, 8000, 8, 6, 366)],
+    ids=["99MP-rgba16", "99MP-gray-alpha16", "96MP-rgba8"],
+)
+def test_a_decode_is_bounded_in_bytes_not_only_pixels(
+    monkeypatch: pytest.MonkeyPatch, width: int, height: int, depth: int, color_type: int,
+    megabytes: int,
+) -> None:
+    monkeypatch.setattr(media.settings, "max_decode_bytes", 300 << 20)
+    with pytest.raises(InputError, match=rf"would take {megabytes} MB to decode .* 300 MB limit"):
+        media.decode_image_bytes(_png_header(width, height, depth, color_type))
+
+
+def test_a_small_16_bit_rgba_png_fits_and_is_composited_over_white(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rgba = np.zeros((30, 40, 4), np.uint16)
+    rgba[:, :20] = (0, 0, 65535, 65535)  # opaque red on the left, transparent on the right
+    raw = _png(rgba)
+    out = media.decode_image_bytes(raw)
+    assert out.dtype == np.uint8 and tuple(out[0, 0]) == (0, 0, 255)
+    assert tuple(out[0, 39]) == (255, 255, 255)
+    monkeypatch.setattr(media.settings, "max_decode_bytes", 30 * 40 * 8 - 1)
+    with pytest.raises(InputError, match="to decode"):
+        media.decode_image_bytes(raw)
+
+
+def test_to_bgr_converts_in_bands_with_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(1)
+    bgra = rng.integers(0, 256, (37, 23, 4), dtype=np.uint8)
+    whole = media.to_bgr(bgra)
+    from engine import _pixels
+
+    monkeypatch.setattr(_pixels, "_BAND_PIXELS", 50)  # two rows per band
+    assert np.array_equal(media.to_bgr(bgra), whole)
+    expected = bgra[:, :, :3] * (bgra[:, :, 3:] / 255.0) + 255.0 * (1 - bgra[:, :, 3:] / 255.0)
+    assert np.abs(whole.astype(float) - expected).max() <= 0.5 + 1e-9
+    assert media.to_bgr(np.ones((3, 4), np.bool_)).max() == 255
