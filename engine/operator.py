@@ -41,6 +41,7 @@ __all__ = [
     "bind_model",
     "find_binding",
     "get_operator",
+    "model_bindings",
     "operator_types",
     "register",
     "suggest",
@@ -263,6 +264,12 @@ _BINDINGS: list[ModelBinding] = []
 def bind_model(binding: ModelBinding) -> None:
     """Add a built-in binding (operator packages call this when loaded)."""
     _BINDINGS.append(binding)
+
+
+def model_bindings() -> list[ModelBinding]:
+    """The built-in bindings (the bundled catalog), in the order they were added."""
+    _load_entry_points()
+    return list(_BINDINGS)
 
 
 def find_binding(

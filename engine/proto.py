@@ -47,6 +47,7 @@ __all__ = [
     "MultiInputResponse",
     "MultiSearchResponse",
     "Output",
+    "OutputInfo",
     "Point",
     "Polygon",
     "PostWorkflowResultsResponse",
@@ -78,7 +79,10 @@ class StatusCode(IntEnum):
     FAILURE = 10020
     CONN_DOES_NOT_EXIST = 11101
     CONN_INVALID_REQUEST = 11102
+    MODEL_DOES_NOT_EXIST = 21200
     MODEL_PREDICTION_FAILED = 21313
+    WORKFLOW_DUPLICATE = 22100
+    WORKFLOW_DOES_NOT_EXIST = 22102
     WORKFLOW_INVALID_ARGUMENT = 22104
     WORKFLOW_INVALID_GRAPH = 22107
     CONCEPT_MODIFY_SUCCESS = 23150
@@ -99,6 +103,10 @@ class StatusCode(IntEnum):
     INPUT_INVALID_REQUEST = 39999
     PREDICT_INVALID_REQUEST = 40001
     CONCEPTS_INVALID_REQUEST = 40003
+    DATABASE_DUPLICATE_KEY = 40010
+    DATASET_VERSION_READY = 64015
+    DATASET_VERSION_FAILURE = 64020
+    DATASET_VERSION_CONFLICT = 64030
     BAD_REQUEST = 90400
 
 
@@ -157,7 +165,7 @@ _set = object.__setattr__
 
 
 # google.protobuf.Struct fields: the user's own JSON, passed through untouched
-_STRUCTS = frozenset({"metadata", "annotation_info"})
+_STRUCTS = frozenset({"metadata", "annotation_info", "params"})
 
 
 def _drop_empty_lists(obj: Any) -> Any:
@@ -418,6 +426,12 @@ class ModelVersion(_Proto):
     id: str | None = None
 
 
+class OutputInfo(_Proto):
+    data: Data | None = None
+    message: str | None = None
+    params: dict[str, Any] | None = None  # a Struct: the operator's params, as given
+
+
 class Model(_Proto):
     id: str = ""
     name: str | None = None
@@ -427,6 +441,8 @@ class Model(_Proto):
     description: str | None = None
     metadata: dict[str, Any] | None = None
     model_version: ModelVersion | None = None
+    created_at: str | None = None
+    output_info: OutputInfo | None = None
 
 
 class Output(_Proto):
@@ -544,5 +560,5 @@ class MultiConceptRelationResponse(_Proto):
     concept_relations: list[ConceptRelation] = Field(default_factory=list)
 
 
-for _m in (Region, Frame, Data, Input, Annotation, Hit):
+for _m in (Region, Frame, Data, Input, Annotation, Hit, OutputInfo):
     _m.model_rebuild()

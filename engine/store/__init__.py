@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from engine.store.datasets import SqliteDatasets
+    from engine.store.workflows import SqliteWorkflows
 
 __all__ = [
     "PREDICATES",
@@ -97,6 +101,16 @@ class Store(Protocol):
     """The persistence an ``App`` needs; every write method is one transaction."""
 
     location: str
+
+    @property
+    def datasets(self) -> SqliteDatasets:
+        """Datasets, their inputs and frozen versions."""
+        ...
+
+    @property
+    def workflows(self) -> SqliteWorkflows:
+        """Workflows stored in the app, with versions."""
+        ...
 
     def close(self) -> None: ...
 

@@ -147,10 +147,10 @@ def now() -> str:
 class Progress:
     """A one-line progress bar on stderr, only for large adds to a terminal."""
 
-    def __init__(self, total: int, enabled: bool | None) -> None:
+    def __init__(self, total: int, enabled: bool | None, *, label: str = "indexing") -> None:
         if enabled is None:
             enabled = total >= _PROGRESS_MIN and sys.stderr.isatty()
-        self.total, self.enabled, self.done = total, enabled, 0
+        self.total, self.enabled, self.done, self.label = total, enabled, 0, label
         self.start = time.perf_counter()
 
     def __enter__(self) -> Progress:
@@ -161,7 +161,7 @@ class Progress:
         if self.enabled:
             rate = self.done / max(time.perf_counter() - self.start, 1e-9)
             pct = 100 * self.done // max(self.total, 1)
-            sys.stderr.write(f"\rindexing {self.done}/{self.total} ({pct}%) {rate:,.0f}/s")
+            sys.stderr.write(f"\r{self.label} {self.done}/{self.total} ({pct}%) {rate:,.0f}/s")
             sys.stderr.flush()
 
     def __exit__(self, *exc: object) -> None:

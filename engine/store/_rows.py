@@ -60,11 +60,16 @@ def insert_inputs(c: sqlite3.Connection, records: Sequence[InputRecord]) -> None
     )
     pairs = [(d, r.id) for r in records for d in r.dataset_ids]
     if pairs:
+        now = records[0].created_at
         c.executemany(
-            "INSERT OR IGNORE INTO datasets(id, created_at) VALUES (?, ?)",
-            [(d, records[0].created_at) for d in {d for d, _ in pairs}],
+            "INSERT OR IGNORE INTO datasets(id, created_at, modified_at) VALUES (?, ?, ?)",
+            [(d, now, now) for d in sorted({d for d, _ in pairs})],
         )
-        c.executemany("INSERT OR IGNORE INTO dataset_inputs VALUES (?, ?)", pairs)
+        c.executemany(
+            "INSERT OR IGNORE INTO dataset_inputs(dataset_id, input_id, created_at) "
+            "VALUES (?, ?, ?)",
+            [(d, i, now) for d, i in pairs],
+        )
 
 
 def insert_index(c: sqlite3.Connection, batch: WriteBatch) -> None:

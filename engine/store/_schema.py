@@ -73,5 +73,51 @@ _V1 = [
     "CREATE INDEX index_regions_by_generation ON index_regions(generation, input_id)",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1]
+# datasets as Clarifai has them, their frozen versions, and workflows stored with versions
+_V2 = [
+    "ALTER TABLE datasets ADD COLUMN description TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE datasets ADD COLUMN notes TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE datasets ADD COLUMN metadata TEXT",
+    "ALTER TABLE datasets ADD COLUMN modified_at TEXT NOT NULL DEFAULT ''",
+    "UPDATE datasets SET modified_at = created_at",
+    "ALTER TABLE dataset_inputs ADD COLUMN created_at TEXT NOT NULL DEFAULT ''",
+    # seq orders versions newest first, as Clarifai lists them
+    """CREATE TABLE dataset_versions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        dataset_id TEXT NOT NULL REFERENCES datasets(id),
+        id TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        metadata TEXT,
+        metrics TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (dataset_id, id))""",
+    # a frozen copy of each input (media included) and its annotations, as they were
+    """CREATE TABLE dataset_version_inputs (
+        version_seq INTEGER NOT NULL REFERENCES dataset_versions(seq),
+        input_seq INTEGER NOT NULL,
+        input_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        content BLOB,
+        metadata TEXT,
+        created_at TEXT NOT NULL,
+        annotations TEXT NOT NULL,
+        PRIMARY KEY (version_seq, input_seq)) WITHOUT ROWID""",
+    """CREATE TABLE workflows (
+        id TEXT PRIMARY KEY,
+        description TEXT NOT NULL DEFAULT '',
+        notes TEXT NOT NULL DEFAULT '',
+        metadata TEXT,
+        created_at TEXT NOT NULL,
+        modified_at TEXT NOT NULL)""",
+    """CREATE TABLE workflow_versions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        workflow_id TEXT NOT NULL REFERENCES workflows(id),
+        id TEXT NOT NULL,
+        yaml TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        UNIQUE (workflow_id, id))""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,16 +10,28 @@ from __future__ import annotations
 
 from engine.store import WriteBatch
 from engine.store._rows import get_meta, insert_index, insert_inputs, upsert_annotations
+from engine.store.datasets import SqliteDatasets
 from engine.store.sqlite_annotations import AnnotationsSql
 from engine.store.sqlite_concepts import ConceptsSql
 from engine.store.sqlite_index import IndexSql
 from engine.store.sqlite_inputs import InputsSql
+from engine.store.workflows import SqliteWorkflows
 
 __all__ = ["SqliteStore"]
 
 
 class SqliteStore(InputsSql, AnnotationsSql, ConceptsSql, IndexSql):
     """The ``Store`` protocol over one SQLite file; see the module docstring."""
+
+    @property
+    def datasets(self) -> SqliteDatasets:
+        """Datasets, their inputs and frozen versions (``engine.store.datasets``)."""
+        return SqliteDatasets(self)
+
+    @property
+    def workflows(self) -> SqliteWorkflows:
+        """Workflows stored in the app, with versions (``engine.store.workflows``)."""
+        return SqliteWorkflows(self)
 
     def write(self, batch: WriteBatch) -> bool:
         with self._tx() as c:
