@@ -6,8 +6,15 @@ must refuse them before any connection is made.
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -243,3 +250,50 @@ def test_an_unknown_host_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)  # no lookup leaves the machine
     with pytest.raises(FetchError, match=r"cannot resolve .no-such-host\.invalid."):
         fetch("http://no-such-host.invalid/", max_bytes=100, timeout_s=5)
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An https server on 127.0.0.1 with a self-signed certificate for media.test."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=media.test",
+         "-addext", "subjectAltName=DNS:media.test"],
+        check=True, capture_output=True, timeout=60,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "6")
+            self.end_headers()
+            self.wfile.write(b"secure")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"https://media.test:{httpd.server_address[1]}/", cert
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_dials_the_checked_address_and_verifies_the_named_host(
+    tls_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, cert = tls_server
+    _fake_dns(monkeypatch, [["127.0.0.1"]] * 3)
+    with pytest.raises(FetchError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        fetch(url, max_bytes=100, timeout_s=10, allow_private=LOOPBACK)  # not trusted yet
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test certificate
+    assert fetch(url, max_bytes=100, timeout_s=10, allow_private=LOOPBACK).body == b"secure"
+    with pytest.raises(FetchError, match="private, loopback"):
+        fetch(url, max_bytes=100, timeout_s=10)
