@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -72,10 +73,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"opgraph {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    v = sub.add_parser("validate", help="check workflow files")
+    v = sub.add_parser("validate", help="check workflow files as run builds them")
     v.add_argument("files", nargs="+", metavar="FILE")
-    v.add_argument("--strict", action="store_true", help="an unbound model reference is an error")
     v.add_argument("--models", metavar="M", help="model catalog YAML binding model ids")
+    v.add_argument(
+        "--allow-unbound",
+        action="store_true",
+        help="a model reference bound to nothing is a warning, not an error (run refuses it)",
+    )
+    v.add_argument("--strict", action="store_true", help="warnings are errors too")
     v.set_defaults(func=_validate)
 
     r = sub.add_parser("run", help="run a workflow on inputs and print the JSON response")
@@ -128,22 +134,23 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    """Every mistake of every file, one ``file:line:col`` line each; exit 2 if any."""
     from engine.catalog import load_catalog
-    from engine.graph import compile_spec
-    from engine.spec import load_spec
+    from engine.check import check_workflow
 
     models = load_catalog(_models(args))
     failed = 0
     for file in args.files:
-        try:
-            graph = compile_spec(load_spec(Path(file)), models=models, strict=args.strict)
-        except OpgraphError as exc:
-            print(str(exc), file=sys.stderr)
+        report = check_workflow(Path(file), models=models, allow_unbound=args.allow_unbound)
+        for error in report.errors:
+            print(str(error), file=sys.stderr)
+        for warning in report.warnings:
+            print(warning, file=sys.stderr)
+        if report.errors or (args.strict and report.warnings):
             failed += 1
             continue
-        for warning in graph.warnings:
-            print(warning, file=sys.stderr)
-        print(f"{file}: ok ({len(graph.nodes)} nodes)")
+        assert report.graph is not None  # no errors: the file compiled
+        print(f"{file}: ok ({len(report.graph.nodes)} nodes)")
     return EXIT_USAGE if failed else EXIT_OK
 
 
@@ -194,24 +201,37 @@ def _models(args: argparse.Namespace) -> Path | None:
 
 @contextmanager
 def _output(path: str | None) -> Iterator[TextIO]:
-    """stdout, or ``path`` written in full or not at all (an earlier file survives a failure)."""
+    """stdout, or ``path`` written in full or not at all (an earlier file survives a failure).
+
+    The JSON goes to a new temporary file beside the target, created exclusively under an
+    unpredictable name (a symlink planted there is never followed), then renamed over it.
+    """
     if not path:
         yield sys.stdout
         return
     target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    if target.is_dir():
+        raise _Usage(f"opgraph run: cannot write {path}: it is a directory")
     try:
-        out = tmp.open("w", encoding="utf-8")
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
-        raise _Usage(f"opgraph run: cannot write {path}: {exc}") from None
+        raise _Usage(f"opgraph run: cannot write {path}: {exc.strerror or exc}") from None
+    tmp = Path(name)
     try:
-        with out:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
             yield out
+        tmp.chmod(0o644 & ~_umask())
         os.replace(tmp, target)
     except IsADirectoryError:
         raise _Usage(f"opgraph run: cannot write {path}: it is a directory") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 _VIDEO_OUT = (".mp4", ".avi")

@@ -7,7 +7,8 @@
     │   ├── YamlError             unreadable YAML, wrong keys, bad ids
     │   ├── UnknownOperatorError  no operator for a model_type_id (with did-you-mean)
     │   ├── ParamsError           an operator's Params rejected output_info.params
-    │   └── GraphError            cycle, dangling input, edge that cannot carry what a node reads
+    │   ├── GraphError            cycle, dangling input, edge that cannot carry what a node reads
+    │   └── SpecErrors            several of the above in one file: ``errors``, one per line
     ├── InputError                bad media or a bad request for one input
     │   └── AppError              a request to an app refused; carries Clarifai's status code
     ├── OperatorError             a node failed on one input (chains the cause)
@@ -27,6 +28,7 @@ __all__ = [
     "OpgraphError",
     "ParamsError",
     "SpecError",
+    "SpecErrors",
     "StoreError",
     "UnknownOperatorError",
     "YamlError",
@@ -92,6 +94,30 @@ class ParamsError(SpecError):
 
 class GraphError(SpecError):
     """The nodes do not form a valid graph: cycle, dangling input, or a mismatched edge."""
+
+
+class SpecErrors(SpecError):
+    """Several mistakes in one file, in file order; ``str()`` gives one line for each.
+
+    Its own ``file``, ``line``, ``col``, ``node_id`` and ``key`` are the first mistake's.
+    """
+
+    def __init__(self, errors: list[SpecError]) -> None:
+        if not errors:
+            raise ValueError("SpecErrors needs at least one error")
+        first = errors[0]
+        super().__init__(
+            first.message,
+            file=first.file,
+            line=first.line,
+            col=first.col,
+            node_id=first.node_id,
+            key=first.key,
+        )
+        self.errors = [e for err in errors for e in getattr(err, "errors", [err])]
+
+    def __str__(self) -> str:
+        return "\n".join(SpecError.__str__(e) for e in self.errors)
 
 
 class InputError(OpgraphError):

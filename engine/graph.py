@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from engine.errors import GraphError, ParamsError, UnknownOperatorError
+from engine.errors import GraphError, ParamsError, SpecError, UnknownOperatorError
 from engine.operator import (
     BaseParams,
     ModelBinding,
@@ -24,7 +24,7 @@ from engine.operator import (
     operator_types,
     suggest,
 )
-from engine.spec import NodeSpec, Pos, WorkflowSpec
+from engine.spec import NodeSpec, Pos, WorkflowSpec, raise_errors
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -38,6 +38,13 @@ ROOT_WRITES = frozenset(
 # Media a node may find by looking back along the graph (the cropper finds the image so).
 _LOOK_BACK = frozenset({"image", "video"})
 PASS_THROUGH = "*"
+# The kinds of workflow input: a node that reads one kind tells the nodes after it that
+# the input is not of the others (metadata, concepts and embeddings go with any kind).
+_MEDIA_KINDS = (
+    frozenset({"text"}),
+    frozenset({"image", "video", "frames", "regions"}),
+    frozenset({"audio"}),
+)
 
 
 @dataclass
@@ -84,8 +91,12 @@ class CompiledGraph:
         g.add_edges_from((src, n.id) for n in self.nodes for src in n.spec.inputs)
         return g
 
-    def instantiate(self) -> None:
-        """Build every operator once (loads models, compiles regexes)."""
+    def instantiate(self, errors: list[SpecError] | None = None) -> None:
+        """Build every operator once (loads models, compiles regexes).
+
+        A node that cannot be set up raises a ``ParamsError``; given an ``errors`` list,
+        every such node is appended to it instead (``opgraph validate`` reports them all).
+        """
         for node in self.nodes:
             if node.operator is None and node.operator_cls is not None and node.params is not None:
                 try:
@@ -96,23 +107,40 @@ class CompiledGraph:
                         if isinstance(exc, ValueError | OSError)
                         else (f"{type(exc).__name__}: {exc}")
                     )
-                    raise _params_error(
+                    err = _params_error(
                         node.spec,
                         f"cannot set up node '{node.id}': {why}",
                         self.spec.file,
                         node.spec.pos("params", "model"),
-                    ) from exc
+                    )
+                    if errors is None:
+                        raise err from exc
+                    errors.append(err)
 
 
 def compile_spec(
-    spec: WorkflowSpec, *, models: list[ModelBinding] | None = None, strict: bool = True
+    spec: WorkflowSpec,
+    *,
+    models: list[ModelBinding] | None = None,
+    strict: bool = True,
+    errors: list[SpecError] | None = None,
 ) -> CompiledGraph:
-    """Resolve every node to an operator, check params and edges, build the DAG."""
+    """Resolve every node to an operator, check params and edges, build the DAG.
+
+    Every node is checked, not only up to the first mistake: one mistake is raised as
+    itself, several as ``SpecErrors``; given an ``errors`` list, they are appended to it
+    instead and the wrong nodes stay in the graph as placeholders (``type_id`` None).
+    """
+    found: list[SpecError] = []
     nodes: list[CompiledNode] = []
     warnings: list[str] = []
-    by_id: dict[str, CompiledNode] = {}
+    by_id: dict[str, CompiledNode] = {b: _placeholder(NodeSpec(b, b)) for b in spec.broken}
     for ns in spec.nodes:
-        node = _resolve(ns, spec.file, models, strict, warnings)
+        try:
+            node = _resolve(ns, spec.file, models, strict, warnings)
+        except SpecError as exc:
+            found.extend(getattr(exc, "errors", [exc]))
+            node = _placeholder(ns)
         for src in ns.inputs:
             # inputs must name earlier nodes, so file order is topological and cycles cannot occur
             if src not in by_id:
@@ -129,8 +157,21 @@ def compile_spec(
         by_id[ns.id] = node
     ancestors = {n.id: _nearest_ancestors(n.spec, by_id) for n in nodes}
     for node in nodes:
-        _check_edge(node, by_id, spec.file)
+        try:
+            _check_edge(node, by_id, spec.file)
+        except SpecError as exc:
+            found.append(exc)
+    if errors is None:
+        raise_errors(found)
+    else:
+        errors.extend(found)
     return CompiledGraph(spec, nodes, ancestors, _levels(nodes, by_id), warnings)
+
+
+def _placeholder(ns: NodeSpec) -> CompiledNode:
+    """A node that is wrong (or unbound): it stands for "anything", so the nodes after it
+    get no second, misleading error."""
+    return CompiledNode(ns, None, None, None, None, frozenset({PASS_THROUGH}))
 
 
 def _nearest_ancestors(ns: NodeSpec, by_id: dict[str, CompiledNode]) -> tuple[str, ...]:
@@ -209,22 +250,35 @@ def _validate_params(
     try:
         return cls.Params.model_validate(params, context=context)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = [str(x) for x in err["loc"]]
-        name = loc[0] if loc else ""
-        if err["type"] == "extra_forbidden":
-            known = list(cls.Params.model_fields)
-            msg = (
-                f"node '{ns.id}' ({cls.type_id}): unknown param '{name}'{suggest(name, known)}; "
-                f"known params: {', '.join(known) or 'none'}"
-            )
-        else:
-            where = ".".join(loc) or "params"
-            msg = f"node '{ns.id}' ({cls.type_id}): param '{where}': {err['msg']}"
-            if "input" in err and not isinstance(err["input"], dict | list):
-                msg += f" (got {err['input']!r})"
-        key = "concepts" if name == "concepts" and ns.concepts is not None else f"params.{name}"
-        raise _params_error(ns, msg, file, ns.pos(key, "params", "model")) from None
+        first: dict[str, Any] = {}  # one mistake per param (a union reports each member)
+        for err in exc.errors():
+            first.setdefault(str(err["loc"][0]) if err["loc"] else "", err)
+        found: list[SpecError] = [_param_mistake(ns, cls, e, file) for e in first.values()]
+        raise_errors(found)
+        raise  # pragma: no cover  (a ValidationError has at least one error)
+
+
+def _param_mistake(ns: NodeSpec, cls: type[Operator], err: Any, file: str) -> ParamsError:
+    loc = [str(x) for x in err["loc"]]
+    name = loc[0] if loc else ""
+    if err["type"] == "extra_forbidden":
+        known = list(cls.Params.model_fields)
+        msg = (
+            f"node '{ns.id}' ({cls.type_id}): unknown param '{name}'{suggest(name, known)}; "
+            f"known params: {', '.join(known) or 'none'}"
+        )
+    else:
+        where = ".".join(loc) or "params"
+        msg = f"node '{ns.id}' ({cls.type_id}): param '{where}': {err['msg']}"
+        if "input" in err and not isinstance(err["input"], dict | list):
+            msg += f" (got {_short(err['input'])})"
+    key = "concepts" if name == "concepts" and ns.concepts is not None else f"params.{name}"
+    return _params_error(ns, msg, file, ns.pos(key, "params", "model"))
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _params_error(ns: NodeSpec, msg: str, file: str, p: Pos) -> ParamsError:
@@ -261,8 +315,23 @@ def _available(node: CompiledNode, by_id: dict[str, CompiledNode]) -> frozenset[
         up = by_id[src]
         out |= up.writes - {PASS_THROUGH}
         if PASS_THROUGH in up.writes:
-            out |= up.available
+            out |= _passed_on(up)
     return frozenset(out)
+
+
+def _passed_on(node: CompiledNode) -> frozenset[str]:
+    """What a pass-through node forwards of what reached it.
+
+    A workflow input may carry anything, but a node that reads from it has learnt what
+    kind of input it is: after a node that reads ``text`` the Data is a text (with its
+    metadata and concepts), so a tracker reading ``regions`` there can never get any.
+    """
+    cls = node.operator_cls
+    if cls is None or not cls.reads or not ROOT_WRITES <= node.available:
+        return node.available
+    tops = {_top(r) for r in cls.reads}
+    other_kinds = [kind for kind in _MEDIA_KINDS if not kind & tops]
+    return node.available.difference(*other_kinds)
 
 
 def _check_edge(node: CompiledNode, by_id: dict[str, CompiledNode], file: str) -> None:

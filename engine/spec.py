@@ -17,10 +17,19 @@ from typing import Any
 import yaml
 
 from engine.bundled import is_builtin, resolve_builtin
-from engine.errors import YamlError
+from engine.errors import SpecError, SpecErrors, YamlError
+from engine.limits import decode_text, get_limits, read_file
 from engine.operator import suggest
 
-__all__ = ["NodeSpec", "Pos", "WorkflowSpec", "load_spec", "looks_like_path", "spec_from_dict"]
+__all__ = [
+    "NodeSpec",
+    "Pos",
+    "WorkflowSpec",
+    "load_spec",
+    "looks_like_path",
+    "read_spec_file",
+    "spec_from_dict",
+]
 
 # libyaml's C parser where the wheel has it: ten times faster on large files
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -86,6 +95,8 @@ class WorkflowSpec:
     id: str
     nodes: list[NodeSpec]
     file: str = "<workflow>"
+    # ids of nodes left out because they are wrong (when mistakes are collected, not raised)
+    broken: frozenset[str] = frozenset()
 
     def node(self, node_id: str) -> NodeSpec:
         for n in self.nodes:
@@ -104,6 +115,10 @@ class _Reader:
         # gives): built once, so "billion laughs" files stay linear
         self._built: dict[int, Any] = {}
         self._building: set[int] = set()
+        # each collection's size once its aliases are expanded (JSON output, a stored
+        # annotation, expands them): bounded, so a few lines cannot become gigabytes
+        self._weight: dict[int, int] = {}
+        self._max_weight = get_limits().yaml_expanded
 
     def read(self, text: str) -> Any:
         try:
@@ -164,7 +179,25 @@ class _Reader:
         )
         self._building.discard(key)
         self._built[key] = value
+        self._weigh(node, here)
         return value
+
+    def _weigh(self, node: yaml.Node, here: Pos) -> None:
+        children = (
+            [n for pair in node.value for n in pair]
+            if isinstance(node, yaml.MappingNode)
+            else node.value
+        )
+        weight = 1 + sum(self._weight.get(id(c)) or 1 + len(str(c.value)) // 16 for c in children)
+        if weight > self._max_weight:
+            raise YamlError(
+                f"invalid YAML: aliases expand this value to more than {self._max_weight} "
+                "values; write it out or make it smaller",
+                file=self.file,
+                line=here.line,
+                col=here.col,
+            )
+        self._weight[id(node)] = weight
 
     def _mapping(self, node: yaml.MappingNode, path: _Path, loader: Any) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
@@ -226,33 +259,84 @@ def looks_like_path(text: str) -> bool:
     return "\n" not in text and (text.lower().endswith((".yml", ".yaml")) or ":" not in text)
 
 
-def load_spec(source: str | Path, *, file: str | None = None) -> WorkflowSpec:
-    """Read a workflow from a YAML file path, ``builtin:NAME`` (a bundled one) or YAML text."""
-    if is_builtin(source):
-        source = resolve_builtin(source)
-    if isinstance(source, Path) or looks_like_path(source):
-        path = Path(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise YamlError(f"cannot read workflow file: {exc}", file=str(path)) from None
-        file = file or str(path)
-    else:
-        text = str(source)
-    reader = _Reader(file or "<workflow>")
-    return _Validator(reader).workflow(reader.read(text))
+def read_spec_file(path: str | Path, what: str = "workflow file") -> str:
+    """A workflow or catalog file's text: bounded in size, a regular file, UTF-8 YAML text;
+    otherwise one ``YamlError`` naming the file (and the position of a bad byte)."""
+    file = str(path)
+    try:
+        data = read_file(Path(path).expanduser(), get_limits().spec_bytes)
+    except OSError as exc:
+        raise YamlError(f"cannot read {what}: {exc.strerror or exc}", file=file) from None
+    except ValueError as exc:
+        raise YamlError(f"cannot read {what}: {exc}", file=file) from None
+    try:
+        return decode_text(data)
+    except ValueError as exc:
+        msg, line, col = exc.args
+        raise YamlError(f"cannot read {what}: {msg}", file=file, line=line, col=col) from None
 
 
-def spec_from_dict(d: Any, *, file: str = "<dict>") -> WorkflowSpec:
+def load_spec(
+    source: str | Path, *, file: str | None = None, errors: list[SpecError] | None = None
+) -> WorkflowSpec:
+    """Read a workflow from a YAML file path, ``builtin:NAME`` (a bundled one) or YAML text.
+
+    Every mistake is found, not only the first: one is raised as itself, several as one
+    ``SpecErrors``.  Given an ``errors`` list, mistakes are appended to it instead and the
+    spec holds the nodes that are right (``broken`` names the others); an unreadable file
+    then gives an empty spec.
+    """
+    try:
+        if is_builtin(source):
+            source = resolve_builtin(source)
+        if isinstance(source, Path) or looks_like_path(source):
+            text = read_spec_file(source)
+            file = file or str(source)
+        else:
+            text = str(source)
+        reader = _Reader(file or "<workflow>")
+        doc = reader.read(text)
+    except SpecError as exc:
+        if errors is None:
+            raise
+        errors.append(exc)
+        return WorkflowSpec(id="", nodes=[], file=file or str(source))
+    return _Validator(reader).checked(doc, errors)
+
+
+def spec_from_dict(
+    d: Any, *, file: str = "<dict>", errors: list[SpecError] | None = None
+) -> WorkflowSpec:
     """Validate an already-parsed workflow mapping (no positions: errors name the key path)."""
-    reader = _Reader(file)
-    return _Validator(reader).workflow(d)
+    return _Validator(_Reader(file)).checked(d, errors)
+
+
+def raise_errors(errors: list[SpecError]) -> None:
+    """Raise the one mistake as itself, several as ``SpecErrors`` (in file order)."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise SpecErrors(sorted(errors, key=lambda e: (e.line, e.col)))
 
 
 class _Validator:
     def __init__(self, reader: _Reader) -> None:
         self.r = reader
         self.all_ids: set[Any] = set()
+        self.errors: list[SpecError] = []
+        self.broken: set[str] = set()
+
+    def checked(self, doc: Any, errors: list[SpecError] | None) -> WorkflowSpec:
+        try:
+            spec = self.workflow(doc)
+        except YamlError as exc:  # the file as a whole is wrong: nothing more to check
+            self.errors.append(exc)
+            spec = WorkflowSpec(id="", nodes=[], file=self.r.file)
+        if errors is None:
+            raise_errors(self.errors)
+        else:
+            errors.extend(self.errors)
+        return spec
 
     def fail(self, msg: str, path: _Path, *, node_id: str | None = None) -> YamlError:
         p = self.r.pos(path)
@@ -300,14 +384,25 @@ class _Validator:
         npath: _Path = ("workflow", "=", "nodes")
         if not isinstance(raw_nodes, list) or not raw_nodes:
             raise self.fail("'nodes' must be a non-empty list", npath)
-        self.all_ids = {n.get("id") for n in raw_nodes if isinstance(n, dict)}
+        self.all_ids = {_node_id(n) for n in raw_nodes} - {None}
         nodes: list[NodeSpec] = []
         seen: set[str] = set()
         for i, raw in enumerate(raw_nodes):
-            node = self.node(raw, (*npath, "=", i), seen)
+            try:
+                node = self.node(raw, (*npath, "=", i), seen)
+            except YamlError as exc:  # report it, and go on with the other nodes
+                if not isinstance(exc, _AlreadyReported):
+                    self.errors.append(exc)
+                node_id = _node_id(raw)
+                if node_id is not None and node_id not in seen:
+                    seen.add(node_id)  # so nodes that name it get no second, misleading error
+                    self.broken.add(node_id)
+                continue
             nodes.append(node)
             seen.add(node.id)
-        return WorkflowSpec(id=wf_id, nodes=nodes, file=self.r.file)
+        return WorkflowSpec(
+            id=wf_id, nodes=nodes, file=self.r.file, broken=frozenset(self.broken)
+        )
 
     def node(self, raw: Any, path: _Path, earlier: set[str]) -> NodeSpec:
         n = self.mapping(raw, path, _NODE_KEYS, "a node")
@@ -322,12 +417,18 @@ class _Validator:
             raise self.fail(f"duplicate node id '{node_id}'", (*path, "id"), node_id=node_id)
         if "model" not in n:
             raise self.fail(f"node '{node_id}' has no 'model'", path, node_id=node_id)
+        try:
+            inputs = self.node_inputs(
+                n.get("node_inputs"), (*path, "node_inputs"), node_id, earlier, "node_inputs" in n
+            )
+        except YamlError as exc:  # the model may be wrong too: report both
+            self.errors.append(exc)
+            self.model(n["model"], (*path, "model", "="), node_id)
+            raise _AlreadyReported from None
         spec = self.model(n["model"], (*path, "model", "="), node_id)
         spec.where["node"] = self.r.pos(path)
         spec.where["model"] = self.r.pos((*path, "model"))
-        spec.inputs = self.node_inputs(
-            n.get("node_inputs"), (*path, "node_inputs"), node_id, earlier, "node_inputs" in n
-        )
+        spec.inputs = inputs
         if "suppress_output" in n:
             if not isinstance(n["suppress_output"], bool):
                 raise self.fail(
@@ -432,6 +533,18 @@ class _Validator:
                 )
             spec.concepts = concepts
             spec.where["concepts"] = self.r.pos((*path, "data", "=", "concepts"))
+
+
+class _AlreadyReported(YamlError):
+    """A node's mistake that is already in the list: leave the node out, report no more."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+
+def _node_id(raw: Any) -> str | None:
+    node_id = raw.get("id") if isinstance(raw, dict) else None
+    return node_id if isinstance(node_id, str) and node_id else None
 
 
 def _kind(value: Any) -> str:

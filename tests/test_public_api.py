@@ -39,6 +39,7 @@ EXPECTED = [
     "Region",
     "RegionInfo",
     "SpecError",
+    "SpecErrors",
     "Status",
     "StatusCode",
     "StoreError",

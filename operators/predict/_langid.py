@@ -13,7 +13,12 @@ import os
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-__all__ = ["Backend", "load_backend"]
+__all__ = ["FASTTEXT_NEEDS_MODEL", "Backend", "load_backend"]
+
+FASTTEXT_NEEDS_MODEL = (
+    "library 'fasttext' needs model_path: a fastText language-id model file "
+    "such as lid.176.bin or lid.176.ftz (opgraph downloads nothing)"
+)
 
 Ranking = list[tuple[str, float]]
 
@@ -100,10 +105,7 @@ class _Py3Langid:
 class _FastText:
     def __init__(self, candidates: frozenset[str], model_path: str | None) -> None:
         if not model_path:
-            raise ValueError(
-                "library 'fasttext' needs model_path: a fastText language-id model file "
-                "such as lid.176.bin or lid.176.ftz (opgraph downloads nothing)"
-            )
+            raise ValueError(FASTTEXT_NEEDS_MODEL)
         _require_file(model_path)
         try:
             import fasttext

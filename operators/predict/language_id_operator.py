@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -16,7 +17,7 @@ from engine import (
     Operator,
     register,
 )
-from operators.predict._langid import load_backend
+from operators.predict._langid import FASTTEXT_NEEDS_MODEL, load_backend
 
 __all__ = ["LanguageIdOperator"]
 
@@ -29,9 +30,10 @@ class LanguageIdOperator(Operator):
     its value the probability; only languages with a probability above ``threshold`` are
     kept.  ``library`` picks the identifier: ``langdetect`` (Clarifai's default; seeded, so
     the same text always gets the same answer), ``fasttext`` (needs ``model_path`` to a
-    fastText language-id model) or ``py3langid`` (bundled model, about 40x faster than
-    langdetect on short texts).  With ``languages`` only those codes are considered and
-    their probabilities renormalised.  A text with nothing to go on (no letters) gets no
+    fastText language-id model: without one the workflow is refused when it is compiled)
+    or ``py3langid`` (bundled model, about 40x faster than langdetect on short texts).
+    With ``languages`` only those codes are considered and their probabilities
+    renormalised.  A text with nothing to go on (no letters) gets no
     concepts.
 
     Reads ``text``; writes ``concepts`` (the rest of the Data passes through).
@@ -67,6 +69,10 @@ class LanguageIdOperator(Operator):
         def _model_path_fits_library(self) -> LanguageIdOperator.Params:
             if self.model_path and self.library == "langdetect":
                 raise ValueError("model_path is not used by langdetect; drop it or pick fasttext")
+            if self.library == "fasttext" and not self.model_path:
+                raise ValueError(FASTTEXT_NEEDS_MODEL)
+            if self.model_path and not os.path.isfile(os.path.expanduser(self.model_path)):
+                raise ValueError(f"model_path '{self.model_path}' is not a file")
             return self
 
     reads: ClassVar[tuple[str, ...]] = ("text",)

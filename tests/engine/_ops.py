@@ -138,3 +138,15 @@ class BrokenSetUp(Operator):
 
     def __init__(self, params: BaseParams) -> None:
         raise RuntimeError("the runtime refused the model")
+
+
+@register
+class AnyModel(Operator):
+    """Stands in for a model that a test's catalog binds: reads nothing, writes anything a
+    model may write (the conformance corpus binds Clarifai's own model ids to it)."""
+
+    type_id = "test-any-model"
+    writes = ("image", "video", "text", "concepts", "regions", "embeddings", "frames", "metadata")
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        return data

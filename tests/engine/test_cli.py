@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -90,15 +91,19 @@ def test_user_errors_are_one_line_and_exit_2(
     assert re.search(match, err), err
 
 
-def test_validate_warns_on_unbound_and_strict_fails(
+def test_validate_refuses_unbound_as_run_does_unless_allowed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     wf = tmp_path / "ref.yml"
     wf.write_text("workflow:\n  id: a\n  nodes:\n  - id: x\n    model: {model_id: mystery}\n")
-    assert main(["validate", str(wf)]) == 0
+    assert main(["validate", str(wf)]) == 2
+    assert f"{wf}:5:13: node 'x' references model 'mystery'" in capsys.readouterr().err
+    assert main(["run", str(wf), "--text", "hi"]) == 2
+    assert f"{wf}:5:13: node 'x' references model 'mystery'" in capsys.readouterr().err
+    assert main(["validate", "--allow-unbound", str(wf)]) == 0
     captured = capsys.readouterr()
     assert "warning" in captured.err and "ok (1 nodes)" in captured.out
-    assert main(["validate", "--strict", str(wf)]) == 2
+    assert main(["validate", "--allow-unbound", "--strict", str(wf)]) == 2
     catalog = tmp_path / "models.yml"
     catalog.write_text("models:\n  - {model_id: mystery, model_type_id: test-upper}\n")
     assert main(["validate", "--strict", "--models", str(catalog), str(wf)]) == 0
@@ -141,15 +146,75 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "clarifai-workflows"
 
 
+def _corpus() -> list[str]:
+    files = sorted(str(p) for p in CORPUS.rglob("*.yml"))
+    assert len(files) == 86
+    return files
+
+
+# Clarifai's language-aware OCR examples run language-id-operator with library fasttext and
+# no model file: run refuses them (opgraph downloads nothing), and so does validate.
+_FASTTEXT_FILES = {
+    "examples__workflows__configs__language_aware_ocr.yml",
+    "docs__code_snippets__python-sdk__workflows__outputs__lang_aware_yaml.yml",
+}
+_UNBOUND = "bound to no local implementation"
+
+
+def _is_positioned(line: str) -> bool:
+    parts = line.split(":")
+    return len(parts) > 3 and parts[1].isdigit() and parts[2].isdigit()
+
+
 @pytest.mark.skipif(
     not CORPUS.is_dir(), reason="the shared conformance corpus is not beside the repo"
 )
-def test_every_clarifai_corpus_file_passes_validate(capsys: pytest.CaptureFixture[str]) -> None:
-    files = sorted(str(p) for p in CORPUS.rglob("*.yml"))
-    assert len(files) == 86
-    assert main(["validate", *files]) == 0, capsys.readouterr().err
-    out = capsys.readouterr().out
-    assert out.count(": ok (") == 86
+def test_corpus_files_with_unbound_models_fail_validate_as_they_fail_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given Clarifai's own files, most of which reference models no local catalog binds
+    files = _corpus()
+    # when validated without a catalog
+    assert main(["validate", *files]) == 2
+    out, err = capsys.readouterr()
+    # then the 11 files whose models are all bound are ok, and every error is an unbound
+    # reference (75 files) or the fasttext node without a model, each on its own line with
+    # its position, exactly as `run` reports it
+    assert out.count(": ok (") == 11
+    lines = err.splitlines()
+    assert all(_is_positioned(line) for line in lines), err
+    unbound = [line for line in lines if _UNBOUND in line]
+    assert len({line.split(":")[0] for line in unbound}) == 75
+    others = [line for line in lines if _UNBOUND not in line]
+    assert {Path(line.split(":")[0]).name for line in others} == _FASTTEXT_FILES
+    assert all("needs model_path" in line for line in others)
+    assert main(["run", str(CORPUS / min(_FASTTEXT_FILES)), "--text", "hi"]) == 2
+    assert "needs model_path" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(
+    not CORPUS.is_dir(), reason="the shared conformance corpus is not beside the repo"
+)
+def test_every_clarifai_corpus_file_passes_validate_with_its_models_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a catalog binding every model the corpus references to a stand-in model
+    files = _corpus()
+    main(["validate", *files])
+    refs = re.findall(r"references model '(?:[^/']*/)*([^/']+)'", capsys.readouterr().err)
+    catalog = tmp_path / "models.yml"
+    catalog.write_text(
+        "models:\n"
+        + "".join(f"  - {{model_id: {i}, model_type_id: test-any-model}}\n" for i in set(refs))
+    )
+    # when validated with it: every file parses, compiles (typed edges included) and its
+    # nodes are built, but the fasttext node that has no model file
+    assert main(["validate", "--models", str(catalog), *files]) == 2
+    out, err = capsys.readouterr()
+    assert out.count(": ok (") == 84
+    lines = err.splitlines()
+    assert {Path(line.split(":")[0]).name for line in lines} == _FASTTEXT_FILES
+    assert all("needs model_path" in line for line in lines)
 
 
 def test_run_in_an_app_context_retrieves_and_annotates(
@@ -247,3 +312,72 @@ def test_graph_refuses_what_validate_refuses(
     )
     assert main(["graph", str(wf)]) == 2
     assert "unknown model_type_id 'nope'" in capsys.readouterr().err
+
+
+def test_out_is_written_through_a_new_unpredictable_file_not_a_planted_symlink(
+    shout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given symlinks planted at the names a writer might predict, pointing at a victim
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "out.json"
+    import os
+
+    for name in (f".out.json.{os.getpid()}.tmp", ".out.json.tmp", "out.json.tmp"):
+        (tmp_path / name).symlink_to(victim)
+    # when the result is written with --out
+    assert main(["run", str(shout), "--text", "hi", "--out", str(out)]) == 0
+    # then the victim is untouched, the output is complete, no temporary file is left
+    assert victim.read_text() == "precious"
+    assert json.loads(out.read_text())["results"][0]["outputs"][0]["data"]["text"]["raw"] == "HI"
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.is_symlink()) == [
+        "out.json",
+        "shout.yml",
+        "victim.txt",
+    ]
+
+
+def test_out_into_a_directory_or_missing_folder_is_one_line(
+    shout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", str(shout), "--text", "hi", "--out", str(tmp_path)]) == 2
+    assert "it is a directory" in capsys.readouterr().err
+    missing = tmp_path / "no" / "out.json"
+    assert main(["run", str(shout), "--text", "hi", "--out", str(missing)]) == 2
+    assert f"cannot write {missing}: No such file" in capsys.readouterr().err
+
+
+def test_validate_reports_every_mistake_of_a_file_each_on_its_own_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flow = tmp_path / "flow.yml"
+    flow.write_text(
+        "workflow:\n  id: a\n  nodes:\n"
+        "    - id: one\n      model: {model_id: x, model_type_id: test-uper}\n"
+        "    - id: [two]\n      model: {model_id: x}\n"
+        "    - id: three\n      model: {model_id: x, model_type_id: test-keep-above,"
+        " output_info: {params: {min_value: 7}}}\n"
+        "    - id: four\n      model: {model_id: x, model_type_id: language-id-operator,"
+        " output_info: {params: {library: fasttext}}}\n"
+    )
+    assert main(["validate", str(flow)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        f"{flow}:5:28",
+        f"{flow}:6:11",
+        f"{flow}:9:83",
+        f"{flow}:11:79",
+    ]
+    assert "did you mean 'test-upper'" in lines[0] and "needs model_path" in lines[3]
+
+
+def test_validate_builds_nodes_as_run_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flow = tmp_path / "flow.yml"
+    flow.write_text(
+        "workflow:\n  id: a\n  nodes:\n"
+        "    - id: b\n      model: {model_id: x, model_type_id: test-broken-set-up}\n"
+    )
+    assert main(["validate", str(flow)]) == 2
+    assert "cannot set up node 'b': RuntimeError: the runtime refused" in capsys.readouterr().err

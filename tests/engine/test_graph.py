@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 import tests.engine._ops  # noqa: F401  (registers the test operators)
 from engine.catalog import load_catalog
-from engine.errors import GraphError, ParamsError, UnknownOperatorError, YamlError
+from engine.errors import (
+    GraphError,
+    ParamsError,
+    SpecError,
+    SpecErrors,
+    UnknownOperatorError,
+    YamlError,
+)
 from engine.graph import compile_spec, satisfies
 from engine.spec import load_spec
 
@@ -201,3 +209,82 @@ def test_catalog_params_may_leave_required_ones_to_the_node(tmp_path: Path) -> N
     bindings = {b.model_id: b for b in load_catalog(catalog)}
     assert bindings["replay"].params["path"] == str(tmp_path / "dets.txt")  # beside the catalog
     assert bindings["open"].params == {}
+
+
+_PARAMS = {
+    "prompter": ", output_info: {params: {prompt_template: 'Say {data.text.raw}'}}",
+    "regex-based-classifier": ", output_info: {params: {regex: x, concepts: [{id: x}]}}",
+    "concept-thresholder": ", output_info: {data: {concepts: [{id: en, value: 0.5}]}}",
+}
+
+
+def _flow(*nodes: tuple[str, str, str | None]) -> str:
+    out = "workflow:\n  id: typed\n  nodes:\n"
+    for node_id, type_id, src in nodes:
+        params = _PARAMS.get(type_id, "")
+        model = f"{{model_id: m, model_type_id: {type_id}{params}}}"
+        out += f"    - id: {node_id}\n      model: {model}\n"
+        if src:
+            out += f"      node_inputs: [{{node_id: {src}}}]\n"
+    return out
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "read"),
+    [
+        ("prompter", "image-crop", "regions"),
+        ("language-id-operator", "byte-tracker", "regions"),
+        ("regex-based-classifier", "object-counter", "regions[].data.concepts"),
+        ("byte-tracker", "prompter", "text"),
+    ],
+)
+def test_an_edge_that_can_never_carry_what_the_next_node_reads_is_refused(
+    first: str, second: str, read: str
+) -> None:
+    # given a node that reads one kind of input (text) and passes the rest of it on
+    text = _flow(("a", first, None), ("b", second, "a"))
+    # then a node after it that reads another kind (regions) can never get any
+    with pytest.raises(GraphError, match=f"<workflow>:6:7: node 'b' .* reads '{re.escape(read)}'"):
+        compile_spec(load_spec(text))
+
+
+@pytest.mark.parametrize(
+    "nodes",
+    [
+        # a pass-through that reads nothing forwards the input as it is
+        (("s", "random-sample", None), ("t", "byte-tracker", "s")),
+        # what a text node passes on keeps its text and its concepts
+        (("l", "language-id-operator", None), ("p", "prompter", "l")),
+        (("l", "language-id-operator", None), ("c", "concept-thresholder", "l")),
+        # a tracker after a detector: the regions are written, not passed on
+        (("d", "visual-detector", None), ("t", "byte-tracker", "d")),
+    ],
+)
+def test_edges_that_can_carry_what_the_next_node_reads_compile(
+    nodes: tuple[tuple[str, str, str | None], ...],
+) -> None:
+    assert len(compile_spec(load_spec(_flow(*nodes))).nodes) == 2
+
+
+def test_every_node_mistake_is_collected_across_params_types_and_edges() -> None:
+    text = _flow(
+        ("a", "test-keep-above", None),
+        ("b", "no-such-type", None),
+        ("c", "prompter", None),
+        ("d", "image-crop", "c"),
+    ).replace("test-keep-above}", "test-keep-above, output_info: {params: {min_value: 9}}}")
+    with pytest.raises(SpecErrors) as info:
+        compile_spec(load_spec(text))
+    assert [(e.line, type(e).__name__) for e in info.value.errors] == [
+        (5, "ParamsError"),
+        (7, "UnknownOperatorError"),
+        (10, "GraphError"),
+    ]
+    errors: list[SpecError] = []
+    graph = compile_spec(load_spec(text), errors=errors)
+    assert len(errors) == 3 and [n.type_id for n in graph.nodes] == [
+        None,
+        None,
+        "prompter",
+        "image-crop",
+    ]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
+import os
 from pathlib import Path
 
 import pytest
 import yaml
 
 from engine import spec
-from engine.errors import YamlError
+from engine.errors import SpecError, SpecErrors, YamlError
 from engine.spec import load_spec, spec_from_dict
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "clarifai-workflows"
@@ -207,9 +209,96 @@ def test_deep_nesting_is_one_message_whatever_the_parser(
         load_spec(text)
 
 
-def test_aliases_are_built_once_so_billion_laughs_stays_fast() -> None:
+def test_billion_laughs_is_refused_while_loading() -> None:
     lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
     for prev, name in zip("abcdefg", "bcdefgh", strict=True):
         lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
-    with pytest.raises(YamlError, match="unknown key 'a'"):  # read in full, then refused
+    with pytest.raises(YamlError, match=r"<workflow>:\d+:\d+: .*aliases expand this value"):
+        load_spec("\n".join(lines) + "\n")
+
+
+_ONE_NODE = (
+    "workflow:\n  id: a\n  nodes:\n    - id: x\n"
+    "      model: {model_id: x, model_type_id: random-sample}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (_ONE_NODE.replace("id: a", "id: caf\xe9").encode("latin-1"), r":2:10: .*not UTF-8"),
+        (_ONE_NODE.encode("utf-16"), r":1:1: .*UTF-16"),
+        (_ONE_NODE.replace("id: x", "id: x\x00").encode(), r":4:12: .*control character NUL"),
+        (_ONE_NODE.replace("id: a", "id: a\x07").encode(), r":2:8: .*control character U\+0007"),
+        (gzip.compress(_ONE_NODE.encode()), r":1:1: .*a gzip file"),
+    ],
+)
+def test_a_file_that_is_not_utf8_yaml_is_one_line_with_its_position(
+    tmp_path: Path, data: bytes, match: str
+) -> None:
+    f = tmp_path / "flow.yml"
+    f.write_bytes(data)
+    with pytest.raises(YamlError, match=match) as info:
+        load_spec(f)
+    assert str(info.value).startswith(f"{f}:") and "\n" not in str(info.value)
+
+
+def test_device_fifo_directory_and_huge_files_are_refused_unread(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yml"
+    os.mkfifo(fifo)
+    sparse = tmp_path / "huge.yml"
+    with sparse.open("wb") as f:
+        f.truncate(1536 * 1024 * 1024)
+    for path, why in [
+        (Path("/dev/zero"), "a device"),
+        (fifo, "a pipe"),
+        (tmp_path, "a directory"),
+        (sparse, "over the limit"),
+        (tmp_path / "missing.yml", "No such file"),
+    ]:
+        with pytest.raises(YamlError, match=f"cannot read workflow file: .*{why}") as info:
+            load_spec(path)
+        assert str(info.value).startswith(f"{path}: ")
+
+
+@pytest.mark.parametrize("bad_id", ["[x]", "{a: 1}"])
+def test_a_node_id_that_is_a_list_or_mapping_is_a_positioned_error(bad_id: str) -> None:
+    text = _ONE_NODE.replace("- id: x", f"- id: {bad_id}")
+    with pytest.raises(YamlError, match=r"<workflow>:4:11: node id must be a non-empty string"):
+        load_spec(text)
+
+
+def test_every_wrong_node_is_reported_not_only_the_first() -> None:
+    text = (
+        "workflow:\n  id: a\n  nodes:\n"
+        "    - id: one\n      model: {model_id: x, model_type_id: random-sample, colour: red}\n"
+        "    - id: [two]\n      model: {model_id: x}\n"
+        "    - id: three\n      model: {model_id: 'bad id'}\n"
+        "      node_inputs: [{node_id: nowhere}]\n"
+        "    - id: four\n      model: {model_id: x, model_type_id: random-sample}\n"
+        "      node_inputs: [{node_id: one}]\n"
+    )
+    with pytest.raises(SpecErrors) as info:
+        load_spec(text)
+    lines = str(info.value).splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        "<workflow>:5:58",
+        "<workflow>:6:11",
+        "<workflow>:9:25",
+        "<workflow>:10:31",
+    ]
+    assert "unknown key 'colour'" in lines[0] and "missing input 'nowhere'" in lines[3]
+    # collected instead of raised: the right node is kept, the wrong ones are named
+    errors: list[SpecError] = []
+    spec = load_spec(text, errors=errors)
+    assert [n.id for n in spec.nodes] == ["four"] and spec.broken == {"one", "three"}
+    assert len(errors) == 4
+
+
+def test_yaml_aliases_may_not_expand_past_the_limit() -> None:
+    blob = "x" * 1000
+    lines = [f"a: &a ['{blob}', '{blob}', '{blob}', '{blob}']"]
+    for prev, name in zip("abcde", "bcdef", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 10)}]")
+    with pytest.raises(YamlError, match=r"<workflow>:5:4: .*more than 1000000 values"):
         load_spec("\n".join(lines) + "\n")

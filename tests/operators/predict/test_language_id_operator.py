@@ -146,15 +146,15 @@ def test_one_node_graph() -> None:
     assert [r.outputs[0].data.concepts[0].id for r in resp.results] == ["fr", "es"]
 
 
-def test_fasttext_without_a_model_is_a_clear_error_before_running(tmp_path: Path) -> None:
-    # Clarifai's own example file asks for fasttext with no model: it validates, but
-    # running it says what is missing instead of failing each input.
-    wf = _graph("{library: fasttext, topk: 1, threshold: 0.1, lowercase: true}")
-    with pytest.raises(ParamsError, match="needs model_path"):
-        wf.predict([{"data": {"text": {"raw": "hello"}}}])
-    missing = _graph(f"{{library: fasttext, model_path: '{tmp_path / 'nope.bin'}'}}")
+def test_fasttext_without_a_model_is_refused_when_compiled(tmp_path: Path) -> None:
+    # Clarifai's own example file asks for fasttext with no model: validate refuses it,
+    # as run does, at the node's params, instead of saying ok
+    with pytest.raises(ParamsError, match=r"<workflow>:\d+:\d+: .*needs model_path"):
+        _graph("{library: fasttext, topk: 1, threshold: 0.1, lowercase: true}")
     with pytest.raises(ParamsError, match="is not a file"):
-        missing.predict([{"data": {"text": {"raw": "hello"}}}])
+        _graph(f"{{library: fasttext, model_path: '{tmp_path / 'nope.bin'}'}}")
+    with pytest.raises(ParamsError, match="is not a file"):
+        _graph(f"{{library: py3langid, model_path: '{tmp_path}'}}")
 
 
 def test_fasttext_package_missing_is_a_clear_error(
