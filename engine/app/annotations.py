@@ -67,7 +67,7 @@ class Annotations:
             scope.pending.append(record)
         return codec.annotation_from_record(record)
 
-    def list(
+    def list_annotations(
         self, input_id: str | None = None, status: int | str | None = None
     ) -> list[Annotation]:
         """Stored annotations, optionally of one input and/or one status code (or name)."""

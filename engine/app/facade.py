@@ -26,7 +26,14 @@ from engine.app.search import Search
 from engine.errors import InputError
 from engine.inputs import to_input
 from engine.operator import Context
-from engine.proto import Annotation, Data, Hit, Input, PostWorkflowResultsResponse
+from engine.proto import (
+    Annotation,
+    Data,
+    Hit,
+    Input,
+    InputCount,
+    PostWorkflowResultsResponse,
+)
 from engine.store import Relation, Store
 from engine.store import _app_support as h
 from engine.workflow import Workflow
@@ -91,22 +98,58 @@ class App:
         metadata: dict[str, Any] | str | None = None,
         *,
         progress: bool | None = None,
+        skip_existing: bool = False,
     ) -> list[str]:
         """Store ``inputs`` and index them with the base workflow; returns their ids.
 
-        Inputs are taken as ``Workflow.predict`` takes them.  A bad request (unreadable
-        file, duplicate id, metadata that is not a JSON object) stores nothing; an input
-        the base workflow fails on is stored with status INPUT_FAILED and the reason.
+        Inputs are taken as ``Workflow.predict`` takes them (with ``id``, ``dataset_ids``,
+        ``data.metadata``, ``data.geo`` and ``data.concepts``, stored as the user's
+        labels).  A file's id is its name plus a digest of its folder.  A bad request
+        (unreadable file, metadata that is not a bounded JSON object, an id already in the
+        app unless ``skip_existing``) stores nothing; an input the base workflow fails on is
+        stored with status INPUT_FAILED and the reason.
         """
-        return self._inputs.add(inputs, dataset_id, metadata, progress=progress)
+        return self._inputs.add(
+            inputs, dataset_id, metadata, progress=progress, skip_existing=skip_existing
+        )
 
     def get_inputs(self, ids: Sequence[str]) -> list[Input]:
-        """Stored inputs by id, with their media (``InputError`` for unknown ids)."""
+        """Stored inputs by id, with their media (``INPUT_DOES_NOT_EXIST`` for unknown ids)."""
         return self._inputs.get(ids)
+
+    def get_input(self, input_id: str) -> Input:
+        """One stored input (``GetInput``)."""
+        return self._inputs.get([input_id])[0]
+
+    def list_inputs(
+        self,
+        dataset_id: str | None = None,
+        page: int = 1,
+        per_page: int | None = None,
+        input_type: str | None = None,
+        status: int | str | None = None,
+    ) -> list[Input]:
+        """One page of stored inputs in the order added (``ListInputs``), optionally of
+        one dataset, input type (image, video, text, audio) or status code or name."""
+        return self._inputs.list_inputs(dataset_id, page, per_page, input_type, status)
 
     def count_inputs(self, status: int | None = None) -> int:
         """How many inputs the app stores (with this input status code, if given)."""
         return self._inputs.count(status)
+
+    def get_input_count(self) -> InputCount:
+        """Inputs per processing state (``GetInputCount``)."""
+        return self._inputs.counts()
+
+    def patch_inputs(self, inputs: Any, action: str = "merge") -> list[Input]:
+        """Patch inputs' metadata, concepts and geo (``PatchInputs``): ``merge``,
+        ``overwrite`` or ``remove``; all or none, returned as stored."""
+        return self._inputs.patch(inputs, action)
+
+    def delete_inputs(self, ids: Sequence[str]) -> None:
+        """Delete inputs with their annotations and index rows (``DeleteInputs``), all or
+        none (``INPUT_DOES_NOT_EXIST`` if any id is unknown)."""
+        self._inputs.delete(ids)
 
     # ---- annotations ---------------------------------------------------------------------
 
@@ -114,7 +157,7 @@ class App:
         self, input_id: str | None = None, status: int | str | None = None
     ) -> list[Annotation]:
         """Stored annotations, optionally of one input and/or one status code (or name)."""
-        return self._annotations.list(input_id, status)
+        return self._annotations.list_annotations(input_id, status)
 
     # ---- concepts ------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ class Search:
         self._core, self._base, self._app = core, base, app
         self._index: VectorIndex | None = None
         self._index_key: tuple[int, int] = (-1, 0)  # (generation, reload cursor)
+        self._seen: str | None = None  # the store's deletion counter when last loaded
 
     def search(
         self,
@@ -138,8 +139,10 @@ class Search:
     def _vectors(self) -> VectorIndex:
         """The in-memory index, loaded once and topped up with rows written since."""
         generation = self._core.generation()
-        if self._index is None or self._index_key[0] != generation:
+        deletions = self._core.store.get_meta("deletions")  # inputs deleted: load afresh
+        if self._index is None or self._index_key[0] != generation or deletions != self._seen:
             self._index, self._index_key = VectorIndex(), (generation, 0)
+            self._seen = deletions
         cursor, ids, matrix = self._core.store.load_vectors(generation, self._index_key[1])
         if ids:
             self._index.add(ids, matrix)

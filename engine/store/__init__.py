@@ -12,7 +12,7 @@ models, numpy beyond the float32 vectors, or decoded pixels.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PREDICATES",
+    "AnnotationQuery",
     "AnnotationRecord",
     "IndexRecord",
+    "InputChange",
+    "InputQuery",
     "InputRecord",
     "Relation",
     "Store",
@@ -47,6 +50,7 @@ class InputRecord:
     status_code: int = 30000
     status_description: str = "Input successfully processed"
     created_at: str = ""
+    modified_at: str = ""
 
 
 @dataclass
@@ -73,6 +77,37 @@ class AnnotationRecord:
     node_id: str | None = None
     created_at: str = ""
     modified_at: str = ""
+
+
+@dataclass(frozen=True)
+class InputQuery:
+    """Which inputs a listing returns (every given field must match)."""
+
+    ids: tuple[str, ...] = ()
+    status: int | None = None
+    dataset_id: str | None = None
+    input_type: str | None = None  # "image", "video", "text" or "audio"
+
+
+@dataclass
+class InputChange:
+    """What a patch makes of one stored input: the new record and its annotation changes."""
+
+    record: InputRecord
+    put_annotations: list[AnnotationRecord] = field(default_factory=list)
+    delete_annotations: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AnnotationQuery:
+    """Which annotations a listing returns (each non-empty field must match one value)."""
+
+    ids: tuple[str, ...] = ()
+    input_ids: tuple[str, ...] = ()
+    user_ids: tuple[str, ...] = ()
+    statuses: tuple[int, ...] = ()
+    concept_ids: tuple[str, ...] = ()
+    task_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +171,27 @@ class Store(Protocol):
         ...
 
     def count_inputs(self, status: int | None = None) -> int: ...
+
+    # inputs: listing, counting, patching, deleting
+    def list_inputs(self, query: InputQuery, offset: int, limit: int) -> list[InputRecord]:
+        """Matching inputs in insertion order, ``limit`` of them from ``offset``."""
+        ...
+
+    def input_counts(self) -> dict[int, int]:
+        """How many inputs have each status code."""
+        ...
+
+    def modify_inputs(
+        self, ids: Sequence[str], change: Callable[[InputRecord], InputChange]
+    ) -> list[str]:
+        """Apply ``change`` to each stored input in one transaction (reading them inside
+        it); the unknown ids, with nothing written, if any id is unknown."""
+        ...
+
+    def delete_inputs(self, ids: Sequence[str]) -> list[str]:
+        """Delete inputs with their annotations, dataset links and index rows in one
+        transaction; the unknown ids, with nothing deleted, if any id is unknown."""
+        ...
 
     def filter_input_ids(
         self, dataset_ids: Sequence[str] | None, metadata: dict[str, Any] | None

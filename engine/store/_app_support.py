@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.errors import InputError, StoreError
+from engine.errors import AppError, InputError, StoreError
 from engine.proto import StatusCode
 from engine.store.sqlite import SqliteStore
 from engine.workflow import Workflow
@@ -111,19 +111,28 @@ def as_list(inputs: Any) -> list[Any]:
 
 def parse_metadata(value: dict[str, Any] | str | None) -> dict[str, Any] | None:
     """Metadata as a JSON object (``InputError`` for anything else, including bad JSON)."""
+    from engine.app._requests import MAX_JSON_BYTES, MAX_JSON_DEPTH, check_json
+
     if value is None:
         return None
     if isinstance(value, str):
+        if len(value) > MAX_JSON_BYTES:
+            raise AppError(
+                f"metadata is larger than {MAX_JSON_BYTES // 1024} KiB",
+                code=StatusCode.INPUT_INVALID_ARGUMENT,
+            )
         try:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             raise InputError(f"metadata is not JSON: {exc}") from None
+        except RecursionError:  # nested past Python's own limit
+            raise AppError(
+                f"metadata is nested more than {MAX_JSON_DEPTH} levels deep",
+                code=StatusCode.INPUT_INVALID_ARGUMENT,
+            ) from None
     if not isinstance(value, dict):
         raise InputError(f"metadata must be a JSON object, got {type(value).__name__}")
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"metadata is not JSON-serialisable: {exc}") from None
+    check_json(value, "metadata")
     return value
 
 

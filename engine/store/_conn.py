@@ -17,13 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from engine.errors import StoreError
+from engine.errors import AppError, OpgraphError, StoreError
 from engine.store._rows import put_meta
 from engine.store._schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SqliteConnection"]
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_INPUT_DUPLICATE = 30100  # Clarifai's INPUT_DUPLICATE
 
 
 class SqliteConnection:
@@ -99,8 +100,13 @@ class SqliteConnection:
         row = c.execute("SELECT max(version) FROM schema_version").fetchone()
         return int(row[0] or 0)
 
-    def _error(self, exc: sqlite3.Error) -> StoreError:
+    def _error(self, exc: sqlite3.Error) -> OpgraphError:
         msg = str(exc)
+        if "UNIQUE constraint failed: inputs.id" in msg:  # two writers adding one id at once
+            return AppError(
+                "input id(s) already in the app (another writer added them meanwhile)",
+                code=_INPUT_DUPLICATE,
+            )
         if "locked" in msg or "busy" in msg:
             return StoreError(
                 f"{self.location}: another process is writing to this app (database is "

@@ -25,7 +25,9 @@ __all__ = [
     "upsert_annotations",
 ]
 
-INPUT_COLS = "id, data, content, metadata, status_code, status_description, created_at"
+INPUT_COLS = (
+    "id, data, content, metadata, status_code, status_description, created_at, modified_at"
+)
 
 
 def get_meta(c: sqlite3.Connection, key: str) -> str | None:
@@ -43,7 +45,7 @@ def put_meta(c: sqlite3.Connection, items: dict[str, str]) -> None:
 
 def insert_inputs(c: sqlite3.Connection, records: Sequence[InputRecord]) -> None:
     c.executemany(
-        f"INSERT INTO inputs({INPUT_COLS}, modified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO inputs({INPUT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 r.id,
@@ -53,7 +55,7 @@ def insert_inputs(c: sqlite3.Connection, records: Sequence[InputRecord]) -> None
                 r.status_code,
                 r.status_description,
                 r.created_at,
-                r.created_at,
+                r.modified_at or r.created_at,
             )
             for r in records
         ],
@@ -123,7 +125,7 @@ def upsert_annotations(c: sqlite3.Connection, records: Sequence[AnnotationRecord
 
 
 def input_record(row: Sequence[Any]) -> InputRecord:
-    iid, data, content, metadata, code, desc, created = row
+    iid, data, content, metadata, code, desc, created, modified = row
     return InputRecord(
         id=iid,
         data=json.loads(data),
@@ -132,6 +134,7 @@ def input_record(row: Sequence[Any]) -> InputRecord:
         status_code=int(code),
         status_description=desc,
         created_at=created,
+        modified_at=modified,
     )
 
 

@@ -86,6 +86,7 @@ def input_from_record(rec: InputRecord, *, pixels: bool = True) -> Input:
         id=rec.id,
         data=data,
         created_at=rec.created_at,
+        modified_at=rec.modified_at or None,
         status=Status(code=code, description=rec.status_description),
         dataset_ids=rec.dataset_ids,
     )

@@ -1,13 +1,25 @@
-"""Inputs in SQLite: read by id, in insertion order, counted, filtered."""
+"""Inputs in SQLite: read by id, listed in insertion order, counted, filtered, patched and
+deleted (with everything that refers to them)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from engine.store import InputRecord
+from engine.store import InputChange, InputQuery, InputRecord
 from engine.store._conn import SqliteConnection
-from engine.store._rows import INPUT_COLS, chunks, input_record, json_match, leaves
+from engine.store._rows import (
+    INPUT_COLS,
+    chunks,
+    get_meta,
+    input_record,
+    json_match,
+    leaves,
+    put_meta,
+    upsert_annotations,
+)
 
 __all__ = ["InputsSql"]
 
@@ -82,3 +94,96 @@ class InputsSql(SqliteConnection):
                 chunk,
             ):
                 by_id[iid].dataset_ids.append(did)
+
+    def list_inputs(self, query: InputQuery, offset: int, limit: int) -> list[InputRecord]:
+        where, args = _input_where(query)
+        rows = self._query(
+            f"SELECT {INPUT_COLS} FROM inputs{where} ORDER BY seq LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        )
+        records = [input_record(r) for r in rows]
+        self._attach_datasets(records)
+        return records
+
+    def input_counts(self) -> dict[int, int]:
+        rows = self._query("SELECT status_code, count(*) FROM inputs GROUP BY status_code")
+        return {int(code): int(n) for code, n in rows}
+
+    def modify_inputs(
+        self, ids: Sequence[str], change: Callable[[InputRecord], InputChange]
+    ) -> list[str]:
+        with self._tx() as c:
+            records = _read_inputs(c, ids)
+            missing = [i for i in ids if i not in records]
+            if missing:
+                return missing
+            changes = [change(records[i]) for i in ids]
+            c.executemany(
+                "UPDATE inputs SET data = ?, metadata = ?, modified_at = ? WHERE id = ?",
+                [
+                    (
+                        json.dumps(ch.record.data),
+                        None if ch.record.metadata is None else json.dumps(ch.record.metadata),
+                        ch.record.modified_at,
+                        ch.record.id,
+                    )
+                    for ch in changes
+                ],
+            )
+            upsert_annotations(c, [a for ch in changes for a in ch.put_annotations])
+            c.executemany(
+                "DELETE FROM annotations WHERE id = ?",
+                [(a,) for ch in changes for a in ch.delete_annotations],
+            )
+        return []
+
+    def delete_inputs(self, ids: Sequence[str]) -> list[str]:
+        with self._tx() as c:
+            present = _read_inputs(c, ids)
+            missing = [i for i in ids if i not in present]
+            if missing:
+                return missing
+            rows = [(i,) for i in dict.fromkeys(ids)]
+            for table in (
+                "annotations",
+                "dataset_inputs",
+                "index_vectors",
+                "index_concepts",
+                "index_regions",
+            ):
+                c.executemany(f"DELETE FROM {table} WHERE input_id = ?", rows)
+            c.executemany("DELETE FROM inputs WHERE id = ?", rows)
+            # a search's in-memory vectors are topped up by cursor: deletions make it reload
+            put_meta(c, {"deletions": str(int(get_meta(c, "deletions") or 0) + 1)})
+        return []
+
+
+_INPUT_TYPES = ("image", "video", "text", "audio")
+
+
+def _input_where(q: InputQuery) -> tuple[str, list[Any]]:
+    where: list[str] = []
+    args: list[Any] = []
+    if q.ids:
+        where.append(f"id IN ({','.join('?' * len(q.ids))})")
+        args.extend(q.ids)
+    if q.status is not None:
+        where.append("status_code = ?")
+        args.append(q.status)
+    if q.dataset_id is not None:
+        where.append("id IN (SELECT input_id FROM dataset_inputs WHERE dataset_id = ?)")
+        args.append(q.dataset_id)
+    if q.input_type is not None:
+        if q.input_type not in _INPUT_TYPES:
+            raise ValueError(f"input_type must be one of {_INPUT_TYPES}")
+        where.append(f"json_type(data, '$.{q.input_type}') IS NOT NULL")
+    return (" WHERE " + " AND ".join(where) if where else ""), args
+
+
+def _read_inputs(c: sqlite3.Connection, ids: Sequence[str]) -> dict[str, InputRecord]:
+    found: dict[str, InputRecord] = {}
+    for chunk in chunks(list(ids)):
+        marks = ",".join("?" * len(chunk))
+        rows = c.execute(f"SELECT {INPUT_COLS} FROM inputs WHERE id IN ({marks})", chunk)
+        found.update((r[0], input_record(r)) for r in rows)
+    return found

@@ -254,11 +254,12 @@ def test_an_image_app_stores_files_and_searches_by_image(tmp_path: Path) -> None
         paths.append(tmp_path / f"{name}.png")
         cv2.imwrite(str(paths[-1]), image_array(color=bgr))
     app = App(tmp_path / "app", base_workflow="image")
-    assert app.add_inputs(paths) == ["red", "green", "blue"]  # file stems become the ids
+    ids = app.add_inputs(paths)  # a file's name, then a digest of where it is
+    assert [i.split("-")[0] for i in ids] == ["red", "green", "blue"]
     paths[0].unlink()  # the app keeps the bytes, not a reference to the file
     hits = app.search(image=image_array(color=(0, 0, 250)), max_results=1)
-    assert hits[0].input.id == "red"
-    [red] = app.get_inputs(["red"])
+    assert hits[0].input.id == ids[0]
+    [red] = app.get_inputs([ids[0]])
     assert red.data.image is not None and red.data.image.array.shape == (48, 64, 3)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.errors import StoreError
+from engine.errors import AppError, StoreError
 from engine.store import AnnotationRecord, IndexRecord, InputRecord, Relation, WriteBatch
 from engine.store._schema import SCHEMA_VERSION
 from engine.store.sqlite import SqliteStore
@@ -62,9 +62,10 @@ def test_a_batch_is_written_whole_and_reads_back(store: SqliteStore) -> None:
 
 def test_a_failing_batch_leaves_nothing_behind(store: SqliteStore) -> None:
     store.write(WriteBatch(1, inputs=[_input("a")]))
-    with pytest.raises(StoreError, match="UNIQUE"):
+    with pytest.raises(AppError, match="already in the app") as err:
         # the second input repeats an id: the whole batch, first input included, rolls back
         store.write(WriteBatch(1, inputs=[_input("b"), _input("a")]))
+    assert err.value.code == 30100  # Clarifai's INPUT_DUPLICATE, not a raw constraint error
     assert store.count_inputs() == 1 and store.missing_ids(["b"]) == ["b"]
 
 
