@@ -267,7 +267,7 @@ class SqliteDatasets:
                 return
             after = rows[-1][0]
             for _, iid, data, content, metadata, created, frozen in rows:
-                rec = input_record((iid, data, content, metadata, 30000, "", created))
+                rec = input_record((iid, data, content, metadata, 30000, "", created, created))
                 yield rec, [annotation_record(a) for a in json.loads(frozen)]
 
     # ---- helpers -----------------------------------------------------------------------
