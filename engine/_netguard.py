@@ -24,6 +24,7 @@ __all__ = ["ALLOW_ENV", "AddressPolicy", "embedded_ipv4", "is_public", "parse_ip
 
 ALLOW_ENV = "OPGRAPH_ALLOW_PRIVATE_URLS"
 _TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 _COMPAT = IPv6Network("::/96")  # IPv4-compatible (deprecated), also :: and ::1
 _SIIT = IPv6Network("::ffff:0:0:0/96")  # IPv4-translated
@@ -86,8 +87,8 @@ class AddressPolicy:
             return cls(allow_all=allow)
         items = allow.split(",") if isinstance(allow, str) else list(allow)
         items = [s.strip() for s in items if s.strip()]
-        if len(items) == 1 and items[0].lower() in _TRUE:
-            return cls(allow_all=True)
+        if len(items) == 1 and items[0].lower() in _TRUE | _FALSE:
+            return cls(allow_all=items[0].lower() in _TRUE)
         try:
             return cls(networks=tuple(ip_network(s, strict=False) for s in items))
         except ValueError as exc:

@@ -169,7 +169,14 @@ def _read_file(path: str, max_bytes: int) -> bytes:
     size = p.stat().st_size
     if size > max_bytes:
         raise InputError(f"{path} is {size} bytes, more than the {max_bytes}-byte limit")
-    return p.read_bytes()
+    try:
+        with p.open("rb") as f:
+            data = f.read(max_bytes + 1)  # bounded even if the file grows after stat()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise InputError(f"{path} is more than the {max_bytes}-byte limit")
+    return data
 
 
 def _b64decode(text: str, what: str) -> bytes:

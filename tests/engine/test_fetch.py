@@ -71,6 +71,9 @@ def test_the_allow_setting_takes_all_or_networks(monkeypatch: pytest.MonkeyPatch
     assert not only.permits(ip_address("10.0.0.1"))
     monkeypatch.setenv("OPGRAPH_ALLOW_PRIVATE_URLS", "yes")
     assert AddressPolicy.from_env().allow_all
+    for off in ("0", "false", "off", ""):
+        monkeypatch.setenv("OPGRAPH_ALLOW_PRIVATE_URLS", off)
+        assert AddressPolicy.from_env() == AddressPolicy()
     monkeypatch.setenv("OPGRAPH_ALLOW_PRIVATE_URLS", "not-a-network")
     with pytest.raises(FetchError, match=r"OPGRAPH_ALLOW_PRIVATE_URLS: .*10\.0\.0\.0/8"):
         fetch("http://127.0.0.1:9/", max_bytes=10, timeout_s=1)
