@@ -13,6 +13,7 @@ and ``annotation-writer`` writes.  Persistence goes through ``engine.store.Store
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,20 @@ class App:
     @property
     def base_workflow(self) -> Workflow | None:
         return self._base.workflow
+
+    # ---- the app's own attributes --------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """The app's name, description and creation time (seconds since the epoch)."""
+        meta = self._core.store.get_meta("app_info")
+        return dict(json.loads(meta)) if meta else {}
+
+    def set_info(self, **fields: Any) -> dict[str, Any]:
+        """Change some of the app's attributes (name, description, ...); returns them all."""
+        with self._core.lock:
+            info = self.info() | fields
+            self._core.store.set_meta({"app_info": json.dumps(info)})
+            return info
 
     def set_base_workflow(self, workflow: Any, reindex: bool = True) -> None:
         """Use ``workflow`` from now on; with ``reindex`` re-run it on every stored input."""

@@ -1,0 +1,107 @@
+"""The REST transport: Clarifai's JSON channel paths on Starlette, one door into ``invoke``.
+
+A request's verb and path select the V2 method (``routes``); its JSON body, the path's
+fields and, for GET and DELETE, the query string make the request proto, parsed as
+clarifai-grpc's JSON channel writes it.  Bodies are read up to the server's byte limit and
+refused past it; a body that is not JSON or not the method's request is Clarifai's
+bad-request status with HTTP 400; the answer is the response proto's JSON with the HTTP
+status Clarifai pairs with its code.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from engine.api import routes
+from engine.api.codec import BadRequest, from_json, from_query, to_json
+from engine.api.server import ServerState, invoke
+from engine.api.service import _failed, http_status, request_type
+
+__all__ = ["rest_app"]
+
+_VERBS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _key(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() in ("key", "bearer") and token.strip() else None
+
+
+def _set(doc: dict[str, Any], dotted: str, value: str) -> None:
+    *parents, last = dotted.split(".")
+    node = doc
+    for name in parents:
+        child = node.setdefault(name, {})
+        if not isinstance(child, dict):
+            raise BadRequest(f"{name!r} must be an object")
+        node = child
+    node[last] = value
+
+
+def _reply(name: str, code: int, description: str, status: int = 400) -> JSONResponse:
+    return JSONResponse(to_json(_failed(name, code, description)), status_code=status)
+
+
+def rest_app(state: ServerState) -> Starlette:
+    limit = state.limits.max_request_bytes
+
+    async def endpoint(request: Request) -> JSONResponse:
+        found = routes.match(request.method, request.url.path)
+        if found is None:
+            return JSONResponse(
+                {"status": {"code": codes.CONN_DOES_NOT_EXIST,
+                            "description": f"no V2 method at {request.method} {request.url.path}"}},
+                status_code=404,
+            )
+        route, fields = found
+        name = route.method
+        try:
+            raw = await _body(request, limit)
+        except _TooLarge:
+            return _reply(name, codes.CONN_BAD_REQUEST_FORMAT,
+                          f"the request body is over the server's limit of {limit} bytes", 413)
+        try:
+            doc = json.loads(raw) if raw.strip() else {}
+            cls = request_type(name)
+            if request.method in ("GET", "DELETE") and request.query_params:
+                query = from_query(cls, list(request.query_params.multi_items()))
+                doc = query | doc if isinstance(doc, dict) else doc
+            if not isinstance(doc, dict):
+                raise BadRequest("the request body must be a JSON object")
+            for dotted, value in fields.items():
+                _set(doc, dotted, value)
+            message = from_json(cls, doc)
+        except (ValueError, RecursionError) as exc:
+            text = str(exc) if isinstance(exc, BadRequest) else "the body is not valid JSON"
+            return _reply(name, codes.CONN_BAD_REQUEST_FORMAT, text)
+        response = await run_in_threadpool(invoke, state, name, message, _key(request))
+        code = response.status.code  # type: ignore[attr-defined]
+        return JSONResponse(to_json(response), status_code=http_status(code))
+
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=_VERBS)])

@@ -1,0 +1,90 @@
+"""``opgraph serve``: Clarifai's V2 over gRPC and REST from one process, on one data folder.
+
+``ServerState`` is what every request shares: the apps under the data folder, the token
+store and the limits.  ``invoke`` is the one door both transports use: it bounds the
+requests in flight (Clarifai's queue-full status past the bound, never a pile-up) and
+hands the request to the method's handler.  ``serve`` runs the gRPC server on its own
+thread pool and the REST app on uvicorn; SIGTERM or Ctrl-C stops taking requests, lets
+those in flight finish (``drain_s``), then closes every app's store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
+from google.protobuf.message import Message
+
+import engine.api.handlers  # noqa: F401  (registers every handler)
+from engine.api.auth import NOBODY, TokenStore
+from engine.api.service import Call, _failed, dispatch
+from engine.app.directory import AppDirectory
+
+__all__ = ["Limits", "ServerState", "invoke", "serve"]
+
+log = logging.getLogger("opgraph.api")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one request may ask of the server."""
+
+    max_request_bytes: int = 32 * 1024 * 1024  # a request body / gRPC message
+    max_inputs: int = 128  # inputs in one request, as Clarifai allows
+    max_in_flight: int = 64  # concurrent requests; more are refused, not queued
+    workers: int = 8  # threads that run handlers (per transport)
+    drain_s: float = 10.0  # how long in-flight requests may finish after SIGTERM
+
+
+@dataclass
+class ServerState:
+    """What every request shares."""
+
+    data: Path
+    insecure_dev: bool = False
+    limits: Limits = field(default_factory=Limits)
+
+    def __post_init__(self) -> None:
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.apps = AppDirectory(self.data)
+        self.tokens = TokenStore(self.data / "server.db", insecure_dev=self.insecure_dev)
+        self._slots = threading.BoundedSemaphore(self.limits.max_in_flight)
+
+    def close(self) -> None:
+        self.apps.close()
+        self.tokens.close()
+
+
+def invoke(state: ServerState, name: str, request: Message, key: str | None) -> Message:
+    """Run V2 method ``name``; a full server answers Clarifai's queue-full status at once."""
+    if not state._slots.acquire(blocking=False):
+        return _failed(name, codes.RPC_REQUEST_QUEUE_FULL, "the server is busy; retry shortly")
+    try:
+        return dispatch(name, request, state.tokens, Call(NOBODY, state), key)
+    finally:
+        state._slots.release()
+
+
+def serve(
+    state: ServerState, host: str = "127.0.0.1", port: int = 8080, grpc_port: int = 18080
+) -> None:
+    """Serve until SIGTERM/SIGINT; then drain and close."""
+    import uvicorn
+
+    from engine.api.grpc_server import start_grpc
+    from engine.api.rest import rest_app
+
+    grpc_server = start_grpc(state, host, grpc_port)
+    config = uvicorn.Config(
+        rest_app(state), host=host, port=port, log_level="warning",
+        timeout_graceful_shutdown=int(state.limits.drain_s), limit_concurrency=None,
+    )
+    log.warning("opgraph serve: REST on http://%s:%d, gRPC on %s:%d", host, port, host, grpc_port)
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        grpc_server.stop(grace=state.limits.drain_s).wait()
+        state.close()

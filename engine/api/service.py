@@ -1,0 +1,173 @@
+"""One handler per V2 method, shared by gRPC and REST: dispatch, auth, errors.
+
+A handler is ``fn(call, request) -> response`` over clarifai-grpc protos, registered with
+``@handler("PostInputs", scope="inputs:write")``.  ``dispatch`` checks the caller's token
+against the scope and the app, runs the handler, and turns every failure into the
+response type's ``status``: an ``ApiError`` or an opgraph user error keeps its message and
+Clarifai status code; anything else is logged and answered as an internal error, never a
+traceback.  Methods without a handler answer Clarifai's NOT_IMPLEMENTED.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from clarifai_grpc.grpc.api import service_pb2
+from clarifai_grpc.grpc.api.status import status_code_pb2
+from google.protobuf.message import Message
+from google.protobuf.message_factory import GetMessageClass
+
+from engine.api.auth import Principal, TokenStore
+from engine.api.codec import BadRequest
+from engine.api.errors import ApiError
+from engine.errors import InputError, OpgraphError, SpecError, StoreError
+
+__all__ = [
+    "ApiError",
+    "Call",
+    "HANDLERS",
+    "Handler",
+    "dispatch",
+    "handler",
+    "http_status",
+    "ok",
+    "request_type",
+    "response_type",
+]
+
+log = logging.getLogger("opgraph.api")
+Codes = status_code_pb2
+
+Handler = Callable[["Call", Any], Message]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    fn: Handler
+    scope: str
+
+
+HANDLERS: dict[str, _Entry] = {}
+
+
+@dataclass
+class Call:
+    """What a handler knows of the request beyond its proto: who calls, and the server."""
+
+    principal: Principal
+    server: Any  # engine.api.server.ServerState (apps, limits); Any keeps this layer thin
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def app(self, user_app_id: Any, *, write: bool = False) -> Any:
+        """The App named by a request's ``user_app_id``, after checking the token may use it."""
+        user_id, app_id = _ids(user_app_id)
+        self.principal.require_app(user_id, app_id)
+        return self.server.apps.get(user_id, app_id)
+
+
+def _ids(user_app_id: Any) -> tuple[str, str]:
+    user_id = getattr(user_app_id, "user_id", "") or "me"
+    app_id = getattr(user_app_id, "app_id", "")
+    if not app_id:
+        raise ApiError(Codes.CONN_INVALID_REQUEST, "the request names no app (user_app_id.app_id)")
+    return user_id, app_id
+
+
+def handler(method: str, *, scope: str) -> Callable[[Handler], Handler]:
+    """Register ``fn`` as the one handler of V2 method ``method``."""
+
+    def register(fn: Handler) -> Handler:
+        if method in HANDLERS:
+            raise RuntimeError(f"two handlers for {method}")
+        HANDLERS[method] = _Entry(fn, scope)
+        return fn
+
+    return register
+
+
+def _method(name: str) -> Any:
+    return service_pb2.DESCRIPTOR.services_by_name["V2"].methods_by_name[name]
+
+
+def request_type(name: str) -> type[Message]:
+    return GetMessageClass(_method(name).input_type)
+
+
+def response_type(name: str) -> type[Message]:
+    return GetMessageClass(_method(name).output_type)
+
+
+def ok(response: Message, code: int = Codes.SUCCESS) -> Message:
+    """``response`` with a success status."""
+    response.status.code = code  # type: ignore[attr-defined]
+    response.status.description = "Ok"  # type: ignore[attr-defined]
+    return response
+
+
+def _failed(name: str, code: int, description: str, details: str = "") -> Message:
+    response = response_type(name)()
+    status = getattr(response, "status", None)
+    if status is not None:
+        status.code = code
+        status.description = description
+        if details:
+            status.details = details
+    return response
+
+
+def dispatch(name: str, request: Message, tokens: TokenStore, call: Call, key: str | None) -> Message:
+    """Run V2 method ``name`` for a caller presenting ``key``; always a response proto."""
+    entry = HANDLERS.get(name)
+    try:
+        call.principal = tokens.authenticate(key)
+        if entry is None:
+            return _failed(name, Codes.NOT_IMPLEMENTED, f"{name} is not implemented by opgraph")
+        call.principal.require_scope(entry.scope)
+        return entry.fn(call, request)
+    except ApiError as exc:
+        return _failed(name, exc.code, exc.description, exc.details)
+    except BadRequest as exc:
+        return _failed(name, Codes.CONN_BAD_REQUEST_FORMAT, str(exc))
+    except (SpecError, InputError) as exc:
+        code = getattr(exc, "status_code", None) or Codes.CONN_INVALID_REQUEST
+        return _failed(name, code, str(exc))
+    except StoreError as exc:
+        log.warning("%s: %s", name, exc)
+        return _failed(name, Codes.INTERNAL_DATABASE_ISSUE, "the app's store failed; try again")
+    except OpgraphError as exc:
+        code = getattr(exc, "status_code", None) or Codes.FAILURE
+        return _failed(name, code, str(exc))
+    except Exception:
+        log.exception("%s failed", name)
+        return _failed(name, Codes.INTERNAL_SERVER_ISSUE, f"{name} failed inside the server")
+
+
+_HTTP = {
+    Codes.SUCCESS: 200,
+    Codes.MIXED_STATUS: 200,
+    Codes.NOT_IMPLEMENTED: 501,
+    Codes.CONN_KEY_INVALID: 401,
+    Codes.CONN_KEY_NOT_FOUND: 401,
+    Codes.CONN_INSUFFICIENT_SCOPES: 403,
+    Codes.CONN_DOES_NOT_EXIST: 404,
+    Codes.RPC_REQUEST_QUEUE_FULL: 429,
+    Codes.INTERNAL_SERVER_ISSUE: 500,
+    Codes.INTERNAL_DATABASE_ISSUE: 500,
+}
+
+
+def http_status(code: int) -> int:
+    """The HTTP status Clarifai's REST channel pairs with a status code."""
+    if code in _HTTP:
+        return _HTTP[code]
+    text = Codes.StatusCode.Name(code) if code in Codes.StatusCode.values() else ""
+    if "NOT_FOUND" in text or "DOES_NOT_EXIST" in text:
+        return 404
+    if "PERMISSION" in text:
+        return 403
+    if code >= 98000:
+        return 500
+    return 400 if code != Codes.FAILURE else 200

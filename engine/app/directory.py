@@ -1,0 +1,114 @@
+"""``AppDirectory``: many apps under one folder, named ``user_id/app_id`` as Clarifai names them.
+
+``DIR/users/<user_id>/apps/<app_id>/`` holds one app (``app.db``).  Ids are Clarifai's
+(letters, digits, ``-``, ``_``, ``.``; never a path), so a request can never name a folder
+outside ``DIR``.  Open apps are cached; creating and deleting are serialised per
+directory, and a deleted app is renamed away before it is removed, so a reader never
+opens half of one.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from engine.app.facade import App
+from engine.errors import InputError
+
+__all__ = ["AppDirectory", "AppInfo"]
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_DUPLICATE = 40010  # Clarifai's DATABASE_DUPLICATE_KEY
+_NOT_FOUND = 11101  # CONN_DOES_NOT_EXIST
+_INVALID = 11102  # CONN_INVALID_REQUEST
+
+
+class AppInfo(dict[str, Any]):
+    """An app's attributes as Clarifai's ``App`` JSON (id, user_id, name, description, ...)."""
+
+
+def _check_id(kind: str, value: str) -> str:
+    if not isinstance(value, str) or not _ID.fullmatch(value) or ".." in value:
+        raise InputError(
+            f"{kind} {str(value)[:80]!r} is not a valid id (letters, digits, '-', '_', '.';"
+            " at most 128)",
+            status_code=_INVALID,
+        )
+    return value
+
+
+class AppDirectory:
+    """The apps under ``root``; ``get`` opens (and caches) one by its user and app ids."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self._lock = threading.RLock()
+        self._open: dict[tuple[str, str], App] = {}
+
+    def path(self, user_id: str, app_id: str) -> Path:
+        user_id, app_id = _check_id("user id", user_id), _check_id("app id", app_id)
+        return self.root / "users" / user_id / "apps" / app_id
+
+    def exists(self, user_id: str, app_id: str) -> bool:
+        return (self.path(user_id, app_id) / "app.db").is_file()
+
+    def create(
+        self,
+        user_id: str,
+        app_id: str,
+        *,
+        base_workflow: Any = "text",
+        name: str = "",
+        description: str = "",
+    ) -> App:
+        """A new app; an existing id is Clarifai's duplicate-key error, nothing changed."""
+        with self._lock:
+            if self.exists(user_id, app_id):
+                raise InputError(
+                    f"the app {user_id}/{app_id} already exists", status_code=_DUPLICATE
+                )
+            app = App(self.path(user_id, app_id), base_workflow=base_workflow)
+            app.set_info(name=name or app_id, description=description, created_at=time.time())
+            self._open[(user_id, app_id)] = app
+            return app
+
+    def get(self, user_id: str, app_id: str) -> App:
+        with self._lock:
+            key = (user_id, app_id)
+            if key in self._open:
+                return self._open[key]
+            if not self.exists(user_id, app_id):
+                raise InputError(f"no app {user_id}/{app_id}", status_code=_NOT_FOUND)
+            app = App(self.path(user_id, app_id))
+            self._open[key] = app
+            return app
+
+    def list(self, user_id: str) -> list[str]:
+        """The ids of ``user_id``'s apps, sorted."""
+        folder = self.root / "users" / _check_id("user id", user_id) / "apps"
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if (p / "app.db").is_file())
+
+    def delete(self, user_id: str, app_id: str) -> None:
+        with self._lock:
+            path = self.path(user_id, app_id)
+            if not (path / "app.db").is_file():
+                raise InputError(f"no app {user_id}/{app_id}", status_code=_NOT_FOUND)
+            app = self._open.pop((user_id, app_id), None)
+            if app is not None:
+                app.close()
+            trash = path.with_name(f".deleted-{app_id}-{uuid.uuid4().hex[:8]}")
+            path.rename(trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def close(self) -> None:
+        with self._lock:
+            for app in self._open.values():
+                app.close()
+            self._open.clear()
