@@ -122,6 +122,10 @@ def _build_parser() -> argparse.ArgumentParser:
     from engine.cli_bundled import add_bundled_parsers
 
     add_bundled_parsers(sub)
+
+    from engine.cli_serve import add_serve_parser
+
+    add_serve_parser(sub)
     try:
         from engine import cli_app
     except ImportError:  # the app commands are optional while the store is absent

@@ -132,9 +132,13 @@ class AppError(InputError):
     """
 
     def __init__(self, message: str, *, code: int) -> None:
-        super().__init__(message)
+        super().__init__(message, status_code=code)
         self.message = message
-        self.code = code
+
+    @property
+    def code(self) -> int:
+        """The same as ``status_code`` (always set for an ``AppError``)."""
+        return int(self.status_code or 0)
 
 
 class OperatorError(OpgraphError):

@@ -39,7 +39,9 @@ def from_json(cls: type[Message], doc: Any) -> Message:
 
 def to_json(message: Message) -> dict[str, Any]:
     """A response proto as Clarifai's REST API writes it (proto field names, enum names)."""
-    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+    return json_format.MessageToDict(
+        message, preserving_proto_field_name=True, use_integers_for_enums=True
+    )
 
 
 def to_model(cls: type[M], message: Message) -> M:

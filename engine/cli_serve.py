@@ -1,0 +1,94 @@
+"""``opgraph serve`` and ``opgraph serve token create``: the command-line side of the API.
+
+Kept apart from ``engine.api`` so that the rest of the CLI never imports grpc or the web
+framework; they are imported when ``serve`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError
+
+__all__ = ["add_serve_parser"]
+
+
+def add_serve_parser(sub: Any) -> None:
+    s = sub.add_parser("serve", help="serve Clarifai's V2 API (gRPC and REST) over apps in DIR")
+    s.add_argument("--data", metavar="DIR", help="folder holding the apps (required)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080, help="REST port")
+    s.add_argument("--grpc-port", type=int, default=18080, help="gRPC port")
+    s.add_argument("--workers", type=int, default=8, help="threads that run requests")
+    s.add_argument("--max-request-mb", type=float, default=32.0, help="largest request body")
+    s.add_argument("--max-in-flight", type=int, default=64,
+                   help="concurrent requests; more are refused with a queue-full status")
+    s.add_argument("--insecure-dev", action="store_true",
+                   help="no tokens (only on a loopback host; said on every start)")
+    s.set_defaults(func=_serve)
+    ts = s.add_subparsers(dest="serve_command", parser_class=sub._parser_class)
+    token = ts.add_parser("token", help="tokens").add_subparsers(dest="token_command", required=True)
+    create = token.add_parser("create", help="make a token; printed once, only its hash is kept")
+    create.add_argument("--data", metavar="DIR", required=True, dest="token_data")
+    create.add_argument("--scopes", required=True,
+                        help="e.g. apps:read,inputs:write,workflows:*,predict or *")
+    create.add_argument("--app", metavar="USER/APP", help="the one app this token may use")
+    create.set_defaults(func=_token_create)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from engine.api import Limits, ServerState, serve
+
+    if not args.data:
+        raise InputError("serve needs --data DIR: the folder that holds the apps")
+    if args.insecure_dev and not _loopback(args.host):
+        raise InputError("--insecure-dev turns tokens off, so it is only allowed on 127.0.0.1")
+    if args.workers < 1 or args.max_in_flight < 1 or args.max_request_mb <= 0:
+        raise InputError("--workers, --max-in-flight and --max-request-mb must be positive")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    if args.insecure_dev:
+        print("opgraph serve: --insecure-dev: NO AUTHENTICATION, anyone on this machine can "
+              "read and change every app", file=sys.stderr)
+    limits = Limits(
+        max_request_bytes=int(args.max_request_mb * 1024 * 1024),
+        max_in_flight=args.max_in_flight,
+        workers=args.workers,
+    )
+    state = ServerState(Path(args.data), insecure_dev=args.insecure_dev, limits=limits)
+    serve(state, args.host, args.port, args.grpc_port)
+    return 0
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from engine.api.auth import TokenStore, parse_scopes
+
+    try:
+        scopes = parse_scopes(args.scopes)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    app = None
+    if args.app:
+        user_id, _, app_id = args.app.partition("/")
+        if not user_id or not app_id:
+            raise InputError(f"--app must be USER/APP, not {args.app!r}")
+        app = (user_id, app_id)
+    store = TokenStore(Path(args.token_data) / "server.db")
+    try:
+        print(store.create(scopes, app))
+    finally:
+        store.close()
+    return 0
