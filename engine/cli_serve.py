@@ -26,17 +26,27 @@ def add_serve_parser(sub: Any) -> None:
     s.add_argument("--grpc-port", type=int, default=18080, help="gRPC port")
     s.add_argument("--workers", type=int, default=8, help="threads that run requests")
     s.add_argument("--max-request-mb", type=float, default=32.0, help="largest request body")
-    s.add_argument("--max-in-flight", type=int, default=64,
-                   help="concurrent requests; more are refused with a queue-full status")
-    s.add_argument("--insecure-dev", action="store_true",
-                   help="no tokens (only on a loopback host; said on every start)")
+    s.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=64,
+        help="concurrent requests; more are refused with a queue-full status",
+    )
+    s.add_argument(
+        "--insecure-dev",
+        action="store_true",
+        help="no tokens (only on a loopback host; said on every start)",
+    )
     s.set_defaults(func=_serve)
     ts = s.add_subparsers(dest="serve_command", parser_class=sub._parser_class)
-    token = ts.add_parser("token", help="tokens").add_subparsers(dest="token_command", required=True)
+    token = ts.add_parser("token", help="tokens").add_subparsers(
+        dest="token_command", required=True
+    )
     create = token.add_parser("create", help="make a token; printed once, only its hash is kept")
     create.add_argument("--data", metavar="DIR", required=True, dest="token_data")
-    create.add_argument("--scopes", required=True,
-                        help="e.g. apps:read,inputs:write,workflows:*,predict or *")
+    create.add_argument(
+        "--scopes", required=True, help="e.g. apps:read,inputs:write,workflows:*,predict or *"
+    )
     create.add_argument("--app", metavar="USER/APP", help="the one app this token may use")
     create.set_defaults(func=_token_create)
 
@@ -61,8 +71,11 @@ def _serve(args: argparse.Namespace) -> int:
         raise InputError("--workers, --max-in-flight and --max-request-mb must be positive")
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     if args.insecure_dev:
-        print("opgraph serve: --insecure-dev: NO AUTHENTICATION, anyone on this machine can "
-              "read and change every app", file=sys.stderr)
+        print(
+            "opgraph serve: --insecure-dev: NO AUTHENTICATION, anyone on this machine can "
+            "read and change every app",
+            file=sys.stderr,
+        )
     limits = Limits(
         max_request_bytes=int(args.max_request_mb * 1024 * 1024),
         max_in_flight=args.max_in_flight,

@@ -25,7 +25,14 @@ from engine.api.errors import ApiError
 __all__ = ["NOBODY", "RESOURCES", "Principal", "TokenStore", "parse_scopes"]
 
 RESOURCES = (
-    "apps", "inputs", "annotations", "datasets", "concepts", "models", "workflows", "searches",
+    "apps",
+    "inputs",
+    "annotations",
+    "datasets",
+    "concepts",
+    "models",
+    "workflows",
+    "searches",
 )
 _ALL = "*"
 
@@ -102,8 +109,13 @@ class TokenStore:
         with self._lock:
             self._conn.execute(
                 "INSERT INTO tokens VALUES (?, ?, ?, ?, ?)",
-                (token_id, _digest(token), json.dumps(sorted(scopes)),
-                 "/".join(app) if app else None, time.time()),
+                (
+                    token_id,
+                    _digest(token),
+                    json.dumps(sorted(scopes)),
+                    "/".join(app) if app else None,
+                    time.time(),
+                ),
             )
         return token
 
@@ -124,9 +136,8 @@ class TokenStore:
         if row is None or not hmac.compare_digest(row[1], digest):
             raise ApiError(status_code_pb2.CONN_KEY_INVALID, "the token is not valid")
         app = tuple(row[3].split("/", 1)) if row[3] else None
-        return Principal(row[0], frozenset(json.loads(row[2])), app)  # type: ignore[arg-type]
+        return Principal(row[0], frozenset(json.loads(row[2])), app)
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
-

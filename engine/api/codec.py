@@ -32,16 +32,17 @@ def from_json(cls: type[Message], doc: Any) -> Message:
     if not isinstance(doc, dict):
         raise BadRequest(f"the body of {cls.__name__} must be a JSON object")
     try:
-        return dict_to_protobuf(cls, doc, max_recursion_depth=_MAX_DEPTH)  # type: ignore[no-any-return]
+        return dict_to_protobuf(cls, doc, max_recursion_depth=_MAX_DEPTH)
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
         raise BadRequest(f"{cls.__name__}: {_short(exc)}") from None
 
 
 def to_json(message: Message) -> dict[str, Any]:
     """A response proto as Clarifai's REST API writes it (proto field names, enum names)."""
-    return json_format.MessageToDict(
+    doc: dict[str, Any] = json_format.MessageToDict(
         message, preserving_proto_field_name=True, use_integers_for_enums=True
     )
+    return doc
 
 
 def to_model(cls: type[M], message: Message) -> M:
@@ -52,7 +53,9 @@ def to_model(cls: type[M], message: Message) -> M:
 
 def to_proto(cls: type[Message], value: BaseModel | Mapping[str, Any]) -> Message:
     """One of our models (or its JSON) as a proto; fields the proto lacks are an error."""
-    doc = value.model_dump(mode="json", exclude_none=True) if isinstance(value, BaseModel) else value
+    doc = (
+        value.model_dump(mode="json", exclude_none=True) if isinstance(value, BaseModel) else value
+    )
     message = cls()
     json_format.ParseDict(doc, message, ignore_unknown_fields=False)
     return message

@@ -60,8 +60,10 @@ def start_grpc(state: ServerState, host: str, port: int) -> grpc.Server:
     limit = state.limits.max_request_bytes
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=state.limits.workers, thread_name_prefix="grpc"),
-        options=[("grpc.max_receive_message_length", limit),
-                 ("grpc.max_send_message_length", 4 * limit)],
+        options=[
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", 4 * limit),
+        ],
         maximum_concurrent_rpcs=state.limits.max_in_flight,
     )
     service_pb2_grpc.add_V2Servicer_to_server(servicer(state), server)

@@ -75,8 +75,12 @@ def rest_app(state: ServerState) -> Starlette:
         found = routes.match(request.method, request.url.path)
         if found is None:
             return JSONResponse(
-                {"status": {"code": codes.CONN_DOES_NOT_EXIST,
-                            "description": f"no V2 method at {request.method} {request.url.path}"}},
+                {
+                    "status": {
+                        "code": codes.CONN_DOES_NOT_EXIST,
+                        "description": f"no V2 method at {request.method} {request.url.path}",
+                    }
+                },
                 status_code=404,
             )
         route, fields = found
@@ -84,8 +88,12 @@ def rest_app(state: ServerState) -> Starlette:
         try:
             raw = await _body(request, limit)
         except _TooLarge:
-            return _reply(name, codes.CONN_BAD_REQUEST_FORMAT,
-                          f"the request body is over the server's limit of {limit} bytes", 413)
+            return _reply(
+                name,
+                codes.CONN_BAD_REQUEST_FORMAT,
+                f"the request body is over the server's limit of {limit} bytes",
+                413,
+            )
         try:
             doc = json.loads(raw) if raw.strip() else {}
             cls = request_type(name)
@@ -101,7 +109,7 @@ def rest_app(state: ServerState) -> Starlette:
             text = str(exc) if isinstance(exc, BadRequest) else "the body is not valid JSON"
             return _reply(name, codes.CONN_BAD_REQUEST_FORMAT, text)
         response = await run_in_threadpool(invoke, state, name, message, _key(request))
-        code = response.status.code  # type: ignore[attr-defined]
+        code = response.status.code
         return JSONResponse(to_json(response), status_code=http_status(code))
 
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=_VERBS)])

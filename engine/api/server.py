@@ -79,8 +79,12 @@ def serve(
 
     grpc_server = start_grpc(state, host, grpc_port)
     config = uvicorn.Config(
-        rest_app(state), host=host, port=port, log_level="warning",
-        timeout_graceful_shutdown=int(state.limits.drain_s), limit_concurrency=None,
+        rest_app(state),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=int(state.limits.drain_s),
+        limit_concurrency=None,
     )
     log.warning("opgraph serve: REST on http://%s:%d, gRPC on %s:%d", host, port, host, grpc_port)
     try:

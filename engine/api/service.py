@@ -26,9 +26,9 @@ from engine.api.errors import ApiError
 from engine.errors import InputError, OpgraphError, SpecError, StoreError
 
 __all__ = [
+    "HANDLERS",
     "ApiError",
     "Call",
-    "HANDLERS",
     "Handler",
     "dispatch",
     "handler",
@@ -93,17 +93,19 @@ def _method(name: str) -> Any:
 
 
 def request_type(name: str) -> type[Message]:
-    return GetMessageClass(_method(name).input_type)
+    cls: type[Message] = GetMessageClass(_method(name).input_type)
+    return cls
 
 
 def response_type(name: str) -> type[Message]:
-    return GetMessageClass(_method(name).output_type)
+    cls: type[Message] = GetMessageClass(_method(name).output_type)
+    return cls
 
 
 def ok(response: Message, code: int = Codes.SUCCESS) -> Message:
     """``response`` with a success status."""
-    response.status.code = code  # type: ignore[attr-defined]
-    response.status.description = "Ok"  # type: ignore[attr-defined]
+    response.status.code = code
+    response.status.description = "Ok"
     return response
 
 
@@ -118,7 +120,9 @@ def _failed(name: str, code: int, description: str, details: str = "") -> Messag
     return response
 
 
-def dispatch(name: str, request: Message, tokens: TokenStore, call: Call, key: str | None) -> Message:
+def dispatch(
+    name: str, request: Message, tokens: TokenStore, call: Call, key: str | None
+) -> Message:
     """Run V2 method ``name`` for a caller presenting ``key``; always a response proto."""
     entry = HANDLERS.get(name)
     try:

@@ -14,8 +14,15 @@ from engine.api.service import Call, handler, ok, response_type
 __all__: list[str] = []
 
 # Clarifai's base workflows by the names its SDK and console send; opgraph's built-ins
-_BASE = {"": "text", "text": "text", "empty": "empty", "image": "image", "general": "image",
-         "universal": "image", "base": "image"}
+_BASE = {
+    "": "text",
+    "text": "text",
+    "empty": "empty",
+    "image": "image",
+    "general": "image",
+    "universal": "image",
+    "base": "image",
+}
 
 
 def _base_workflow(app: Any) -> str:

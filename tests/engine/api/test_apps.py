@@ -19,8 +19,14 @@ def test_app_lifecycle(server: Server, stub: Any) -> None:
     made = stub.PostApps(
         service_pb2.PostAppsRequest(
             user_app_id=resources_pb2.UserAppIDSet(user_id="me"),
-            apps=[resources_pb2.App(id="shop", name="Shop", description="shelves",
-                                    default_workflow=resources_pb2.Workflow(id="Empty"))],
+            apps=[
+                resources_pb2.App(
+                    id="shop",
+                    name="Shop",
+                    description="shelves",
+                    default_workflow=resources_pb2.Workflow(id="Empty"),
+                )
+            ],
         ),
         metadata=md,
     )
@@ -28,7 +34,9 @@ def test_app_lifecycle(server: Server, stub: Any) -> None:
     assert made.apps[0].id == "shop" and made.apps[0].name == "Shop"
 
     again = stub.PostApps(
-        service_pb2.PostAppsRequest(user_app_id=_app_id("me", ""), apps=[resources_pb2.App(id="shop")]),
+        service_pb2.PostAppsRequest(
+            user_app_id=_app_id("me", ""), apps=[resources_pb2.App(id="shop")]
+        ),
         metadata=md,
     )
     assert again.status.code == codes.DATABASE_DUPLICATE_KEY
@@ -40,7 +48,9 @@ def test_app_lifecycle(server: Server, stub: Any) -> None:
     listed = stub.ListApps(service_pb2.ListAppsRequest(user_app_id=_app_id("me", "")), metadata=md)
     assert [a.id for a in listed.apps] == ["shop"]
 
-    gone = stub.DeleteApp(service_pb2.DeleteAppRequest(user_app_id=_app_id("me", "shop")), metadata=md)
+    gone = stub.DeleteApp(
+        service_pb2.DeleteAppRequest(user_app_id=_app_id("me", "shop")), metadata=md
+    )
     assert gone.status.code == codes.SUCCESS
     missing = stub.GetApp(service_pb2.GetAppRequest(user_app_id=_app_id("me", "shop")), metadata=md)
     assert missing.status.code == codes.CONN_DOES_NOT_EXIST
@@ -62,7 +72,9 @@ def test_an_unserved_method_says_not_implemented(server: Server, stub: Any) -> N
 
 def test_a_bad_app_id_is_one_clear_error(server: Server, stub: Any) -> None:
     reply = stub.PostApps(
-        service_pb2.PostAppsRequest(user_app_id=_app_id("me", ""), apps=[resources_pb2.App(id="../x")]),
+        service_pb2.PostAppsRequest(
+            user_app_id=_app_id("me", ""), apps=[resources_pb2.App(id="../x")]
+        ),
         metadata=server.metadata(),
     )
     assert reply.status.code == codes.CONN_INVALID_REQUEST
