@@ -61,7 +61,13 @@ def _loopback(host: str) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from engine.api import Limits, ServerState, serve
+    try:
+        from engine.api import Limits, ServerState, serve
+    except ImportError as exc:
+        raise InputError(
+            f"opgraph serve needs the 'serve' extra ({exc.name} is missing): "
+            "pip install 'opgraph[serve]'"
+        ) from None
 
     if not args.data:
         raise InputError("serve needs --data DIR: the folder that holds the apps")
