@@ -275,6 +275,11 @@ class Image(_Proto):
     def has_pixels(self) -> bool:
         return self._array is not None or bool(self._source or self.base64 or self.url)
 
+    @property
+    def stored_bytes(self) -> bytes | None:
+        """The encoded file this image decodes from, when it came as bytes (a stored input)."""
+        return self._source if isinstance(self._source, bytes) else None
+
 
 class VideoInfo(_Proto):
     width: int | None = None
@@ -296,6 +301,11 @@ class Video(_Proto):
         vid = cls()
         vid._source = source
         return vid
+
+    @property
+    def stored_bytes(self) -> bytes | None:
+        """The encoded file this video streams from, when it came as bytes (a stored input)."""
+        return self._source if isinstance(self._source, bytes) else None
 
 
 class TextInfo(_Proto):

@@ -1,0 +1,71 @@
+"""Between a handler's protos and the App's pydantic models (both speak Clarifai's JSON)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from pydantic import BaseModel
+
+from engine.api.codec import to_proto
+from engine.api.errors import ApiError
+from engine.api.service import Call, response_type
+from engine.proto import Input
+from engine.proto import Status as StatusModel
+
+__all__ = ["answer", "input_docs", "with_media", "without_media"]
+
+_SUCCESS = 10000
+_INVALID = 11102  # CONN_INVALID_REQUEST
+
+
+def answer(method: str, model: BaseModel) -> Message:
+    """The App's pydantic response as the method's response proto, success unless set."""
+    doc = model.to_dict() if hasattr(model, "to_dict") else model.model_dump(mode="json")
+    status = doc.setdefault("status", {})
+    if not status.get("code"):
+        status.update(StatusModel(code=_SUCCESS, description="Ok").model_dump(exclude_none=True))
+    return to_proto(response_type(method), doc)
+
+
+def input_docs(call: Call, inputs: Sequence[Any]) -> list[dict[str, Any]]:
+    """Request inputs as Clarifai JSON dicts, within the server's per-request bound."""
+    limit = call.server.limits.max_inputs
+    if not inputs:
+        raise ApiError(_INVALID, "the request has no inputs")
+    if len(inputs) > limit:
+        raise ApiError(_INVALID, f"{len(inputs)} inputs in one request; the limit is {limit}")
+    return [json_format.MessageToDict(i, preserving_proto_field_name=True) for i in inputs]
+
+
+def without_media(inputs: Sequence[Input]) -> list[Input]:
+    """Inputs as an add or a list answers them: ids, metadata, status; no media echoed."""
+    out = []
+    for inp in inputs:
+        data = inp.data
+        if data is not None:
+            slim = {}
+            for kind in ("image", "video", "audio"):
+                media = getattr(data, kind, None)
+                if media is not None and getattr(media, "base64", None):
+                    slim[kind] = media.model_copy(update={"base64": None})
+            data = data.model_copy(update=slim)
+        out.append(inp.model_copy(update={"data": data}))
+    return out
+
+
+def with_media(inp: Input) -> Input:
+    """A stored input with its media bytes inline as base64, as GetInput answers it."""
+    data = inp.data
+    if data is None:
+        return inp
+    inline = {}
+    for kind in ("image", "video"):
+        media = getattr(data, kind, None)
+        raw = getattr(media, "stored_bytes", None)
+        if media is not None and raw:
+            inline[kind] = media.model_copy(update={"base64": base64.b64encode(raw).decode()})
+    return inp.model_copy(update={"data": data.model_copy(update=inline)}) if inline else inp
