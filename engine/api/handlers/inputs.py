@@ -10,7 +10,7 @@ from google.protobuf.message import Message
 from engine.api.handlers._convert import answer, input_docs, with_media, without_media
 from engine.api.paging import page_args
 from engine.api.service import Call, handler, ok, response_type
-from engine.proto import MultiInputResponse, Status, SingleInputCountResponse, SingleInputResponse
+from engine.proto import MultiInputResponse, SingleInputCountResponse, SingleInputResponse, Status
 
 __all__: list[str] = []
 
