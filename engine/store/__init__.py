@@ -20,6 +20,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from engine.store.datasets import SqliteDatasets
+    from engine.store.search import SqliteSearch
     from engine.store.workflows import SqliteWorkflows
 
 __all__ = [
@@ -62,6 +63,8 @@ class IndexRecord:
     vector_node: str = ""
     concepts: list[tuple[str, str, float]] = field(default_factory=list)  # (node, id, value)
     regions: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (node, region)
+    # (node, region JSON, vector): regions the base workflow embedded (region-level search)
+    region_vectors: list[tuple[str, dict[str, Any], np.ndarray]] = field(default_factory=list)
 
 
 @dataclass
@@ -136,6 +139,7 @@ class Store(Protocol):
     """The persistence an ``App`` needs; every write method is one transaction."""
 
     location: str
+    search: SqliteSearch  # the reads of Clarifai's search: filters, vectors, concept scores
 
     @property
     def datasets(self) -> SqliteDatasets:

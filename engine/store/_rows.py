@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.store import AnnotationRecord, InputRecord, WriteBatch
+from engine.store import AnnotationRecord, IndexRecord, InputRecord, WriteBatch
 
 __all__ = [
     "INPUT_COLS",
@@ -77,11 +77,12 @@ def insert_inputs(c: sqlite3.Connection, records: Sequence[InputRecord]) -> None
 def insert_index(c: sqlite3.Connection, batch: WriteBatch) -> None:
     g = batch.generation
     c.executemany(
-        "INSERT INTO index_vectors(generation, input_id, node_id, vector) VALUES (?, ?, ?, ?)",
+        "INSERT INTO index_vectors(generation, input_id, node_id, vector, region) "
+        "VALUES (?, ?, ?, ?, ?)",
         [
-            (g, r.input_id, r.vector_node, np.ascontiguousarray(r.vector, np.float32).tobytes())
+            (g, r.input_id, node, np.ascontiguousarray(vector, np.float32).tobytes(), region)
             for r in batch.index
-            if r.vector is not None
+            for node, vector, region in _vectors_of(r)
         ],
     )
     c.executemany(
@@ -92,6 +93,14 @@ def insert_index(c: sqlite3.Connection, batch: WriteBatch) -> None:
         "INSERT INTO index_regions VALUES (?, ?, ?, ?)",
         [(g, r.input_id, node, json.dumps(reg)) for r in batch.index for node, reg in r.regions],
     )
+
+
+def _vectors_of(r: IndexRecord) -> Iterator[tuple[str, np.ndarray, str | None]]:
+    """(node, vector, region JSON or None) of one input's index entry."""
+    if r.vector is not None:
+        yield r.vector_node, r.vector, None
+    for node, region, vector in r.region_vectors:
+        yield node, vector, json.dumps(region)
 
 
 def upsert_annotations(c: sqlite3.Connection, records: Sequence[AnnotationRecord]) -> None:

@@ -6,6 +6,8 @@ an app written by an older opgraph opens and upgrades in place.
 
 from __future__ import annotations
 
+from engine.store._search_schema import SEARCH_STEP
+
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
 
 _V1 = [
@@ -119,5 +121,5 @@ _V2 = [
         UNIQUE (workflow_id, id))""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2]
+MIGRATIONS: list[list[str]] = [_V1, _V2, SEARCH_STEP]
 SCHEMA_VERSION = len(MIGRATIONS)

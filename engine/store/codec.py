@@ -119,7 +119,16 @@ def index_entry(result: WorkflowResult, input_id: str) -> IndexRecord:
             entry.regions.append((node, strip_pixels(region).to_dict()))
             inner = region.data.concepts if region.data is not None else []
             entry.concepts.extend((node, c.id, float(c.value)) for c in inner if c.id)
+            if region.data is not None and region.data.embeddings:
+                vector = _unit(region.data.embeddings[0].vector)
+                entry.region_vectors.append((node, _region_for_hit(region), vector))
     return entry
+
+
+def _region_for_hit(region: Region) -> dict[str, Any]:
+    """What a region hit shows of the region: id, box (or polygon ...) and concepts."""
+    kept = region.data.model_copy(update={"image": None, "embeddings": []}) if region.data else None
+    return region.model_copy(update={"data": kept}).to_dict()
 
 
 def annotation_to_record(

@@ -1,9 +1,10 @@
 """In-memory vector search: exact cosine in numpy, an IVF index (faiss) above a size.
 
-Vectors are unit length, so cosine is the inner product.  They live in one contiguous
-float32 matrix, loaded once and grown geometrically as inputs are added, so an exact
-query is a single matrix-vector product (BLAS ``sgemv``, bound by memory bandwidth)
-plus ``argpartition``: there is no per-vector Python work at any size.
+Vectors are unit length, so cosine is the inner product.  They live in float32 blocks of
+65,536 rows, loaded once and appended to as inputs are added (never copied), so an exact
+query is one matrix-vector product per block (BLAS ``sgemv``, bound by memory bandwidth)
+plus ``argpartition``: there is no per-vector Python work at any size.  The scores a hit
+reports are recomputed in float64 for the few rows returned.
 
 Above ``ann_threshold`` vectors (and when faiss is installed: ``pip install
 'opgraph[ann]'``) unfiltered queries go to a faiss ``IndexIVFFlat``.  It was chosen by
@@ -23,25 +24,40 @@ import numpy as np
 __all__ = ["DEFAULT_ANN_THRESHOLD", "VectorIndex", "faiss_available", "top_k"]
 
 DEFAULT_ANN_THRESHOLD = 200_000
+_BLOCK_ROWS = 1 << 16
 _CALIBRATION_QUERIES = 200
 _CALIBRATION_K = 10
 
 
 class VectorIndex:
-    """Unit vectors by input id; ``search`` returns (id, cosine) pairs, best first."""
+    """Unit vectors, one row per input or region; ``search`` gives (id, cosine), best first.
+
+    Rows live in fixed-size blocks, so appending never copies the rows already loaded
+    (the first search after an add costs the new rows only).  Each row carries its input's
+    id and ``seq`` and, for a region vector, the region's JSON; ``drop`` hides the rows of
+    deleted inputs.  ``scores`` / ``best`` are the primitives a search composes (several
+    ranks, filter masks); ``search`` is the one-query shortcut.
+    """
 
     def __init__(
         self,
         *,
         ann_threshold: int = DEFAULT_ANN_THRESHOLD,
         target_recall: float = 0.98,
+        block_rows: int = _BLOCK_ROWS,
     ) -> None:
         self.ann_threshold = ann_threshold
         self.target_recall = target_recall
-        self._matrix = np.empty((0, 0), dtype=np.float32)
+        self._block_rows = block_rows
+        self._blocks: list[np.ndarray] = []
+        self._dim = 0
         self._n = 0
         self.ids: list[str] = []
-        self._row_of: dict[str, int] = {}
+        self.regions: list[str | None] = []
+        self._seqs = np.empty(0, dtype=np.int64)
+        self._alive = np.empty(0, dtype=bool)
+        self._dead = 0
+        self._row_of: dict[str, int] = {}  # input id -> its input-level row (else first)
         self._ann: _IvfIndex | None = None
 
     def __len__(self) -> int:
@@ -49,41 +65,123 @@ class VectorIndex:
 
     @property
     def dim(self) -> int:
-        return int(self._matrix.shape[1])
+        return self._dim
 
     @property
     def uses_ann(self) -> bool:
         return self._ann is not None
 
-    def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
-        """Append rows; an id added again points at its newest vector."""
-        if not len(ids):
+    @property
+    def seqs(self) -> np.ndarray:
+        return self._seqs[: self._n]
+
+    @property
+    def alive(self) -> np.ndarray:
+        return self._alive[: self._n]
+
+    def add(
+        self,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        *,
+        seqs: np.ndarray | None = None,
+        regions: Sequence[str | None] | None = None,
+    ) -> None:
+        """Append rows; an input id added again points at its newest input-level row."""
+        m = len(ids)
+        if not m:
             return
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), -1)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(m, -1)
         if self._n and vectors.shape[1] != self.dim:
             raise ValueError(f"vectors of length {vectors.shape[1]} in an index of {self.dim}")
-        self._reserve(self._n + len(ids), vectors.shape[1])
-        self._matrix[self._n : self._n + len(ids)] = vectors
-        for i, input_id in enumerate(ids, start=self._n):
-            self._row_of[input_id] = i
+        self._dim = vectors.shape[1]
+        self._append_rows(vectors)
+        regions = list(regions) if regions is not None else [None] * m
+        given = np.arange(self._n, self._n + m) if seqs is None else np.asarray(seqs)
+        self._seqs = _grow(self._seqs, self._n + m)
+        self._alive = _grow(self._alive, self._n + m)
+        self._seqs[self._n : self._n + m] = given
+        self._alive[self._n : self._n + m] = True
+        for row, (input_id, region) in enumerate(zip(ids, regions, strict=True), self._n):
+            if region is None or input_id not in self._row_of:
+                self._row_of[input_id] = row
         self.ids.extend(ids)
-        self._n += len(ids)
+        self.regions.extend(regions)
+        self._n += m
         if self._ann is not None:
             self._ann.add(vectors)
 
-    def _reserve(self, rows: int, dim: int) -> None:
-        if rows <= self._matrix.shape[0]:
-            return
-        # grow by half again, not to the exact size: appends stay amortised O(1)
-        capacity = max(rows, int(self._matrix.shape[0] * 1.5), 1024)
-        grown = np.empty((capacity, dim), dtype=np.float32)
-        if self._n:
-            grown[: self._n] = self._matrix[: self._n]
-        self._matrix = grown
+    def _append_rows(self, vectors: np.ndarray) -> None:
+        pos = 0
+        while pos < len(vectors):
+            filled = self._n + pos - (len(self._blocks) - 1) * self._block_rows
+            if not self._blocks or filled >= self._block_rows:
+                # np.empty reserves address space; pages are only touched as rows are written
+                self._blocks.append(np.empty((self._block_rows, self._dim), dtype=np.float32))
+                filled = 0
+            take = min(self._block_rows - filled, len(vectors) - pos)
+            self._blocks[-1][filled : filled + take] = vectors[pos : pos + take]
+            pos += take
+
+    def drop(self, seqs: np.ndarray) -> None:
+        """Hide the rows of these inputs (deleted) from every later search."""
+        if self._n and len(seqs):
+            hit = np.isin(self._seqs[: self._n], seqs) & self._alive[: self._n]
+            self._alive[: self._n][hit] = False
+            self._dead += int(hit.sum())
 
     def vector_of(self, input_id: str) -> np.ndarray | None:
         row = self._row_of.get(input_id)
-        return None if row is None else self._matrix[row].copy()
+        if row is None or not self._alive[row]:
+            return None
+        vector: np.ndarray = self._block_of(row)[row % self._block_rows].copy()
+        return vector
+
+    def _block_of(self, row: int) -> np.ndarray:
+        return self._blocks[row // self._block_rows]
+
+    def _check(self, query: np.ndarray) -> np.ndarray:
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
+        if q.size != self.dim:
+            raise ValueError(f"query of length {q.size} against vectors of length {self.dim}")
+        return q
+
+    def scores(self, query: np.ndarray) -> np.ndarray:
+        """Cosine (float32) of ``query`` with every row: one BLAS product per block."""
+        q = self._check(query)
+        parts = []
+        for b, block in enumerate(self._blocks):
+            rows = min(self._block_rows, self._n - b * self._block_rows)
+            parts.append(block[:rows] @ q)
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.float32)
+
+    def exact(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """Cosine of ``query`` with ``rows``, in float64 (the scores hits report)."""
+        q = self._check(query).astype(np.float64)
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty(len(rows), dtype=np.float64)
+        blocks = rows // self._block_rows
+        for b in np.unique(blocks).tolist():
+            sel = blocks == b
+            out[sel] = self._blocks[b][rows[sel] % self._block_rows].astype(np.float64) @ q
+        return out
+
+    def best(self, scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> np.ndarray:
+        """Rows of the ``k`` best ``scores`` among live rows (and ``mask``), best first."""
+        keep = self.alive if mask is None else (mask & self.alive)
+        if keep.all():
+            return top_k(scores, k)
+        rows: np.ndarray = np.flatnonzero(keep)
+        picked: np.ndarray = rows[top_k(scores[rows], k)]
+        return picked
+
+    def ann_rows(self, query: np.ndarray, k: int) -> np.ndarray | None:
+        """Rows from the IVF index when it applies (big, nothing deleted), else None."""
+        if self._n < self.ann_threshold or self._dead or not self._ensure_ann():
+            return None
+        assert self._ann is not None
+        rows, _ = self._ann.search(self._check(query), k)
+        return rows[rows >= 0]
 
     def search(
         self,
@@ -96,49 +194,40 @@ class VectorIndex:
         """The ``k`` nearest stored vectors to ``query`` (among ``candidates`` if given)."""
         if self._n == 0 or k <= 0:
             return []
-        q = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
-        if q.size != self.dim:
-            raise ValueError(f"query of length {q.size} against vectors of length {self.dim}")
-        if candidates is not None:
-            return self._search_subset(q, k, candidates)
-        if not exact and self._n >= self.ann_threshold and self._ensure_ann():
-            assert self._ann is not None
-            rows, _ = self._ann.search(q, k)
-            rows = rows[rows >= 0]
-        else:
-            rows = top_k(self._matrix[: self._n] @ q, k)
-        return self._rescored(rows, q)
+        q = self._check(query)
+        rows = None if exact or candidates is not None else self.ann_rows(q, k)
+        if rows is None:
+            mask = None
+            if candidates is not None:
+                mask = np.zeros(self._n, dtype=bool)
+                mask[[r for c in candidates if (r := self._row_of.get(c)) is not None]] = True
+            rows = self.best(self.scores(q), k, mask)
+        # float32 picks the rows fast; the scores a user sees are float64, and so is their order
+        cosine = self.exact(rows, q)
+        order = np.argsort(-cosine, kind="stable")
+        return [(self.ids[rows[i]], float(cosine[i])) for i in order]
 
-    def _rescored(self, rows: np.ndarray, q: np.ndarray) -> list[tuple[str, float]]:
-        """The chosen rows scored again in float64, best first.
-
-        float32 products pick the rows fast, but their rounding shows in the scores a user
-        sees; the few rows returned are scored again in float64."""
-        exact = self._matrix[rows].astype(np.float64) @ q.astype(np.float64)
-        order = np.argsort(-exact, kind="stable")
-        return [(self.ids[rows[i]], float(exact[i])) for i in order]
-
-    def _search_subset(
-        self, q: np.ndarray, k: int, candidates: Sequence[str]
-    ) -> list[tuple[str, float]]:
-        rows = np.fromiter(
-            (r for c in candidates if (r := self._row_of.get(c)) is not None), dtype=np.int64
-        )
-        if rows.size == 0:
-            return []
-        rows = np.unique(rows)
-        # a big subset is cheaper scored in place than gathered into a copy first
-        scores = (
-            (self._matrix[: self._n] @ q)[rows]
-            if rows.size * 4 > self._n
-            else (self._matrix[rows] @ q)
-        )
-        return self._rescored(rows[top_k(scores, k)], q)
+    def matrix(self) -> np.ndarray:
+        """Every row in one array (a copy; for building the IVF index)."""
+        parts = [
+            block[: min(self._block_rows, self._n - b * self._block_rows)]
+            for b, block in enumerate(self._blocks)
+        ]
+        return np.concatenate(parts) if parts else np.empty((0, self._dim), dtype=np.float32)
 
     def _ensure_ann(self) -> bool:
         if self._ann is None and faiss_available():
-            self._ann = _IvfIndex(self._matrix[: self._n], self.target_recall)
+            self._ann = _IvfIndex(self.matrix(), self.target_recall)
         return self._ann is not None
+
+
+def _grow(array: np.ndarray, rows: int) -> np.ndarray:
+    """``array`` with room for ``rows`` (by half again: appends stay amortised O(1))."""
+    if rows <= len(array):
+        return array
+    grown = np.empty(max(rows, int(len(array) * 1.5), 1024), dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -8,9 +8,12 @@ resources (an add's batch: inputs, index rows and annotations in one transaction
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from engine.store import WriteBatch
 from engine.store._rows import get_meta, insert_index, insert_inputs, upsert_annotations
 from engine.store.datasets import SqliteDatasets
+from engine.store.search import SqliteSearch
 from engine.store.sqlite_annotations import AnnotationsSql
 from engine.store.sqlite_concepts import ConceptsSql
 from engine.store.sqlite_index import IndexSql
@@ -22,6 +25,10 @@ __all__ = ["SqliteStore"]
 
 class SqliteStore(InputsSql, AnnotationsSql, ConceptsSql, IndexSql):
     """The ``Store`` protocol over one SQLite file; see the module docstring."""
+
+    def __init__(self, path: str | Path, *, timeout_s: float = 2.0) -> None:
+        super().__init__(path, timeout_s=timeout_s)
+        self.search = SqliteSearch(self)
 
     @property
     def datasets(self) -> SqliteDatasets:

@@ -21,7 +21,7 @@ class IndexSql(SqliteConnection):
     def load_vectors(self, generation: int, after: int) -> tuple[int, list[str], np.ndarray]:
         rows = self._query(
             "SELECT id, input_id, vector FROM index_vectors "
-            "WHERE generation = ? AND id > ? ORDER BY id",
+            "WHERE generation = ? AND id > ? AND region IS NULL ORDER BY id",
             (generation, after),
         )
         if not rows:
