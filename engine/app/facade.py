@@ -2,7 +2,7 @@
 
 >>> app = App("my-app", base_workflow="text")              # doctest: +SKIP
 >>> ids = app.add_inputs([{"text": {"raw": "$480,000 on repairs in 2020"}}])  # doctest: +SKIP
->>> app.search(text="repairs in 2020")[0].input.id         # doctest: +SKIP
+>>> app.search(text="repairs in 2020").hits[0].input.id         # doctest: +SKIP
 
 Every input is stored and run through the app's *base workflow*; what the workflow
 outputs (embeddings, concepts, regions) is indexed in the same transaction, so after a
@@ -30,9 +30,9 @@ from engine.operator import Context
 from engine.proto import (
     Annotation,
     Data,
-    Hit,
     Input,
     InputCount,
+    MultiSearchResponse,
     PostWorkflowResultsResponse,
 )
 from engine.store import Relation, Store
@@ -191,23 +191,46 @@ class App:
 
     def search(
         self,
+        ranks: Sequence[dict[str, Any]] | None = None,
+        filters: Sequence[dict[str, Any]] | None = None,
+        *,
+        page: int = 1,
+        per_page: int | None = None,
+        metric: str = "cosine",
+        min_score: float = 0.0,
         text: str | None = None,
         image: Any = None,
         concept: str | None = None,
         input_id: str | None = None,
         dataset_ids: Sequence[str] | None = None,
         metadata: dict[str, Any] | str | None = None,
-        min_score: float = 0.0,
-        max_results: int = 10,
-    ) -> list[Hit]:
-        """Stored inputs ranked by similarity to one query, best first, as Clarifai Hits.
+        max_results: int | None = None,
+    ) -> MultiSearchResponse:
+        """Clarifai's search: ``ranks`` order, ``filters`` (ANDed) keep; one page of hits.
 
-        ``Hit.score`` is in [0, 1] as in Clarifai: for text, image and input queries
-        (1 + cosine) / 2, so 0.5 is unrelated and 1.0 the same embedding; for a concept
-        query the concept's value.  ``min_score`` applies to that score.
+        Ranks and filters are dicts as the Clarifai SDK's ``Search.query`` takes them
+        (``{"text_raw": ...}``, ``{"metadata": {...}}``, ``{"concepts": [...]}``, ...) or as
+        the V2 API's ``Rank`` / ``Filter`` JSON; see ``engine.query``.  ``Hit.score`` is in
+        [0, 1]: for a vector rank (1 + cosine) / 2 (0.5 unrelated, 1.0 the same), for a
+        concept rank the concept's value; several ranks average.  Without ranks, the
+        inputs the filters keep, newest first.  ``text=``, ``image=``, ``concept=``,
+        ``input_id=``, ``dataset_ids=``, ``metadata=`` and ``max_results=`` (per_page) are a
+        shorthand for one rank and one filter.  Default page size: 20 (at most 1000).
         """
         return self._search.search(
-            text, image, concept, input_id, dataset_ids, metadata, min_score, max_results
+            ranks,
+            filters,
+            page=page,
+            per_page=per_page,
+            metric=metric,
+            min_score=min_score,
+            text=text,
+            image=image,
+            concept=concept,
+            input_id=input_id,
+            dataset_ids=dataset_ids,
+            metadata=metadata,
+            max_results=max_results,
         )
 
     # ---- running workflows in the app's context -----------------------------------------

@@ -199,6 +199,18 @@ class SqliteSearch:
     def deleted_cursor(self) -> int:
         return int(self._query("SELECT coalesce(max(id), 0) FROM search_deleted")[0][0])
 
+    def all_seqs(self) -> np.ndarray:
+        text = self._query("SELECT group_concat(seq) FROM inputs")[0][0]
+        return np.array(str(text).split(","), dtype=np.int64) if text else np.empty(0, np.int64)
+
+    def ids_of(self, seqs: Sequence[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for start in range(0, len(seqs), 500):
+            chunk = list(seqs[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            out.update(self._query(f"SELECT seq, id FROM inputs WHERE seq IN ({marks})", chunk))
+        return out
+
     def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}
         for chunk in chunks(list(ids)):

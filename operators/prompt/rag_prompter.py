@@ -87,7 +87,7 @@ class RagPrompter(Operator):
             metadata=p.metadata or None,
             min_score=p.min_score,
             max_results=p.max_results,
-        )
+        ).hits
         context = "\n".join(_hit_text(h) for h in hits if _hit_text(h))
         values = {_QUERY: data.text.raw, _HITS: context}
         prompt = _PLACEHOLDERS.sub(lambda m: values[m.group(0)], p.prompt_template)

@@ -38,7 +38,7 @@ def app(tmp_path: Path) -> App:
 def test_added_inputs_are_stored_indexed_and_searchable(app: App) -> None:
     ids = app.add_inputs(_texts(*TEXTS))
     assert len(ids) == 4 and app.count_inputs() == 4
-    hits = app.search(text="a bucket full of water", max_results=2)
+    hits = app.search(text="a bucket full of water", max_results=2).hits
     assert hits[0].input.id == ids[0]
     assert hits[0].score > hits[1].score
     assert hits[0].input.data.text.raw == TEXTS[0]
@@ -46,18 +46,18 @@ def test_added_inputs_are_stored_indexed_and_searchable(app: App) -> None:
 
 def test_search_by_input_id_finds_the_input_itself_first(app: App) -> None:
     ids = app.add_inputs(_texts(*TEXTS))
-    hits = app.search(input_id=ids[2], max_results=1)
+    hits = app.search(input_id=ids[2], max_results=1).hits
     assert hits[0].input.id == ids[2] and hits[0].score == pytest.approx(1.0, abs=1e-5)
 
 
 def test_datasets_metadata_min_score_and_max_results_filter_hits(app: App) -> None:
     a = app.add_inputs(_texts(TEXTS[0]), dataset_id="porch", metadata={"room": "out"})
     b = app.add_inputs(_texts(TEXTS[1]), dataset_id="shed", metadata='{"room": "shed"}')
-    assert [h.input.id for h in app.search(text="bucket", dataset_ids=["shed"])] == b
-    assert [h.input.id for h in app.search(text="bucket", metadata={"room": "out"})] == a
-    assert app.search(text="bucket", min_score=0.99) == []
-    assert len(app.search(text="bucket", max_results=1)) == 1
-    hit = app.search(text="bucket", max_results=1)[0]
+    assert [h.input.id for h in app.search(text="bucket", dataset_ids=["shed"]).hits] == b
+    assert [h.input.id for h in app.search(text="bucket", metadata={"room": "out"}).hits] == a
+    assert app.search(text="bucket", min_score=0.99).hits == []
+    assert len(app.search(text="bucket", max_results=1).hits) == 1
+    hit = app.search(text="bucket", max_results=1).hits[0]
     assert hit.input.dataset_ids == ["porch"] and hit.input.data.metadata == {"room": "out"}
 
 
@@ -69,7 +69,7 @@ def test_an_input_the_base_workflow_fails_on_is_stored_failed_and_the_others_ind
     ok, failed = app.get_inputs(ids)
     assert ok.status.code == 30000
     assert failed.status.code == 30002 and "needs text.raw" in failed.status.description
-    assert [h.input.id for h in app.search(text="red bucket")] == [ids[0]]
+    assert [h.input.id for h in app.search(text="red bucket").hits] == [ids[0]]
     assert failed.data.image is not None and failed.data.image.array.shape == (48, 64, 3)
 
 
@@ -77,15 +77,15 @@ def test_inputs_and_the_index_survive_reopening(tmp_path: Path) -> None:
     with App(tmp_path / "app") as first:
         ids = first.add_inputs(_texts(*TEXTS))
     with App(tmp_path / "app") as again:
-        assert again.search(text="sleeping cat", max_results=1)[0].input.id == ids[2]
+        assert again.search(text="sleeping cat", max_results=1).hits[0].input.id == ids[2]
 
 
 def test_a_second_app_object_sees_inputs_added_by_the_first(tmp_path: Path) -> None:
     writer, reader = App(tmp_path / "app"), App(tmp_path / "app")
     writer.add_inputs(_texts(TEXTS[0]))
-    assert len(reader.search(text="bucket")) == 1  # loads the index
+    assert len(reader.search(text="bucket").hits) == 1  # loads the index
     writer.add_inputs(_texts(TEXTS[1]))
-    assert len(reader.search(text="bucket")) == 2  # tops it up with the new row
+    assert len(reader.search(text="bucket").hits) == 2  # tops it up with the new row
 
 
 def test_a_crash_mid_add_leaves_each_input_stored_and_indexed_or_absent(
@@ -105,7 +105,7 @@ def test_a_crash_mid_add_leaves_each_input_stored_and_indexed_or_absent(
     with pytest.raises(KeyboardInterrupt):
         app.add_inputs(_texts(*TEXTS))
     assert app.count_inputs() == 2
-    assert len(app.search(text="bucket spade cat budget")) == 2  # both stored ones indexed
+    assert len(app.search(text="bucket spade cat budget").hits) == 2  # both stored ones indexed
 
 
 def test_duplicate_and_unknown_ids_are_refused_without_storing(app: App) -> None:
@@ -143,12 +143,11 @@ def test_metadata_that_is_not_a_json_object_is_refused(
     assert app.count_inputs() == 0
 
 
-def test_search_needs_exactly_one_query(app: App) -> None:
-    with pytest.raises(InputError, match="exactly one"):
-        app.search()
-    with pytest.raises(InputError, match="exactly one"):
+def test_search_takes_one_legacy_query_and_lists_without_one(app: App) -> None:
+    ids = app.add_inputs(_texts("red bucket", "blue spade"))
+    assert [h.input.id for h in app.search().hits] == ids[::-1]  # newest first
+    with pytest.raises(InputError, match="one of text, image, concept or input_id"):
         app.search(text="a", concept="b")
-
 
 def test_the_empty_base_workflow_stores_without_indexing(tmp_path: Path) -> None:
     app = App(tmp_path / "app", base_workflow="empty")
@@ -181,7 +180,7 @@ def test_reindex_swaps_the_index_when_complete(app: App) -> None:
     wf.add("text-embedder", id="embed", params={"dimensions": 64})
     app.set_base_workflow(wf, reindex=True)
     assert app._search._vectors().dim == 64
-    assert app.search(text="sleeping cat", max_results=1)[0].input.id == ids[2]
+    assert app.search(text="sleeping cat", max_results=1).hits[0].input.id == ids[2]
     with App(app.path) as again:  # the new base workflow is stored with the app
         assert again.base_workflow is not None and again.base_workflow.id == "wide"
 
@@ -190,7 +189,7 @@ def test_a_failed_reindex_keeps_the_old_workflow_and_index(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app.add_inputs(_texts(*TEXTS))
-    before = app.search(text="sleeping cat")
+    before = app.search(text="sleeping cat").hits
     wf = Workflow("wide")
     wf.add("text-embedder", id="embed", params={"dimensions": 64})
 
@@ -202,7 +201,7 @@ def test_a_failed_reindex_keeps_the_old_workflow_and_index(
         app.set_base_workflow(wf, reindex=True)
     monkeypatch.undo()
     assert app.base_workflow is not None and app.base_workflow.id == "text-base"
-    assert app.search(text="sleeping cat") == before
+    assert app.search(text="sleeping cat").hits == before
 
 
 def test_concept_search_ranks_by_predicted_and_annotated_concepts(tmp_path: Path) -> None:
@@ -214,8 +213,8 @@ def test_concept_search_ranks_by_predicted_and_annotated_concepts(tmp_path: Path
     )
     app = App(tmp_path / "app", base_workflow=wf)
     ids = app.add_inputs(_texts("red bucket", "green pail", "a spade"))
-    assert sorted(h.input.id for h in app.search(concept="bucket")) == sorted(ids[:2])
-    assert app.search(concept="spade") == []
+    assert sorted(h.input.id for h in app.search(concept="bucket").hits) == sorted(ids[:2])
+    assert app.search(concept="spade").hits == []
 
 
 def test_annotation_status_names_and_codes(app: App) -> None:
@@ -257,7 +256,7 @@ def test_an_image_app_stores_files_and_searches_by_image(tmp_path: Path) -> None
     ids = app.add_inputs(paths)  # a file's name, then a digest of where it is
     assert [i.split("-")[0] for i in ids] == ["red", "green", "blue"]
     paths[0].unlink()  # the app keeps the bytes, not a reference to the file
-    hits = app.search(image=image_array(color=(0, 0, 250)), max_results=1)
+    hits = app.search(image=image_array(color=(0, 0, 250)), max_results=1).hits
     assert hits[0].input.id == ids[0]
     [red] = app.get_inputs([ids[0]])
     assert red.data.image is not None and red.data.image.array.shape == (48, 64, 3)
@@ -269,7 +268,7 @@ def test_concept_search_includes_labelled_inputs(tmp_path: Path) -> None:
     wf = Workflow("label")
     wf.add("annotation-writer", id="write")
     app.predict(wf, [{"id": iid, "data": {"concepts": [{"id": "pail", "value": 1.0}]}}])
-    assert [(h.input.id, h.score) for h in app.search(concept="pail")] == [("a", 1.0)]
+    assert [(h.input.id, h.score) for h in app.search(concept="pail").hits] == [("a", 1.0)]
 
 
 def test_a_base_workflow_changed_by_another_app_object_is_picked_up(tmp_path: Path) -> None:
@@ -279,7 +278,7 @@ def test_a_base_workflow_changed_by_another_app_object_is_picked_up(tmp_path: Pa
     wf.add("text-embedder", id="embed", params={"dimensions": 64})
     second.set_base_workflow(wf, reindex=True)
     # the query is embedded with the new workflow, to match the new 64-d index
-    assert first.search(text="sleeping cat")[0].input.id == ids[2]
+    assert first.search(text="sleeping cat").hits[0].input.id == ids[2]
     assert first.base_workflow is not None and first.base_workflow.id == "wide"
 
 
@@ -367,7 +366,7 @@ def test_inputs_added_by_another_writer_during_a_reindex_are_not_left_out(
     wf.add("text-embedder", id="embed", params={"dimensions": 64})
     app.set_base_workflow(wf, reindex=True)
     assert len(app._search._vectors()) == 5 and app._search._vectors().dim == 64
-    assert added[0] in [h.input.id for h in app.search(text="late sleeping cat")]
+    assert added[0] in [h.input.id for h in app.search(text="late sleeping cat").hits]
 
 
 def test_a_base_workflow_bound_by_a_user_catalog_reopens(tmp_path: Path) -> None:
@@ -383,7 +382,7 @@ def test_a_base_workflow_bound_by_a_user_catalog_reopens(tmp_path: Path) -> None
     App(tmp_path / "app", base_workflow=wf).close()
     with App(tmp_path / "app") as app:  # no catalog now: the stored YAML carries the binding
         app.add_inputs([{"text": {"raw": "machinery repairs in 2020"}}])
-        assert app.search(text="machinery repairs")[0].score > 0.5
+        assert app.search(text="machinery repairs").hits[0].score > 0.5
 
 
 def test_an_add_racing_a_reindex_is_indexed_in_the_generation_in_use(tmp_path: Path) -> None:
@@ -402,7 +401,7 @@ def test_an_add_racing_a_reindex_is_indexed_in_the_generation_in_use(tmp_path: P
 
     base.predict = reindex_meanwhile  # type: ignore[method-assign]
     adder.add_inputs(_texts("gamma delta"))
-    hits = other.search(text="gamma delta")
+    hits = other.search(text="gamma delta").hits
     assert hits and hits[0].input is not None and hits[0].input.data.text is not None
     assert hits[0].input.data.text.raw == "gamma delta"
     assert adder._search._vectors().dim == 512
@@ -410,7 +409,7 @@ def test_an_add_racing_a_reindex_is_indexed_in_the_generation_in_use(tmp_path: P
 
 def test_hit_scores_are_clarifai_scores_in_0_1(app: App) -> None:
     app.add_inputs(_texts("the same words", "entirely different things"))
-    hits = app.search(text="the same words")
+    hits = app.search(text="the same words").hits
     assert hits[0].score == pytest.approx(1.0, abs=1e-5)
     assert all(0.0 <= h.score <= 1.0 for h in hits)
     assert hits[-1].score < hits[0].score
@@ -421,6 +420,6 @@ def test_an_input_searched_by_itself_never_scores_above_1(app: App) -> None:
     # 1.0000001 against themselves unless the score is computed in float64 and clamped
     ids = app.add_inputs(_texts(*(f"note number {n} about {w}" for n, w in enumerate(TEXTS * 5))))
     for input_id in ids:
-        best = app.search(input_id=input_id, max_results=1)[0]
+        best = app.search(input_id=input_id, max_results=1).hits[0]
         assert best.input.id == input_id
         assert best.score == 1.0 or 1.0 - 1e-6 < best.score < 1.0

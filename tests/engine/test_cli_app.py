@@ -103,7 +103,7 @@ def test_reindex_with_a_new_base_workflow(app: Path, capsys: pytest.CaptureFixtu
         (["app", "add", "{app}", "/no/such/file.jpg"], "no such file"),
         (["app", "search", "{app}", "--input-id", "nope"], "unknown input id"),
         (["app", "annotations", "{app}", "--status", "bogus"], "unknown annotation status"),
-        (["app", "search", "{app}"], "one of the arguments"),
+        (["app", "search", "{app}", "--page", "0"], "page must be a whole number >= 1"),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(

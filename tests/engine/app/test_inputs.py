@@ -50,7 +50,7 @@ def test_labels_geo_metadata_and_datasets_are_stored_with_the_input(app: App) ->
     assert [c.id for c in a.data.concepts] == ["bucket"] and a.data.metadata == {"room": "porch"}
     [label] = app.annotations(input_id="a")  # the user's labels are its annotation
     assert label.data is not None and [c.id for c in label.data.concepts] == ["bucket"]
-    assert [h.input.id for h in app.search(concept="bucket") if h.input] == ["a"]
+    assert [h.input.id for h in app.search(concept="bucket").hits if h.input] == ["a"]
 
 
 def test_two_files_with_one_name_in_two_folders_get_two_ids(app: App, tmp_path: Path) -> None:
@@ -194,10 +194,10 @@ def test_delete_takes_annotations_and_index_rows_with_it_all_or_none(app: App) -
     with pytest.raises(AppError, match="nothing was deleted") as err:
         app.delete_inputs(["a", "ghost"])
     assert err.value.code == StatusCode.INPUT_DOES_NOT_EXIST and app.count_inputs() == 2
-    assert len(app.search(text="red bucket")) == 2  # loads the vectors
+    assert len(app.search(text="red bucket").hits) == 2  # loads the vectors
     app.delete_inputs(["a"])
-    assert [h.input.id for h in app.search(text="red bucket") if h.input] == ["b"]
-    assert app.annotations() == [] and app.search(concept="pail") == []
+    assert [h.input.id for h in app.search(text="red bucket").hits if h.input] == ["b"]
+    assert app.annotations() == [] and app.search(concept="pail").hits == []
     _, ids, _ = app._store.load_vectors(1, 0)
     assert ids == ["b"]
     with pytest.raises(AppError, match="unknown input id"):

@@ -9,6 +9,7 @@ import pytest
 
 from engine import Context, Data, Hit, Input, InputError, ParamsError, Text, Workflow
 from engine.app import App
+from engine.proto import MultiSearchResponse
 from operators.prompt.rag_prompter import RagPrompter
 from tests.factories import text_data
 
@@ -38,12 +39,14 @@ class _FakeApp:
     def __init__(self, texts: list[str]) -> None:
         self.texts, self.calls = texts, []  # type: list[str], list[dict[str, Any]]
 
-    def search(self, **kwargs: Any) -> list[Hit]:
+    def search(self, **kwargs: Any) -> MultiSearchResponse:
         self.calls.append(kwargs)
-        return [
-            Hit(score=1.0 - i / 10, input=Input(id=str(i), data=Data(text=Text(raw=t))))
-            for i, t in enumerate(self.texts)
-        ]
+        return MultiSearchResponse(
+            hits=[
+                Hit(score=1.0 - i / 10, input=Input(id=str(i), data=Data(text=Text(raw=t))))
+                for i, t in enumerate(self.texts)
+            ]
+        )
 
 
 def _run(params: dict[str, Any], data: Data, app: Any) -> Data | None:
