@@ -22,7 +22,7 @@ from engine.store._rows import chunks
 from engine.store._search_schema import LEAVES_SQL
 
 if TYPE_CHECKING:
-    from engine.store.sqlite import SqliteStore
+    from engine.store._conn import SqliteConnection
 
 __all__ = ["SqliteSearch", "VectorRows"]
 
@@ -44,7 +44,7 @@ class VectorRows:
 class SqliteSearch:
     """Search reads of one ``SqliteStore`` (its connection, lock and error mapping)."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqliteConnection) -> None:
         self._store = store
         store._conn.create_function("search_km", 5, _within_km, deterministic=True)
 
@@ -143,7 +143,7 @@ class SqliteSearch:
         args = [x for _, xs in selects for x in xs]
         if term.value:
             return present, args
-        return f"SELECT seq FROM inputs EXCEPT {present}", args
+        return f"SELECT seq FROM inputs EXCEPT SELECT seq FROM ({present})", args
 
     def _concept_ids(self, term: ConceptTerm) -> list[str]:
         if not term.by_name:
