@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.errors import AppError as InputError
+from engine.errors import AppError
 from engine.proto import StatusCode
 
 __all__ = [
@@ -159,13 +159,13 @@ def parse_query(
     """The typed query, or an ``InputError`` (Clarifai's status code) for the first mistake."""
     _check_paging(page, per_page)
     if metric not in METRICS:
-        raise InputError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}", code=_BAD)
+        raise AppError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}", code=_BAD)
     if (
         isinstance(min_score, bool)
         or not isinstance(min_score, int | float)
         or not (0.0 <= float(min_score) <= 1.0)
     ):
-        raise InputError(f"min_score must be a number in [0, 1], got {min_score!r}", code=_BAD)
+        raise AppError(f"min_score must be a number in [0, 1], got {min_score!r}", code=_BAD)
     parsed_ranks = tuple(
         r for i, d in enumerate(_as_list(ranks, "ranks")) if (r := _rank(d, i)) is not None
     )
@@ -178,11 +178,11 @@ def parse_query(
 def _check_paging(page: Any, per_page: Any) -> None:
     for name, value in (("page", page), ("per_page", per_page)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InputError(f"{name} must be a whole number >= 1, got {value!r}", code=_BAD)
+            raise AppError(f"{name} must be a whole number >= 1, got {value!r}", code=_BAD)
     if per_page > MAX_PER_PAGE:
-        raise InputError(f"per_page must be at most {MAX_PER_PAGE}, got {per_page}", code=_BAD)
+        raise AppError(f"per_page must be at most {MAX_PER_PAGE}, got {per_page}", code=_BAD)
     if page * per_page > MAX_WINDOW:
-        raise InputError(
+        raise AppError(
             f"page * per_page cannot exceed {MAX_WINDOW} (got {page} * {per_page})", code=_BAD
         )
 
@@ -191,10 +191,10 @@ def _as_list(items: Any, what: str) -> list[dict[str, Any]]:
     if items is None:
         return []
     if isinstance(items, dict) or not isinstance(items, list | tuple):
-        raise InputError(f"{what} must be a list of dicts, got {type(items).__name__}", code=_BAD)
+        raise AppError(f"{what} must be a list of dicts, got {type(items).__name__}", code=_BAD)
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise InputError(f"{what}[{i}] must be a dict, got {type(item).__name__}", code=_BAD)
+            raise AppError(f"{what}[{i}] must be a dict, got {type(item).__name__}", code=_BAD)
     return list(items)
 
 
@@ -214,7 +214,7 @@ def _rank(d: dict[str, Any], i: int) -> Rank | None:
     )
     given = sum(x is not None for x in (rank.text, rank.image, rank.input_id)) + bool(rank.concepts)
     if given > 1:
-        raise InputError(
+        raise AppError(
             f"{where}: one rank ranks by one thing (text, image, concepts or input id); give "
             "several ranks to combine them",
             code=_BAD,
@@ -225,16 +225,16 @@ def _rank(d: dict[str, Any], i: int) -> Rank | None:
 def _image(flat: dict[str, Any], where: str) -> Any:
     forms = [k for k in ("image_url", "image_bytes", "image_base64", "image_path") if k in flat]
     if len(forms) > 1:
-        raise InputError(f"{where}: give one of {', '.join(forms)}", code=_BAD)
+        raise AppError(f"{where}: give one of {', '.join(forms)}", code=_BAD)
     if not forms:
         return None
     key, value = forms[0], flat[forms[0]]
     if key == "image_bytes":
         if not isinstance(value, bytes | bytearray) or not value:
-            raise InputError(f"{where}.image_bytes must be non-empty bytes", code=_BAD)
+            raise AppError(f"{where}.image_bytes must be non-empty bytes", code=_BAD)
         return bytes(value)
     if not isinstance(value, str) or not value:
-        raise InputError(f"{where}.{key} must be a non-empty string", code=_BAD)
+        raise AppError(f"{where}.{key} must be a non-empty string", code=_BAD)
     if key == "image_url":
         return {"image": {"url": value}}
     if key == "image_base64":
@@ -250,7 +250,7 @@ def _filter(d: dict[str, Any], i: int) -> Filter:
     flat = _flatten(d, where, _FILTER_KEYS)
     source = flat.get("concept_source", "any")
     if source not in CONCEPT_SOURCES:
-        raise InputError(
+        raise AppError(
             f"{where}.concept_source must be one of {', '.join(CONCEPT_SOURCES)}, got {source!r}",
             code=_BAD,
         )
@@ -278,11 +278,11 @@ def _metadata(value: Any, where: str) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise InputError(f"{where}.metadata must be a JSON object", code=_BAD)
+        raise AppError(f"{where}.metadata must be a JSON object", code=_BAD)
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"{where}.metadata is not JSON: {exc}", code=_BAD) from None
+        raise AppError(f"{where}.metadata is not JSON: {exc}", code=_BAD) from None
     return value or None
 
 
@@ -291,7 +291,7 @@ def _input_types(value: Any, where: str) -> tuple[str, ...]:
         return ()
     types = [value] if isinstance(value, str) else value
     if not isinstance(types, list | tuple) or any(t not in INPUT_TYPES for t in types):
-        raise InputError(
+        raise AppError(
             f"{where}.input_types must be a list of {', '.join(INPUT_TYPES)}, got {value!r}",
             code=_BAD,
         )
@@ -308,16 +308,16 @@ def _status(value: Any, where: str) -> int | None:
             return int(value)
         if name in StatusCode.__members__:
             return int(StatusCode[name])
-    raise InputError(f"{where}.annotation_status: unknown status {value!r}", code=_BAD)
+    raise AppError(f"{where}.annotation_status: unknown status {value!r}", code=_BAD)
 
 
 def _geo(flat: dict[str, Any], where: str) -> GeoArea | None:
     point, box = flat.get("geo_point"), flat.get("geo_box")
     if point is not None and box is not None:
-        raise InputError(f"{where}: give geo_point or geo_box, not both", code=_BAD)
+        raise AppError(f"{where}: give geo_point or geo_box, not both", code=_BAD)
     if point is not None:
         if not isinstance(point, dict) or set(point) - {"latitude", "longitude", "geo_limit"}:
-            raise InputError(
+            raise AppError(
                 f"{where}.geo_point must be {{longitude, latitude, geo_limit}}", code=_BAD
             )
         lat, lon = _lat_lon(point, f"{where}.geo_point")
@@ -326,7 +326,7 @@ def _geo(flat: dict[str, Any], where: str) -> GeoArea | None:
         return GeoArea(latitude=lat, longitude=lon, radius_km=km)
     if box is not None:
         if not isinstance(box, list | tuple) or len(box) != 2:
-            raise InputError(
+            raise AppError(
                 f"{where}.geo_box must be two corners [{{longitude, latitude}}, {{...}}]",
                 code=_BAD,
             )
@@ -341,11 +341,11 @@ def _lat_lon(point: Any, where: str) -> tuple[float, float]:
     if isinstance(point, dict) and "geo_point" in point:
         point = point["geo_point"]  # the proto's GeoBoxedPoint
     if not isinstance(point, dict):
-        raise InputError(f"{where} must be {{longitude, latitude}}", code=_BAD)
+        raise AppError(f"{where} must be {{longitude, latitude}}", code=_BAD)
     lat, lon = point.get("latitude"), point.get("longitude")
     for name, v, bound in (("latitude", lat, 90.0), ("longitude", lon, 180.0)):
         if isinstance(v, bool) or not isinstance(v, int | float) or not -bound <= v <= bound:
-            raise InputError(
+            raise AppError(
                 f"{where}.{name} must be a number in [-{bound:g}, {bound:g}], got {v!r}",
                 code=_BAD,
             )
@@ -359,10 +359,10 @@ def _geo_limit(limit: Any, where: str) -> float:
         if kind == "withinRadians" and isinstance(value, int | float):
             return float(value) * _EARTH_RADIUS_KM
         if kind not in _KM_PER:
-            raise InputError(f"{where}.type: unknown geo limit type {kind!r}", code=_BAD)
+            raise AppError(f"{where}.type: unknown geo limit type {kind!r}", code=_BAD)
         limit = None if not isinstance(value, int | float) else float(value) * _KM_PER[kind]
     if isinstance(limit, bool) or not isinstance(limit, int | float) or not limit > 0:
-        raise InputError(f"{where} must be a positive radius, got {limit!r}", code=_BAD)
+        raise AppError(f"{where} must be a positive radius, got {limit!r}", code=_BAD)
     return float(limit)
 
 
@@ -370,10 +370,10 @@ def _time_range(value: Any, where: str) -> tuple[str | None, str | None] | None:
     if value is None:
         return None
     if not isinstance(value, dict) or not value or set(value) - {"start_time", "end_time"}:
-        raise InputError(f"{where} must be {{start_time, end_time}} (ISO 8601)", code=_BAD)
+        raise AppError(f"{where} must be {{start_time, end_time}} (ISO 8601)", code=_BAD)
     start, end = (_timestamp(value.get(k), f"{where}.{k}") for k in ("start_time", "end_time"))
     if start is not None and end is not None and start > end:
-        raise InputError(f"{where}: start_time is after end_time", code=_BAD)
+        raise AppError(f"{where}: start_time is after end_time", code=_BAD)
     return start, end
 
 
@@ -384,7 +384,7 @@ def _timestamp(value: Any, where: str) -> str | None:
     try:
         t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"{where} is not an ISO 8601 time: {value!r}", code=_BAD) from None
+        raise AppError(f"{where} is not an ISO 8601 time: {value!r}", code=_BAD) from None
     t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
     return t.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -398,7 +398,7 @@ def _flatten(d: dict[str, Any], where: str, allowed: frozenset[str]) -> dict[str
         d = _from_proto(d, where)
     unknown = sorted(set(d) - allowed)
     if unknown:
-        raise InputError(
+        raise AppError(
             f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; known: "
             f"{', '.join(sorted(allowed))}",
             code=_BAD,
@@ -410,7 +410,7 @@ def _from_proto(d: dict[str, Any], where: str) -> dict[str, Any]:
     """A V2 ``Rank`` / ``Filter`` JSON as the flat keys."""
     extra = sorted(set(d) - {"annotation", "input", "negate", "last_updated_time_range"})
     if extra:
-        raise InputError(f"{where}: unknown key(s) {', '.join(map(repr, extra))}", code=_BAD)
+        raise AppError(f"{where}: unknown key(s) {', '.join(map(repr, extra))}", code=_BAD)
     out: dict[str, Any] = {k: d[k] for k in ("negate", "last_updated_time_range") if k in d}
     ann = _obj(d.get("annotation"), f"{where}.annotation")
     inp = _obj(d.get("input"), f"{where}.input")
@@ -438,7 +438,7 @@ def _data_keys(data: dict[str, Any], out: dict[str, Any], where: str) -> None:
     known = {"concepts", "metadata", "geo", "text", "image"}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise InputError(f"{where}: unsupported data field(s) {', '.join(unknown)}", code=_BAD)
+        raise AppError(f"{where}: unsupported data field(s) {', '.join(unknown)}", code=_BAD)
     for key in ("concepts", "metadata"):
         if key in data:
             out[key] = data[key]
@@ -460,7 +460,7 @@ def _obj(value: Any, where: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InputError(f"{where} must be an object", code=_BAD)
+        raise AppError(f"{where} must be an object", code=_BAD)
     return value
 
 
@@ -468,19 +468,19 @@ def _concepts(value: Any, where: str) -> tuple[ConceptTerm, ...]:
     if value is None:
         return ()
     if not isinstance(value, list | tuple):
-        raise InputError(f"{where}.concepts must be a list of {{id, value}}", code=_BAD)
+        raise AppError(f"{where}.concepts must be a list of {{id, value}}", code=_BAD)
     terms = []
     for j, c in enumerate(value):
         at = f"{where}.concepts[{j}]"
         if not isinstance(c, dict) or set(c) - {"id", "name", "value", "language"}:
-            raise InputError(f"{at} must be {{id or name, value}}", code=_BAD)
+            raise AppError(f"{at} must be {{id or name, value}}", code=_BAD)
         cid, name = c.get("id") or None, c.get("name") or None
         key = cid or name
         if not isinstance(key, str):
-            raise InputError(f"{at} needs a non-empty id or name", code=_BAD)
+            raise AppError(f"{at} needs a non-empty id or name", code=_BAD)
         v = c.get("value", 1)
         if isinstance(v, bool) or v not in (0, 1):
-            raise InputError(f"{at}.value must be 1 (present) or 0 (absent), got {v!r}", code=_BAD)
+            raise AppError(f"{at}.value must be 1 (present) or 0 (absent), got {v!r}", code=_BAD)
         terms.append(ConceptTerm(id=key, value=float(v), by_name=cid is None))
     return tuple(terms)
 
@@ -493,7 +493,7 @@ def _strs(flat: dict[str, Any], keys: tuple[str, ...], where: str) -> tuple[str,
             continue
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list | tuple) or not all(isinstance(x, str) and x for x in items):
-            raise InputError(f"{where}.{key} must be a list of non-empty strings", code=_BAD)
+            raise AppError(f"{where}.{key} must be a list of non-empty strings", code=_BAD)
         out.extend(items)
     return tuple(dict.fromkeys(out))
 
@@ -503,7 +503,7 @@ def _opt_str(flat: dict[str, Any], key: str, where: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        raise InputError(f"{where}.{key} must be a non-empty string", code=_BAD)
+        raise AppError(f"{where}.{key} must be a non-empty string", code=_BAD)
     return value
 
 
@@ -511,11 +511,11 @@ def _opt_int(value: Any, where: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{where} must be a status code (an integer)", code=_BAD)
+        raise AppError(f"{where} must be a status code (an integer)", code=_BAD)
     return value
 
 
 def _bool(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
-        raise InputError(f"{where} must be true or false", code=_BAD)
+        raise AppError(f"{where} must be true or false", code=_BAD)
     return value

@@ -23,7 +23,7 @@ import numpy as np
 from engine.app._core import AppCore, Scope
 from engine.app._ranking import ConceptScores, rank_rows, seq_mask
 from engine.app.base import BaseWorkflowHook
-from engine.errors import InputError
+from engine.errors import AppError, InputError
 from engine.inputs import to_input
 from engine.proto import Annotation, Data, Hit, MultiSearchResponse, Region, StatusCode
 from engine.query import ConceptTerm, Filter, Query, Rank, parse_query
@@ -117,7 +117,7 @@ class Search:
             self._core.require([rank.input_id])
             query = index.vector_of(rank.input_id)
             if query is None:
-                raise InputError(
+                raise AppError(
                     f"input '{rank.input_id}' has no embedding in the index",
                     code=StatusCode.SEARCH_INVALID_REQUEST,
                 )
@@ -242,7 +242,7 @@ def _with_legacy(q: Query, legacy: dict[str, Any]) -> Query:
         raise TypeError(f"search() got unexpected keyword argument(s): {', '.join(unknown)}")
     given = [k for k in ("text", "image", "concept", "input_id") if legacy.get(k) is not None]
     if len(given) > 1:
-        raise InputError(
+        raise AppError(
             "search takes one of text, image, concept or input_id (give several ranks to "
             "combine them)",
             code=StatusCode.SEARCH_INVALID_REQUEST,

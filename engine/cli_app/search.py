@@ -16,7 +16,7 @@ from typing import Any
 from engine.app import App
 from engine.cli_app._output import EXIT_OK, emit
 from engine.cli_app._registry import command
-from engine.errors import InputError
+from engine.errors import AppError
 from engine.proto import StatusCode
 
 __all__: list[str] = []
@@ -99,7 +99,7 @@ def _flag_filter(args: argparse.Namespace) -> dict[str, Any]:
         f["geo_box"] = [{"longitude": lon, "latitude": lat} for lon, lat in corners]
     if args.negate:
         if not f:
-            raise InputError("--negate inverts the filter flags: give at least one", code=_BAD)
+            raise AppError("--negate inverts the filter flags: give at least one", code=_BAD)
         f["negate"] = True
     return f
 
@@ -108,7 +108,7 @@ def _json(text: str, flag: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{flag} is not JSON: {exc}", code=_BAD) from None
+        raise AppError(f"{flag} is not JSON: {exc}", code=_BAD) from None
 
 
 def _numbers(text: str, n: int, flag: str) -> list[float]:
@@ -117,5 +117,5 @@ def _numbers(text: str, n: int, flag: str) -> list[float]:
     except ValueError:
         values = []
     if len(values) != n:
-        raise InputError(f"{flag} takes {n} comma-separated numbers, got {text!r}", code=_BAD)
+        raise AppError(f"{flag} takes {n} comma-separated numbers, got {text!r}", code=_BAD)
     return values

@@ -223,7 +223,7 @@ def test_deleted_inputs_leave_the_index_without_a_reload(app: App) -> None:
         ),
         ({"page": -1}, StatusCode.SEARCH_INVALID_REQUEST, "page"),
         ({"metric": "dot"}, StatusCode.SEARCH_INVALID_REQUEST, "metric"),
-        ({"ranks": [{"input_id": "nope"}]}, StatusCode.INPUT_INVALID_ARGUMENT, "unknown input id"),
+        ({"ranks": [{"input_id": "nope"}]}, StatusCode.INPUT_DOES_NOT_EXIST, "unknown input id"),
     ],
 )
 def test_bad_queries_are_one_error_with_a_status_code_and_change_nothing(
@@ -296,3 +296,24 @@ def test_region_hits_carry_the_region_box_in_the_annotation(tmp_path: Path) -> N
     # ranking by a stored input uses its first region's vector; regions concepts filter
     assert _ids(app.search(ranks=[{"input_id": "b"}], per_page=1)) == ["b"]
     assert _ids(app.search(filters=[{"concepts": [{"id": "fish"}]}])) == ["b"]
+
+
+def test_geo_point_and_box_filters_over_stored_geo_points(tmp_path: Path) -> None:
+    app = App(tmp_path / "app")
+    places = {"paris": (2.3522, 48.8566), "london": (-0.1278, 51.5074), "tokyo": (139.69, 35.69)}
+    app.add_inputs(
+        [
+            {
+                "id": k,
+                "data": {"text": {"raw": k}, "geo": {"geo_point": {"longitude": x, "latitude": y}}},
+            }
+            for k, (x, y) in places.items()
+        ]
+    )
+    near_paris = {"geo_point": {"longitude": 2.35, "latitude": 48.85, "geo_limit": 400}}
+    assert _ids(app.search(filters=[near_paris])) == ["london", "paris"]
+    assert _ids(app.search(filters=[{**near_paris, "negate": True}])) == ["tokyo"]
+    box = [{"longitude": 100, "latitude": 30}, {"longitude": 150, "latitude": 40}]
+    assert _ids(app.search(filters=[{"geo_box": box}])) == ["tokyo"]
+    v2 = {"input": {"data": {"geo": {"geo_box": [{"geo_point": c} for c in box]}}}}
+    assert _ids(app.search(ranks=[{"text_raw": "tokyo"}], filters=[v2])) == ["tokyo"]
