@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from engine import StatusCode, Workflow
 from engine.cli import main
+from engine.samples import shelf_label
 
 ROOT = Path(__file__).resolve().parents[1]
 _THIS_TREE = {**os.environ, "PYTHONPATH": str(ROOT)}  # examples import this tree's engine
 GRAPHS = sorted((ROOT / "graphs").glob("*.yml"))
-
-
-def _make_media() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_media", ROOT / "examples" / "make_media.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("path", GRAPHS, ids=[p.name for p in GRAPHS])
@@ -33,7 +24,7 @@ def test_bundled_graph_validates_strictly(path: Path, capsys: pytest.CaptureFixt
 
 
 def test_readme_example_reads_every_code(tmp_path: Path) -> None:
-    label = _make_media().shelf_label(tmp_path / "label.png")
+    label = shelf_label(tmp_path / "label.png")
     result = Workflow.from_yaml(ROOT / "graphs" / "barcode-reading.yml").predict([str(label)])
     assert result.status.code == StatusCode.SUCCESS
     regions = result.results[0].outputs[0].data.regions
@@ -81,7 +72,7 @@ def test_track_video_example_keeps_three_tracks(tmp_path: Path) -> None:
 
 
 def test_sample_detections_are_the_sample_videos(tmp_path: Path) -> None:
-    # the bundled graph replays a copy of what make_media writes: the two never drift apart
+    # the bundled graph replays a copy of what engine.samples writes: the two never drift apart
     from tests.sample_media import SAMPLE_GRAPH, moving_boxes
 
     _, dets = moving_boxes(tmp_path)
