@@ -23,9 +23,17 @@ def _locked() -> dict[str, list[str]]:
 
 
 def _declared() -> list[Requirement]:
+    """The runtime and dev requirements, with the extras that dev names (opgraph[x]) expanded."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    dev = project["optional-dependencies"]["dev"]
-    return [Requirement(r) for r in project["dependencies"] + dev]
+    extras = project["optional-dependencies"]
+    todo, out = [*project["dependencies"], *extras["dev"]], []
+    while todo:
+        req = Requirement(todo.pop())
+        if canonicalize_name(req.name) == "opgraph":
+            todo.extend(r for extra in req.extras for r in extras[extra])
+        else:
+            out.append(req)
+    return out
 
 
 def test_every_runtime_and_dev_dependency_is_locked_within_its_range() -> None:
