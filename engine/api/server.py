@@ -10,8 +10,11 @@ those in flight finish (``drain_s``), then closes every app's store.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,24 +74,38 @@ def invoke(state: ServerState, name: str, request: Message, key: str | None) -> 
 def serve(
     state: ServerState, host: str = "127.0.0.1", port: int = 8080, grpc_port: int = 18080
 ) -> None:
-    """Serve until SIGTERM/SIGINT; then drain and close."""
+    """Serve until SIGTERM/SIGINT; then drain the requests in flight and close every app."""
     import uvicorn
 
     from engine.api.grpc_server import start_grpc
     from engine.api.rest import rest_app
 
-    grpc_server = start_grpc(state, host, grpc_port)
+    class _Server(uvicorn.Server):
+        # uvicorn re-raises a captured SIGTERM after its shutdown, which would kill the
+        # process before the gRPC side drains and the stores close: we stop it ourselves
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
     config = uvicorn.Config(
         rest_app(state),
         host=host,
         port=port,
         log_level="warning",
         timeout_graceful_shutdown=int(state.limits.drain_s),
-        limit_concurrency=None,
     )
+    rest = _Server(config)
+    grpc_server = start_grpc(state, host, grpc_port)
+
+    def stop(signum: int, frame: object) -> None:
+        rest.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     log.warning("opgraph serve: REST on http://%s:%d, gRPC on %s:%d", host, port, host, grpc_port)
     try:
-        uvicorn.Server(config).run()
+        rest.run()
     finally:
         grpc_server.stop(grace=state.limits.drain_s).wait()
         state.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
