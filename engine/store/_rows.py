@@ -25,9 +25,7 @@ __all__ = [
     "upsert_annotations",
 ]
 
-INPUT_COLS = (
-    "id, data, content, metadata, status_code, status_description, created_at, modified_at"
-)
+INPUT_COLS = "id, data, content, metadata, status_code, status_description, created_at, modified_at"
 
 
 def get_meta(c: sqlite3.Connection, key: str) -> str | None:
