@@ -26,9 +26,11 @@ __all__ = [
     "Dataset",
     "DatasetInput",
     "DatasetVersion",
+    "DatasetVersionExport",
     "DatasetVersionMetrics",
     "MultiDatasetInputResponse",
     "MultiDatasetResponse",
+    "MultiDatasetVersionExportResponse",
     "MultiDatasetVersionResponse",
     "MultiModelResponse",
     "MultiOutputResponse",
@@ -105,6 +107,18 @@ class StoredWorkflow(WorkflowDefinition):
     version: WorkflowVersion | None = None
     description: str | None = None
     notes: str | None = None
+
+
+class DatasetVersionExport(_Proto):
+    format: str = "CLARIFAI_DATA_JSON"
+    status: Status | None = None
+    url: str | None = None  # where the export is (here, a local folder)
+    size: int | None = None  # bytes
+
+
+class MultiDatasetVersionExportResponse(_Proto):
+    status: Status = Field(default_factory=Status)
+    exports: list[DatasetVersionExport] = Field(default_factory=list)
 
 
 class MultiDatasetResponse(_Proto):

@@ -19,11 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from engine.app._core import AppCore, Scope
+from engine.app._paging import DEFAULT_PER_PAGE
 from engine.app.annotations import Annotations
 from engine.app.base import BaseWorkflowHook
 from engine.app.concepts import Concepts
+from engine.app.dataset_client import AppDataset, import_export
+from engine.app.datasets import Datasets
 from engine.app.inputs import Inputs
+from engine.app.models import AppModel, Models
 from engine.app.search import Search
+from engine.app.workflows import AppWorkflow, Workflows
 from engine.errors import InputError
 from engine.inputs import to_input
 from engine.operator import Context
@@ -34,9 +39,11 @@ from engine.proto import (
     Data,
     Input,
     InputCount,
+    Model,
     MultiSearchResponse,
     PostWorkflowResultsResponse,
 )
+from engine.proto_app import Dataset, StoredWorkflow, WorkflowVersion
 from engine.store import Relation, Store
 from engine.store import _app_support as h
 from engine.workflow import Workflow
@@ -61,6 +68,9 @@ class App:
         self._annotations = Annotations(self._core)
         self._concepts = Concepts(self._core)
         self._search = Search(self._core, self._base, self)
+        self._datasets = Datasets(self._core)
+        self._workflows = Workflows(self._core, self._base, self)
+        self._models = Models(self._core, self._base, self)
 
     @property
     def batch_size(self) -> int:
@@ -316,6 +326,127 @@ class App:
             metadata=metadata,
             max_results=max_results,
         )
+
+    # ---- datasets ------------------------------------------------------------------------
+
+    def create_dataset(
+        self,
+        dataset_id: str,
+        description: str = "",
+        notes: str = "",
+        metadata: dict[str, Any] | str | None = None,
+    ) -> Dataset:
+        """``PostDatasets``: a new, empty dataset."""
+        return self._datasets.create(dataset_id, description, notes, metadata)
+
+    def get_dataset(self, dataset_id: str) -> Dataset:
+        """``GetDataset``."""
+        return self._datasets.get(dataset_id)
+
+    def list_datasets(self, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> list[Dataset]:
+        """``ListDatasets``: newest first."""
+        return self._datasets.list_datasets(page, per_page)
+
+    def patch_dataset(
+        self,
+        dataset_id: str,
+        action: str = "merge",
+        description: str | None = None,
+        notes: str | None = None,
+        metadata: dict[str, Any] | str | None = None,
+    ) -> Dataset:
+        """``PatchDatasets``: ``merge`` / ``overwrite`` fields, or ``remove`` metadata keys."""
+        return self._datasets.patch(dataset_id, action, description, notes, metadata)
+
+    def delete_dataset(self, dataset_id: str | Sequence[str]) -> None:
+        """``DeleteDatasets``: the datasets and their versions (their inputs stay)."""
+        ids = [dataset_id] if isinstance(dataset_id, str) else list(dataset_id)
+        self._datasets.delete(ids)
+
+    def dataset(self, dataset_id: str) -> AppDataset:
+        """One dataset: its inputs, versions, uploads and exports (the SDK's ``Dataset``)."""
+        return AppDataset(dataset_id, self._datasets, self._inputs, self._core.store)
+
+    def import_dataset(
+        self, folder: str | Path, dataset_id: str | None = None, batch_size: int = 128
+    ) -> Dataset:
+        """Store a dataset version exported by ``app.dataset(id).export(folder)``."""
+        return import_export(
+            folder, self._datasets, self._inputs, self._core.store, dataset_id, batch_size
+        )
+
+    # ---- workflows -----------------------------------------------------------------------
+
+    def create_workflow(
+        self,
+        workflow: Workflow | str | Path,
+        workflow_id: str | None = None,
+        description: str = "",
+        notes: str = "",
+        metadata: dict[str, Any] | str | None = None,
+    ) -> StoredWorkflow:
+        """``PostWorkflows``: store a workflow (a ``Workflow``, YAML text or a path)."""
+        return self._workflows.create(workflow, workflow_id, description, notes, metadata)
+
+    def get_workflow(self, workflow_id: str) -> StoredWorkflow:
+        """``GetWorkflow``: with its newest version."""
+        return self._workflows.get(workflow_id)
+
+    def list_workflows(
+        self, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+    ) -> list[StoredWorkflow]:
+        """``ListWorkflows``: the base workflow, then stored ones in creation order."""
+        return self._workflows.list_workflows(page, per_page)
+
+    def patch_workflow(
+        self,
+        workflow_id: str,
+        workflow: Workflow | str | Path | None = None,
+        action: str = "merge",
+        description: str | None = None,
+        notes: str | None = None,
+        metadata: dict[str, Any] | str | None = None,
+    ) -> StoredWorkflow:
+        """``PatchWorkflows``: every patch is a new version; old versions stay runnable."""
+        return self._workflows.patch(workflow_id, workflow, action, description, notes, metadata)
+
+    def delete_workflow(self, workflow_id: str) -> None:
+        """``DeleteWorkflow`` (the base workflow is refused)."""
+        self._workflows.delete(workflow_id)
+
+    def list_workflow_versions(
+        self, workflow_id: str, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+    ) -> list[WorkflowVersion]:
+        """``ListWorkflowVersions``: newest first."""
+        return self._workflows.list_versions(workflow_id, page, per_page)
+
+    def get_workflow_version(self, workflow_id: str, version_id: str) -> WorkflowVersion:
+        """``GetWorkflowVersion``."""
+        return self._workflows.get_version(workflow_id, version_id)
+
+    def workflow(self, workflow_id: str, version_id: str | None = None) -> AppWorkflow:
+        """A stored workflow's version (the newest if not given); ``.predict(inputs)``
+        runs it in this app's context."""
+        return self._workflows.workflow(workflow_id, version_id)
+
+    # ---- models --------------------------------------------------------------------------
+
+    def list_models(
+        self,
+        page: int = 1,
+        per_page: int = DEFAULT_PER_PAGE,
+        model_type_id: str | None = None,
+    ) -> list[Model]:
+        """``ListModels``: the app's workflows' models, the catalog's and the operators'."""
+        return self._models.list_models(page, per_page, model_type_id)
+
+    def get_model(self, model_id: str) -> Model:
+        """``GetModel``."""
+        return self._models.get(model_id)
+
+    def model(self, model_id: str) -> AppModel:
+        """One model; ``.predict(inputs)`` runs it alone (``PostModelOutputs``)."""
+        return self._models.model(model_id)
 
     # ---- running workflows in the app's context -----------------------------------------
 
