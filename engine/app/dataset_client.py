@@ -212,4 +212,4 @@ def _import_batch(
         datasets.add_inputs(dataset_id, [i for i in ids if i not in missing])
     records = [annotation_record(a, str(inp.id)) for inp, anns in batch for a in anns if a.id]
     if records:
-        store.put_annotations(records)
+        store.datasets.restore_annotations(records)

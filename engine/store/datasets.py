@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from engine.store import AnnotationRecord, InputRecord
-from engine.store._rows import INPUT_COLS, annotation_record, chunks, input_record
+from engine.store._rows import (
+    INPUT_COLS,
+    annotation_record,
+    chunks,
+    input_record,
+    upsert_annotations,
+)
 
 if TYPE_CHECKING:
     from engine.store._conn import SqliteConnection
@@ -269,6 +275,16 @@ class SqliteDatasets:
             for _, iid, data, content, metadata, created, frozen in rows:
                 rec = input_record((iid, data, content, metadata, 30000, "", created, created))
                 yield rec, [annotation_record(a) for a in json.loads(frozen)]
+
+    def restore_annotations(self, records: Sequence[AnnotationRecord]) -> None:
+        """Write imported annotations exactly as exported (their created time included),
+        replacing any the import's own add made for the same ids; one transaction."""
+        with self._store._tx() as c:
+            upsert_annotations(c, records)
+            c.executemany(
+                "UPDATE annotations SET created_at = ? WHERE id = ?",
+                [(r.created_at, r.id) for r in records],
+            )
 
     # ---- helpers -----------------------------------------------------------------------
 
