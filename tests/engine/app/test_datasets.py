@@ -89,14 +89,17 @@ def test_a_dataset_lifecycle_upload_version_change_export_import(
     before, media = _snapshot(app, "ds", version.id), _media(app, "ds", version.id)
     assert len(media) == 2
 
-    # the dataset changes: an input leaves, another's metadata and annotation change
+    # the dataset changes: an input leaves it, one is patched, one deleted from the app
     ds.remove_inputs(["r1"])
+    app.patch_inputs([{"id": "r2", "data": {"metadata": {"changed": True}}}], action="overwrite")
+    deleted = next(i for i in report.stored if i.startswith("rows-csv"))
+    app.delete_inputs([deleted])
     conn = sqlite3.connect(app._store.location)
-    with conn:
-        conn.execute("UPDATE inputs SET metadata = '{\"changed\": true}' WHERE id = 'r2'")
+    with conn:  # a hand-written annotation is edited too
         conn.execute("DELETE FROM annotations WHERE id = 'hand-1'")
     conn.close()
-    assert len(ds.list_inputs()) == 6
+    assert app.get_input("r2").data.metadata == {"changed": True}
+    assert len(ds.list_inputs()) == 5
     assert _snapshot(app, "ds", version.id) == before  # the version is frozen
     assert ds.get_version(version.id).id == version.id
 
