@@ -1,5 +1,5 @@
 """One module per resource; importing the package registers every handler."""
 
-from engine.api.handlers import apps, inputs  # noqa: F401
+from engine.api.handlers import annotations, apps, concepts, inputs, searches  # noqa: F401
 
 __all__: list[str] = []
