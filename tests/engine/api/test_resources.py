@@ -189,7 +189,7 @@ def test_searches_with_ranks_filters_and_pages(server: Server, stub: Any) -> Non
         metadata=md,
     )
     assert found.status.code == codes.SUCCESS, found.status
-    assert [h.input.id for h in found.hits][0] == "repairs"
+    assert found.hits[0].input.id == "repairs"
     assert len(found.hits) == 2 and 0.5 < found.hits[0].score <= 1.0
 
     meta = struct_pb2.Struct()
