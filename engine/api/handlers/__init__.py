@@ -1,5 +1,12 @@
 """One module per resource; importing the package registers every handler."""
 
-from engine.api.handlers import annotations, apps, concepts, inputs, searches  # noqa: F401
+from engine.api.handlers import (  # noqa: F401
+    annotations,
+    apps,
+    concepts,
+    inputs,
+    searches,
+    workflows,
+)
 
 __all__: list[str] = []

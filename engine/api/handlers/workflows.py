@@ -1,0 +1,157 @@
+"""Workflows: PostWorkflows, GetWorkflow, ListWorkflows, PatchWorkflows, DeleteWorkflow(s),
+ListWorkflowVersions, GetWorkflowVersion and PostWorkflowResults.
+
+A workflow arrives as Clarifai's ``Workflow`` proto; it becomes the same YAML that
+Clarifai's SDK writes (``model_id``, ``model_type_id``, ``model_version_id``,
+``output_info.params``, ``node_inputs``), so the App checks it exactly as it checks a file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from clarifai_grpc.grpc.api import resources_pb2
+from clarifai_grpc.grpc.api import service_pb2 as pb
+from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from engine.api.errors import ApiError
+from engine.api.handlers._convert import answer, input_docs
+from engine.api.paging import page_args
+from engine.api.service import Call, handler, ok, response_type
+from engine.proto_app import (
+    MultiWorkflowResponse,
+    MultiWorkflowVersionResponse,
+    SingleWorkflowResponse,
+    SingleWorkflowVersionResponse,
+)
+
+__all__ = ["workflow_yaml"]
+
+
+def _model(model: resources_pb2.Model) -> dict[str, Any]:
+    doc: dict[str, Any] = {"model_id": model.id}
+    for key in ("user_id", "app_id", "model_type_id"):
+        if getattr(model, key):
+            doc[key] = getattr(model, key)
+    if model.model_version.id:
+        doc["model_version_id"] = model.model_version.id
+    info = model.output_info if model.HasField("output_info") else model.model_version.output_info
+    out = json_format.MessageToDict(info, preserving_proto_field_name=True)
+    kept = {k: v for k, v in out.items() if k in ("params", "data") and v}
+    if "data" in kept:
+        kept["data"] = {"concepts": kept["data"].get("concepts", [])}
+    if kept:
+        doc["output_info"] = kept
+    return doc
+
+
+def workflow_yaml(workflow: resources_pb2.Workflow) -> str:
+    """A ``Workflow`` proto as the YAML Clarifai's SDK writes for it."""
+    if not workflow.id:
+        raise ApiError(codes.WORKFLOW_INVALID_ARGUMENT, "a workflow needs an id")
+    if not workflow.nodes:
+        raise ApiError(codes.WORKFLOW_INVALID_ARGUMENT, f"workflow '{workflow.id}' has no nodes")
+    nodes = []
+    for node in workflow.nodes:
+        doc: dict[str, Any] = {"id": node.id, "model": _model(node.model)}
+        if node.node_inputs:
+            doc["node_inputs"] = [{"node_id": i.node_id} for i in node.node_inputs]
+        if node.suppress_output:
+            doc["suppress_output"] = True
+        nodes.append(doc)
+    return yaml.safe_dump({"workflow": {"id": workflow.id, "nodes": nodes}}, sort_keys=False)
+
+
+def _meta(workflow: resources_pb2.Workflow) -> dict[str, Any] | None:
+    if not workflow.HasField("metadata"):
+        return None
+    return dict(json_format.MessageToDict(workflow.metadata))
+
+
+@handler("PostWorkflows", scope="workflows:write")
+def post_workflows(call: Call, req: pb.PostWorkflowsRequest) -> Message:
+    if len(req.workflows) != 1:
+        raise ApiError(codes.WORKFLOW_INVALID_REQUEST, "post one workflow per request")
+    wf = req.workflows[0]
+    stored = call.app(req.user_app_id).create_workflow(
+        workflow_yaml(wf),
+        wf.id,
+        description=wf.description,
+        notes=wf.notes,
+        metadata=_meta(wf),
+    )
+    return answer("PostWorkflows", MultiWorkflowResponse(workflows=[stored]))
+
+
+@handler("GetWorkflow", scope="workflows:read")
+def get_workflow(call: Call, req: pb.GetWorkflowRequest) -> Message:
+    stored = call.app(req.user_app_id).get_workflow(req.workflow_id)
+    return answer("GetWorkflow", SingleWorkflowResponse(workflow=stored))
+
+
+@handler("ListWorkflows", scope="workflows:read")
+def list_workflows(call: Call, req: pb.ListWorkflowsRequest) -> Message:
+    page, per_page = page_args(req.page, req.per_page)
+    app = call.app(req.user_app_id)
+    found = [app.get_workflow(req.id)] if req.id else app.list_workflows(page, per_page)
+    return answer("ListWorkflows", MultiWorkflowResponse(workflows=found))
+
+
+@handler("PatchWorkflows", scope="workflows:write")
+def patch_workflows(call: Call, req: pb.PatchWorkflowsRequest) -> Message:
+    if len(req.workflows) != 1:
+        raise ApiError(codes.WORKFLOW_INVALID_REQUEST, "patch one workflow per request")
+    wf = req.workflows[0]
+    stored = call.app(req.user_app_id).patch_workflow(
+        wf.id,
+        workflow_yaml(wf) if wf.nodes else None,
+        action=req.action or "merge",
+        description=wf.description or None,
+        notes=wf.notes or None,
+        metadata=_meta(wf),
+    )
+    return answer("PatchWorkflows", MultiWorkflowResponse(workflows=[stored]))
+
+
+@handler("DeleteWorkflow", scope="workflows:write")
+def delete_workflow(call: Call, req: pb.DeleteWorkflowRequest) -> Message:
+    call.app(req.user_app_id).delete_workflow(req.workflow_id)
+    return ok(response_type("DeleteWorkflow")())
+
+
+@handler("DeleteWorkflows", scope="workflows:write")
+def delete_workflows(call: Call, req: pb.DeleteWorkflowsRequest) -> Message:
+    if req.delete_all or not req.ids:
+        raise ApiError(codes.WORKFLOW_INVALID_REQUEST, "name the workflow ids to delete")
+    app = call.app(req.user_app_id)
+    for workflow_id in req.ids:
+        app.get_workflow(workflow_id)  # all known, or nothing is deleted
+    for workflow_id in req.ids:
+        app.delete_workflow(workflow_id)
+    return ok(response_type("DeleteWorkflows")())
+
+
+@handler("ListWorkflowVersions", scope="workflows:read")
+def list_workflow_versions(call: Call, req: pb.ListWorkflowVersionsRequest) -> Message:
+    page, per_page = page_args(req.page, req.per_page)
+    found = call.app(req.user_app_id).list_workflow_versions(req.workflow_id, page, per_page)
+    return answer("ListWorkflowVersions", MultiWorkflowVersionResponse(workflow_versions=found))
+
+
+@handler("GetWorkflowVersion", scope="workflows:read")
+def get_workflow_version(call: Call, req: pb.GetWorkflowVersionRequest) -> Message:
+    found = call.app(req.user_app_id).get_workflow_version(req.workflow_id, req.workflow_version_id)
+    return answer("GetWorkflowVersion", SingleWorkflowVersionResponse(workflow_version=found))
+
+
+@handler("PostWorkflowResults", scope="predict")
+def post_workflow_results(call: Call, req: pb.PostWorkflowResultsRequest) -> Message:
+    docs = input_docs(call, req.inputs)
+    flow = call.app(req.user_app_id).workflow(req.workflow_id, req.version_id or None)
+    options: dict[str, Any] = {}
+    if req.output_config.sample_ms:
+        options["sample_ms"] = req.output_config.sample_ms
+    return answer("PostWorkflowResults", flow.predict(docs, **options))

@@ -1,0 +1,145 @@
+"""Workflows over both transports with clarifai-grpc's clients: store one given as the proto
+Clarifai's SDK builds from YAML, run it, patch it twice, run version 1 and version 3."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clarifai_grpc.grpc.api import resources_pb2 as r
+from clarifai_grpc.grpc.api import service_pb2 as pb
+from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
+from google.protobuf import struct_pb2
+
+from tests.engine.api.conftest import Server
+
+APP = r.UserAppIDSet(user_id="me", app_id="flows")
+
+
+def _node(
+    node_id: str,
+    type_id: str,
+    params: dict[str, Any],
+    concepts: tuple[str, ...] = (),
+    inputs: tuple[str, ...] = (),
+) -> r.WorkflowNode:
+    struct = struct_pb2.Struct()
+    struct.update(params)
+    info = r.OutputInfo(
+        params=struct, data=r.Data(concepts=[r.Concept(id=c, value=0.5) for c in concepts])
+    )
+    return r.WorkflowNode(
+        id=node_id,
+        model=r.Model(id=f"{node_id}-model", model_type_id=type_id, output_info=info),
+        node_inputs=[r.NodeInput(node_id=i) for i in inputs],
+    )
+
+
+def _workflow(pattern: str) -> r.Workflow:
+    return r.Workflow(
+        id="money",
+        nodes=[
+            _node("regex", "regex-based-classifier", {"regex": pattern}, ("money",)),
+            _node(
+                "keep",
+                "concept-thresholder",
+                {"concept_threshold_type": "GREATER_THAN"},
+                ("money",),
+                inputs=("regex",),
+            ),
+        ],
+    )
+
+
+def _run(stub: Any, md: Any, version_id: str = "") -> Any:
+    return stub.PostWorkflowResults(
+        pb.PostWorkflowResultsRequest(
+            user_app_id=APP,
+            workflow_id="money",
+            version_id=version_id,
+            inputs=[
+                r.Input(data=r.Data(text=r.Text(raw="it cost $480,000"))),
+                r.Input(data=r.Data(text=r.Text(raw="the cafe reopened"))),
+            ],
+        ),
+        metadata=md,
+    )
+
+
+def _concepts(result: Any) -> list[str]:
+    return [c.id for c in result.outputs[0].data.concepts]
+
+
+def test_store_run_patch_and_run_old_versions(server: Server, stub: Any) -> None:
+    md = server.metadata()
+    stub.PostApps(
+        pb.PostAppsRequest(user_app_id=r.UserAppIDSet(user_id="me"), apps=[r.App(id="flows")]),
+        metadata=md,
+    )
+    made = stub.PostWorkflows(
+        pb.PostWorkflowsRequest(user_app_id=APP, workflows=[_workflow(r"\$[0-9,]+")]), metadata=md
+    )
+    assert made.status.code == codes.SUCCESS, made.status
+    v1 = made.workflows[0].version.id
+    first = _run(stub, md)
+    assert first.status.code == codes.SUCCESS, first.status
+    assert _concepts(first.results[0]) == ["money"] and _concepts(first.results[1]) == []
+
+    for pattern in (r"cafe", r"reopened"):
+        patched = stub.PatchWorkflows(
+            pb.PatchWorkflowsRequest(
+                user_app_id=APP, action="overwrite", workflows=[_workflow(pattern)]
+            ),
+            metadata=md,
+        )
+        assert patched.status.code == codes.SUCCESS, patched.status
+    versions = stub.ListWorkflowVersions(
+        pb.ListWorkflowVersionsRequest(user_app_id=APP, workflow_id="money"), metadata=md
+    )
+    ids = [v.id for v in versions.workflow_versions]
+    assert len(ids) == 3 and ids[-1] == v1  # newest first
+    v3 = ids[0]
+
+    old = _run(stub, md, v1)
+    new = _run(stub, md, v3)
+    assert _concepts(old.results[0]) == ["money"]
+    assert _concepts(new.results[0]) == [] and _concepts(new.results[1]) == ["money"]
+
+    got = stub.GetWorkflowVersion(
+        pb.GetWorkflowVersionRequest(user_app_id=APP, workflow_id="money", workflow_version_id=v1),
+        metadata=md,
+    )
+    assert [n.id for n in got.workflow_version.nodes] == ["regex", "keep"]
+    listed = stub.ListWorkflows(pb.ListWorkflowsRequest(user_app_id=APP), metadata=md)
+    assert "money" in [w.id for w in listed.workflows]
+
+    gone = stub.DeleteWorkflow(
+        pb.DeleteWorkflowRequest(user_app_id=APP, workflow_id="money"), metadata=md
+    )
+    assert gone.status.code == codes.SUCCESS
+    missing = _run(stub, md)
+    assert missing.status.code != codes.SUCCESS
+
+
+def test_a_bad_workflow_is_refused_with_its_reason(server: Server, stub: Any) -> None:
+    md = server.metadata()
+    stub.PostApps(
+        pb.PostAppsRequest(user_app_id=r.UserAppIDSet(user_id="me"), apps=[r.App(id="flows")]),
+        metadata=md,
+    )
+    bad = r.Workflow(id="bad", nodes=[_node("x", "no-such-operator", {})])
+    reply = stub.PostWorkflows(
+        pb.PostWorkflowsRequest(user_app_id=APP, workflows=[bad]), metadata=md
+    )
+    assert reply.status.code != codes.SUCCESS
+    assert "no-such-operator" in reply.status.description
+    cyclic = r.Workflow(
+        id="loop",
+        nodes=[
+            _node("a", "concept-thresholder", {}, ("x",), inputs=("b",)),
+            _node("b", "concept-thresholder", {}, ("x",), inputs=("a",)),
+        ],
+    )
+    reply = stub.PostWorkflows(
+        pb.PostWorkflowsRequest(user_app_id=APP, workflows=[cyclic]), metadata=md
+    )
+    assert reply.status.code != codes.SUCCESS
