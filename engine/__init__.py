@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
-from engine import geometry
+from engine import geometry, limits
 from engine._version import __version__ as __version__
 from engine.errors import (
     AppError,
@@ -117,6 +117,7 @@ __all__ = [
     "bind_model",
     "fetch",
     "geometry",
+    "limits",
     "register",
 ]
 

@@ -19,9 +19,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.errors import YamlError
 from engine.operator import ModelBinding, get_operator, operator_types, suggest
-from engine.spec import _Reader, looks_like_path
+from engine.spec import _Reader, looks_like_path, read_spec_file
 
 __all__ = ["load_catalog"]
 
@@ -38,10 +37,7 @@ def load_catalog(source: str | Path | list[ModelBinding] | None) -> list[ModelBi
     text = str(source)
     if isinstance(source, Path) or looks_like_path(text):
         file = str(source)
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise YamlError(f"cannot read model catalog: {exc}", file=file) from None
+        text = read_spec_file(source, "model catalog")
     reader = _Reader(file)
     doc = reader.read(text)
     entries = doc.get("models") if isinstance(doc, dict) else doc

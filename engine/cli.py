@@ -260,18 +260,31 @@ def _gather_inputs(args: argparse.Namespace) -> list[Any]:
         inputs.append(path)
     inputs.extend({"data": {"text": {"raw": t}}} for t in args.text)
     for file in args.json_input:
-        try:
-            doc = json.loads(Path(file).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise _Usage(f"opgraph run: cannot read {file}: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise _Usage(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+        doc = _read_json_request(file)
         items = doc.get("inputs", doc) if isinstance(doc, dict) else doc
         # JSON carries data, never a path to read: a string in it is refused (a dict's
         # fields are data already)
         for item in items if isinstance(items, list) else [items]:
             inputs.append(item if isinstance(item, dict) else JsonItem(item))
     return inputs
+
+
+def _read_json_request(file: str) -> Any:
+    """A --json-input file: a bounded regular file, nesting bounded before parsing."""
+    from engine.limits import get_limits, load_json, read_file
+
+    try:
+        return load_json(read_file(file, get_limits().json_bytes))
+    except OSError as exc:
+        raise _Usage(f"opgraph run: cannot read {file}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise _Usage(f"opgraph run: cannot read {file}: not UTF-8 text ({exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise _Usage(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except ValueError as exc:  # not a regular file, too big, nested too deeply
+        if len(exc.args) == 3:
+            raise _Usage(f"{file}:{exc.args[1]}:{exc.args[2]}: {exc.args[0]}") from None
+        raise _Usage(f"opgraph run: cannot read {file}: {exc}") from None
 
 
 def _open_app(path: str) -> Any:

@@ -281,6 +281,7 @@ class Executor:
             frame_index=fi,
             frame_time_ms=time_ms,
             frame_rate=frame_rate,
+            frame_number=number,
             ancestors=self.graph.ancestors,
         )
         run = _Run(ctx)

@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
 from engine.errors import InputError
+from engine.limits import check_file_param
 from engine.proto import Data
 
 __all__ = [
@@ -74,9 +75,17 @@ def _beside_workflow(value: str, info: ValidationInfo) -> str:
     return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
 
 
+def _allowed_file(value: str) -> str:
+    if not value or "://" in value:
+        return value
+    return check_file_param(value)
+
+
 # A file param (a model, a detections file): relative paths are relative to the workflow
-# file's folder, as users of a workflow file expect, not to wherever it is run from.
-LocalPath = Annotated[str, AfterValidator(_beside_workflow)]
+# file's folder, as users of a workflow file expect, not to wherever it is run from.  The
+# file is capped in size (a device or FIFO is refused) and, when engine.limits names
+# allowed roots (a server does), must lie inside one of them, symlinks resolved.
+LocalPath = Annotated[str, AfterValidator(_beside_workflow), AfterValidator(_allowed_file)]
 
 
 class ConceptSpec(BaseModel):
@@ -117,6 +126,8 @@ class Context:
     frame_time_ms: int | None = None
     # sampled frames per second of a video stream (1000 / sample_ms); None for still inputs
     frame_rate: float | None = None
+    # the frame's number in the video itself (frame_index counts sampled frames only)
+    frame_number: int | None = None
     state: dict[str, Any] = field(default_factory=dict)
     app: Any = None
     # outputs of nodes already run for this input, by node id

@@ -12,11 +12,13 @@ decoded at most once (see ``Image.array``).
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationInfo
 from pydantic.alias_generators import to_camel
+
+from engine.limits import check_struct
 
 __all__ = [
     "W3C",
@@ -167,6 +169,16 @@ _set = object.__setattr__
 
 # google.protobuf.Struct fields: the user's own JSON, passed through untouched
 _STRUCTS = frozenset({"metadata", "annotation_info", "params"})
+
+
+def _bounded_struct(value: Any, info: ValidationInfo) -> Any:
+    return value if value is None else check_struct(value, info.field_name or "the value")
+
+
+# A Struct field: any JSON object, bounded in depth and size (engine.limits) wherever it is
+# validated (a JSON request, the Python API, an app's stored input), so a request cannot
+# nest it past what serialising it back allows
+Struct = Annotated[dict[str, Any], BeforeValidator(_bounded_struct)]
 
 
 def _drop_empty_lists(obj: Any) -> Any:
@@ -388,7 +400,7 @@ class Data(_Proto):
     image: Image | None = None
     video: Video | None = None
     concepts: list[Concept] = Field(default_factory=list)
-    metadata: dict[str, Any] | None = None
+    metadata: Struct | None = None
     geo: Geo | None = None
     colors: list[Color] = Field(default_factory=list)
     embeddings: list[Embedding] = Field(default_factory=list)
@@ -415,7 +427,7 @@ class Annotation(_Proto):
     id: str | None = None
     input_id: str | None = None
     data: Data | None = None
-    annotation_info: dict[str, Any] | None = None
+    annotation_info: Struct | None = None
     user_id: str | None = None
     model_version_id: str | None = None
     status: Status | None = None
@@ -440,7 +452,7 @@ class ModelVersion(_Proto):
 class OutputInfo(_Proto):
     data: Data | None = None
     message: str | None = None
-    params: dict[str, Any] | None = None  # a Struct: the operator's params, as given
+    params: Struct | None = None  # a Struct: the operator's params, as given
 
 
 class Model(_Proto):
@@ -450,7 +462,7 @@ class Model(_Proto):
     app_id: str | None = None
     model_type_id: str | None = None
     description: str | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Struct | None = None
     model_version: ModelVersion | None = None
     created_at: str | None = None
     output_info: OutputInfo | None = None

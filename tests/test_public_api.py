@@ -52,6 +52,7 @@ EXPECTED = [
     "bind_model",
     "fetch",
     "geometry",
+    "limits",
     "register",
 ]
 

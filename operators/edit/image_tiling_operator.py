@@ -12,6 +12,7 @@ from engine import (
     Context,
     Data,
     Image,
+    InputError,
     Operator,
     Region,
     RegionInfo,
@@ -19,12 +20,15 @@ from engine import (
     register,
 )
 
-__all__ = ["ImageTilingOperator"]
+__all__ = ["MAX_TILES", "ImageTilingOperator"]
 
 _Size = Annotated[int, Field(ge=1)]
 _Overlap = Annotated[int, Field(ge=0)]
 # without max_object_size or overlap, neighbouring tiles share this fraction (SAHI's default)
 DEFAULT_OVERLAP_RATIO = 0.2
+# most tiles one image may be cut into (each is a region; 1-pixel tiles of a 12-megapixel
+# image would be 12 million of them, gigabytes of Data)
+MAX_TILES = 10_000
 
 
 def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
@@ -41,6 +45,7 @@ class ImageTilingOperator(Operator):
     one region per tile, row by row, with the tile's box (fractions of the image) and its
     pixels in ``data.image``.  Downstream image nodes run once per tile, and
     ``tiling-region-aggregator-operator`` maps what they find back onto the whole image.
+    An image that would be cut into more than ``MAX_TILES`` tiles fails for that input.
     """
 
     type_id = "image-tiling-operator"
@@ -101,6 +106,15 @@ class ImageTilingOperator(Operator):
     def process(self, data: Data, ctx: Context) -> Data | None:
         pixels = ctx.image(data)
         h, w = pixels.shape[:2]
+        count = _tile_count(w, self._tile[0], self._overlap[0]) * _tile_count(
+            h, self._tile[1], self._overlap[1]
+        )
+        if count > MAX_TILES:
+            raise InputError(
+                f"tile_size {self.params.tile_size} would cut this {w}x{h} image into "
+                f"{count:,} tiles, more than {MAX_TILES:,}: raise tile_size (or lower the "
+                "overlap)"
+            )
         tiles = geometry.tile_grid(w, h, *self._tile, *self._overlap)
         fractions = geometry.to_fractions(tiles, w, h)
         regions = [
@@ -112,6 +126,13 @@ class ImageTilingOperator(Operator):
             for k, (x1, y1, x2, y2) in enumerate(tiles.astype(int).tolist())
         ]
         return data.model_copy(update={"image": None, "regions": regions})
+
+
+def _tile_count(length: int, tile: int, overlap: int) -> int:
+    """Tiles along one side, as ``geometry.tile_grid`` places them (the last one flush)."""
+    if length <= tile:
+        return 1
+    return -(-(length - tile) // (tile - overlap)) + 1
 
 
 def _read_only_view(pixels: np.ndarray, x1: int, y1: int, x2: int, y2: int) -> np.ndarray:

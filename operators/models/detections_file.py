@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
+import math
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, field_validator
 
-from engine import Context, Data, InputError, LocalPath, Operator, geometry, register
+from engine import Context, Data, InputError, LocalPath, Operator, geometry, limits, register
 from operators.models._common import (
     Detections,
     OutputFilterParams,
@@ -19,6 +21,7 @@ from operators.models._common import (
 
 __all__ = ["DetectionsFile"]
 
+_log = logging.getLogger(__name__)
 _Table = dict[int, tuple[np.ndarray, list[str]]]  # frame -> (rows x1,y1,x2,y2,score,id; labels)
 
 
@@ -79,7 +82,10 @@ class DetectionsFile(Operator):
         self.params: DetectionsFile.Params = params
         path = Path(params.path).expanduser()
         is_json = params.format == "json" or (params.format == "auto" and path.suffix == ".json")
-        self._table = _read_json(path, params.label) if is_json else _read_mot(path, params.label)
+        text = _read(path)
+        self._table = _read_json(text, path, params.label) if is_json else _read_mot(
+            text, path, params.label
+        )
         first = params.first_frame
         self._first = first if first is not None else (0 if is_json else 1)
 
@@ -97,7 +103,23 @@ class DetectionsFile(Operator):
     def _frame(self, ctx: Context) -> int:
         if self.params.fps is not None and ctx.frame_time_ms is not None:
             return round(ctx.frame_time_ms * self.params.fps / 1000.0) + self._first
+        if ctx.frame_number is not None and ctx.frame_number != ctx.frame_index:
+            self._warn_once(ctx)
         return (ctx.frame_index or 0) + self._first
+
+    def _warn_once(self, ctx: Context) -> None:
+        if ctx.state.get("warned"):
+            return
+        ctx.state["warned"] = True
+        _log.warning(
+            "node '%s' (detections-file): fps is not set, so frames are looked up by their "
+            "sampled index, but sampled frame %s is the video's frame %s: the video's frame "
+            "rate differs from sample_ms, and the replayed boxes belong to other frames; set "
+            "fps to the frame rate the file was recorded at",
+            ctx.node_id,
+            ctx.frame_index,
+            ctx.frame_number,
+        )
 
 
 def _image_size(data: Data, ctx: Context) -> tuple[int, int]:
@@ -114,9 +136,23 @@ def _image_size(data: Data, ctx: Context) -> tuple[int, int]:
     return int(w), int(h)
 
 
-def _read_mot(path: Path, label: str) -> _Table:
+def _read(path: Path) -> str:
+    """The file's text, bounded in size; errors name the file, never its content."""
+    limit = limits.get_limits().data_bytes
+    try:
+        limits.check_file_param(str(path), limit)  # the roots again: the file may have been swapped
+        return limits.decode_text(limits.read_file(path, limit))
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        if len(exc.args) == 3:  # not UTF-8 text, at a position
+            raise ValueError(f"{path}:{exc.args[1]}:{exc.args[2]}: {exc.args[0]}") from None
+        raise ValueError(f"cannot read {path}: {exc}") from None
+
+
+def _read_mot(text: str, path: Path, label: str) -> _Table:
     rows: dict[int, list[list[float]]] = {}
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -124,16 +160,21 @@ def _read_mot(path: Path, label: str) -> _Table:
         except ValueError:
             msg = f"{path}:{lineno}: not a MOT line (numbers separated by commas)"
             raise ValueError(msg) from None
-        if len(vals) < 6:
-            raise ValueError(f"{path}:{lineno}: a MOT line needs frame, id, x, y, w, h")
+        if len(vals) < 6 or not all(math.isfinite(v) for v in vals):
+            raise ValueError(f"{path}:{lineno}: a MOT line needs frame, id, x, y, w, h (finite)")
         frame, tid, x, y, w, h = vals[:6]
         conf = vals[6] if len(vals) > 6 else 1.0
         rows.setdefault(int(frame), []).append([x, y, x + w, y + h, conf, tid])
     return {f: (np.asarray(r, dtype=np.float64), [label] * len(r)) for f, r in rows.items()}
 
 
-def _read_json(path: Path, label: str) -> _Table:
-    doc: Any = json.loads(path.read_text(encoding="utf-8"))
+def _read_json(text: str, path: Path, label: str) -> _Table:
+    try:
+        doc: Any = limits.load_json(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except ValueError as exc:  # nested too deeply
+        raise ValueError(f"{path}:{exc.args[1]}:{exc.args[2]}: {exc.args[0]}") from None
     if isinstance(doc, dict) and "frames" in doc:
         doc = doc["frames"]
     if not isinstance(doc, (dict, list)):
@@ -141,17 +182,38 @@ def _read_json(path: Path, label: str) -> _Table:
     items = enumerate(doc) if isinstance(doc, list) else doc.items()
     table: _Table = {}
     for frame, dets in items:
-        rows = [_json_row(d, path) for d in dets]
-        table[int(frame)] = (
+        where = f"{path}: frame {_name(frame)}"
+        number = _frame_number(frame)
+        if number is None or not isinstance(dets, list):
+            raise ValueError(f"{where}: frames are numbers, each with a list of detections")
+        rows = [_json_row(d, f"{where}, detection {k}") for k, d in enumerate(dets)]
+        table[number] = (
             np.asarray(rows, dtype=np.float64).reshape(-1, 6),
             [str(d.get("label", label)) for d in dets],
         )
     return table
 
 
-def _json_row(det: Any, path: Path) -> list[float]:
-    if not isinstance(det, dict) or len(det.get("box", ())) != 4:
-        raise ValueError(f"{path}: each detection needs 'box': [x1, y1, x2, y2]")
-    tid = det.get("id")
-    score = float(det.get("score", 1.0))
-    return [*map(float, det["box"]), score, float(-1 if tid is None else tid)]
+def _name(frame: Any) -> str:
+    """A frame key as the error names it: a number as given, anything else not echoed."""
+    return str(frame) if _frame_number(frame) is not None else "(not a number)"
+
+
+def _frame_number(frame: Any) -> int | None:
+    if isinstance(frame, int):
+        return frame
+    text = str(frame)
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def _json_row(det: Any, where: str) -> list[float]:
+    box = det.get("box") if isinstance(det, dict) else None
+    if not isinstance(box, list) or len(box) != 4:
+        raise ValueError(f"{where}: each detection needs 'box': [x1, y1, x2, y2]")
+    tid, score = det.get("id"), det.get("score", 1.0)
+    values = [*box, score, -1 if tid is None else tid]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        raise ValueError(f"{where}: box, score and id must be numbers")
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"{where}: box, score and id must be finite numbers")
+    return [float(v) for v in values]

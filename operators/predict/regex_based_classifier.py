@@ -7,8 +7,12 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 
 from engine import BaseParams, Concept, ConceptSpec, Context, Data, InputError, Operator, register
+from operators.predict._regex_size import expanded_size
 
-__all__ = ["RegexBasedClassifier"]
+__all__ = ["MAX_PATTERN_SIZE", "RegexBasedClassifier"]
+
+# The regex engine expands counted repeats: a pattern this large compiles to ~40 MB.
+MAX_PATTERN_SIZE = 100_000
 
 
 def _compile(pattern: str) -> Any:
@@ -24,7 +28,9 @@ def _compile(pattern: str) -> Any:
 class RegexBasedClassifier(Operator):
     """Outputs the node's concepts (value 1.0) when ``regex`` matches anywhere in ``text.raw``.
 
-    No match gives an empty concept list.  One match is bounded in time by
+    No match gives an empty concept list.  A pattern that would compile to too much
+    memory (counted repeats multiply: ``(a{1000}){1000}``) is refused when the workflow is
+    compiled.  One match is bounded in time by
     ``match_timeout_ms``; a match that runs longer is stopped and reported as an error for
     that input only (the pattern is likely to backtrack catastrophically on it).  Matching
     releases the GIL, so other branches keep running meanwhile.
@@ -51,6 +57,13 @@ class RegexBasedClassifier(Operator):
         @field_validator("regex")
         @classmethod
         def _compiles(cls, value: str) -> str:
+            size = expanded_size(value)
+            if size > MAX_PATTERN_SIZE:
+                raise ValueError(
+                    f"the regex expands to about {size:,} pattern items (counted repeats such "
+                    f"as {{1000}} multiply), more than {MAX_PATTERN_SIZE:,}: it would compile "
+                    "to too much memory; use + or * instead of large counts"
+                )
             try:
                 _compile(value)
             except Exception as exc:  # regex.error carries the position of the mistake

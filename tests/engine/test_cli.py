@@ -381,3 +381,22 @@ def test_validate_builds_nodes_as_run_does(
     )
     assert main(["validate", str(flow)]) == 2
     assert "cannot set up node 'b': RuntimeError: the runtime refused" in capsys.readouterr().err
+
+
+def test_json_input_nested_100000_deep_or_not_a_file_is_one_line(
+    shout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    fifo = tmp_path / "pipe.json"
+    import os
+
+    os.mkfifo(fifo)
+    for path, message in [
+        (deep, f"{deep}:1:65: JSON nested more than 64 levels deep"),
+        (Path("/dev/zero"), "cannot read /dev/zero: a device, not a file"),
+        (fifo, f"cannot read {fifo}: a pipe (FIFO), not a file"),
+    ]:
+        assert main(["run", str(shout), "--json-input", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err

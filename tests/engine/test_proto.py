@@ -70,3 +70,37 @@ def test_trusted_builds_equal_validated_models() -> None:
 def test_user_metadata_is_passed_through_untouched() -> None:
     d = Data(metadata={"tags": [], "nested": {"empty": []}, "k": 1}, concepts=[]).to_dict()
     assert d == {"metadata": {"tags": [], "nested": {"empty": []}, "k": 1}}
+
+
+def _nested(depth: int) -> dict[str, object]:
+    root: dict[str, object] = {}
+    node = root
+    for _ in range(depth):
+        child: dict[str, object] = {}
+        node["a"] = child
+        node = child
+    return root
+
+
+@pytest.mark.parametrize("field", ["metadata", "annotation_info"])
+def test_struct_fields_are_bounded_in_depth_wherever_they_are_validated(field: str) -> None:
+    from pydantic import ValidationError
+
+    from engine.proto import Annotation
+
+    cls = Data if field == "metadata" else Annotation
+    assert getattr(cls.model_validate({field: _nested(20)}), field) == _nested(20)
+    with pytest.raises(ValidationError, match=f"{field} is nested more than 32 levels"):
+        cls.model_validate({field: _nested(300)})
+
+
+def test_a_request_with_deep_metadata_fails_only_its_own_input() -> None:
+    from engine import Workflow
+
+    wf = Workflow("w")
+    wf.add("random-sample")
+    deep = {"data": {"text": {"raw": "a"}, "metadata": _nested(300)}}
+    response = wf.predict([deep, {"data": {"text": {"raw": "b"}}}])
+    first, second = response.results
+    assert "metadata is nested more than 32 levels" in (first.status.details or "")
+    assert second.status.is_success

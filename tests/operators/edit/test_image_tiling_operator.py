@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import Context, Data, Image, ParamsError, Workflow, geometry
-from operators.edit.image_tiling_operator import ImageTilingOperator
+from engine import Context, Data, Image, InputError, ParamsError, Workflow, geometry
+from operators.edit.image_tiling_operator import MAX_TILES, ImageTilingOperator
 
 Params = ImageTilingOperator.Params
 
@@ -100,3 +100,20 @@ workflow:
 def test_bad_params_are_refused(params: dict[str, object], match: str) -> None:
     with pytest.raises(ParamsError, match=match):
         Workflow("t").add("image-tiling-operator", params=params)
+
+
+def test_too_many_tiles_is_a_clear_error_naming_tile_size() -> None:
+    # given 1-pixel tiles on a 200x100 image (20,000 tiles, over MAX_TILES)
+    with pytest.raises(InputError, match=r"tile_size 1 would cut this 200x100 image into 20,000"):
+        _tiles(np.zeros((100, 200, 3), np.uint8), tile_size=1)
+    # then the count is the grid's own: just under the cap is still cut
+    assert len(_tiles(np.zeros((100, 100, 3), np.uint8), tile_size=1).regions) == MAX_TILES
+
+
+def test_one_node_graph_fails_only_the_input_with_too_many_tiles() -> None:
+    wf = Workflow("t")
+    wf.add("image-tiling-operator", params={"tile_size": 2, "overlap": 1})
+    big, small = np.zeros((300, 300, 3), np.uint8), np.zeros((10, 10, 3), np.uint8)
+    first, second = (r.outputs[0] for r in wf.predict([big, small]).results)
+    assert not first.status.is_success and "raise tile_size" in (first.status.details or "")
+    assert second.status.is_success and len(second.data.regions) == 81

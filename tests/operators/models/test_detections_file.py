@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from engine import Context, Data, Image, Input, ParamsError, Video, Workflow
+from engine import Context, Data, Image, Input, ParamsError, Video, Workflow, limits
 from operators.models.detections_file import DetectionsFile
 
 Params = DetectionsFile.Params
@@ -140,3 +140,80 @@ def test_a_relative_path_is_beside_the_workflow_file(tmp_path: Path) -> None:
     image = np.zeros((100, 100, 3), np.uint8)
     result = Workflow.from_yaml(flow).predict([image]).results[0]
     assert len(result.outputs[0].data.regions) == 1
+
+
+_SECRET = "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "where"),
+    [
+        ("bad.txt", f"1,-1,10,20,30,40\n{_SECRET}\n", ":2: not a MOT line"),
+        ("bad.json", f'{{"0": [{{"box": [1, 2, 3, "{_SECRET}"]}}]}}', "frame 0, detection 0: box"),
+        ("key.json", f'{{"{_SECRET}": []}}', "frame (not a number): frames are numbers"),
+        ("broken.json", f'{{"0": [{_SECRET}]}}', ":1:8: invalid JSON"),
+        ("latin.txt", "1,-1,10,20,30,40\n# caf\xe9 " + _SECRET, ":2:6: not UTF-8"),
+    ],
+)
+def test_errors_name_the_file_and_line_never_its_content(
+    tmp_path: Path, name: str, content: str, where: str
+) -> None:
+    bad = tmp_path / name
+    bad.write_bytes(content.encode("latin-1"))
+    with pytest.raises(ParamsError) as info:
+        Workflow.from_yaml(_yaml(f"{{path: '{bad}'}}")).compile().instantiate()
+    message = str(info.value)
+    assert f"{bad}{where}" in message or where in message, message
+    assert "wJalr" not in message and "AWS_SECRET" not in message
+
+
+def test_a_detections_file_is_capped_in_size_and_must_be_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text(_MOT * 100)
+    previous = limits.configure(data_bytes=1000)
+    try:
+        with pytest.raises(ParamsError, match=r"cannot read .*big\.txt: .*over the limit"):
+            Workflow.from_yaml(_yaml(f"{{path: '{big}'}}")).compile().instantiate()
+    finally:
+        limits.configure(**previous.__dict__)
+    for path, why in [("/dev/zero", "a device"), (str(tmp_path), "a directory")]:
+        with pytest.raises(ParamsError, match=why):
+            Workflow.from_yaml(_yaml(f"{{path: '{path}'}}"))
+
+
+def test_with_allowed_roots_a_path_outside_them_is_refused(mot: Path, tmp_path: Path) -> None:
+    escape = tmp_path / "escape.txt"
+    escape.symlink_to("/etc/passwd")
+    previous = limits.configure(file_roots=[tmp_path])
+    try:
+        assert Workflow.from_yaml(_yaml(f"{{path: '{mot}'}}")).node_ids == ["detections"]
+        for path in ("/etc/passwd", str(escape)):
+            with pytest.raises(ParamsError, match="outside the folders file params may use"):
+                Workflow.from_yaml(_yaml(f"{{path: '{path}'}}"))
+    finally:
+        limits.configure(**previous.__dict__)
+
+
+def test_warns_when_fps_is_unset_and_the_video_rate_differs_from_sample_ms(
+    mot: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a 10 fps video sampled every 200 ms (every other frame) and no fps param
+    video = tmp_path / "v.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (200, 100))
+    for _ in range(6):
+        writer.write(np.zeros((100, 200, 3), np.uint8))
+    writer.release()
+    wf = Workflow.from_yaml(_yaml(f"{{path: '{mot}'}}"))
+    inp = Input(data=Data(video=Video.from_source(str(video))))
+    with caplog.at_level("WARNING", logger="operators.models.detections_file"):
+        wf.predict([inp], sample_ms=200)
+    # then one warning says the boxes belong to other frames and how to fix it
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1 and "set fps" in warnings[0], warnings
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="operators.models.detections_file"):
+        wf.predict([inp], sample_ms=100)  # every frame: the indexes agree
+        Workflow.from_yaml(_yaml(f"{{path: '{mot}', fps: 10}}")).predict([inp], sample_ms=200)
+    assert caplog.records == []

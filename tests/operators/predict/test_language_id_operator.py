@@ -153,7 +153,7 @@ def test_fasttext_without_a_model_is_refused_when_compiled(tmp_path: Path) -> No
         _graph("{library: fasttext, topk: 1, threshold: 0.1, lowercase: true}")
     with pytest.raises(ParamsError, match="is not a file"):
         _graph(f"{{library: fasttext, model_path: '{tmp_path / 'nope.bin'}'}}")
-    with pytest.raises(ParamsError, match="is not a file"):
+    with pytest.raises(ParamsError, match="is a directory, not a file"):
         _graph(f"{{library: py3langid, model_path: '{tmp_path}'}}")
 
 

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from engine import ConceptSpec, Context, InputError, ParamsError, StatusCode, Workflow
+from operators.predict._regex_size import expanded_size
 from operators.predict.regex_based_classifier import RegexBasedClassifier
 from tests.factories import image_data, text_data
 
@@ -105,3 +106,31 @@ def test_one_node_graph_reports_a_timeout_for_that_input_only() -> None:
 def test_rejections(yaml_text: str, match: str) -> None:
     with pytest.raises(ParamsError, match=match):
         Workflow.from_yaml(yaml_text)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "size"),
+    [
+        ("abc", 3),
+        ("a{1000}", 1000),
+        ("(a{1000}){1000}", 1_001_000),
+        ("((a{10}){10}){10}", 1110),
+        ("[a-z{}]{5}x*", 6),
+        (r"\d{3}-\d{4}", 8),
+        ("(?:ab|cd){3}", 18),  # the group marker counts as an item
+    ],
+)
+def test_expanded_size_multiplies_counted_repeats(pattern: str, size: int) -> None:
+    assert expanded_size(pattern) == size
+
+
+@pytest.mark.parametrize("pattern", ["(a{1000}){1000}", "((x{100}){100}){100}", "a" * 200_000])
+def test_a_regex_that_compiles_to_gigabytes_is_refused_at_validate_time(pattern: str) -> None:
+    with pytest.raises(ParamsError, match=r"<workflow>:\d+:\d+: .*regex expands to about"):
+        Workflow.from_yaml(_YAML.replace("PATTERN", pattern))
+
+
+def test_a_large_but_bounded_counted_repeat_still_runs() -> None:
+    wf = Workflow.from_yaml(_YAML.replace("PATTERN", "(?:ab){5000}"))
+    resp = wf.predict([{"data": {"text": {"raw": "ab" * 5000}}}])
+    assert [c.id for c in resp.results[0].outputs[0].data.concepts] == ["refund"]
