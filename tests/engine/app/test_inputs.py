@@ -229,8 +229,8 @@ def test_metadata_bounds_in_python_objects_count_shared_parts_every_time(app: Ap
     blob = ["x" * 1000] * 10
     for _ in range(8):  # aliases: ten references per level, 10**9 strings once written out
         blob = [blob] * 10
-    with pytest.raises(InputError, match="larger than|holds more than"):
+    with pytest.raises(InputError, match=r"larger than|holds more than"):
         app.add_inputs([_text("a", "x")], metadata={"big": blob})
-    with pytest.raises(InputError, match="larger than|holds more than"):
+    with pytest.raises(InputError, match=r"larger than|holds more than"):
         app.patch_inputs([{"id": "a", "data": {"metadata": {"big": blob}}}])
     assert app.count_inputs() == 0
