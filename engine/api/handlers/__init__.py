@@ -4,6 +4,7 @@ from engine.api.handlers import (  # noqa: F401
     annotations,
     apps,
     concepts,
+    datasets,
     inputs,
     searches,
     workflows,
