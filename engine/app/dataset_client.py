@@ -201,15 +201,14 @@ def _import_batch(
 ) -> None:
     ids = [str(inp.id) for inp, _ in batch]
     missing = set(store.missing_ids(ids))
+    records = [annotation_record(a, str(inp.id)) for inp, anns in batch for a in anns if a.id]
     new = [
         inp.model_copy(update={"status": None, "created_at": None, "dataset_ids": []})
         for inp, _ in batch
         if inp.id in missing
     ]
-    if new:
-        inputs.add(new, dataset_id=dataset_id, progress=False)
-    if len(new) < len(batch):
+    if new:  # the inputs and their annotations in one transaction
+        inputs.add(new, dataset_id=dataset_id, progress=False, annotations=records)
+    if len(new) < len(batch):  # stored by an interrupted import: complete them
         datasets.add_inputs(dataset_id, [i for i in ids if i not in missing])
-    records = [annotation_record(a, str(inp.id)) for inp, anns in batch for a in anns if a.id]
-    if records:
-        store.datasets.restore_annotations(records)
+        store.datasets.restore_annotations([r for r in records if r.input_id not in missing])

@@ -54,11 +54,14 @@ class Inputs:
         *,
         progress: bool | None = None,
         skip_existing: bool = False,
+        annotations: Sequence[AnnotationRecord] = (),
     ) -> list[str]:
         """Store ``inputs`` and index them with the base workflow; returns their ids.
 
         Ids already in the app refuse the whole request (``INPUT_DUPLICATE``) unless
         ``skip_existing``, which leaves those inputs as they are and adds the others.
+        ``annotations`` (an import's, as exported) are written with their inputs, in the
+        same transaction, replacing any the add itself makes with the same ids.
         """
         extra = h.parse_metadata(metadata)
         items = h.as_list(inputs)
@@ -71,7 +74,7 @@ class Inputs:
             self._base.sync()
             for start in range(0, len(todo), core.batch_size):
                 chunk = todo[start : start + core.batch_size]
-                self._add_chunk(chunk, skip_existing)
+                self._add_chunk(chunk, skip_existing, annotations)
                 bar.advance(len(chunk))
         return ids
 
@@ -107,14 +110,16 @@ class Inputs:
             )
         return taken
 
-    def _add_chunk(self, chunk: list[Input], skip_existing: bool) -> None:
+    def _add_chunk(
+        self, chunk: list[Input], skip_existing: bool, annotations: Sequence[AnnotationRecord]
+    ) -> None:
         core = self._core
         while chunk:
             generation = core.generation()
             try:
                 # another process may switch in a reindexed base workflow meanwhile: then
                 # the batch is run again with it, and written to the index now in use
-                if self._add_batch(chunk, generation):
+                if self._add_batch(chunk, generation, annotations):
                     return
                 self._base.sync()
             except AppError as exc:  # another writer added some of these ids meanwhile
@@ -123,7 +128,9 @@ class Inputs:
                 missing = set(core.store.missing_ids([str(i.id) for i in chunk]))
                 chunk = [i for i in chunk if i.id in missing]
 
-    def _add_batch(self, chunk: list[Input], generation: int) -> bool:
+    def _add_batch(
+        self, chunk: list[Input], generation: int, annotations: Sequence[AnnotationRecord] = ()
+    ) -> bool:
         now = h.now()
         batch = WriteBatch(generation=generation)
         records = {
@@ -138,6 +145,10 @@ class Inputs:
                 records[input_id].status_description = result
             else:
                 batch.index.append(result)
+        given = [a for a in annotations if a.input_id in records]
+        if given:
+            replaced = {a.id for a in given}
+            batch.annotations = [a for a in batch.annotations if a.id not in replaced] + given
         return self._core.store.write(batch)
 
     # ---- read ----------------------------------------------------------------------------
