@@ -1,0 +1,231 @@
+"""Runs the hostile corpus: one forked process per case, from one warmed-up parent.
+
+    python -m tests.hostile.runner [--only TEXT] [--report R.json] [--findings F.md]
+
+Per case the parent checks what the case cannot see itself: a Python traceback anywhere on
+its stderr, a hang (killed after the case's time bound), a crash (killed by a signal, no
+result), and its peak memory (``ru_maxrss`` of that process alone, from ``wait4``; an
+address-space limit stops a runaway allocation before it takes the machine down).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.hostile.harness import Case, Ctx, install_guards
+
+__all__ = ["Outcome", "run_corpus"]
+
+MEMORY_LIMIT = 1 << 30  # the bound each case must stay under (peak RSS)
+_AS_HEADROOM = 3 << 29  # address space beyond the parent's, so a bomb fails instead of paging
+_TRACEBACK = "Traceback (most recent call last)"
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Outcome:
+    id: str
+    klass: str
+    owner: str
+    repro: str
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    peak_mb: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _warm_up() -> None:
+    # everything a case needs, imported once so that each fork starts warm
+    import cv2  # noqa: F401
+    import numpy  # noqa: F401
+    import regex  # noqa: F401
+    import yaml  # noqa: F401
+
+    import engine.app
+    import engine.cli
+    import engine.workflow  # noqa: F401
+    from engine.operator import operator_types
+
+    operator_types()
+
+
+def _vm_bytes() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 1 << 30
+
+
+def _child(case: Case, work: Path, port: int, slot: Path) -> None:
+    """Runs in the forked process; never returns."""
+    code = 0
+    try:
+        os.setpgid(0, 0)
+        limit = _vm_bytes() + _AS_HEADROOM
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        out, err = slot.with_suffix(".out"), slot.with_suffix(".err")
+        for fd, path in ((1, out), (2, err)):
+            target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(target, fd)
+            os.close(target)
+        os.chdir(work / "cwd")
+        ctx = Ctx(case.id, work, port, out, err)
+        install_guards(ctx)
+        problems = list(case.run(ctx) or [])
+    except BaseException as exc:
+        traceback.print_exc()
+        sys.stderr.flush()
+        memory = isinstance(exc, MemoryError)
+        problems = [f"{'memory' if memory else 'traceback'}: {type(exc).__name__}: {exc}"[:300]]
+    try:
+        slot.with_suffix(".json").write_text(json.dumps(problems))
+    except BaseException:
+        code = 3
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _finish(case: Case, slot: Path, status: int, usage: Any, seconds: float,
+            hung: bool) -> Outcome:
+    outcome = Outcome(case.id, case.klass, case.owner, case.repro, seconds=seconds)
+    outcome.peak_mb = usage.ru_maxrss / 1024 if usage is not None else 0.0
+    err = slot.with_suffix(".err")
+    err_text = err.read_text(errors="replace") if err.exists() else ""
+    result = slot.with_suffix(".json")
+    if hung:
+        outcome.problems.append(f"hang: still running after {case.timeout_s:g} s")
+    elif result.exists():
+        outcome.problems.extend(json.loads(result.read_text()))
+    else:
+        sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        outcome.problems.append(f"crash: no result (signal {sig}, status {status})")
+    if _TRACEBACK in err_text and not any(p.startswith("traceback") for p in outcome.problems):
+        last = [ln for ln in err_text.splitlines() if ln.strip()][-1:]
+        outcome.problems.append(f"traceback: {' '.join(last)[:240]}")
+    if "MemoryError" in err_text or "Insufficient memory" in err_text:
+        outcome.problems.append("memory: an allocation failed at the address-space limit")
+    if outcome.peak_mb * (1 << 20) > MEMORY_LIMIT:
+        outcome.problems.append(f"memory: peak {outcome.peak_mb:.0f} MB over 1024 MB")
+    return outcome
+
+
+def run_corpus(cases: list[Case], work: Path, port: int, jobs: int) -> list[Outcome]:
+    slots = work / "slots"
+    slots.mkdir(exist_ok=True)
+    (work / "cwd").mkdir(exist_ok=True)
+    pending = list(enumerate(cases))[::-1]
+    running: dict[int, tuple[int, Case, float]] = {}
+    outcomes: dict[int, Outcome] = {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            n, case = pending.pop()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _child(case, work, port, slots / f"{n:04d}")
+            running[pid] = (n, case, time.monotonic())
+        _reap(running, outcomes, slots)
+    return [outcomes[n] for n in range(len(cases))]
+
+
+def _reap(running: dict[int, tuple[int, Case, float]], outcomes: dict[int, Outcome],
+          slots: Path) -> None:
+    pid, status, usage = os.wait4(-1, os.WNOHANG)
+    if pid in running:
+        n, case, start = running.pop(pid)
+        outcomes[n] = _finish(case, slots / f"{n:04d}", status, usage,
+                              time.monotonic() - start, False)
+        return
+    now = time.monotonic()
+    for pid, (n, case, start) in list(running.items()):
+        if now - start > case.timeout_s:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            _, status, usage = os.wait4(pid, 0)
+            running.pop(pid)
+            outcomes[n] = _finish(case, slots / f"{n:04d}", status, usage, now - start, True)
+    time.sleep(0.01)
+
+
+class _Server:
+    def __init__(self, work: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.hostile.servers", str(work)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=_ROOT,
+        )
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tests.hostile.corpus import build_corpus
+    from tests.hostile.report import findings_markdown
+
+    p = argparse.ArgumentParser(prog="python -m tests.hostile.runner")
+    p.add_argument("--only", default="", help="run the cases whose id contains this")
+    p.add_argument("--report", help="write every outcome here as JSON")
+    p.add_argument("--findings", help="write the failing cases here as Markdown")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--skip", help="a file of case ids (one a line) not to run")
+    args = p.parse_args(argv)
+    sys.path.insert(0, str(_ROOT))  # this tree's engine, wherever the cases chdir to
+    _warm_up()
+    with tempfile.TemporaryDirectory(prefix="opgraph-hostile-") as tmp:
+        work = Path(tmp)
+        server = _Server(work)
+        try:
+            skip = set(Path(args.skip).read_text().split()) if args.skip else set()
+            every = build_corpus(work, server.port)
+            cases = [c for c in every if args.only in c.id and c.id not in skip]
+            started = time.monotonic()
+            outcomes = run_corpus(cases, work, server.port, args.jobs)
+            took = time.monotonic() - started
+        finally:
+            server.close()
+    failed = [o for o in outcomes if not o.ok]
+    for o in failed:
+        print(f"FAIL {o.id} [{o.owner}]: {'; '.join(o.problems)}")
+    print(f"{len(outcomes)} cases, {len(failed)} failing, {took:.0f} s "
+          f"(load {os.getloadavg()[0]:.2f})")
+    if args.report:
+        report = {"cases": {c.id: c.klass for c in every},
+                  "outcomes": [o.__dict__ for o in outcomes], "seconds": took}
+        Path(args.report).write_text(json.dumps(report, indent=1))
+    if args.findings:
+        Path(args.findings).write_text(findings_markdown(outcomes, took))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
