@@ -285,6 +285,9 @@ def _encoded(files: Files) -> dict[str, bytes]:
     }
 
 
+_UNREADABLE = r"cannot|byte|limit|large|not a|invalid"
+
+
 def size_cases(files: Files) -> list[Case]:
     cases = []
     devices = {"dev-zero": "/dev/zero", "dev-urandom": "/dev/urandom",
@@ -293,7 +296,7 @@ def size_cases(files: Files) -> list[Case]:
     for role in ("workflow", "catalog", "json-input"):
         for name, path in devices.items():
             cases.append(Case(f"file-size/{role}/{name}", "file-size", "specsafe",
-                              _bad_file(files, role, path, r"cannot|byte|limit|large|not a"),
+                              _bad_file(files, role, path, _UNREADABLE),
                               timeout_s=8, repro=f"opgraph ... {role} = {path}"))
     for name, path in {"sparse-1.5GB.txt": "sparse.txt", "fifo.txt": "fifo.txt"}.items():
         target = files.dir / path

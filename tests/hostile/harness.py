@@ -142,6 +142,8 @@ def install_guards(ctx: Ctx) -> None:
             return real_getaddrinfo(FAKE_DNS[name.lower().rstrip(".")], *args, **kwargs)
         if name is None or _is_literal(str(name)):
             return real_getaddrinfo(host, *args, **kwargs)
+        if _is_literal(str(name).rstrip(".")):  # "127.0.0.1." is the same address
+            return real_getaddrinfo(str(name).rstrip("."), *args, **kwargs)
         if str(name).lower().rstrip(".") == "localhost":
             return real_getaddrinfo("localhost", *args, **kwargs)
         raise socket.gaierror(socket.EAI_NONAME, f"hostile corpus: no DNS for {name!r}")
