@@ -6,6 +6,7 @@ from engine.api.handlers import (  # noqa: F401
     concepts,
     datasets,
     inputs,
+    models,
     searches,
     workflows,
 )
