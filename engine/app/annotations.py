@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.app._core import AppCore
+from engine.app._core import AppCore, Scope
 from engine.app._merge import check_action, patch_concepts, patch_metadata
 from engine.app._requests import check_json, page_window
 from engine.errors import AppError, InputError
@@ -44,13 +44,15 @@ class Annotations:
         user_id: str | None = None,
         task_id: str | None = None,
         annotation_info: dict[str, Any] | None = None,
+        scope: Scope | None = None,
     ) -> Annotation | None:
         """Write ``data``'s concepts and regions as the annotation of the running input.
 
         One annotation per (input, workflow, node): running a workflow again replaces it
         rather than adding a duplicate.  Returns None when the run is a search query.
+        ``scope`` is the run's (``app.predict``); adds and reindexes set the App's.
         """
-        scope = self._core.scope
+        scope = scope or self._core.scope
         if scope is None:
             raise InputError(
                 "annotation-writer needs the input's id: run the workflow with app.predict(...)"

@@ -20,6 +20,7 @@ from typing import Any
 
 from engine.app._core import AppCore, Scope
 from engine.app._paging import DEFAULT_PER_PAGE
+from engine.app._run import AppRun
 from engine.app.annotations import Annotations
 from engine.app.base import BaseWorkflowHook
 from engine.app.concepts import Concepts
@@ -460,9 +461,8 @@ class App:
         if wf is None:
             raise InputError("the empty workflow has no nodes to run")
         parsed = [to_input(item, i) for i, item in enumerate(h.as_list(inputs))]
-        core = self._core
-        with core.lock, core.scoped(Scope("predict", wf.id, [p.id for p in parsed])):
-            return wf.predict(parsed, app=self, **options)
+        run = AppRun(self, self._annotations, Scope("predict", wf.id, [p.id for p in parsed]))
+        return wf.predict(parsed, app=run, **options)
 
     # ---- what app-bound operators call (through ctx.app) ---------------------------------
 

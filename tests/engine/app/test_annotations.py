@@ -75,7 +75,7 @@ def test_hand_written_annotations_list_by_every_filter(app: App) -> None:
     assert _ids(app, task_id="t1") == ["n2"]
     assert _ids(app, page=2, per_page=2) == ["n3"]
     # labelled concepts are searchable like predicted ones
-    assert [h.input.id for h in app.search(concept="cat") if h.input] == ["a"]
+    assert [h.input.id for h in app.search(concept="cat").hits if h.input] == ["a"]
 
 
 def test_annotation_writer_rows_show_up_beside_hand_written_ones(app: App) -> None:
