@@ -8,19 +8,18 @@ Exit codes: 0 every result succeeded; 1 the run finished but some results failed
 from __future__ import annotations
 
 import argparse
-import json
+import logging
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.errors import InputError, OpgraphError, SpecError
-from engine.inputs import JsonItem
-from engine.proto import FrameInfo, StatusCode
+from engine import progress
+from engine.cli_output import FORMATS
+from engine.errors import OpgraphError, SpecError
 
 __all__ = ["main"]
 
@@ -40,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
+        _configure_logging(args.verbose, args.quiet)
         return int(args.func(args))
     except _Usage as exc:
         print(str(exc), file=sys.stderr)
@@ -52,6 +52,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+
+
+_LOGGERS = ("engine", "operators")
+_handler: logging.Handler | None = None
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    """Library code logs to the ``engine`` / ``operators`` loggers; the command shows them
+    on stderr: warnings by default, ``-v`` info, ``-vv`` debug, ``-q`` errors only (and no
+    progress bars)."""
+    global _handler
+    if quiet:
+        level = logging.ERROR
+    else:
+        level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    progress.set_quiet(quiet)
+    handler = logging.StreamHandler(sys.stderr)  # the stderr of this call (tests swap it)
+    fmt = "opgraph: %(levelname)s: %(message)s" if verbose < 2 else (
+        "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    handler.setFormatter(logging.Formatter(fmt))
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        if _handler is not None:
+            logger.removeHandler(_handler)
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False
+    _handler = handler
+
+
+def _add_verbosity(parser: argparse.ArgumentParser, top: bool) -> None:
+    # on the top parser and on each command, so `opgraph -v run ...` and `opgraph run ... -v`
+    # both work; a command's copy must not reset what the top parser set
+    keep: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
+    parser.add_argument(
+        "-v", "--verbose", action="count", help="say more on stderr (-vv: debug)",
+        **({"default": 0} if top else keep),
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="errors only on stderr, no progress bars",
+        **({"default": False} if top else keep),
+    )
 
 
 def _sample_ms(text: str) -> int:
@@ -71,6 +114,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = _Parser(prog="opgraph", description="Run Clarifai-style workflows locally.")
     p.add_argument("--version", action="version", version=f"opgraph {__version__}")
+    _add_verbosity(p, top=True)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     v = sub.add_parser("validate", help="check workflow files as run builds them")
@@ -92,7 +136,8 @@ def _build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PATH",
-        help="an image, video or text file (repeatable)",
+        help="an image, video or text file, a folder (its media and text files) or a glob "
+        "pattern like 'photos/*.jpg' (repeatable; each expands in sorted order)",
     )
     r.add_argument("--text", action="append", default=[], metavar="TEXT", help="a text input")
     r.add_argument(
@@ -102,7 +147,19 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help='Clarifai JSON: an input, a list of inputs or {"inputs": [...]}',
     )
-    r.add_argument("--out", metavar="FILE", help="write the JSON here instead of stdout")
+    r.add_argument("--out", metavar="FILE", help="write the results here instead of stdout")
+    r.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="json",
+        help="json: the whole response (indented on a terminal); jsonl: one line per input; "
+        "csv: one row per input x node x region x concept",
+    )
+    r.add_argument(
+        "--save-crops",
+        metavar="DIR",
+        help="save every region image (crops, tiles) as DIR/<input>-<id>-<node>-<region>.png",
+    )
     r.add_argument(
         "--sample-ms", type=_sample_ms, default=1000, help="video: one frame per N ms (100..60000)"
     )
@@ -128,10 +185,20 @@ def _build_parser() -> argparse.ArgumentParser:
     add_serve_parser(sub)
     try:
         from engine import cli_app
+
+        cli_app.add_app_parser(sub)
     except ImportError:  # the app commands are optional while the store is absent
-        return p
-    cli_app.add_app_parser(sub)
+        pass
+    _add_verbosity_below(sub)
     return p
+
+
+def _add_verbosity_below(sub: Any) -> None:
+    for command in sub.choices.values():
+        _add_verbosity(command, top=False)
+        for action in command._actions:  # `app add` and the other nested commands
+            if isinstance(action, argparse._SubParsersAction):
+                _add_verbosity_below(action)
 
 
 # ---- validate -----------------------------------------------------------------------------
@@ -162,41 +229,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from engine.inputs import VIDEO_SUFFIXES
-    from engine.workflow import Workflow
+    from engine.cli_run import run
 
-    wf = Workflow.from_yaml(Path(args.file), models=_models(args))
-    inputs = _gather_inputs(args)
-    if not inputs:
-        raise _Usage("opgraph run: give at least one --input, --text or --json-input")
-    videos = [p for p in args.input if Path(p).suffix.lower() in VIDEO_SUFFIXES]
-    if args.draw:
-        _check_draw_target(args.draw, bool(videos))
-    app = _open_app(args.app) if args.app else None
-    on_frame: _FramePrinter | None = None
-    try:
-        with _output(args.out) as out:
-            on_frame = _FramePrinter(wf, out, args.stream, args.draw, args.sample_ms)
-            on_frame.expect(videos, args.sample_ms)
-            options = {
-                "sample_ms": args.sample_ms,
-                "on_frame": on_frame,
-                "keep_frames": not args.stream,
-            }
-            # in an app's context the app runs it: annotation-writer knows the stored inputs
-            response = app.predict(wf, inputs, **options) if app else wf.predict(inputs, **options)
-            # with --stream the frames went out line by line; this last line has the rest
-            json.dump(response.to_dict(), out, indent=None if args.stream else 2)
-            out.write("\n")
-    finally:
-        if on_frame is not None:
-            on_frame.finish()
-        if app is not None:
-            app.close()
-    assert on_frame is not None  # set before predict, which is what got us here
-    if args.draw and not on_frame.drew:  # after the JSON: a failed drawing loses no results
-        _draw_still(response, args.draw)
-    return EXIT_OK if response.status.code == StatusCode.SUCCESS else EXIT_FAILED
+    return run(args)
 
 
 def _models(args: argparse.Namespace) -> Path | None:
@@ -236,143 +271,6 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-_VIDEO_OUT = (".mp4", ".avi")
-_IMAGE_OUT = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
-
-
-def _check_draw_target(path: str, video: bool) -> None:
-    suffix = Path(path).suffix.lower()
-    allowed = _VIDEO_OUT if video else _IMAGE_OUT
-    if suffix not in allowed:
-        what = "a video input is drawn to" if video else "an image input is drawn to"
-        raise _Usage(f"opgraph run: --draw {path}: {what} {', '.join(allowed)}")
-
-
-def _gather_inputs(args: argparse.Namespace) -> list[Any]:
-    inputs: list[Any] = []
-    for path in args.input:
-        if Path(path).is_dir():
-            raise _Usage(f"opgraph run: {path} is a directory; give the files in it")
-        if not Path(path).is_file():
-            raise _Usage(f"opgraph run: no such input file: {path}")
-        inputs.append(path)
-    inputs.extend({"data": {"text": {"raw": t}}} for t in args.text)
-    for file in args.json_input:
-        doc = _read_json_request(file)
-        items = doc.get("inputs", doc) if isinstance(doc, dict) else doc
-        # JSON carries data, never a path to read: a string in it is refused (a dict's
-        # fields are data already)
-        for item in items if isinstance(items, list) else [items]:
-            inputs.append(item if isinstance(item, dict) else JsonItem(item))
-    return inputs
-
-
-def _read_json_request(file: str) -> Any:
-    """A --json-input file: a bounded regular file, nesting bounded before parsing."""
-    from engine.limits import get_limits, load_json, read_file
-
-    try:
-        return load_json(read_file(file, get_limits().json_bytes))
-    except OSError as exc:
-        raise _Usage(f"opgraph run: cannot read {file}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise _Usage(f"opgraph run: cannot read {file}: not UTF-8 text ({exc.reason})") from None
-    except json.JSONDecodeError as exc:
-        raise _Usage(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-    except ValueError as exc:  # not a regular file, too big, nested too deeply
-        if len(exc.args) == 3:
-            raise _Usage(f"{file}:{exc.args[1]}:{exc.args[2]}: {exc.args[0]}") from None
-        raise _Usage(f"opgraph run: cannot read {file}: {exc}") from None
-
-
-def _open_app(path: str) -> Any:
-    from engine.cli_app import open_app
-
-    return open_app(path)  # --app names an app; it never creates one
-
-
-class _FramePrinter:
-    """Per-frame work for videos: JSON lines (--stream), drawing, a progress bar on a tty."""
-
-    def __init__(
-        self, wf: Any, out: TextIO, stream: bool, draw_path: str | None, sample_ms: int
-    ) -> None:
-        self.wf, self.out, self.stream, self.draw_path = wf, out, stream, draw_path
-        self.fps = 1000.0 / sample_ms  # the drawn video plays the sampled frames in real time
-        self.shown = {n.id for n in wf.spec.nodes if not n.suppress_output}
-        self.tty = sys.stderr.isatty() and not os.environ.get("CI")
-        self.drawer: Any = None
-        self.drew = False
-        self.done = 0
-        self.total: int | None = None
-        self.started = time.perf_counter()
-
-    def expect(self, video_paths: list[str], sample_ms: int) -> None:
-        """Learn how many frames to expect, for the progress bar (only on a terminal)."""
-        if not self.tty or not video_paths:
-            return
-        from engine import media
-        from engine.proto import Video
-
-        try:
-            counts = [
-                media.estimated_samples(media.video_info(Video.from_source(p)), sample_ms)
-                for p in video_paths
-            ]
-        except OpgraphError:
-            return  # the run itself reports the unreadable video
-        if all(c is not None for c in counts):
-            self.total = sum(c for c in counts if c is not None)
-
-    def __call__(self, index: int, info: FrameInfo, ctx: Any) -> None:
-        if self.stream:
-            outputs = [
-                {"id": nid, "data": d.to_dict() if d is not None else {}}
-                for nid, d in ctx.outputs.items()
-                if nid in self.shown
-            ]
-            json.dump({"input": index, "frame_info": info.to_dict(), "outputs": outputs}, self.out)
-            self.out.write("\n")
-            self.out.flush()
-        if self.draw_path:
-            self._draw(ctx)
-        self.done += 1
-        if self.tty:
-            fps = self.done / max(time.perf_counter() - self.started, 1e-9)
-            of = f"/{self.total}" if self.total else ""
-            print(f"\rframes {self.done}{of}  {fps:.1f} fps", end="", file=sys.stderr, flush=True)
-
-    def _draw(self, ctx: Any) -> None:
-        from engine import draw
-
-        pixels = ctx.root.image.array
-        last = ctx.outputs.get(self.wf.node_ids[-1])
-        if self.drawer is None:
-            assert self.draw_path is not None  # _draw runs only with --draw
-            h, w = pixels.shape[:2]
-            try:
-                self.drawer = draw.VideoDrawer(self.draw_path, fps=self.fps, size=(w, h))
-            except OSError as exc:
-                raise InputError(f"--draw: {exc}") from None
-        self.drawer.write(pixels, last)
-        self.drew = True
-
-    def finish(self) -> None:
-        if self.drawer is not None:
-            self.drawer.close()
-        if self.tty and self.done:
-            print(file=sys.stderr)
-
-
-def _draw_still(response: Any, path: str) -> None:
-    from engine import draw
-
-    try:
-        draw.save_image(path, draw.draw_result(response.results[0]))
-    except (ValueError, OSError) as exc:
-        raise InputError(f"--draw: {exc}") from None
 
 
 # ---- graph / operators --------------------------------------------------------------------

@@ -14,6 +14,7 @@ error status and the rest of the batch goes on.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -37,9 +38,10 @@ from engine.proto import (
     trusted,
 )
 
-__all__ = ["DEFAULT_SAMPLE_MS", "Executor", "FrameCallback", "merge_data"]
+__all__ = ["DEFAULT_SAMPLE_MS", "Executor", "FrameCallback", "StepCallback", "merge_data"]
 
 DEFAULT_SAMPLE_MS = 1000
+_log = logging.getLogger(__name__)
 _NESTED_FIELDS = ("regions", "concepts", "text", "embeddings", "colors", "metadata")
 _MERGED_LISTS = ("concepts", "regions", "embeddings", "colors", "frames", "hits")
 _OK = Status(code=StatusCode.SUCCESS, description="Ok")
@@ -47,6 +49,9 @@ _EMPTY = Data()  # shared by every empty output; outputs are never mutated in pl
 
 # (input index, frame info, the frame's Context: ctx.root is the frame, ctx.outputs by node id)
 FrameCallback = Callable[[int, FrameInfo, Context], None]
+# (node steps done, node steps in all) for a batch of still inputs: one step is one node on
+# one input, so a progress bar can move while a batch runs node by node
+StepCallback = Callable[[int, int], None]
 
 
 @dataclass
@@ -81,6 +86,7 @@ class Executor:
         on_frame: FrameCallback | None = None,
         keep_frames: bool = True,
         indices: Sequence[int] | None = None,
+        on_step: StepCallback | None = None,
     ) -> list[WorkflowResult]:
         """One ``WorkflowResult`` per input, in order, each with one output per shown node.
 
@@ -89,12 +95,14 @@ class Executor:
         """
         numbers = range(len(inputs)) if indices is None else indices
         if all(inp.data.video is None for inp in inputs):  # the common case: no streams
-            runs = self._run_batch(inputs, numbers, app)
+            runs = self._run_batch(inputs, numbers, app, on_step)
             pairs = zip(inputs, runs, strict=True)
             return [self._result(inp, r.ctx.outputs, r.errors) for inp, r in pairs]
         results: list[WorkflowResult | None] = [None] * len(inputs)
         still = [i for i, inp in enumerate(inputs) if inp.data.video is None]
-        runs = self._run_batch([inputs[i] for i in still], [numbers[i] for i in still], app)
+        runs = self._run_batch(
+            [inputs[i] for i in still], [numbers[i] for i in still], app, on_step
+        )
         for i, run in zip(still, runs, strict=True):
             results[i] = self._result(inputs[i], run.ctx.outputs, run.errors)
         for i, inp in enumerate(inputs):
@@ -111,7 +119,13 @@ class Executor:
 
     # ---- still inputs --------------------------------------------------------------------
 
-    def _run_batch(self, inputs: list[Input], indices: Sequence[int], app: Any) -> list[_Run]:
+    def _run_batch(
+        self,
+        inputs: list[Input],
+        indices: Sequence[int],
+        app: Any,
+        on_step: StepCallback | None = None,
+    ) -> list[_Run]:
         runs = [
             _Run(
                 Context(
@@ -126,12 +140,19 @@ class Executor:
         ]
         if not runs:
             return runs
+        total, done = len(runs) * len(self.graph.nodes), 0
         for inline, io_nodes in self._plan:
             for node in inline:
                 for run in runs:
                     self._step(node, run, None)
+                    done += 1
+                    if on_step is not None:
+                        on_step(done, total)
             if io_nodes:
                 self._step_io(io_nodes, runs)
+                done += len(io_nodes) * len(runs)
+                if on_step is not None:
+                    on_step(done, total)
         return runs
 
     def _step_io(self, nodes: list[CompiledNode], runs: list[_Run]) -> None:
@@ -192,6 +213,7 @@ class Executor:
         except OpgraphError as exc:
             run.errors[node_id] = str(exc)
             ctx.outputs[node_id] = None
+            _log.info("node %r failed on input %s: %s", node_id, ctx.input_index, exc)
         except Exception as exc:
             err = OperatorError(
                 f"{type(exc).__name__}: {exc}",
@@ -202,6 +224,9 @@ class Executor:
             err.__cause__ = exc
             run.errors[node_id] = str(err)
             ctx.outputs[node_id] = None
+            # the status carries the message; the traceback is for whoever debugs the node
+            _log.info("%s", err)
+            _log.debug("node %r raised", node_id, exc_info=exc)
 
     @staticmethod
     def _merged_input(sources: list[str], run: _Run) -> Data | None:

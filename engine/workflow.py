@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,7 @@ import yaml
 
 from engine.catalog import load_catalog
 from engine.errors import InputError
-from engine.executor import DEFAULT_SAMPLE_MS, Executor, FrameCallback
+from engine.executor import DEFAULT_SAMPLE_MS, Executor, FrameCallback, StepCallback
 from engine.graph import CompiledGraph, compile_spec
 from engine.inputs import to_input
 from engine.media import MAX_SAMPLE_MS, MIN_SAMPLE_MS
@@ -41,6 +42,7 @@ from engine.spec import NodeSpec, WorkflowSpec, load_spec, spec_from_dict
 __all__ = ["Workflow"]
 
 Models = str | Path | list[ModelBinding] | None
+_log = logging.getLogger(__name__)
 
 
 class Workflow:
@@ -131,8 +133,13 @@ class Workflow:
         sample_ms: int = DEFAULT_SAMPLE_MS,
         on_frame: FrameCallback | None = None,
         keep_frames: bool = True,
+        on_step: StepCallback | None = None,
     ) -> PostWorkflowResultsResponse:
-        """Run every input through the graph; one result per input, one output per node."""
+        """Run every input through the graph; one result per input, one output per node.
+
+        ``on_frame(input_index, frame_info, ctx)`` is called after each sampled video frame,
+        ``on_step(done, total)`` as a batch of still inputs advances node by node.
+        """
         if not self._nodes:
             raise RuntimeError("the workflow has no nodes")
         if not MIN_SAMPLE_MS <= sample_ms <= MAX_SAMPLE_MS:
@@ -149,6 +156,7 @@ class Workflow:
                 parsed.append(to_input(item, i))
                 accepted.append(i)
             except InputError as exc:
+                _log.info("input %d refused: %s", i, exc)
                 status = Status(
                     code=StatusCode.INPUT_INVALID_ARGUMENT,
                     description="input refused",
@@ -162,6 +170,7 @@ class Workflow:
             on_frame=on_frame,
             keep_frames=keep_frames,
             indices=accepted,
+            on_step=on_step,
         )
         for i in sorted(refused):  # refused inputs keep their place in the batch
             results.insert(i, refused[i])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from engine.errors import AppError
@@ -18,7 +19,9 @@ def ok_status() -> dict[str, Any]:
 
 
 def emit(doc: dict[str, Any]) -> None:
-    print(json.dumps(doc, indent=2))
+    # indented for a person at a terminal, one compact line for a pipe or a file
+    pretty = sys.stdout.isatty()
+    print(json.dumps(doc, indent=2 if pretty else None, separators=(",", ": " if pretty else ":")))
 
 
 def error_status(exc: AppError) -> dict[str, Any]:

@@ -4,13 +4,12 @@ requests (metadata, status names), timestamps and a progress bar."""
 from __future__ import annotations
 
 import json
-import sys
-import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from engine import progress
 from engine.errors import AppError, InputError, StoreError
 from engine.proto import StatusCode
 from engine.store.sqlite import SqliteStore
@@ -33,7 +32,7 @@ __all__ = [
 BUILTIN_BASE_WORKFLOWS = ("text", "image", "empty")
 _DB_NAME = "app.db"
 _DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-_PROGRESS_MIN = 1000  # adds smaller than this finish before a progress bar would help
+_PROGRESS_MIN = 2  # a single input needs no bar
 
 
 def open_store(path: Path) -> SqliteStore:
@@ -154,25 +153,21 @@ def now() -> str:
 
 
 class Progress:
-    """A one-line progress bar on stderr, only for large adds to a terminal."""
+    """A progress bar with an ETA on stderr (``engine.progress``), for adds to a terminal."""
 
     def __init__(self, total: int, enabled: bool | None, *, label: str = "indexing") -> None:
         if enabled is None:
-            enabled = total >= _PROGRESS_MIN and sys.stderr.isatty()
-        self.total, self.enabled, self.done, self.label = total, enabled, 0, label
-        self.start = time.perf_counter()
+            enabled = total >= _PROGRESS_MIN and progress.shown()
+        self.total, self.done, self.label = total, 0, label
+        self._bar = progress.Bar(total, label, unit="input", enabled=enabled)
+        self.enabled = self._bar.enabled
 
     def __enter__(self) -> Progress:
         return self
 
     def advance(self, n: int) -> None:
         self.done += n
-        if self.enabled:
-            rate = self.done / max(time.perf_counter() - self.start, 1e-9)
-            pct = 100 * self.done // max(self.total, 1)
-            sys.stderr.write(f"\r{self.label} {self.done}/{self.total} ({pct}%) {rate:,.0f}/s")
-            sys.stderr.flush()
+        self._bar.update(n)
 
     def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
+        self._bar.close()

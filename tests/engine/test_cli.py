@@ -277,7 +277,7 @@ def test_stream_ends_with_the_results_of_still_inputs(
     [
         (["--text", "a", "--draw", "out.mp4"], "an image input is drawn to .png"),
         (["--text", "a", "--app", "{tmp}/no-app"], "no app here"),
-        (["--input", "{tmp}"], "is a directory"),
+        (["--input", "{tmp}"], "the folder has no image, video or text files"),
     ],
 )
 def test_more_user_errors(
