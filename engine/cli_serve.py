@@ -33,6 +33,19 @@ def add_serve_parser(sub: Any) -> None:
         help="concurrent requests; more are refused with a queue-full status",
     )
     s.add_argument(
+        "--file-root",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder that workflows' file params (ONNX models, ...) may read; repeatable",
+    )
+    s.add_argument(
+        "--allow-private-urls",
+        metavar="NETS",
+        default="",
+        help="private networks input URLs may reach, e.g. 10.0.0.0/8 (default: none)",
+    )
+    s.add_argument(
         "--insecure-dev",
         action="store_true",
         help="no tokens (only on a loopback host; said on every start)",
@@ -87,7 +100,13 @@ def _serve(args: argparse.Namespace) -> int:
         max_in_flight=args.max_in_flight,
         workers=args.workers,
     )
-    state = ServerState(Path(args.data), insecure_dev=args.insecure_dev, limits=limits)
+    state = ServerState(
+        Path(args.data),
+        insecure_dev=args.insecure_dev,
+        limits=limits,
+        file_roots=tuple(str(Path(r).resolve()) for r in args.file_root),
+        allow_private_urls=args.allow_private_urls or False,
+    )
     serve(state, args.host, args.port, args.grpc_port)
     return 0
 

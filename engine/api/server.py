@@ -14,7 +14,7 @@ import contextlib
 import logging
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,11 +44,19 @@ class Limits:
 
 @dataclass
 class ServerState:
-    """What every request shares."""
+    """What every request shares.
+
+    ``file_roots``: the only folders a workflow's file params (ONNX models, detections files)
+    may name; none by default.  ``allow_private_urls``: private or loopback networks that
+    input URLs and model endpoints may reach (``True`` for all); none by default.  Local
+    paths in requests are never read.
+    """
 
     data: Path
     insecure_dev: bool = False
     limits: Limits = field(default_factory=Limits)
+    file_roots: tuple[str, ...] = ()
+    allow_private_urls: bool | str = False
 
     def __post_init__(self) -> None:
         self.data.mkdir(parents=True, exist_ok=True)
@@ -59,6 +67,23 @@ class ServerState:
     def close(self) -> None:
         self.apps.close()
         self.tokens.close()
+
+    def apply_policy(self) -> Callable[[], None]:
+        """Narrow what requests may reach, for this process; returns the undo."""
+        from engine import inputs, limits, media
+
+        old_limits = limits.configure(file_roots=tuple(self.file_roots))
+        old_private = media.settings.allow_private_urls
+        old_roots = inputs.settings.json_path_roots
+        media.settings.allow_private_urls = self.allow_private_urls
+        inputs.settings.json_path_roots = ()
+
+        def undo() -> None:
+            limits.configure(**{"file_roots": old_limits.file_roots})
+            media.settings.allow_private_urls = old_private
+            inputs.settings.json_path_roots = old_roots
+
+        return undo
 
 
 def invoke(state: ServerState, name: str, request: Message, key: str | None) -> Message:
@@ -95,6 +120,7 @@ def serve(
         timeout_graceful_shutdown=int(state.limits.drain_s),
     )
     rest = _Server(config)
+    undo = state.apply_policy()
     grpc_server = start_grpc(state, host, grpc_port)
 
     def stop(signum: int, frame: object) -> None:
@@ -107,5 +133,6 @@ def serve(
     finally:
         grpc_server.stop(grace=state.limits.drain_s).wait()
         state.close()
+        undo()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

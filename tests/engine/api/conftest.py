@@ -56,6 +56,7 @@ class Server:
 
 def start_server(data: Path, limits: Limits | None = None) -> tuple[Server, Any]:
     state = ServerState(data, limits=limits or Limits(workers=4))
+    undo = state.apply_policy()
     grpc_port, port = free_port(), free_port()
     grpc_server = start_grpc(state, "127.0.0.1", grpc_port)
     config = uvicorn.Config(rest_app(state), host="127.0.0.1", port=port, log_level="error")
@@ -74,6 +75,7 @@ def start_server(data: Path, limits: Limits | None = None) -> tuple[Server, Any]
         thread.join(10)
         grpc_server.stop(grace=1).wait()
         state.close()
+        undo()
 
     return Server(state, port, grpc_port, token), stop
 

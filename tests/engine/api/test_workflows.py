@@ -143,3 +143,19 @@ def test_a_bad_workflow_is_refused_with_its_reason(server: Server, stub: Any) ->
         pb.PostWorkflowsRequest(user_app_id=APP, workflows=[cyclic]), metadata=md
     )
     assert reply.status.code != codes.SUCCESS
+
+
+def test_file_params_outside_the_served_roots_are_refused(server: Server, stub: Any) -> None:
+    md = server.metadata()
+    stub.PostApps(
+        pb.PostAppsRequest(user_app_id=r.UserAppIDSet(user_id="me"), apps=[r.App(id="flows")]),
+        metadata=md,
+    )
+    for path in ("/etc/passwd", "../../../../etc/passwd", "/proc/self/environ"):
+        wf = r.Workflow(id="replay", nodes=[_node("d", "detections-file", {"path": path})])
+        reply = stub.PostWorkflows(
+            pb.PostWorkflowsRequest(user_app_id=APP, workflows=[wf]), metadata=md
+        )
+        assert reply.status.code != codes.SUCCESS, path
+        assert "outside the folders" in reply.status.description, reply.status.description
+        assert "root:" not in reply.status.description
