@@ -286,7 +286,7 @@ def _connect(parts: SplitResult, deadline: _Deadline, policy: AddressPolicy,
 
 def _resolve(host: str, port: int, deadline: _Deadline) -> list[tuple[Any, ...]]:
     try:
-        ip = parse_ip(host)
+        ip = parse_ip(host[:-1] if host.endswith(".") else host)  # "127.0.0.1." too
     except ValueError:
         pass
     else:  # a literal address: no lookup

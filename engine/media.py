@@ -57,8 +57,9 @@ class MediaSettings:
 
     max_pixels: int = 100_000_000  # decompression-bomb guard, checked from the header
     max_image_bytes: int = 100 * _MB
-    # memory for one decoded image (a 99 MP 16-bit RGBA PNG would take 792 MB)
-    max_decode_bytes: int = 512 * _MB
+    # memory for one decoded image: 100 MP of 8-bit RGB fit, 99 MP of RGBA (396 MB) or
+    # of 16-bit RGBA (792 MB) do not
+    max_decode_bytes: int = 320 * _MB
     max_video_bytes: int = 4096 * _MB
     url_timeout_s: float = 30.0  # whole download of an image
     video_url_timeout_s: float = 600.0

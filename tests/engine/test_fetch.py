@@ -90,7 +90,7 @@ def _nothing_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    "host", ["127.0.0.1", "[::ffff:127.0.0.1]", "[::127.0.0.1]", "[64:ff9b::7f00:1]",
+    "host", ["127.0.0.1", "127.0.0.1.", "[::ffff:127.0.0.1]", "[::127.0.0.1]", "[64:ff9b::7f00:1]",
              "[2002:7f00:1::]", "[::ffff:0:7f00:1]", "localhost", "[::1]", "0.0.0.0"]
 )
 def test_private_spellings_are_refused_before_connecting(host: str) -> None:
