@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.app._export import annotation_record, read_export, write_export
-from engine.app._paging import DEFAULT_PER_PAGE
+from engine.app._requests import DEFAULT_PER_PAGE
 from engine.app._upload import UploadReport, csv_items, folder_items, upload
 from engine.app.datasets import Datasets
 from engine.app.inputs import Inputs

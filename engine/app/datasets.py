@@ -16,7 +16,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from engine.app._core import AppCore
-from engine.app._paging import DEFAULT_PER_PAGE, page_bounds
+from engine.app._merge import check_action, patch_metadata
+from engine.app._requests import DEFAULT_PER_PAGE, page_window
 from engine.errors import AppError
 from engine.proto import Annotation, Input, Status, StatusCode
 from engine.proto_app import Dataset, DatasetInput, DatasetVersion, DatasetVersionMetrics
@@ -24,10 +25,9 @@ from engine.store import _app_support as h
 from engine.store import codec
 from engine.store.datasets import DatasetRecord, DatasetVersionRecord
 
-__all__ = ["Datasets", "check_id", "patched"]
+__all__ = ["Datasets", "check_id"]
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
-_ACTIONS = ("merge", "overwrite", "remove")
 
 
 def check_id(value: Any, what: str) -> str:
@@ -39,28 +39,6 @@ def check_id(value: Any, what: str) -> str:
             code=StatusCode.BAD_REQUEST,
         )
     return value
-
-
-def patched(
-    old: dict[str, Any] | None, new: dict[str, Any] | None, action: str
-) -> dict[str, Any] | None:
-    """Metadata after a Clarifai patch: ``merge`` (deep), ``overwrite``, ``remove`` keys."""
-    if new is None:
-        return old
-    if action == "overwrite":
-        return new or None
-    out = dict(old or {})
-    for key, value in new.items():
-        if action == "remove":
-            if isinstance(value, dict) and isinstance(out.get(key), dict):
-                out[key] = patched(out[key], value, "remove") or {}
-            else:
-                out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = patched(out[key], value, "merge")
-        else:
-            out[key] = value
-    return out or None
 
 
 class Datasets:
@@ -93,7 +71,7 @@ class Datasets:
         return _dataset(self._record(dataset_id))
 
     def list_datasets(self, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> list[Dataset]:
-        offset, limit = page_bounds(page, per_page)
+        offset, limit = page_window(page, per_page)
         return [_dataset(r) for r in self._db.page(offset, limit)]
 
     def patch(
@@ -106,17 +84,13 @@ class Datasets:
     ) -> Dataset:
         """``PatchDatasets``: ``merge`` / ``overwrite`` set the given fields (metadata
         merged deeply or replaced); ``remove`` deletes the given metadata keys."""
-        if action not in _ACTIONS:
-            raise AppError(
-                f"action must be one of {', '.join(_ACTIONS)}, got {action!r}",
-                code=StatusCode.BAD_REQUEST,
-            )
+        check_action(action, StatusCode.BAD_REQUEST)
         with self._core.lock:
             rec = self._record(dataset_id)
             if action != "remove":
                 rec.description = rec.description if description is None else description
                 rec.notes = rec.notes if notes is None else notes
-            rec.metadata = patched(rec.metadata, h.parse_metadata(metadata), action)
+            rec.metadata = patch_metadata(rec.metadata, h.parse_metadata(metadata), action)
             rec.modified_at = h.now()
             self._db.update([rec])
         return _dataset(rec)
@@ -156,7 +130,7 @@ class Datasets:
     def list_inputs(
         self, dataset_id: str, page: int = 1, per_page: int = DEFAULT_PER_PAGE
     ) -> list[DatasetInput]:
-        offset, limit = page_bounds(page, per_page)
+        offset, limit = page_window(page, per_page)
         self._record(dataset_id)
         rows = self._db.list_inputs(dataset_id, offset, limit)
         return [
@@ -196,7 +170,7 @@ class Datasets:
     def list_versions(
         self, dataset_id: str, page: int = 1, per_page: int = DEFAULT_PER_PAGE
     ) -> list[DatasetVersion]:
-        offset, limit = page_bounds(page, per_page)
+        offset, limit = page_window(page, per_page)
         self._record(dataset_id)
         return [_version(r) for r in self._db.list_versions(dataset_id, offset, limit)]
 

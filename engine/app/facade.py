@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.app._core import AppCore, Scope
-from engine.app._paging import DEFAULT_PER_PAGE
+from engine.app._requests import DEFAULT_PER_PAGE
 from engine.app._run import AppRun
 from engine.app.annotations import Annotations
 from engine.app.base import BaseWorkflowHook

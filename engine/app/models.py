@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from engine.app._core import AppCore
-from engine.app._paging import DEFAULT_PER_PAGE, page_bounds
+from engine.app._requests import DEFAULT_PER_PAGE, page_window
 from engine.app.base import BaseWorkflowHook
 from engine.app.workflows import workflow_nodes
 from engine.errors import AppError
@@ -38,7 +38,7 @@ class Models:
         model_type_id: str | None = None,
     ) -> list[Model]:
         """``ListModels``: sorted by id (stable across pages), optionally of one type."""
-        offset, limit = page_bounds(page, per_page)
+        offset, limit = page_window(page, per_page)
         models = [m for m in self._all().values() if model_type_id in (None, m.model_type_id)]
         return models[offset : offset + limit]
 

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.app._core import AppCore
-from engine.app._paging import DEFAULT_PER_PAGE, page_bounds
+from engine.app._merge import check_action, patch_metadata
+from engine.app._requests import DEFAULT_PER_PAGE, page_window
 from engine.app.base import BaseWorkflowHook
-from engine.app.datasets import check_id, patched
+from engine.app.datasets import check_id
 from engine.errors import AppError
 from engine.proto import (
     Concept,
@@ -38,7 +39,6 @@ from engine.workflow import Workflow
 
 __all__ = ["AppWorkflow", "Workflows", "workflow_nodes"]
 
-_ACTIONS = ("merge", "overwrite", "remove")
 
 
 class Workflows:
@@ -84,7 +84,7 @@ class Workflows:
         self, page: int = 1, per_page: int = DEFAULT_PER_PAGE
     ) -> list[StoredWorkflow]:
         """``ListWorkflows``: the base workflow first, then stored ones as created."""
-        offset, limit = page_bounds(page, per_page)
+        offset, limit = page_window(page, per_page)
         if self._base.workflow is None:
             return [_stored(r) for r in self._db.page(offset, limit)]
         if offset == 0:
@@ -102,11 +102,7 @@ class Workflows:
     ) -> StoredWorkflow:
         """``PatchWorkflows``: a new version (with ``workflow``'s nodes, or the newest
         version's), and the given fields set (metadata merged, overwritten or removed)."""
-        if action not in _ACTIONS:
-            raise AppError(
-                f"action must be one of {', '.join(_ACTIONS)}, got {action!r}",
-                code=StatusCode.BAD_REQUEST,
-            )
+        check_action(action, StatusCode.BAD_REQUEST)
         self._refuse_base(workflow_id, "patched")
         with self._core.lock:
             rec = self._record(workflow_id)
@@ -115,7 +111,7 @@ class Workflows:
             if action != "remove":
                 rec.description = rec.description if description is None else description
                 rec.notes = rec.notes if notes is None else notes
-            rec.metadata = patched(rec.metadata, h.parse_metadata(metadata), action)
+            rec.metadata = patch_metadata(rec.metadata, h.parse_metadata(metadata), action)
             rec.modified_at = h.now()
             version = WorkflowVersionRecord(
                 uuid.uuid4().hex,
@@ -139,7 +135,7 @@ class Workflows:
         self, workflow_id: str, page: int = 1, per_page: int = DEFAULT_PER_PAGE
     ) -> list[WorkflowVersion]:
         """``ListWorkflowVersions``: newest first."""
-        offset, limit = page_bounds(page, per_page)
+        offset, limit = page_window(page, per_page)
         if self._is_base(workflow_id):
             base = self._base_proto().version
             return [base] if base is not None and offset == 0 else []

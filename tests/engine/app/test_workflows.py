@@ -123,7 +123,7 @@ def test_list_puts_the_base_workflow_first_and_pages(app: App) -> None:
         (lambda a: a.list_workflow_versions("nope"), StatusCode.WORKFLOW_DOES_NOT_EXIST),
         (lambda a: a.patch_workflow("tagger", action="x"), StatusCode.BAD_REQUEST),
         (lambda a: a.create_workflow("empty"), StatusCode.BAD_REQUEST),
-        (lambda a: a.list_workflows(per_page=0), StatusCode.BAD_REQUEST),
+        (lambda a: a.list_workflows(per_page=0), StatusCode.CONN_INVALID_REQUEST),
     ],
 )
 def test_bad_requests_change_nothing(app: App, call, code) -> None:

@@ -116,4 +116,4 @@ def test_refused_requests_print_clarifai_status_and_exit_2(
     doc = _run(capsys, "datasets", "get", app, "--id", "nope", code=2)
     assert doc["status"]["code"] == 11101
     doc = _run(capsys, "datasets", "list", app, "--page", "0", code=2)
-    assert doc["status"]["code"] == 90400
+    assert doc["status"]["code"] == 11102
