@@ -36,10 +36,6 @@ CLASSES = {
 
 KNOWN_OPEN: dict[str, str] = {
     "app/skip-existing/cli": "app",
-    "image-decode-bytes/base64/rgba8-99MP": "netsec",
-    "image-decode-bytes/bytes/rgba8-99MP": "netsec",
-    "image-decode-bytes/path/rgba8-99MP": "netsec",
-    "json-request-paths/string-etc-passwd": "netsec",
     "deep-json/dict/1000": "specsafe",
     "deep-json/dict/100000": "specsafe",
     "deep-json/in-data/1000": "specsafe",
