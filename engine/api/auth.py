@@ -35,6 +35,7 @@ RESOURCES = (
     "searches",
 )
 _ALL = "*"
+_KNOWN_TOKENS = 10_000
 
 
 def parse_scopes(text: str) -> frozenset[str]:
@@ -91,6 +92,7 @@ class TokenStore:
     def __init__(self, path: Path, *, insecure_dev: bool = False) -> None:
         self.insecure_dev = insecure_dev
         self._lock = threading.Lock()
+        self._known: dict[str, Principal] = {}  # digest -> principal, tokens seen already
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -129,6 +131,9 @@ class TokenStore:
                 "'opgraph serve token create')",
             )
         digest = _digest(key)
+        known = self._known.get(digest)
+        if known is not None:
+            return known
         with self._lock:
             row = self._conn.execute(
                 "SELECT id, hash, scopes, app FROM tokens WHERE hash = ?", (digest,)
@@ -136,7 +141,10 @@ class TokenStore:
         if row is None or not hmac.compare_digest(row[1], digest):
             raise ApiError(status_code_pb2.CONN_KEY_INVALID, "the token is not valid")
         app = tuple(row[3].split("/", 1)) if row[3] else None
-        return Principal(row[0], frozenset(json.loads(row[2])), app)
+        principal = Principal(row[0], frozenset(json.loads(row[2])), app)
+        if len(self._known) < _KNOWN_TOKENS:
+            self._known[digest] = principal
+        return principal
 
 
 def _digest(token: str) -> str:

@@ -8,6 +8,7 @@ the same JSON, so a proto becomes a model by way of a dict.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from clarifai_grpc.channel.custom_converters.custom_dict_to_message import dict_
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
+from google.protobuf.message_factory import GetMessageClass
 from pydantic import BaseModel
 
 __all__ = ["BadRequest", "from_json", "from_query", "to_json", "to_model", "to_proto"]
@@ -56,9 +58,57 @@ def to_proto(cls: type[Message], value: BaseModel | Mapping[str, Any]) -> Messag
     doc = (
         value.model_dump(mode="json", exclude_none=True) if isinstance(value, BaseModel) else value
     )
-    message = cls()
-    json_format.ParseDict(doc, message, ignore_unknown_fields=False)
-    return message
+    try:
+        return cls(**_kwargs(cls.DESCRIPTOR, doc))
+    except (TypeError, ValueError, KeyError, AttributeError):
+        message = cls()  # protobuf's JSON parser: slower, and says what is wrong
+        json_format.ParseDict(doc, message, ignore_unknown_fields=False)
+        return message
+
+
+_TIMESTAMP = "google.protobuf.Timestamp"
+_WRAPPERS = {
+    f"google.protobuf.{n}Value"
+    for n in ("Float", "Double", "Int32", "Int64", "UInt32", "UInt64", "Bool", "String", "Bytes")
+}
+_STRUCTS = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
+
+
+def _kwargs(descriptor: Any, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Constructor arguments for a message from its JSON (several times faster than
+    protobuf's JSON parser); anything it does not take raises, and the parser is used."""
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        field = descriptor.fields_by_name[key]
+        out[key] = _value(field, value)
+    return out
+
+
+def _value(field: FieldDescriptor, value: Any) -> Any:
+    if field.type == FieldDescriptor.TYPE_MESSAGE:
+        sub = field.message_type
+        if sub.GetOptions().map_entry:
+            value_field = sub.fields_by_name["value"]
+            return {k: _value(value_field, v) for k, v in value.items()}
+        if _repeated(field):
+            return [_message(sub, v) for v in value]
+        return _message(sub, value)
+    if field.type == FieldDescriptor.TYPE_BYTES:
+        if _repeated(field):
+            return [base64.b64decode(v) for v in value]
+        return base64.b64decode(value)
+    return value
+
+
+def _message(descriptor: Any, value: Any) -> Any:
+    cls = GetMessageClass(descriptor)
+    if descriptor.full_name in _STRUCTS | _WRAPPERS | {_TIMESTAMP}:
+        message = cls()
+        json_format.ParseDict(value, message)
+        return message
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{descriptor.full_name} needs an object")
+    return cls(**_kwargs(descriptor, value))
 
 
 def from_query(cls: type[Message], pairs: list[tuple[str, str]]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ def _key(context: grpc.ServicerContext) -> str | None:
 
 def _unary(state: ServerState, name: str) -> Any:
     def method(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
-        return invoke(state, name, request, _key(context))
+        return invoke(state, name, request, _key(context)).proto()
 
     return method
 

@@ -108,8 +108,7 @@ def rest_app(state: ServerState) -> Starlette:
         except (ValueError, RecursionError) as exc:
             text = str(exc) if isinstance(exc, BadRequest) else "the body is not valid JSON"
             return _reply(name, codes.CONN_BAD_REQUEST_FORMAT, text)
-        response = await run_in_threadpool(invoke, state, name, message, _key(request))
-        code = response.status.code
-        return JSONResponse(to_json(response), status_code=http_status(code))
+        reply = await run_in_threadpool(invoke, state, name, message, _key(request))
+        return JSONResponse(reply.json(), status_code=http_status(reply.code))
 
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=_VERBS)])

@@ -23,7 +23,7 @@ from google.protobuf.message import Message
 
 import engine.api.handlers  # noqa: F401  (registers every handler)
 from engine.api.auth import NOBODY, TokenStore
-from engine.api.service import Call, _failed, dispatch
+from engine.api.service import Call, Reply, _failed, dispatch
 from engine.app.directory import AppDirectory
 
 __all__ = ["Limits", "ServerState", "invoke", "serve"]
@@ -86,10 +86,11 @@ class ServerState:
         return undo
 
 
-def invoke(state: ServerState, name: str, request: Message, key: str | None) -> Message:
+def invoke(state: ServerState, name: str, request: Message, key: str | None) -> Reply:
     """Run V2 method ``name``; a full server answers Clarifai's queue-full status at once."""
     if not state._slots.acquire(blocking=False):
-        return _failed(name, codes.RPC_REQUEST_QUEUE_FULL, "the server is busy; retry shortly")
+        busy = _failed(name, codes.RPC_REQUEST_QUEUE_FULL, "the server is busy; retry shortly")
+        return Reply(name, proto=busy)
     try:
         return dispatch(name, request, state.tokens, Call(NOBODY, state), key)
     finally:

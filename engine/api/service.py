@@ -21,7 +21,7 @@ from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
 from engine.api.auth import Principal, TokenStore
-from engine.api.codec import BadRequest
+from engine.api.codec import BadRequest, to_json, to_proto
 from engine.api.errors import ApiError
 from engine.errors import InputError, OpgraphError, SpecError, StoreError
 
@@ -30,6 +30,7 @@ __all__ = [
     "ApiError",
     "Call",
     "Handler",
+    "Reply",
     "dispatch",
     "handler",
     "http_status",
@@ -41,7 +42,7 @@ __all__ = [
 log = logging.getLogger("opgraph.api")
 Codes = status_code_pb2
 
-Handler = Callable[["Call", Any], Message]
+Handler = Callable[["Call", Any], "Message | Reply"]
 
 
 @dataclass(frozen=True)
@@ -120,10 +121,53 @@ def _failed(name: str, code: int, description: str, details: str = "") -> Messag
     return response
 
 
-def dispatch(
+class Reply:
+    """A handler's answer, built for the transport that sends it.
+
+    A handler gives either a response proto or the App's pydantic response as Clarifai
+    JSON; REST sends that JSON as it is and gRPC turns it into the proto, so neither pays
+    for a conversion it does not need.
+    """
+
+    def __init__(
+        self, method: str, *, proto: Message | None = None, doc: dict[str, Any] | None = None
+    ) -> None:
+        self.method = method
+        self._proto = proto
+        self._doc = doc
+
+    @property
+    def code(self) -> int:
+        if self._doc is not None:
+            return int(self._doc.get("status", {}).get("code", 0))
+        return int(self._proto.status.code)  # type: ignore[union-attr]
+
+    def proto(self) -> Message:
+        if self._proto is None:
+            try:
+                self._proto = to_proto(response_type(self.method), self._doc or {})
+            except Exception:
+                log.exception("%s: the response does not fit its proto", self.method)
+                self._proto = _failed(
+                    self.method,
+                    Codes.INTERNAL_SERVER_ISSUE,
+                    f"{self.method} failed inside the server",
+                )
+        return self._proto
+
+    def json(self) -> dict[str, Any]:
+        return self._doc if self._doc is not None else to_json(self.proto())
+
+
+def dispatch(name: str, request: Message, tokens: TokenStore, call: Call, key: str | None) -> Reply:
+    """Run V2 method ``name`` for a caller presenting ``key``; always a reply."""
+    result = _run(name, request, tokens, call, key)
+    return result if isinstance(result, Reply) else Reply(name, proto=result)
+
+
+def _run(
     name: str, request: Message, tokens: TokenStore, call: Call, key: str | None
-) -> Message:
-    """Run V2 method ``name`` for a caller presenting ``key``; always a response proto."""
+) -> Message | Reply:
     entry = HANDLERS.get(name)
     try:
         call.principal = tokens.authenticate(key)

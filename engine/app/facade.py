@@ -457,7 +457,8 @@ class App:
         ``options`` go to ``Workflow.predict`` (``sample_ms``, ``on_frame``, ...).  An input
         given with the id of a stored input is that input for ``annotation-writer``.
         """
-        wf, _ = h.resolve(workflow, allow_rag=True)
+        # a Workflow runs as it is (resolving would write it out as YAML again, per call)
+        wf = workflow if isinstance(workflow, Workflow) else h.resolve(workflow, allow_rag=True)[0]
         if wf is None:
             raise InputError("the empty workflow has no nodes to run")
         parsed = [to_input(item, i) for i, item in enumerate(h.as_list(inputs))]

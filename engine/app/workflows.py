@@ -11,6 +11,7 @@ workflow is listed first and can be read and run, but it is changed only by
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from engine.workflow import Workflow
 
 __all__ = ["AppWorkflow", "Workflows", "workflow_nodes"]
 
+_CACHED_VERSIONS = 64  # compiled workflow versions kept per app
 
 
 class Workflows:
@@ -47,6 +49,8 @@ class Workflows:
     def __init__(self, core: AppCore, base: BaseWorkflowHook, app: Any) -> None:
         self._core, self._base, self._app = core, base, app
         self._db = core.store.workflows
+        self._cache: dict[tuple[str, str], tuple[Workflow, WorkflowVersion]] = {}
+        self._cache_lock = threading.Lock()
 
     def create(
         self,
@@ -154,8 +158,20 @@ class Workflows:
             assert self._base.workflow is not None
             return AppWorkflow(self._app, self._base.workflow, base.version)
         rec = self._version_record(workflow_id, version_id)
-        wf = Workflow.from_yaml(rec.yaml)
-        return AppWorkflow(self._app, wf, _version(rec))
+        return AppWorkflow(self._app, *self._compiled(rec))
+
+    def _compiled(self, rec: WorkflowVersionRecord) -> tuple[Workflow, WorkflowVersion]:
+        """A version compiled once: versions never change, so a run reuses its graph."""
+        key = (rec.workflow_id, rec.id)
+        with self._cache_lock:
+            hit = self._cache.pop(key, None)
+            if hit is None:
+                wf = Workflow.from_yaml(rec.yaml)
+                hit = (wf, _version(rec, wf))
+            self._cache[key] = hit  # most recently used last
+            while len(self._cache) > _CACHED_VERSIONS:
+                self._cache.pop(next(iter(self._cache)))
+            return hit
 
     # ---- helpers -----------------------------------------------------------------------
 
@@ -296,12 +312,12 @@ def _stored(rec: WorkflowRecord) -> StoredWorkflow:
     )
 
 
-def _version(rec: WorkflowVersionRecord) -> WorkflowVersion:
+def _version(rec: WorkflowVersionRecord, wf: Workflow | None = None) -> WorkflowVersion:
     return WorkflowVersion(
         id=rec.id,
         workflow_id=rec.workflow_id,
         created_at=rec.created_at,
         modified_at=rec.created_at,
-        nodes=workflow_nodes(Workflow.from_yaml(rec.yaml)),
+        nodes=workflow_nodes(wf or Workflow.from_yaml(rec.yaml)),
         description=rec.description or None,
     )

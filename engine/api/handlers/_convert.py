@@ -7,12 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from google.protobuf import json_format
-from google.protobuf.message import Message
 from pydantic import BaseModel
 
-from engine.api.codec import to_proto
 from engine.api.errors import ApiError
-from engine.api.service import Call, response_type
+from engine.api.service import Call, Reply
 from engine.proto import Input
 from engine.proto import Status as StatusModel
 
@@ -22,13 +20,13 @@ _SUCCESS = 10000
 _INVALID = 11102  # CONN_INVALID_REQUEST
 
 
-def answer(method: str, model: BaseModel) -> Message:
-    """The App's pydantic response as the method's response proto, success unless set."""
+def answer(method: str, model: BaseModel) -> Reply:
+    """The App's pydantic response as the method's reply, success unless its status says."""
     doc = model.to_dict() if hasattr(model, "to_dict") else model.model_dump(mode="json")
     status = doc.setdefault("status", {})
     if not status.get("code"):
         status.update(StatusModel(code=_SUCCESS, description="Ok").model_dump(exclude_none=True))
-    return to_proto(response_type(method), doc)
+    return Reply(method, doc=doc)
 
 
 def input_docs(call: Call, inputs: Sequence[Any]) -> list[dict[str, Any]]:

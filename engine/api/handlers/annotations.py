@@ -13,7 +13,7 @@ from google.protobuf.message import Message
 from engine.api.errors import ApiError
 from engine.api.handlers._convert import answer
 from engine.api.paging import page_args
-from engine.api.service import Call, handler, ok, response_type
+from engine.api.service import Call, Reply, handler, ok, response_type
 from engine.proto import MultiAnnotationResponse
 
 __all__: list[str] = []
@@ -32,13 +32,13 @@ def _docs(call: Call, annotations: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 @handler("PostAnnotations", scope="annotations:write")
-def post_annotations(call: Call, req: pb.PostAnnotationsRequest) -> Message:
+def post_annotations(call: Call, req: pb.PostAnnotationsRequest) -> Message | Reply:
     stored = call.app(req.user_app_id).upload_annotations(_docs(call, req.annotations))
     return answer("PostAnnotations", MultiAnnotationResponse(annotations=stored))
 
 
 @handler("ListAnnotations", scope="annotations:read")
-def list_annotations(call: Call, req: pb.ListAnnotationsRequest) -> Message:
+def list_annotations(call: Call, req: pb.ListAnnotationsRequest) -> Message | Reply:
     page, per_page = page_args(req.page, req.per_page)
     found = call.app(req.user_app_id).list_annotations(
         input_ids=list(req.input_ids),
@@ -53,7 +53,7 @@ def list_annotations(call: Call, req: pb.ListAnnotationsRequest) -> Message:
 
 
 @handler("PatchAnnotations", scope="annotations:write")
-def patch_annotations(call: Call, req: pb.PatchAnnotationsRequest) -> Message:
+def patch_annotations(call: Call, req: pb.PatchAnnotationsRequest) -> Message | Reply:
     patched = call.app(req.user_app_id).patch_annotations(
         _docs(call, req.annotations), action=req.action or "merge"
     )
@@ -61,13 +61,13 @@ def patch_annotations(call: Call, req: pb.PatchAnnotationsRequest) -> Message:
 
 
 @handler("DeleteAnnotation", scope="annotations:write")
-def delete_annotation(call: Call, req: pb.DeleteAnnotationRequest) -> Message:
+def delete_annotation(call: Call, req: pb.DeleteAnnotationRequest) -> Message | Reply:
     call.app(req.user_app_id).delete_annotations(annotation_ids=[req.annotation_id])
     return ok(response_type("DeleteAnnotation")())
 
 
 @handler("DeleteAnnotations", scope="annotations:write")
-def delete_annotations(call: Call, req: pb.DeleteAnnotationsRequest) -> Message:
+def delete_annotations(call: Call, req: pb.DeleteAnnotationsRequest) -> Message | Reply:
     if not req.ids and not req.input_ids:
         raise ApiError(codes.CONN_INVALID_REQUEST, "name annotation ids or input ids to delete")
     call.app(req.user_app_id).delete_annotations(

@@ -15,7 +15,7 @@ from google.protobuf.message import Message
 from engine.api.errors import ApiError
 from engine.api.handlers._convert import answer
 from engine.api.paging import page_args
-from engine.api.service import Call, handler, ok, response_type
+from engine.api.service import Call, Reply, handler, ok, response_type
 from engine.proto_app import (
     MultiDatasetInputResponse,
     MultiDatasetResponse,
@@ -40,7 +40,7 @@ def _some(items: Any, what: str) -> Any:
 
 
 @handler("PostDatasets", scope="datasets:write")
-def post_datasets(call: Call, req: pb.PostDatasetsRequest) -> Message:
+def post_datasets(call: Call, req: pb.PostDatasetsRequest) -> Message | Reply:
     app = call.app(req.user_app_id)
     made = [
         app.create_dataset(d.id, d.description, d.notes, _meta(d))
@@ -50,13 +50,13 @@ def post_datasets(call: Call, req: pb.PostDatasetsRequest) -> Message:
 
 
 @handler("GetDataset", scope="datasets:read")
-def get_dataset(call: Call, req: pb.GetDatasetRequest) -> Message:
+def get_dataset(call: Call, req: pb.GetDatasetRequest) -> Message | Reply:
     dataset = call.app(req.user_app_id).get_dataset(req.dataset_id)
     return answer("GetDataset", SingleDatasetResponse(dataset=dataset))
 
 
 @handler("ListDatasets", scope="datasets:read")
-def list_datasets(call: Call, req: pb.ListDatasetsRequest) -> Message:
+def list_datasets(call: Call, req: pb.ListDatasetsRequest) -> Message | Reply:
     page, per_page = page_args(req.page, req.per_page)
     app = call.app(req.user_app_id)
     found = [app.get_dataset(req.id)] if req.id else app.list_datasets(page, per_page)
@@ -64,7 +64,7 @@ def list_datasets(call: Call, req: pb.ListDatasetsRequest) -> Message:
 
 
 @handler("PatchDatasets", scope="datasets:write")
-def patch_datasets(call: Call, req: pb.PatchDatasetsRequest) -> Message:
+def patch_datasets(call: Call, req: pb.PatchDatasetsRequest) -> Message | Reply:
     app = call.app(req.user_app_id)
     action = req.action or "merge"
     patched = [
@@ -75,13 +75,13 @@ def patch_datasets(call: Call, req: pb.PatchDatasetsRequest) -> Message:
 
 
 @handler("DeleteDatasets", scope="datasets:write")
-def delete_datasets(call: Call, req: pb.DeleteDatasetsRequest) -> Message:
+def delete_datasets(call: Call, req: pb.DeleteDatasetsRequest) -> Message | Reply:
     call.app(req.user_app_id).delete_dataset(list(_some(req.dataset_ids, "dataset ids")))
     return ok(response_type("DeleteDatasets")())
 
 
 @handler("PostDatasetInputs", scope="datasets:write")
-def post_dataset_inputs(call: Call, req: pb.PostDatasetInputsRequest) -> Message:
+def post_dataset_inputs(call: Call, req: pb.PostDatasetInputsRequest) -> Message | Reply:
     if req.HasField("search"):
         raise ApiError(
             codes.NOT_IMPLEMENTED,
@@ -94,21 +94,21 @@ def post_dataset_inputs(call: Call, req: pb.PostDatasetInputsRequest) -> Message
 
 
 @handler("ListDatasetInputs", scope="datasets:read")
-def list_dataset_inputs(call: Call, req: pb.ListDatasetInputsRequest) -> Message:
+def list_dataset_inputs(call: Call, req: pb.ListDatasetInputsRequest) -> Message | Reply:
     page, per_page = page_args(req.page, req.per_page)
     found = call.app(req.user_app_id).dataset(req.dataset_id).list_inputs(page, per_page)
     return answer("ListDatasetInputs", MultiDatasetInputResponse(dataset_inputs=found))
 
 
 @handler("DeleteDatasetInputs", scope="datasets:write")
-def delete_dataset_inputs(call: Call, req: pb.DeleteDatasetInputsRequest) -> Message:
+def delete_dataset_inputs(call: Call, req: pb.DeleteDatasetInputsRequest) -> Message | Reply:
     ids = list(_some(req.input_ids, "input ids"))
     call.app(req.user_app_id).dataset(req.dataset_id).remove_inputs(ids)
     return ok(response_type("DeleteDatasetInputs")())
 
 
 @handler("PostDatasetVersions", scope="datasets:write")
-def post_dataset_versions(call: Call, req: pb.PostDatasetVersionsRequest) -> Message:
+def post_dataset_versions(call: Call, req: pb.PostDatasetVersionsRequest) -> Message | Reply:
     dataset = call.app(req.user_app_id).dataset(req.dataset_id)
     versions: list[resources_pb2.DatasetVersion] = list(req.dataset_versions) or [
         resources_pb2.DatasetVersion()
@@ -118,13 +118,13 @@ def post_dataset_versions(call: Call, req: pb.PostDatasetVersionsRequest) -> Mes
 
 
 @handler("ListDatasetVersions", scope="datasets:read")
-def list_dataset_versions(call: Call, req: pb.ListDatasetVersionsRequest) -> Message:
+def list_dataset_versions(call: Call, req: pb.ListDatasetVersionsRequest) -> Message | Reply:
     page, per_page = page_args(req.page, req.per_page)
     found = call.app(req.user_app_id).dataset(req.dataset_id).list_versions(page, per_page)
     return answer("ListDatasetVersions", MultiDatasetVersionResponse(dataset_versions=found))
 
 
 @handler("GetDatasetVersion", scope="datasets:read")
-def get_dataset_version(call: Call, req: pb.GetDatasetVersionRequest) -> Message:
+def get_dataset_version(call: Call, req: pb.GetDatasetVersionRequest) -> Message | Reply:
     found = call.app(req.user_app_id).dataset(req.dataset_id).get_version(req.dataset_version_id)
     return answer("GetDatasetVersion", SingleDatasetVersionResponse(dataset_version=found))

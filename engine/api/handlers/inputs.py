@@ -9,7 +9,7 @@ from google.protobuf.message import Message
 
 from engine.api.handlers._convert import answer, input_docs, with_media, without_media
 from engine.api.paging import page_args
-from engine.api.service import Call, handler, ok, response_type
+from engine.api.service import Call, Reply, handler, ok, response_type
 from engine.proto import MultiInputResponse, SingleInputCountResponse, SingleInputResponse, Status
 
 __all__: list[str] = []
@@ -31,7 +31,7 @@ def batch_status(inputs: list[Any]) -> Status:
 
 
 @handler("PostInputs", scope="inputs:write")
-def post_inputs(call: Call, req: pb.PostInputsRequest) -> Message:
+def post_inputs(call: Call, req: pb.PostInputsRequest) -> Message | Reply:
     app = call.app(req.user_app_id)
     docs = input_docs(call, req.inputs)
     skip = req.input_id_conflict_resolution == _SKIP
@@ -42,13 +42,13 @@ def post_inputs(call: Call, req: pb.PostInputsRequest) -> Message:
 
 
 @handler("GetInput", scope="inputs:read")
-def get_input(call: Call, req: pb.GetInputRequest) -> Message:
+def get_input(call: Call, req: pb.GetInputRequest) -> Message | Reply:
     app = call.app(req.user_app_id)
     return answer("GetInput", SingleInputResponse(input=with_media(app.get_input(req.input_id))))
 
 
 @handler("ListInputs", scope="inputs:read")
-def list_inputs(call: Call, req: pb.ListInputsRequest) -> Message:
+def list_inputs(call: Call, req: pb.ListInputsRequest) -> Message | Reply:
     app = call.app(req.user_app_id)
     page, per_page = page_args(req.page, req.per_page)
     if req.ids:
@@ -61,25 +61,25 @@ def list_inputs(call: Call, req: pb.ListInputsRequest) -> Message:
 
 
 @handler("PatchInputs", scope="inputs:write")
-def patch_inputs(call: Call, req: pb.PatchInputsRequest) -> Message:
+def patch_inputs(call: Call, req: pb.PatchInputsRequest) -> Message | Reply:
     app = call.app(req.user_app_id)
     patched = app.patch_inputs(input_docs(call, req.inputs), action=req.action or "merge")
     return answer("PatchInputs", MultiInputResponse(inputs=without_media(patched)))
 
 
 @handler("DeleteInput", scope="inputs:write")
-def delete_input(call: Call, req: pb.DeleteInputRequest) -> Message:
+def delete_input(call: Call, req: pb.DeleteInputRequest) -> Message | Reply:
     call.app(req.user_app_id).delete_inputs([req.input_id])
     return ok(response_type("DeleteInput")())
 
 
 @handler("DeleteInputs", scope="inputs:write")
-def delete_inputs(call: Call, req: pb.DeleteInputsRequest) -> Message:
+def delete_inputs(call: Call, req: pb.DeleteInputsRequest) -> Message | Reply:
     call.app(req.user_app_id).delete_inputs(list(req.ids))
     return ok(response_type("DeleteInputs")())
 
 
 @handler("GetInputCount", scope="inputs:read")
-def get_input_count(call: Call, req: pb.GetInputCountRequest) -> Message:
+def get_input_count(call: Call, req: pb.GetInputCountRequest) -> Message | Reply:
     counts = call.app(req.user_app_id).get_input_count()
     return answer("GetInputCount", SingleInputCountResponse(counts=counts))

@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 from engine.api.codec import to_proto
 from engine.api.handlers._convert import answer, input_docs
 from engine.api.paging import page_of
-from engine.api.service import Call, handler, ok, response_type
+from engine.api.service import Call, Reply, handler, ok, response_type
 from engine.model_types import model_types
 from engine.proto_app import MultiModelResponse, SingleModelResponse
 
@@ -19,7 +19,7 @@ __all__: list[str] = []
 
 
 @handler("ListModelTypes", scope="models:read")
-def list_model_types(call: Call, req: pb.ListModelTypesRequest) -> Message:
+def list_model_types(call: Call, req: pb.ListModelTypesRequest) -> Message | Reply:
     response = to_proto(
         response_type("ListModelTypes"),
         {"model_types": page_of(model_types(), req.page, req.per_page)},
@@ -28,20 +28,20 @@ def list_model_types(call: Call, req: pb.ListModelTypesRequest) -> Message:
 
 
 @handler("ListModels", scope="models:read")
-def list_models(call: Call, req: pb.ListModelsRequest) -> Message:
+def list_models(call: Call, req: pb.ListModelsRequest) -> Message | Reply:
     app = call.app(req.user_app_id)
     found = app.list_models(req.page or 1, req.per_page or 128, req.model_type_id or None)
     return answer("ListModels", MultiModelResponse(models=found))
 
 
 @handler("GetModel", scope="models:read")
-def get_model(call: Call, req: pb.GetModelRequest) -> Message:
+def get_model(call: Call, req: pb.GetModelRequest) -> Message | Reply:
     model = call.app(req.user_app_id).get_model(req.model_id)
     return answer("GetModel", SingleModelResponse(model=model))
 
 
 @handler("PostModelOutputs", scope="predict")
-def post_model_outputs(call: Call, req: pb.PostModelOutputsRequest) -> Message:
+def post_model_outputs(call: Call, req: pb.PostModelOutputsRequest) -> Message | Reply:
     docs = input_docs(call, req.inputs)
     params: dict[str, Any] | None = None
     if req.model.HasField("model_version") and req.model.model_version.HasField("output_info"):

@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 
 from engine.api.errors import ApiError
 from engine.api.handlers._convert import answer
-from engine.api.service import Call, handler
+from engine.api.service import Call, Reply, handler
 
 __all__: list[str] = []
 
@@ -45,7 +45,7 @@ def _parts(query: resources_pb2.Query) -> tuple[list[dict[str, Any]], list[dict[
 
 def _search(
     call: Call, method: str, app_ids: Any, search: resources_pb2.Search, pagination: Any
-) -> Message:
+) -> Message | Reply:
     ranks, filters = _parts(search.query)
     page = pagination.page or 1
     per_page = pagination.per_page or 20
@@ -68,18 +68,20 @@ def _one(searches: Any) -> resources_pb2.Search:
 
 
 @handler("PostSearches", scope="searches:read")
-def post_searches(call: Call, req: pb.PostSearchesRequest) -> Message:
+def post_searches(call: Call, req: pb.PostSearchesRequest) -> Message | Reply:
     search = _one(req.searches) if len(req.searches) else resources_pb2.Search(query=req.query)
     return _search(call, "PostSearches", req.user_app_id, search, req.pagination)
 
 
 @handler("PostInputsSearches", scope="searches:read")
-def post_inputs_searches(call: Call, req: pb.PostInputsSearchesRequest) -> Message:
+def post_inputs_searches(call: Call, req: pb.PostInputsSearchesRequest) -> Message | Reply:
     return _search(call, "PostInputsSearches", req.user_app_id, _one(req.searches), req.pagination)
 
 
 @handler("PostAnnotationsSearches", scope="searches:read")
-def post_annotations_searches(call: Call, req: pb.PostAnnotationsSearchesRequest) -> Message:
+def post_annotations_searches(
+    call: Call, req: pb.PostAnnotationsSearchesRequest
+) -> Message | Reply:
     return _search(
         call, "PostAnnotationsSearches", req.user_app_id, _one(req.searches), req.pagination
     )

@@ -20,7 +20,7 @@ from google.protobuf.message import Message
 from engine.api.errors import ApiError
 from engine.api.handlers._convert import answer, input_docs
 from engine.api.paging import page_args
-from engine.api.service import Call, handler, ok, response_type
+from engine.api.service import Call, Reply, handler, ok, response_type
 from engine.proto_app import (
     MultiWorkflowResponse,
     MultiWorkflowVersionResponse,
@@ -72,7 +72,7 @@ def _meta(workflow: resources_pb2.Workflow) -> dict[str, Any] | None:
 
 
 @handler("PostWorkflows", scope="workflows:write")
-def post_workflows(call: Call, req: pb.PostWorkflowsRequest) -> Message:
+def post_workflows(call: Call, req: pb.PostWorkflowsRequest) -> Message | Reply:
     if len(req.workflows) != 1:
         raise ApiError(codes.WORKFLOW_INVALID_REQUEST, "post one workflow per request")
     wf = req.workflows[0]
@@ -87,13 +87,13 @@ def post_workflows(call: Call, req: pb.PostWorkflowsRequest) -> Message:
 
 
 @handler("GetWorkflow", scope="workflows:read")
-def get_workflow(call: Call, req: pb.GetWorkflowRequest) -> Message:
+def get_workflow(call: Call, req: pb.GetWorkflowRequest) -> Message | Reply:
     stored = call.app(req.user_app_id).get_workflow(req.workflow_id)
     return answer("GetWorkflow", SingleWorkflowResponse(workflow=stored))
 
 
 @handler("ListWorkflows", scope="workflows:read")
-def list_workflows(call: Call, req: pb.ListWorkflowsRequest) -> Message:
+def list_workflows(call: Call, req: pb.ListWorkflowsRequest) -> Message | Reply:
     page, per_page = page_args(req.page, req.per_page)
     app = call.app(req.user_app_id)
     found = [app.get_workflow(req.id)] if req.id else app.list_workflows(page, per_page)
@@ -101,7 +101,7 @@ def list_workflows(call: Call, req: pb.ListWorkflowsRequest) -> Message:
 
 
 @handler("PatchWorkflows", scope="workflows:write")
-def patch_workflows(call: Call, req: pb.PatchWorkflowsRequest) -> Message:
+def patch_workflows(call: Call, req: pb.PatchWorkflowsRequest) -> Message | Reply:
     if len(req.workflows) != 1:
         raise ApiError(codes.WORKFLOW_INVALID_REQUEST, "patch one workflow per request")
     wf = req.workflows[0]
@@ -117,13 +117,13 @@ def patch_workflows(call: Call, req: pb.PatchWorkflowsRequest) -> Message:
 
 
 @handler("DeleteWorkflow", scope="workflows:write")
-def delete_workflow(call: Call, req: pb.DeleteWorkflowRequest) -> Message:
+def delete_workflow(call: Call, req: pb.DeleteWorkflowRequest) -> Message | Reply:
     call.app(req.user_app_id).delete_workflow(req.workflow_id)
     return ok(response_type("DeleteWorkflow")())
 
 
 @handler("DeleteWorkflows", scope="workflows:write")
-def delete_workflows(call: Call, req: pb.DeleteWorkflowsRequest) -> Message:
+def delete_workflows(call: Call, req: pb.DeleteWorkflowsRequest) -> Message | Reply:
     if req.delete_all or not req.ids:
         raise ApiError(codes.WORKFLOW_INVALID_REQUEST, "name the workflow ids to delete")
     app = call.app(req.user_app_id)
@@ -135,20 +135,20 @@ def delete_workflows(call: Call, req: pb.DeleteWorkflowsRequest) -> Message:
 
 
 @handler("ListWorkflowVersions", scope="workflows:read")
-def list_workflow_versions(call: Call, req: pb.ListWorkflowVersionsRequest) -> Message:
+def list_workflow_versions(call: Call, req: pb.ListWorkflowVersionsRequest) -> Message | Reply:
     page, per_page = page_args(req.page, req.per_page)
     found = call.app(req.user_app_id).list_workflow_versions(req.workflow_id, page, per_page)
     return answer("ListWorkflowVersions", MultiWorkflowVersionResponse(workflow_versions=found))
 
 
 @handler("GetWorkflowVersion", scope="workflows:read")
-def get_workflow_version(call: Call, req: pb.GetWorkflowVersionRequest) -> Message:
+def get_workflow_version(call: Call, req: pb.GetWorkflowVersionRequest) -> Message | Reply:
     found = call.app(req.user_app_id).get_workflow_version(req.workflow_id, req.workflow_version_id)
     return answer("GetWorkflowVersion", SingleWorkflowVersionResponse(workflow_version=found))
 
 
 @handler("PostWorkflowResults", scope="predict")
-def post_workflow_results(call: Call, req: pb.PostWorkflowResultsRequest) -> Message:
+def post_workflow_results(call: Call, req: pb.PostWorkflowResultsRequest) -> Message | Reply:
     docs = input_docs(call, req.inputs)
     flow = call.app(req.user_app_id).workflow(req.workflow_id, req.version_id or None)
     options: dict[str, Any] = {}

@@ -1,0 +1,393 @@
+"""``opgraph serve`` under concurrent clients, beside in-process ``Workflow.predict``.
+
+    .venv/bin/python benchmarks/serve.py                 # N = 1, 8, 32; text and image
+    .venv/bin/python benchmarks/serve.py --soak 100000   # server memory over many requests
+
+The server runs as its own process (``python -m engine serve``) on 127.0.0.1; clients are
+clarifai-grpc's own stubs (its gRPC channel and its JSON/REST channel), N threads spread
+over two client processes, each sending ``PostWorkflowResults`` with one input for a fixed
+time.  The baseline, in the same run, is the same workflow object called in-process by N
+threads.  Printed per row: requests/s, p50 and p99 latency (ms), errors, and the ratio of
+the server's throughput to the in-process one (goals at N = 32: >= 0.7 over gRPC, >= 0.5
+over REST; p99 <= 5 x p50).  The workflows are five operators each: on text
+(language-id -> regex classifier -> concept thresholder -> synonym mapper -> prompter) and
+on a small image (colour recognizer -> thresholder -> tiler -> colour per tile -> counter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXT_FLOW = """
+workflow:
+  id: text5
+  nodes:
+    - id: lang
+      model:
+        model_id: lang
+        model_type_id: language-id-operator
+        output_info: {params: {library: py3langid}}
+    - id: money
+      model:
+        model_id: money
+        model_type_id: regex-based-classifier
+        output_info: {params: {regex: '[$][0-9,]+'}, data: {concepts: [{id: money, value: 1}]}}
+      node_inputs: [{node_id: lang}]
+    - id: keep
+      model:
+        model_id: keep
+        model_type_id: concept-thresholder
+        output_info: {data: {concepts: [{id: money, value: 0.5}]}}
+      node_inputs: [{node_id: money}]
+    - id: synonyms
+      model: {model_id: synonyms, model_type_id: concept-synonym-mapper}
+      node_inputs: [{node_id: keep}]
+    - id: prompt
+      model:
+        model_id: prompt
+        model_type_id: prompter
+        output_info: {params: {prompt_template: 'Summarise: {data.text.raw}'}}
+      node_inputs: [{node_id: synonyms}]
+"""
+IMAGE_FLOW = """
+workflow:
+  id: image5
+  nodes:
+    - id: colour
+      model: {model_id: colour, model_type_id: image-color-recognizer}
+    - id: keep
+      model:
+        model_id: keep
+        model_type_id: concept-thresholder
+        output_info:
+          params: {concept_threshold_type: GREATER_THAN_OR_EQUAL}
+          data: {concepts: [{id: red, value: 0.0}, {id: blue, value: 0.0}, {id: white, value: 0}]}
+      node_inputs: [{node_id: colour}]
+    - id: tiles
+      model:
+        model_id: tiles
+        model_type_id: image-tiling-operator
+        output_info: {params: {tile_size: 32, overlap: 0}}
+    - id: tile-colour
+      model: {model_id: tile-colour, model_type_id: image-color-recognizer}
+      node_inputs: [{node_id: tiles}]
+    - id: count
+      model: {model_id: count, model_type_id: object-counter}
+      node_inputs: [{node_id: tiles}]
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _image_b64() -> str:
+    img = np.full((64, 64, 3), 255, np.uint8)
+    cv2.rectangle(img, (4, 4), (40, 30), (0, 0, 220), -1)
+    cv2.circle(img, (48, 48), 10, (200, 40, 0), -1)
+    return base64.b64encode(cv2.imencode(".png", img)[1].tobytes()).decode()
+
+
+def _inputs(kind: str) -> list[dict[str, Any]]:
+    if kind == "text":
+        return [{"data": {"text": {"raw": "The plant spent $480,000 on machinery repairs."}}}]
+    return [{"data": {"image": {"base64": _image_b64()}}}]
+
+
+class Server:
+    """``opgraph serve`` in its own process, with an app holding both workflows."""
+
+    def __init__(self, data: Path) -> None:
+        self.port, self.grpc_port = _free_port(), _free_port()
+        self.token = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "engine",
+                "serve",
+                "token",
+                "create",
+                "--data",
+                str(data),
+                "--scopes",
+                "*",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout.strip()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "engine",
+                "serve",
+                "--data",
+                str(data),
+                "--port",
+                str(self.port),
+                "--grpc-port",
+                str(self.grpc_port),
+                "--workers",
+                "32",
+                "--max-in-flight",
+                "256",
+            ],
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
+        )
+        self._wait()
+        stub, md = self.stub("grpc")
+        from clarifai_grpc.grpc.api import resources_pb2 as r
+        from clarifai_grpc.grpc.api import service_pb2 as pb
+
+        stub.PostApps(
+            pb.PostAppsRequest(user_app_id=r.UserAppIDSet(user_id="me"), apps=[r.App(id="bench")]),
+            metadata=md,
+        )
+        from engine.api.handlers.workflows import workflow_yaml  # noqa: F401  (same converter)
+
+        for text in (TEXT_FLOW, IMAGE_FLOW):
+            stub.PostWorkflows(
+                pb.PostWorkflowsRequest(
+                    user_app_id=r.UserAppIDSet(user_id="me", app_id="bench"),
+                    workflows=[_proto(text)],
+                ),
+                metadata=md,
+            )
+
+    def _wait(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the server did not start")
+
+    def stub(self, transport: str) -> tuple[Any, Any]:
+        from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
+        from clarifai_grpc.grpc.api import service_pb2_grpc
+
+        if transport == "grpc":
+            channel = ClarifaiChannel.get_insecure_grpc_channel(
+                base="127.0.0.1", port=self.grpc_port
+            )
+        else:
+            channel = ClarifaiChannel.get_json_channel(base_url=f"http://127.0.0.1:{self.port}")
+        return service_pb2_grpc.V2Stub(channel), (("authorization", f"Key {self.token}"),)
+
+    def rss_mib(self) -> float:
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def _proto(text: str) -> Any:
+    """A workflow YAML as the Workflow proto Clarifai's SDK would send."""
+    import yaml
+    from clarifai_grpc.grpc.api import resources_pb2 as r
+    from google.protobuf import struct_pb2
+
+    doc = yaml.safe_load(text)["workflow"]
+    nodes = []
+    for node in doc["nodes"]:
+        m = node["model"]
+        info = m.get("output_info", {})
+        params = struct_pb2.Struct()
+        params.update(info.get("params", {}))
+        concepts = [r.Concept(**c) for c in info.get("data", {}).get("concepts", [])]
+        nodes.append(
+            r.WorkflowNode(
+                id=node["id"],
+                model=r.Model(
+                    id=m["model_id"],
+                    model_type_id=m["model_type_id"],
+                    output_info=r.OutputInfo(params=params, data=r.Data(concepts=concepts)),
+                ),
+                node_inputs=[
+                    r.NodeInput(node_id=i["node_id"]) for i in node.get("node_inputs", [])
+                ],
+            )
+        )
+    return r.Workflow(id=doc["id"], nodes=nodes)
+
+
+def _client(args: tuple[str, int, int, str, str, str, int, float]) -> list[float]:
+    """One client process: ``threads`` threads sending requests for ``seconds``."""
+    transport, port, grpc_port, token, kind, workflow_id, threads, seconds = args
+    from clarifai_grpc.grpc.api import resources_pb2 as r
+    from clarifai_grpc.grpc.api import service_pb2 as pb
+    from google.protobuf import json_format
+
+    srv = Server.__new__(Server)
+    srv.port, srv.grpc_port, srv.token = port, grpc_port, token
+    request = pb.PostWorkflowResultsRequest(
+        user_app_id=r.UserAppIDSet(user_id="me", app_id="bench"),
+        workflow_id=workflow_id,
+        inputs=[json_format.ParseDict(i, r.Input()) for i in _inputs(kind)],
+    )
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def loop() -> None:
+        stub, md = srv.stub(transport)
+        mine: list[float] = []
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            reply = stub.PostWorkflowResults(request, metadata=md)
+            dt = time.perf_counter() - t0
+            if reply.status.code != 10000:
+                with lock:
+                    errors[0] += 1
+            mine.append(dt)
+        with lock:
+            latencies.extend(mine)
+
+    pool = [threading.Thread(target=loop) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return [*latencies, -float(errors[0])]  # the error count rides at the end, negated
+
+
+def _remote(server: Server, transport: str, kind: str, n: int, seconds: float) -> dict[str, Any]:
+    procs = min(2, n)
+    split = [n // procs + (1 if i < n % procs else 0) for i in range(procs)]
+    wid = "text5" if kind == "text" else "image5"
+    jobs = [
+        (transport, server.port, server.grpc_port, server.token, kind, wid, k, seconds)
+        for k in split
+    ]
+    with mp.get_context("spawn").Pool(procs) as pool:
+        parts = pool.map(_client, jobs)
+    errors = int(sum(-p[-1] for p in parts))
+    lat = [x for p in parts for x in p[:-1]]
+    return _row(lat, seconds, errors)
+
+
+def _local(kind: str, n: int, seconds: float) -> dict[str, Any]:
+    from engine import Workflow
+
+    wf = Workflow.from_yaml(TEXT_FLOW if kind == "text" else IMAGE_FLOW)
+    items = _inputs(kind)
+    wf.predict(items)
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def loop() -> None:
+        mine = []
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            wf.predict(items)
+            mine.append(time.perf_counter() - t0)
+        with lock:
+            latencies.extend(mine)
+
+    pool = [threading.Thread(target=loop) for _ in range(n)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return _row(latencies, seconds, 0)
+
+
+def _row(latencies: list[float], seconds: float, errors: int) -> dict[str, Any]:
+    ms = sorted(x * 1000 for x in latencies)
+    if not ms:
+        return {"rps": 0.0, "p50": float("nan"), "p99": float("nan"), "errors": errors}
+    p99 = ms[min(len(ms) - 1, int(0.99 * len(ms)))]
+    return {"rps": len(ms) / seconds, "p50": statistics.median(ms), "p99": p99, "errors": errors}
+
+
+def _soak(server: Server, total: int) -> None:
+    stub, md = server.stub("grpc")
+    from clarifai_grpc.grpc.api import resources_pb2 as r
+    from clarifai_grpc.grpc.api import service_pb2 as pb
+    from google.protobuf import json_format
+
+    request = pb.PostWorkflowResultsRequest(
+        user_app_id=r.UserAppIDSet(user_id="me", app_id="bench"),
+        workflow_id="text5",
+        inputs=[json_format.ParseDict(i, r.Input()) for i in _inputs("text")],
+    )
+    print(f"{'requests':>9} {'server RSS MiB':>15}")
+    step = max(1, total // 10)
+    for done in range(total):
+        if done % step == 0:
+            print(f"{done:>9} {server.rss_mib():>15.1f}", flush=True)
+        stub.PostWorkflowResults(request, metadata=md)
+    print(f"{total:>9} {server.rss_mib():>15.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--kinds", default="text,image")
+    parser.add_argument("--soak", type=int, default=0, help="requests for the memory soak")
+    args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp))
+        try:
+            if args.soak:
+                _soak(server, args.soak)
+                return
+            print(
+                f"{'kind':<6}{'N':>4}  {'mode':<11}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}"
+                f"{'errors':>8}{'vs local':>10}"
+            )
+            for kind in args.kinds.split(","):
+                for n in (int(x) for x in args.clients.split(",")):
+                    local = _local(kind, n, args.seconds)
+                    rows = {"in-process": local}
+                    for transport in ("grpc", "json"):
+                        rows[transport] = _remote(server, transport, kind, n, args.seconds)
+                    for mode, row in rows.items():
+                        label = {"json": "REST"}.get(mode, mode)
+                        ratio = row["rps"] / local["rps"] if local["rps"] else float("nan")
+                        print(
+                            f"{kind:<6}{n:>4}  {label:<11}{row['rps']:>8.1f}{row['p50']:>9.2f}"
+                            f"{row['p99']:>9.2f}{row['errors']:>8}{ratio:>10.2f}",
+                            flush=True,
+                        )
+        finally:
+            server.stop()
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(json.dumps({"goals": {"grpc_at_32": 0.7, "rest_at_32": 0.5, "p99_over_p50": 5}}))
+
+
+if __name__ == "__main__":
+    main()

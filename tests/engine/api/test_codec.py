@@ -1,0 +1,102 @@
+"""The direct proto builder gives what protobuf's JSON parser gives, on real responses."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from clarifai_grpc.grpc.api import service_pb2 as pb
+from google.protobuf import json_format
+
+from engine.api.codec import BadRequest, from_query, to_proto
+
+DOCS: list[tuple[Any, dict[str, Any]]] = [
+    (
+        pb.MultiInputResponse,
+        {
+            "status": {"code": 10000, "description": "Ok"},
+            "inputs": [
+                {
+                    "id": "a",
+                    "created_at": "2026-11-30T23:04:39.994238Z",
+                    "data": {
+                        "image": {"base64": base64.b64encode(b"\x89PNG").decode()},
+                        "metadata": {"aisle": 3, "tags": ["x", {"y": None}]},
+                        "concepts": [{"id": "c", "value": 0.25}],
+                        "geo": {"geo_point": {"latitude": 1.5, "longitude": -2}},
+                    },
+                    "status": {"code": 30000},
+                }
+            ],
+        },
+    ),
+    (
+        pb.PostWorkflowResultsResponse,
+        {
+            "status": {"code": 10010, "description": "Mixed"},
+            "results": [
+                {
+                    "status": {"code": 10000},
+                    "input": {"id": "i"},
+                    "outputs": [
+                        {
+                            "id": "o",
+                            "model": {
+                                "id": "m",
+                                "model_type_id": "byte-tracker",
+                                "output_info": {"params": {"a": 1, "b": [1, 2]}},
+                            },
+                            "data": {
+                                "regions": [
+                                    {
+                                        "id": "r",
+                                        "track_id": "t1",
+                                        "region_info": {
+                                            "bounding_box": {
+                                                "top_row": 0.1,
+                                                "left_col": 0.2,
+                                                "bottom_row": 0.3,
+                                                "right_col": 0.4,
+                                            }
+                                        },
+                                        "value": 0.9,
+                                    }
+                                ],
+                                "frames": [{"frame_info": {"index": 3, "time": 1000}}],
+                            },
+                        }
+                    ],
+                }
+            ],
+        },
+    ),
+    (
+        pb.MultiDatasetVersionResponse,
+        {"dataset_versions": [{"id": "v", "metrics": {"/": {"inputs_count": 2}}}]},
+    ),
+]
+
+
+@pytest.mark.parametrize(("cls", "doc"), DOCS)
+def test_direct_builder_matches_the_json_parser(cls: Any, doc: dict[str, Any]) -> None:
+    expected = cls()
+    json_format.ParseDict(doc, expected)
+    assert to_proto(cls, doc) == expected
+
+
+def test_a_field_the_proto_lacks_is_an_error() -> None:
+    with pytest.raises(json_format.ParseError):
+        to_proto(pb.MultiInputResponse, {"inputs": [{"id": "a", "nonsense": 1}]})
+
+
+def test_query_strings_are_typed_by_the_request() -> None:
+    doc = from_query(
+        pb.ListInputsRequest,
+        [("page", "2"), ("per_page", "5"), ("user_app_id.app_id", "x"), ("ids", "a"), ("ids", "b")],
+    )
+    assert doc == {"page": 2, "per_page": 5, "user_app_id": {"app_id": "x"}, "ids": ["a", "b"]}
+    with pytest.raises(BadRequest, match="no field"):
+        from_query(pb.ListInputsRequest, [("nope", "1")])
+    with pytest.raises(BadRequest, match="integer"):
+        from_query(pb.ListInputsRequest, [("page", "two")])
