@@ -41,6 +41,7 @@ __all__ = [
     "ImageInfo",
     "Input",
     "InputCount",
+    "Mask",
     "Model",
     "ModelVersion",
     "MultiAnnotationResponse",
@@ -228,6 +229,7 @@ class Span(_Proto):
 
 class RegionInfo(_Proto):
     bounding_box: BoundingBox | None = None
+    mask: Mask | None = None
     polygon: Polygon | None = None
     point: Point | None = None
     span: Span | None = None
@@ -293,6 +295,13 @@ class Image(_Proto):
         """The encoded file this image decodes from, when it came as bytes (a stored input)."""
         return self._source if isinstance(self._source, bytes) else None
 
+
+
+class Mask(_Proto):
+    """A segmentation mask: an image whose non-zero pixels are inside.  It covers the
+    region's bounding box where the region has one, else the whole image."""
+
+    image: Image | None = None
 
 class VideoInfo(_Proto):
     width: int | None = None
@@ -583,5 +592,5 @@ class MultiConceptRelationResponse(_Proto):
     concept_relations: list[ConceptRelation] = Field(default_factory=list)
 
 
-for _m in (Region, Frame, Data, Input, Annotation, Hit, OutputInfo):
+for _m in (RegionInfo, Region, Frame, Data, Input, Annotation, Hit, OutputInfo):
     _m.model_rebuild()

@@ -114,6 +114,17 @@ def test_sample_video_graph_draws_boxes_and_track_ids(
         diff = cv2.absdiff(first[5], source[10]).max(axis=2)
         perimeter = 2 * ((x2 - x1) + (y2 - y1))
         assert (diff[ring] > 40).sum() > 0.6 * perimeter, region["track_id"]
+    # the counter's count is drawn top right, and each track's trail behind its box
+    assert (cv2.absdiff(first[5], source[10]).max(axis=2)[:20, 560:] > 40).any()
+    box1 = [r for f in track["data"]["frames"][:6] for r in f["data"]["regions"]
+            if r["track_id"] == "box-1"]
+    cx = [round((r["region_info"]["bounding_box"]["left_col"] + r["region_info"]
+                 ["bounding_box"]["right_col"]) * 320) for r in box1]
+    cy = [round((r["region_info"]["bounding_box"]["top_row"] + r["region_info"]
+                 ["bounding_box"]["bottom_row"]) * 180) for r in box1]
+    # between frame 0's and frame 1's centres (behind the box now) the trail is drawn
+    mx, my = (cx[0] + cx[1]) // 2, (cy[0] + cy[1]) // 2
+    assert (cv2.absdiff(first[5], source[10])[my - 2 : my + 3, mx - 2 : mx + 3] > 40).any()
 
 
 def _frames(path: Path) -> list[Any]:
