@@ -22,9 +22,10 @@ from pydantic import ValidationError
 from engine.operator import ModelBinding, get_operator, operator_types, suggest
 from engine.spec import _Reader, looks_like_path, read_spec_file
 
-__all__ = ["load_catalog"]
+__all__ = ["REMOTE_TYPE", "load_catalog"]
 
-_KEYS = ("model_id", "user_id", "app_id", "model_type_id", "params", "note")
+_KEYS = ("model_id", "user_id", "app_id", "model_type_id", "params", "remote", "note")
+REMOTE_TYPE = "remote-model"  # runs a binding's ``remote:`` model on a V2 endpoint
 
 
 def load_catalog(source: str | Path | list[ModelBinding] | None) -> list[ModelBinding]:
@@ -61,6 +62,8 @@ def _binding(entry: Any, path: tuple[Any, ...], reader: _Reader) -> ModelBinding
     params = entry.get("params") or {}
     if not isinstance(params, dict):
         raise reader.error("'params' must be a mapping", (*path, "params"))
+    if "remote" in entry:
+        entry, params = _remote(entry, params, path, reader)
     return ModelBinding(
         model_id=entry["model_id"],
         model_type_id=entry["model_type_id"],
@@ -69,6 +72,24 @@ def _binding(entry: Any, path: tuple[Any, ...], reader: _Reader) -> ModelBinding
         app_id=entry.get("app_id"),
         note=entry.get("note"),
     )
+
+
+def _remote(
+    entry: dict[str, Any], params: dict[str, Any], path: tuple[Any, ...], reader: _Reader
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``remote: {base_url, model_id, user_id, app_id, ...}``: the model runs on a V2
+    endpoint; the entry's ``model_type_id`` says what it is."""
+    remote = entry["remote"]
+    if not isinstance(remote, dict):
+        raise reader.error("'remote' must be a mapping", (*path, "remote"))
+    if params:
+        raise reader.error("a remote model takes 'remote', not 'params'", (*path, "params"))
+    note = entry.get("note") or (
+        f"runs {remote.get('user_id')}/{remote.get('app_id')}/{remote.get('model_id')} "
+        f"at {remote.get('base_url')}"
+    )
+    bound = {**entry, "model_type_id": REMOTE_TYPE, "note": note}
+    return bound, {**remote, "model_type_id": entry["model_type_id"]}
 
 
 def _checked_params(
