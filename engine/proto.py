@@ -83,6 +83,7 @@ class StatusCode(IntEnum):
     CONN_DOES_NOT_EXIST = 11101
     CONN_INVALID_REQUEST = 11102
     MODEL_DOES_NOT_EXIST = 21200
+    MODEL_INVALID_ARGUMENT = 21202
     MODEL_PREDICTION_FAILED = 21313
     WORKFLOW_DUPLICATE = 22100
     WORKFLOW_DOES_NOT_EXIST = 22102
@@ -456,6 +457,9 @@ class Hit(_Proto):
 
 class ModelVersion(_Proto):
     id: str | None = None
+    created_at: str | None = None
+    description: str | None = None
+    output_info: OutputInfo | None = None
 
 
 class OutputInfo(_Proto):

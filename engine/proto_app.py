@@ -15,6 +15,7 @@ from pydantic import Field
 from engine.proto import (
     Input,
     Model,
+    ModelVersion,
     Output,
     Status,
     WorkflowDefinition,
@@ -33,12 +34,14 @@ __all__ = [
     "MultiDatasetVersionExportResponse",
     "MultiDatasetVersionResponse",
     "MultiModelResponse",
+    "MultiModelVersionResponse",
     "MultiOutputResponse",
     "MultiWorkflowResponse",
     "MultiWorkflowVersionResponse",
     "SingleDatasetResponse",
     "SingleDatasetVersionResponse",
     "SingleModelResponse",
+    "SingleModelVersionResponse",
     "SingleWorkflowResponse",
     "SingleWorkflowVersionResponse",
     "StoredWorkflow",
@@ -174,6 +177,16 @@ class MultiModelResponse(_Proto):
 class SingleModelResponse(_Proto):
     status: Status = Field(default_factory=Status)
     model: Model | None = None
+
+
+class SingleModelVersionResponse(_Proto):
+    status: Status = Field(default_factory=Status)
+    model_version: ModelVersion | None = None
+
+
+class MultiModelVersionResponse(_Proto):
+    status: Status = Field(default_factory=Status)
+    model_versions: list[ModelVersion] = Field(default_factory=list)
 
 
 class MultiOutputResponse(_Proto):

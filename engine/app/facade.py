@@ -29,6 +29,7 @@ from engine.app.datasets import Datasets
 from engine.app.inputs import Inputs
 from engine.app.models import AppModel, Models
 from engine.app.search import Search
+from engine.app.stored_models import StoredModels
 from engine.app.workflows import AppWorkflow, Workflows
 from engine.errors import InputError
 from engine.inputs import to_input
@@ -41,6 +42,7 @@ from engine.proto import (
     Input,
     InputCount,
     Model,
+    ModelVersion,
     MultiSearchResponse,
     PostWorkflowResultsResponse,
 )
@@ -71,7 +73,8 @@ class App:
         self._search = Search(self._core, self._base, self)
         self._datasets = Datasets(self._core)
         self._workflows = Workflows(self._core, self._base, self)
-        self._models = Models(self._core, self._base, self)
+        self._stored_models = StoredModels(self._core)
+        self._models = Models(self._core, self._base, self, self._stored_models)
 
     @property
     def batch_size(self) -> int:
@@ -448,6 +451,56 @@ class App:
     def model(self, model_id: str) -> AppModel:
         """One model; ``.predict(inputs)`` runs it alone (``PostModelOutputs``)."""
         return self._models.model(model_id)
+
+    def create_model(
+        self,
+        model_id: str,
+        model_type_id: str,
+        name: str = "",
+        description: str = "",
+        notes: str = "",
+        metadata: dict[str, Any] | str | None = None,
+    ) -> Model:
+        """``PostModels``: a model of an operator type, created in the app (no version yet)."""
+        return self._stored_models.create(
+            model_id, model_type_id, name, description, notes, metadata
+        )
+
+    def patch_model(
+        self,
+        model_id: str,
+        name: str | None = None,
+        description: str | None = None,
+        notes: str | None = None,
+        metadata: dict[str, Any] | str | None = None,
+    ) -> Model:
+        """``PatchModels``: a created model's name, description, notes, metadata."""
+        return self._stored_models.patch(model_id, name, description, notes, metadata)
+
+    def delete_model(self, model_id: str) -> None:
+        """``DeleteModel``: a created model and its versions."""
+        self._stored_models.delete(model_id)
+
+    def create_model_version(
+        self,
+        model_id: str,
+        output_info: dict[str, Any] | None = None,
+        description: str = "",
+        version_id: str | None = None,
+    ) -> Model:
+        """``PostModelVersions``: fix a created model's ``output_info`` (params, concepts)
+        as a new version, checked as a workflow node of its type would be."""
+        return self._stored_models.create_version(model_id, output_info, description, version_id)
+
+    def get_model_version(self, model_id: str, version_id: str) -> ModelVersion:
+        """``GetModelVersion``."""
+        return self._stored_models.get_version(model_id, version_id)
+
+    def list_model_versions(
+        self, model_id: str, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+    ) -> list[ModelVersion]:
+        """``ListModelVersions``: newest first."""
+        return self._stored_models.list_versions(model_id, page, per_page)
 
     # ---- running workflows in the app's context -----------------------------------------
 

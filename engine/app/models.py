@@ -15,6 +15,7 @@ from typing import Any
 from engine.app._core import AppCore
 from engine.app._requests import DEFAULT_PER_PAGE, page_window
 from engine.app.base import BaseWorkflowHook
+from engine.app.stored_models import StoredModels
 from engine.app.workflows import workflow_nodes
 from engine.errors import AppError
 from engine.operator import Operator, model_bindings, operator_types
@@ -28,8 +29,10 @@ __all__ = ["AppModel", "Models"]
 class Models:
     """The app's models; the one place their rules live."""
 
-    def __init__(self, core: AppCore, base: BaseWorkflowHook, app: Any) -> None:
-        self._core, self._base, self._app = core, base, app
+    def __init__(
+        self, core: AppCore, base: BaseWorkflowHook, app: Any, stored: StoredModels
+    ) -> None:
+        self._core, self._base, self._app, self._stored = core, base, app, stored
 
     def list_models(
         self,
@@ -43,17 +46,20 @@ class Models:
         return models[offset : offset + limit]
 
     def get(self, model_id: str) -> Model:
-        """``GetModel``."""
-        found = self._all().get(model_id)
+        """``GetModel``: a model created in the app first, then the others."""
+        found = self._stored.find(model_id) or self._all().get(model_id)
         if found is None:
-            raise AppError(f"unknown model id '{model_id}'", code=StatusCode.MODEL_DOES_NOT_EXIST)
+            raise AppError(
+                f"Model does not exist: unknown model id '{model_id}'",
+                code=StatusCode.MODEL_DOES_NOT_EXIST,
+            )
         return found
 
     def model(self, model_id: str) -> AppModel:
         return AppModel(self._app, self.get(model_id))
 
     def _all(self) -> dict[str, Model]:
-        found: dict[str, Model] = {}
+        found: dict[str, Model] = {m.id: m for m in self._stored.all()}
         for wf in self._workflows():
             for node in workflow_nodes(wf):
                 if node.model is not None and node.model.model_type_id:

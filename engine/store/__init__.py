@@ -20,6 +20,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from engine.store.datasets import SqliteDatasets
+    from engine.store.models import SqliteModels
     from engine.store.search import SqliteSearch
     from engine.store.workflows import SqliteWorkflows
 
@@ -149,6 +150,11 @@ class Store(Protocol):
     @property
     def workflows(self) -> SqliteWorkflows:
         """Workflows stored in the app, with versions."""
+        ...
+
+    @property
+    def models(self) -> SqliteModels:
+        """Models created in the app, with versions."""
         ...
 
     def close(self) -> None: ...

@@ -121,5 +121,26 @@ _V2 = [
         UNIQUE (workflow_id, id))""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, SEARCH_STEP]
+# models created in the app (PostModels), with immutable versions (PostModelVersions)
+_MODELS = [
+    """CREATE TABLE app_models (
+        id TEXT PRIMARY KEY,
+        model_type_id TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        description TEXT NOT NULL DEFAULT '',
+        notes TEXT NOT NULL DEFAULT '',
+        metadata TEXT,
+        created_at TEXT NOT NULL,
+        modified_at TEXT NOT NULL)""",
+    """CREATE TABLE app_model_versions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        model_id TEXT NOT NULL REFERENCES app_models(id),
+        id TEXT NOT NULL,
+        output_info TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        UNIQUE (model_id, id))""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, SEARCH_STEP, _MODELS]
 SCHEMA_VERSION = len(MIGRATIONS)

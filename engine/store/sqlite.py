@@ -13,6 +13,7 @@ from pathlib import Path
 from engine.store import WriteBatch
 from engine.store._rows import get_meta, insert_index, insert_inputs, upsert_annotations
 from engine.store.datasets import SqliteDatasets
+from engine.store.models import SqliteModels
 from engine.store.search import SqliteSearch
 from engine.store.sqlite_annotations import AnnotationsSql
 from engine.store.sqlite_concepts import ConceptsSql
@@ -39,6 +40,11 @@ class SqliteStore(InputsSql, AnnotationsSql, ConceptsSql, IndexSql):
     def workflows(self) -> SqliteWorkflows:
         """Workflows stored in the app, with versions (``engine.store.workflows``)."""
         return SqliteWorkflows(self)
+
+    @property
+    def models(self) -> SqliteModels:
+        """Models created in the app, with versions (``engine.store.models``)."""
+        return SqliteModels(self)
 
     def write(self, batch: WriteBatch) -> bool:
         with self._tx() as c:

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from clarifai_grpc.grpc.api import resources_pb2
 from clarifai_grpc.grpc.api import service_pb2 as pb
+from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from engine.api.codec import to_proto
+from engine.api.errors import ApiError
 from engine.api.handlers._convert import answer, input_docs
-from engine.api.paging import page_of
+from engine.api.paging import page_args, page_of
 from engine.api.service import Call, Reply, handler, ok, response_type
 from engine.model_types import model_types
-from engine.proto_app import MultiModelResponse, SingleModelResponse
+from engine.proto_app import (
+    MultiModelResponse,
+    MultiModelVersionResponse,
+    SingleModelResponse,
+    SingleModelVersionResponse,
+)
 
 __all__: list[str] = []
 
@@ -36,8 +44,74 @@ def list_models(call: Call, req: pb.ListModelsRequest) -> Message | Reply:
 
 @handler("GetModel", scope="models:read")
 def get_model(call: Call, req: pb.GetModelRequest) -> Message | Reply:
-    model = call.app(req.user_app_id).get_model(req.model_id)
+    app = call.app(req.user_app_id)
+    model = app.get_model(req.model_id)
+    if req.version_id:
+        version = app.get_model_version(req.model_id, req.version_id)
+        model = model.model_copy(
+            update={"model_version": version, "output_info": version.output_info}
+        )
     return answer("GetModel", SingleModelResponse(model=model))
+
+
+def _meta(message: Any) -> dict[str, Any] | None:
+    if not message.HasField("metadata"):
+        return None
+    return dict(json_format.MessageToDict(message.metadata))
+
+
+@handler("PostModels", scope="models:write")
+def post_models(call: Call, req: pb.PostModelsRequest) -> Message | Reply:
+    models = list(req.models) or ([req.model] if req.HasField("model") else [])
+    if len(models) != 1:
+        raise ApiError(codes.MODEL_INVALID_REQUEST, "post one model per request")
+    m = models[0]
+    made = call.app(req.user_app_id).create_model(
+        m.id, m.model_type_id, m.name, m.description, m.notes, _meta(m)
+    )
+    return answer("PostModels", SingleModelResponse(model=made))
+
+
+@handler("PatchModels", scope="models:write")
+def patch_models(call: Call, req: pb.PatchModelsRequest) -> Message | Reply:
+    app = call.app(req.user_app_id)
+    patched = [
+        app.patch_model(m.id, m.name or None, m.description or None, m.notes or None, _meta(m))
+        for m in req.models
+    ]
+    return answer("PatchModels", MultiModelResponse(models=patched))
+
+
+@handler("DeleteModel", scope="models:write")
+def delete_model(call: Call, req: pb.DeleteModelRequest) -> Message | Reply:
+    call.app(req.user_app_id).delete_model(req.model_id)
+    return ok(response_type("DeleteModel")())
+
+
+@handler("PostModelVersions", scope="models:write")
+def post_model_versions(call: Call, req: pb.PostModelVersionsRequest) -> Message | Reply:
+    versions = list(req.model_versions) or [resources_pb2.ModelVersion()]
+    if len(versions) != 1:
+        raise ApiError(codes.MODEL_INVALID_REQUEST, "post one model version per request")
+    v = versions[0]
+    info = json_format.MessageToDict(v.output_info, preserving_proto_field_name=True)
+    made = call.app(req.user_app_id).create_model_version(
+        req.model_id, info, v.description or req.description, v.id or None
+    )
+    return answer("PostModelVersions", SingleModelResponse(model=made))
+
+
+@handler("GetModelVersion", scope="models:read")
+def get_model_version(call: Call, req: pb.GetModelVersionRequest) -> Message | Reply:
+    found = call.app(req.user_app_id).get_model_version(req.model_id, req.version_id)
+    return answer("GetModelVersion", SingleModelVersionResponse(model_version=found))
+
+
+@handler("ListModelVersions", scope="models:read")
+def list_model_versions(call: Call, req: pb.ListModelVersionsRequest) -> Message | Reply:
+    page, per_page = page_args(req.page, req.per_page)
+    found = call.app(req.user_app_id).list_model_versions(req.model_id, page, per_page)
+    return answer("ListModelVersions", MultiModelVersionResponse(model_versions=found))
 
 
 @handler("PostModelOutputs", scope="predict")

@@ -31,12 +31,16 @@ from engine.proto_app import (
 __all__ = ["workflow_yaml"]
 
 
-def _model(model: resources_pb2.Model) -> dict[str, Any]:
+def _model(model: resources_pb2.Model, app: Any = None) -> dict[str, Any]:
+    if not model.model_type_id and app is not None:
+        return _app_model(model, app)
     doc: dict[str, Any] = {"model_id": model.id}
     for key in ("user_id", "app_id", "model_type_id"):
         if getattr(model, key):
             doc[key] = getattr(model, key)
-    if model.model_version.id:
+    if model.model_version.id and not model.model_type_id:
+        # Clarifai's schema takes a version id or the model's fields, not both: a node that
+        # carries its type and output_info (as the SDK sends a version it made) is complete
         doc["model_version_id"] = model.model_version.id
     info = model.output_info if model.HasField("output_info") else model.model_version.output_info
     out = json_format.MessageToDict(info, preserving_proto_field_name=True)
@@ -48,15 +52,32 @@ def _model(model: resources_pb2.Model) -> dict[str, Any]:
     return doc
 
 
-def workflow_yaml(workflow: resources_pb2.Workflow) -> str:
-    """A ``Workflow`` proto as the YAML Clarifai's SDK writes for it."""
+def _app_model(model: resources_pb2.Model, app: Any) -> dict[str, Any]:
+    """A node naming one of the app's models (and perhaps its version) by id only: the
+    model's type and the version's output_info go into the stored YAML."""
+    found = app.get_model(model.id)
+    info = found.output_info
+    if model.model_version.id:
+        info = app.get_model_version(model.id, model.model_version.id).output_info
+    doc: dict[str, Any] = {"model_id": model.id, "model_type_id": found.model_type_id}
+    if info is not None:
+        kept = info.model_dump(mode="json", exclude_none=True, include={"params", "data"})
+        if kept.get("data"):
+            kept["data"] = {"concepts": kept["data"].get("concepts", [])}
+        doc["output_info"] = {k: v for k, v in kept.items() if v}
+    return doc
+
+
+def workflow_yaml(workflow: resources_pb2.Workflow, app: Any = None) -> str:
+    """A ``Workflow`` proto as the YAML Clarifai's SDK writes for it; nodes that name one of
+    ``app``'s models by id alone get that model's type and output_info."""
     if not workflow.id:
         raise ApiError(codes.WORKFLOW_INVALID_ARGUMENT, "a workflow needs an id")
     if not workflow.nodes:
         raise ApiError(codes.WORKFLOW_INVALID_ARGUMENT, f"workflow '{workflow.id}' has no nodes")
     nodes = []
     for node in workflow.nodes:
-        doc: dict[str, Any] = {"id": node.id, "model": _model(node.model)}
+        doc: dict[str, Any] = {"id": node.id, "model": _model(node.model, app)}
         if node.node_inputs:
             doc["node_inputs"] = [{"node_id": i.node_id} for i in node.node_inputs]
         if node.suppress_output:
@@ -76,8 +97,9 @@ def post_workflows(call: Call, req: pb.PostWorkflowsRequest) -> Message | Reply:
     if len(req.workflows) != 1:
         raise ApiError(codes.WORKFLOW_INVALID_REQUEST, "post one workflow per request")
     wf = req.workflows[0]
-    stored = call.app(req.user_app_id).create_workflow(
-        workflow_yaml(wf),
+    app = call.app(req.user_app_id)
+    stored = app.create_workflow(
+        workflow_yaml(wf, app),
         wf.id,
         description=wf.description,
         notes=wf.notes,
@@ -105,9 +127,10 @@ def patch_workflows(call: Call, req: pb.PatchWorkflowsRequest) -> Message | Repl
     if len(req.workflows) != 1:
         raise ApiError(codes.WORKFLOW_INVALID_REQUEST, "patch one workflow per request")
     wf = req.workflows[0]
-    stored = call.app(req.user_app_id).patch_workflow(
+    app = call.app(req.user_app_id)
+    stored = app.patch_workflow(
         wf.id,
-        workflow_yaml(wf) if wf.nodes else None,
+        workflow_yaml(wf, app) if wf.nodes else None,
         action=req.action or "merge",
         description=wf.description or None,
         notes=wf.notes or None,

@@ -1,0 +1,175 @@
+"""Models created in an app (``PostModels``), each with immutable versions, in SQLite.
+
+A model is a ``model_type_id`` (an operator type) with a name and notes; a version holds its
+``output_info`` (params and concepts) as Clarifai JSON and never changes, so a workflow node
+that names a model version always runs the same thing.  Each method is one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.store._conn import SqliteConnection
+
+__all__ = ["ModelRecord", "ModelVersionRecord", "SqliteModels"]
+
+_MODEL_COLS = "id, model_type_id, name, description, notes, metadata, created_at, modified_at"
+_VERSION_COLS = "seq, model_id, id, output_info, description, created_at"
+
+
+@dataclass
+class ModelVersionRecord:
+    id: str
+    model_id: str
+    output_info: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    created_at: str = ""
+    seq: int = 0
+
+
+@dataclass
+class ModelRecord:
+    id: str
+    model_type_id: str
+    name: str = ""
+    description: str = ""
+    notes: str = ""
+    metadata: dict[str, Any] | None = None
+    created_at: str = ""
+    modified_at: str = ""
+    version: ModelVersionRecord | None = None  # the newest
+
+
+def _version(row: Sequence[Any]) -> ModelVersionRecord:
+    seq, mid, vid, info, description, created = row
+    return ModelVersionRecord(vid, mid, json.loads(info), description, created, seq)
+
+
+class SqliteModels:
+    """The model tables of one ``SqliteStore`` (reached as ``store.models``)."""
+
+    def __init__(self, store: SqliteConnection) -> None:
+        self._store = store
+
+    def create(self, record: ModelRecord) -> bool:
+        """Store a new model; False if the id is taken."""
+        with self._store._tx() as c:
+            if c.execute("SELECT 1 FROM app_models WHERE id = ?", (record.id,)).fetchone():
+                return False
+            c.execute(
+                f"INSERT INTO app_models({_MODEL_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.model_type_id,
+                    record.name,
+                    record.description,
+                    record.notes,
+                    _dump(record.metadata),
+                    record.created_at,
+                    record.modified_at,
+                ),
+            )
+        return True
+
+    def patch(self, record: ModelRecord) -> bool:
+        """Update the model's name, description, notes and metadata; False if unknown."""
+        with self._store._tx() as c:
+            cur = c.execute(
+                "UPDATE app_models SET name = ?, description = ?, notes = ?, metadata = ?, "
+                "modified_at = ? WHERE id = ?",
+                (
+                    record.name,
+                    record.description,
+                    record.notes,
+                    _dump(record.metadata),
+                    record.modified_at,
+                    record.id,
+                ),
+            )
+            return cur.rowcount > 0
+
+    def delete(self, model_id: str) -> bool:
+        """The model and its versions; False if unknown."""
+        with self._store._tx() as c:
+            c.execute("DELETE FROM app_model_versions WHERE model_id = ?", (model_id,))
+            cur = c.execute("DELETE FROM app_models WHERE id = ?", (model_id,))
+            return cur.rowcount > 0
+
+    def add_version(self, version: ModelVersionRecord) -> bool:
+        """Add ``version`` as the model's newest; False if the model or version id clash."""
+        with self._store._tx() as c:
+            if not c.execute(
+                "SELECT 1 FROM app_models WHERE id = ?", (version.model_id,)
+            ).fetchone():
+                return False
+            if c.execute(
+                "SELECT 1 FROM app_model_versions WHERE model_id = ? AND id = ?",
+                (version.model_id, version.id),
+            ).fetchone():
+                return False
+            cur = c.execute(
+                "INSERT INTO app_model_versions(model_id, id, output_info, description, "
+                "created_at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    version.model_id,
+                    version.id,
+                    json.dumps(version.output_info),
+                    version.description,
+                    version.created_at,
+                ),
+            )
+            version.seq = int(cur.lastrowid or 0)
+            c.execute(
+                "UPDATE app_models SET modified_at = ? WHERE id = ?",
+                (version.created_at, version.model_id),
+            )
+        return True
+
+    def get(self, model_id: str) -> ModelRecord | None:
+        rows = self._store._query(f"SELECT {_MODEL_COLS} FROM app_models WHERE id = ?", (model_id,))
+        return self._with_latest(rows[0]) if rows else None
+
+    def all(self) -> list[ModelRecord]:
+        """Every stored model, in the order created."""
+        rows = self._store._query(f"SELECT {_MODEL_COLS} FROM app_models ORDER BY rowid", ())
+        return [self._with_latest(r) for r in rows]
+
+    def version(self, model_id: str, version_id: str) -> ModelVersionRecord | None:
+        rows = self._store._query(
+            f"SELECT {_VERSION_COLS} FROM app_model_versions WHERE model_id = ? AND id = ?",
+            (model_id, version_id),
+        )
+        return _version(rows[0]) if rows else None
+
+    def versions(self, model_id: str, offset: int, limit: int) -> list[ModelVersionRecord]:
+        """A model's versions, newest first."""
+        rows = self._store._query(
+            f"SELECT {_VERSION_COLS} FROM app_model_versions WHERE model_id = ? "
+            "ORDER BY seq DESC LIMIT ? OFFSET ?",
+            (model_id, limit, offset),
+        )
+        return [_version(r) for r in rows]
+
+    def _with_latest(self, row: Sequence[Any]) -> ModelRecord:
+        mid, type_id, name, description, notes, metadata, created, modified = row
+        latest = self.versions(mid, 0, 1)
+        meta = None if metadata is None else json.loads(metadata)
+        return ModelRecord(
+            mid,
+            type_id,
+            name,
+            description,
+            notes,
+            meta,
+            created,
+            modified,
+            latest[0] if latest else None,
+        )
+
+
+def _dump(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value)
