@@ -43,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     on_frame: _FramePrinter | None = None
     stills = len(inputs) - len(videos)
     try:
-        with _output(args.out) as out, progress.Bar(stills, "inputs", "input") as bar:
+        with _output(args.out) as out, progress.Bar(
+            stills, "inputs", "input", enabled=None if stills > 1 else False
+        ) as bar:
             on_frame = _FramePrinter(wf, out, args, crops, _input_ids(inputs))
             on_frame.expect(videos, args.sample_ms)
             options = {

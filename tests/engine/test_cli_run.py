@@ -268,6 +268,7 @@ def test_a_video_shows_a_frames_bar_on_the_terminal_only(tmp_path: Path) -> None
     code, out, err = _run_on_a_terminal(argv, ROOT)
     assert code == 0, err
     assert "frames" in err and "30/30" in err and "100%" in err  # a total, so an ETA
+    assert "inputs" not in err  # one video: no batch bar
     assert json.loads(out)["results"]  # stdout is the JSON alone
     assert "\n  " not in out  # a pipe: compact
     code, out, err = _run_on_a_terminal([*argv, "-q"], ROOT)
