@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import json_format
 from pydantic import BaseModel
@@ -14,7 +14,9 @@ from engine.api.service import Call, Reply
 from engine.proto import Input
 from engine.proto import Status as StatusModel
 
-__all__ = ["answer", "input_docs", "with_media", "without_media"]
+M = TypeVar("M", bound=BaseModel)
+
+__all__ = ["answer", "input_docs", "owned", "with_media", "without_media"]
 
 _SUCCESS = 10000
 _INVALID = 11102  # CONN_INVALID_REQUEST
@@ -67,3 +69,19 @@ def with_media(inp: Input) -> Input:
         if media is not None and raw:
             inline[kind] = media.model_copy(update={"base64": base64.b64encode(raw).decode()})
     return inp.model_copy(update={"data": data.model_copy(update=inline)}) if inline else inp
+
+
+def owned(items: Sequence[M], user_app_id: Any) -> list[M]:
+    """Resources (models, workflows) as the app's own: with its ``user_id`` and ``app_id``
+    where they have none (Clarifai's SDK builds its next request from them)."""
+    user_id = getattr(user_app_id, "user_id", "") or "me"
+    app_id = getattr(user_app_id, "app_id", "")
+    out = []
+    for item in items:
+        fill = {
+            k: v
+            for k, v in (("user_id", user_id), ("app_id", app_id))
+            if not getattr(item, k, None)
+        }
+        out.append(item.model_copy(update=fill) if fill else item)
+    return out

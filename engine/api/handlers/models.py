@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 
 from engine.api.codec import to_proto
 from engine.api.errors import ApiError
-from engine.api.handlers._convert import answer, input_docs
+from engine.api.handlers._convert import answer, input_docs, owned
 from engine.api.paging import page_args, page_of
 from engine.api.service import Call, Reply, handler, ok, response_type
 from engine.model_types import model_types
@@ -39,7 +39,7 @@ def list_model_types(call: Call, req: pb.ListModelTypesRequest) -> Message | Rep
 def list_models(call: Call, req: pb.ListModelsRequest) -> Message | Reply:
     app = call.app(req.user_app_id)
     found = app.list_models(req.page or 1, req.per_page or 128, req.model_type_id or None)
-    return answer("ListModels", MultiModelResponse(models=found))
+    return answer("ListModels", MultiModelResponse(models=owned(found, req.user_app_id)))
 
 
 @handler("GetModel", scope="models:read")
@@ -51,7 +51,7 @@ def get_model(call: Call, req: pb.GetModelRequest) -> Message | Reply:
         model = model.model_copy(
             update={"model_version": version, "output_info": version.output_info}
         )
-    return answer("GetModel", SingleModelResponse(model=model))
+    return answer("GetModel", SingleModelResponse(model=owned([model], req.user_app_id)[0]))
 
 
 def _meta(message: Any) -> dict[str, Any] | None:
@@ -69,7 +69,7 @@ def post_models(call: Call, req: pb.PostModelsRequest) -> Message | Reply:
     made = call.app(req.user_app_id).create_model(
         m.id, m.model_type_id, m.name, m.description, m.notes, _meta(m)
     )
-    return answer("PostModels", SingleModelResponse(model=made))
+    return answer("PostModels", SingleModelResponse(model=owned([made], req.user_app_id)[0]))
 
 
 @handler("PatchModels", scope="models:write")
@@ -79,7 +79,7 @@ def patch_models(call: Call, req: pb.PatchModelsRequest) -> Message | Reply:
         app.patch_model(m.id, m.name or None, m.description or None, m.notes or None, _meta(m))
         for m in req.models
     ]
-    return answer("PatchModels", MultiModelResponse(models=patched))
+    return answer("PatchModels", MultiModelResponse(models=owned(patched, req.user_app_id)))
 
 
 @handler("DeleteModel", scope="models:write")
@@ -98,7 +98,7 @@ def post_model_versions(call: Call, req: pb.PostModelVersionsRequest) -> Message
     made = call.app(req.user_app_id).create_model_version(
         req.model_id, info, v.description or req.description, v.id or None
     )
-    return answer("PostModelVersions", SingleModelResponse(model=made))
+    return answer("PostModelVersions", SingleModelResponse(model=owned([made], req.user_app_id)[0]))
 
 
 @handler("GetModelVersion", scope="models:read")
