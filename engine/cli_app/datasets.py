@@ -1,6 +1,6 @@
 """``opgraph app datasets ...``: datasets, their inputs, versions, uploads and exports.
 
-Each verb prints the response of its V2 call: ``create`` / ``list`` a
+Each verb prints the response of its V2 call: ``create`` / ``list`` / ``patch`` a
 ``MultiDatasetResponse``, ``get`` / ``import`` a ``SingleDatasetResponse``, ``add`` a
 ``MultiDatasetInputResponse``, ``version`` / ``versions`` a
 ``MultiDatasetVersionResponse``, ``export`` a ``MultiDatasetVersionExportResponse``,
@@ -65,6 +65,22 @@ def _list(app: App, args: argparse.Namespace) -> int:
 @command("datasets get", "one dataset", arguments=_id)
 def _get(app: App, args: argparse.Namespace) -> int:
     emit(SingleDatasetResponse(dataset=app.get_dataset(args.id)).to_dict())
+    return EXIT_OK
+
+
+def _patch_args(p: argparse.ArgumentParser) -> None:
+    _id(p)
+    p.add_argument("--description", metavar="TEXT")
+    p.add_argument("--notes", metavar="TEXT")
+    p.add_argument("--metadata", metavar="JSON", help="a JSON object")
+    p.add_argument("--action", default="merge", metavar="A", help="merge | overwrite | remove")
+
+
+@command("datasets patch", "patch a dataset's description, notes, metadata",
+         arguments=_patch_args)
+def _patch(app: App, args: argparse.Namespace) -> int:
+    ds = app.patch_dataset(args.id, args.action, args.description, args.notes, args.metadata)
+    emit(MultiDatasetResponse(datasets=[ds]).to_dict())
     return EXIT_OK
 
 

@@ -95,8 +95,11 @@ def test_datasets_lifecycle_in_the_cli(
     assert doc["dataset"]["metadata"] == {"t": 1}
     doc = _run(capsys, "datasets", "list", fresh)
     assert_clarifai_json(doc, service_pb2.MultiDatasetResponse)
+    doc = _run(capsys, "datasets", "patch", fresh, "--id", "ds", "--metadata", '{"u": 2}')
+    assert_clarifai_json(doc, service_pb2.MultiDatasetResponse)
     doc = _run(capsys, "datasets", "get", fresh, "--id", "ds")
     assert_clarifai_json(doc, service_pb2.SingleDatasetResponse)
+    assert doc["dataset"]["metadata"] == {"t": 1, "u": 2}
     doc = _run(capsys, "datasets", "inputs", fresh, "--id", "ds")
     got = {d["input"]["id"]: d["input"] for d in doc["dataset_inputs"]}
     assert got["r1"]["data"]["metadata"] == {"k": 1}
