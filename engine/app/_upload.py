@@ -44,6 +44,7 @@ CSV_COLUMNS = ("inputid", "input", "concepts", "metadata", "geopoints")  # Clari
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif"})
 TEXT_SUFFIXES = frozenset({".txt"})
 MAX_TEXT_BYTES = 10 << 20
+MAX_CSV_BYTES = 256 << 20  # its rows are read up front (ids are checked before storing)
 _INPUT_TYPES = ("image", "video", "text")
 _CSV_TYPES = ("raw", "url", "file_path")
 
@@ -247,6 +248,13 @@ def csv_items(
             code=StatusCode.BAD_REQUEST,
         )
     try:
+        size = csv_path.stat().st_size
+        if size > MAX_CSV_BYTES:
+            raise AppError(
+                f"{csv_path} is {size} bytes, more than the {MAX_CSV_BYTES}-byte limit; "
+                "split it into smaller files",
+                code=StatusCode.BAD_REQUEST,
+            )
         with csv_path.open(newline="", encoding="utf-8") as f:
             rows = list(_rows(f, csv_path.name))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:

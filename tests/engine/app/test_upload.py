@@ -111,6 +111,9 @@ def test_unknown_columns_a_missing_folder_and_an_unknown_dataset(
     with pytest.raises(AppError) as info:
         app.dataset("nope").upload_from_folder(tmp_path)
     assert info.value.code == StatusCode.CONN_DOES_NOT_EXIST
+    monkeypatch.setattr(_upload, "MAX_CSV_BYTES", 4)
+    with pytest.raises(AppError, match="byte limit"):
+        app.dataset("ds").upload_from_csv(bad)
     monkeypatch.setattr(_upload, "MAX_TEXT_BYTES", 4)
     (tmp_path / "big.txt").write_text("more than four bytes")
     report = app.dataset("ds").upload_from_folder(tmp_path, input_type="text")
