@@ -46,6 +46,11 @@ def add_serve_parser(sub: Any) -> None:
         help="private networks input URLs may reach, e.g. 10.0.0.0/8 (default: none)",
     )
     s.add_argument(
+        "--models",
+        metavar="M",
+        help="model catalog YAML: model ids that posted workflows may name, bound here",
+    )
+    s.add_argument(
         "--insecure-dev",
         action="store_true",
         help="no tokens (only on a loopback host; said on every start)",
@@ -74,6 +79,8 @@ def _loopback(host: str) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from engine.catalog import load_catalog
+
     try:
         from engine.api import Limits, ServerState, serve
     except ImportError as exc:
@@ -106,6 +113,7 @@ def _serve(args: argparse.Namespace) -> int:
         limits=limits,
         file_roots=tuple(str(Path(r).resolve()) for r in args.file_root),
         allow_private_urls=args.allow_private_urls or False,
+        models=load_catalog(args.models) if args.models else [],
     )
     serve(state, args.host, args.port, args.grpc_port)
     return 0

@@ -25,6 +25,7 @@ import engine.api.handlers  # noqa: F401  (registers every handler)
 from engine.api.auth import NOBODY, TokenStore
 from engine.api.service import Call, Reply, _failed, dispatch
 from engine.app.directory import AppDirectory
+from engine.operator import ModelBinding
 
 __all__ = ["Limits", "ServerState", "invoke", "serve"]
 
@@ -46,6 +47,7 @@ class Limits:
 class ServerState:
     """What every request shares.
 
+    ``models``: catalog bindings that workflows posted by id may use (``--models``).
     ``file_roots``: the only folders a workflow's file params (ONNX models, detections files)
     may name; none by default.  ``allow_private_urls``: private or loopback networks that
     input URLs and model endpoints may reach (``True`` for all); none by default.  Local
@@ -57,6 +59,7 @@ class ServerState:
     limits: Limits = field(default_factory=Limits)
     file_roots: tuple[str, ...] = ()
     allow_private_urls: bool | str = False
+    models: list[ModelBinding] = field(default_factory=list)  # the server's model catalog
 
     def __post_init__(self) -> None:
         self.data.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,8 @@ from engine.api.errors import ApiError
 from engine.api.handlers._convert import answer, input_docs
 from engine.api.paging import page_args
 from engine.api.service import Call, Reply, handler, ok, response_type
+from engine.errors import AppError
+from engine.operator import find_binding
 from engine.proto_app import (
     MultiWorkflowResponse,
     MultiWorkflowVersionResponse,
@@ -31,9 +33,11 @@ from engine.proto_app import (
 __all__ = ["workflow_yaml"]
 
 
-def _model(model: resources_pb2.Model, app: Any = None) -> dict[str, Any]:
+def _model(model: resources_pb2.Model, app: Any = None, bindings: Any = None) -> dict[str, Any]:
     if not model.model_type_id and app is not None:
-        return _app_model(model, app)
+        bound = _app_model(model, app) or _bound_model(model, bindings)
+        if bound is not None:
+            return bound
     doc: dict[str, Any] = {"model_id": model.id}
     for key in ("user_id", "app_id", "model_type_id"):
         if getattr(model, key):
@@ -52,10 +56,15 @@ def _model(model: resources_pb2.Model, app: Any = None) -> dict[str, Any]:
     return doc
 
 
-def _app_model(model: resources_pb2.Model, app: Any) -> dict[str, Any]:
+def _app_model(model: resources_pb2.Model, app: Any) -> dict[str, Any] | None:
     """A node naming one of the app's models (and perhaps its version) by id only: the
     model's type and the version's output_info go into the stored YAML."""
-    found = app.get_model(model.id)
+    try:
+        found = app.get_model(model.id)
+    except AppError:
+        return None
+    if found.model_type_id == model.id and not model.model_version.id:
+        return None  # an operator's own id: leave the reference to the catalog
     info = found.output_info
     if model.model_version.id:
         info = app.get_model_version(model.id, model.model_version.id).output_info
@@ -68,16 +77,28 @@ def _app_model(model: resources_pb2.Model, app: Any) -> dict[str, Any]:
     return doc
 
 
-def workflow_yaml(workflow: resources_pb2.Workflow, app: Any = None) -> str:
-    """A ``Workflow`` proto as the YAML Clarifai's SDK writes for it; nodes that name one of
-    ``app``'s models by id alone get that model's type and output_info."""
+def _bound_model(model: resources_pb2.Model, bindings: Any) -> dict[str, Any] | None:
+    """A node naming a model the server's catalog (or the bundled one) binds."""
+    found = find_binding(model.id, model.user_id or None, model.app_id or None, bindings)
+    if found is None:
+        return None
+    doc: dict[str, Any] = {"model_id": model.id, "model_type_id": found.model_type_id}
+    if found.params:
+        doc["output_info"] = {"params": dict(found.params)}
+    return doc
+
+
+def workflow_yaml(workflow: resources_pb2.Workflow, app: Any = None, bindings: Any = None) -> str:
+    """A ``Workflow`` proto as the YAML Clarifai's SDK writes for it.  A node that names a
+    model by id alone gets its type and output_info from ``app``'s own models, else from
+    the server's model catalog ``bindings`` (then the bundled one)."""
     if not workflow.id:
         raise ApiError(codes.WORKFLOW_INVALID_ARGUMENT, "a workflow needs an id")
     if not workflow.nodes:
         raise ApiError(codes.WORKFLOW_INVALID_ARGUMENT, f"workflow '{workflow.id}' has no nodes")
     nodes = []
     for node in workflow.nodes:
-        doc: dict[str, Any] = {"id": node.id, "model": _model(node.model, app)}
+        doc: dict[str, Any] = {"id": node.id, "model": _model(node.model, app, bindings)}
         if node.node_inputs:
             doc["node_inputs"] = [{"node_id": i.node_id} for i in node.node_inputs]
         if node.suppress_output:
@@ -99,7 +120,7 @@ def post_workflows(call: Call, req: pb.PostWorkflowsRequest) -> Message | Reply:
     wf = req.workflows[0]
     app = call.app(req.user_app_id)
     stored = app.create_workflow(
-        workflow_yaml(wf, app),
+        workflow_yaml(wf, app, call.server.models),
         wf.id,
         description=wf.description,
         notes=wf.notes,
@@ -130,7 +151,7 @@ def patch_workflows(call: Call, req: pb.PatchWorkflowsRequest) -> Message | Repl
     app = call.app(req.user_app_id)
     stored = app.patch_workflow(
         wf.id,
-        workflow_yaml(wf, app) if wf.nodes else None,
+        workflow_yaml(wf, app, call.server.models) if wf.nodes else None,
         action=req.action or "merge",
         description=wf.description or None,
         notes=wf.notes or None,

@@ -54,8 +54,10 @@ class Server:
         return service_pb2_grpc.V2Stub(channel)
 
 
-def start_server(data: Path, limits: Limits | None = None) -> tuple[Server, Any]:
-    state = ServerState(data, limits=limits or Limits(workers=4))
+def start_server(
+    data: Path, limits: Limits | None = None, models: list[Any] | None = None
+) -> tuple[Server, Any]:
+    state = ServerState(data, limits=limits or Limits(workers=4), models=models or [])
     undo = state.apply_policy()
     grpc_port, port = free_port(), free_port()
     grpc_server = start_grpc(state, "127.0.0.1", grpc_port)
