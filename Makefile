@@ -3,6 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LOCK := requirements/dev.lock
 LATEST := .venv-latest
+LOCK_FLAGS ?= --upgrade
 
 .PHONY: setup test lint example lock test-latest test-wheel
 
@@ -11,7 +12,8 @@ LATEST := .venv-latest
 # installs what is missing or differs from the lock.
 # test: ruff, mypy --strict on engine/, then pytest (warnings are errors) with a coverage
 # floor on engine/; the suite runs in about a minute (the wheel test runs only in CI).
-# lock: re-resolve the lock to the newest versions pyproject.toml allows (every platform).
+# lock: re-resolve the lock to the newest versions pyproject.toml allows (every platform);
+# `make lock LOCK_FLAGS=` keeps the current pins and only adds what pyproject.toml added.
 # test-latest: the tests on the newest versions, unpinned, in a venv of their own.
 # test-wheel: build the sdist and wheel, install the wheel in an empty venv, run a graph.
 
@@ -36,7 +38,7 @@ lint:
 
 lock:
 	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --extra dev \
-		--upgrade --custom-compile-command "make lock" --quiet -o $(LOCK)
+		$(LOCK_FLAGS) --custom-compile-command "make lock" --quiet -o $(LOCK)
 
 test-latest:
 	test -x $(LATEST)/bin/python || $(PY) -m venv $(LATEST)

@@ -41,7 +41,7 @@ def test_every_runtime_and_dev_dependency_is_locked_within_its_range() -> None:
     locked = _locked()
     for req in _declared():
         name = canonicalize_name(req.name)
-        assert name in locked, f"{req.name} is not in requirements/dev.lock: run make lock"
+        assert name in locked, f"{req.name} is not locked: run make lock LOCK_FLAGS="
         for version in locked[name]:
             assert req.specifier.contains(version), f"{req.name}=={version} is not {req}"
 
