@@ -64,7 +64,8 @@ def start_grpc(state: ServerState, host: str, port: int) -> grpc.Server:
             ("grpc.max_receive_message_length", limit),
             ("grpc.max_send_message_length", 4 * limit),
         ],
-        maximum_concurrent_rpcs=state.limits.max_in_flight,
+        # a backstop only: invoke() answers past max_in_flight with Clarifai's own status
+        maximum_concurrent_rpcs=4 * state.limits.max_in_flight + state.limits.workers,
     )
     service_pb2_grpc.add_V2Servicer_to_server(servicer(state), server)
     if server.add_insecure_port(f"{host}:{port}") == 0:

@@ -159,3 +159,38 @@ def test_file_params_outside_the_served_roots_are_refused(server: Server, stub: 
         assert reply.status.code != codes.SUCCESS, path
         assert "outside the folders" in reply.status.description, reply.status.description
         assert "root:" not in reply.status.description
+
+
+def test_a_video_runs_as_a_stream_of_sampled_frames(server: Server, tmp_path: Any) -> None:
+    import cv2
+    import numpy as np
+
+    path = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (64, 48))
+    for i in range(30):  # 3 s at 10 fps: red, then blue
+        frame = np.zeros((48, 64, 3), np.uint8)
+        frame[:] = (0, 0, 255) if i < 15 else (255, 0, 0)
+        writer.write(frame)
+    writer.release()
+    md = server.metadata()
+    stub = server.grpc_stub()
+    stub.PostApps(
+        pb.PostAppsRequest(user_app_id=r.UserAppIDSet(user_id="me"), apps=[r.App(id="flows")]),
+        metadata=md,
+    )
+    colours = r.Workflow(id="colours", nodes=[_node("colour", "image-color-recognizer", {})])
+    stub.PostWorkflows(pb.PostWorkflowsRequest(user_app_id=APP, workflows=[colours]), metadata=md)
+    ran = stub.PostWorkflowResults(
+        pb.PostWorkflowResultsRequest(
+            user_app_id=APP,
+            workflow_id="colours",
+            inputs=[r.Input(data=r.Data(video=r.Video(base64=path.read_bytes())))],
+            output_config=r.OutputConfig(sample_ms=1000),
+        ),
+        metadata=md,
+    )
+    assert ran.status.code == codes.SUCCESS, ran.status
+    frames = ran.results[0].outputs[0].data.frames
+    assert [f.frame_info.time for f in frames] == [0, 1000, 2000]
+    names = [f.data.colors[0].w3c.name for f in frames]
+    assert names[0] == "Red" and names[-1] == "Blue"
