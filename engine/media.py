@@ -48,6 +48,9 @@ __all__ = [
 MIN_SAMPLE_MS = 100  # Clarifai's range for output_config.sample_ms
 MAX_SAMPLE_MS = 60_000
 _MB = 1 << 20
+_CV_LOG_LEVELS = {"SILENT": 0, "FATAL": 1, "ERROR": 2, "WARNING": 3, "INFO": 4, "DEBUG": 5,
+                  "VERBOSE": 6}
+_LOG_LEVEL_SET = False
 _MAX_VIDEO_MS = 1e9  # 11 days: a timestamp past this is damage, not a long video
 
 
@@ -78,6 +81,13 @@ def _cv2() -> Any:
     os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(settings.max_pixels))
     import cv2  # heavy: load only when pixels are needed
 
+    global _LOG_LEVEL_SET
+    if not _LOG_LEVEL_SET:
+        # OpenCV reads OPENCV_LOG_LEVEL when it is first imported: a program that imported
+        # cv2 before engine would still print OpenCV's warnings on damaged media
+        level = os.environ.get("OPENCV_LOG_LEVEL", "ERROR").upper()
+        cv2.utils.logging.setLogLevel(_CV_LOG_LEVELS.get(level, _CV_LOG_LEVELS["ERROR"]))
+        _LOG_LEVEL_SET = True
     return cv2
 
 

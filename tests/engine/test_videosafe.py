@@ -203,3 +203,25 @@ def test_damaged_media_prints_nothing_of_ffmpeg_on_the_cli(tmp_path: Path) -> No
     assert "damaged" not in run.stderr and "mpeg4 @" not in run.stderr, run.stderr
     assert "WARN" not in run.stderr and "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) <= 1
+
+
+@pytest.mark.slow
+def test_damaged_media_is_quiet_even_when_cv2_was_imported_first(tmp_path: Path) -> None:
+    bad = _damaged_mp4(tmp_path / "bad.mp4")
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(bad.read_bytes()[: bad.stat().st_size // 2])  # no index: cannot open
+    script = (
+        "import cv2, sys\n"  # OpenCV reads its log level here, before engine can set it
+        "from engine import InputError, Video, media\n"
+        "for path in sys.argv[1:]:\n"
+        "    try:\n"
+        "        list(media.iter_frames(Video.from_source(path), 100, prefetch=0))\n"
+        "    except InputError as exc:\n"
+        "        print(exc)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_")}
+    run = subprocess.run([sys.executable, "-c", script, str(bad), str(cut)], env=env,
+                         capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).parents[2])
+    assert "not a video OpenCV can read" in run.stdout
+    assert run.stderr == "", run.stderr
