@@ -171,7 +171,7 @@ def compile_spec(
 def _placeholder(ns: NodeSpec) -> CompiledNode:
     """A node that is wrong (or unbound): it stands for "anything", so the nodes after it
     get no second, misleading error."""
-    return CompiledNode(ns, None, None, None, None, frozenset({PASS_THROUGH}))
+    return CompiledNode(ns, None, None, None, None, ROOT_WRITES)
 
 
 def _nearest_ancestors(ns: NodeSpec, by_id: dict[str, CompiledNode]) -> tuple[str, ...]:
@@ -191,7 +191,8 @@ def _nearest_ancestors(ns: NodeSpec, by_id: dict[str, CompiledNode]) -> tuple[st
 def _levels(nodes: list[CompiledNode], by_id: dict[str, CompiledNode]) -> list[list[CompiledNode]]:
     depth: dict[str, int] = {}
     for n in nodes:
-        depth[n.id] = 1 + max((depth[s] for s in n.spec.inputs), default=-1)
+        # an input left out as wrong (validate goes on past it) counts as a first-level node
+        depth[n.id] = 1 + max((depth.get(s, 0) for s in n.spec.inputs), default=-1)
     levels: list[list[CompiledNode]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
     for n in nodes:
         levels[depth[n.id]].append(n)

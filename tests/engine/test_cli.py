@@ -400,3 +400,21 @@ def test_json_input_nested_100000_deep_or_not_a_file_is_one_line(
         assert main(["run", str(shout), "--json-input", str(path)]) == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
+
+
+def test_validate_goes_on_past_a_wrong_node_that_others_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flow = tmp_path / "flow.yml"
+    flow.write_text(
+        "workflow:\n  id: a\n  nodes:\n"
+        "    - id: one\n      model: {model_id: x, model_type_id: random-sample, colour: red}\n"
+        "    - id: two\n      model: {model_id: x, model_type_id: test-keep-above}\n"
+        "      node_inputs: [{node_id: one}]\n"
+        "    - id: three\n      model: {model_id: x, model_type_id: test-upper}\n"
+        "      node_inputs: [{node_id: two}]\n"
+    )
+    assert main(["validate", str(flow)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and "unknown key 'colour'" in lines[0], lines
+    assert f"{flow}:9:7: node 'three' (test-upper) reads 'text'" in lines[1]
