@@ -48,8 +48,10 @@ class Limits:
     # free-form JSON (metadata, annotation_info): nesting depth and number of values
     struct_depth: int = 32
     struct_values: int = 100_000
-    # JSON requests: nesting depth (a Data tree is about 10 deep; metadata adds struct_depth)
-    json_depth: int = 64
+    # JSON text: nesting depth, checked before parsing (Python's parser recurses).  Well
+    # above a Data tree plus struct_depth, so that one input's too-deep metadata fails only
+    # that input, and well below the interpreter's recursion limit.
+    json_depth: int = 512
     # YAML: values after aliases are expanded, counted as about one per 16 bytes of text
     yaml_expanded: int = 1_000_000
     # file params must resolve (symlinks followed) inside one of these; None: anywhere

@@ -28,7 +28,7 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
 from engine.errors import InputError
-from engine.limits import check_file_param
+from engine.limits import check_file_param, check_struct, load_json
 from engine.proto import Data
 
 __all__ = [
@@ -58,10 +58,12 @@ class BaseParams(BaseModel):
 def _json_text(value: Any) -> Any:
     if isinstance(value, str):  # Clarifai's Portal passes JSON params as text
         try:
-            return json.loads(value) if value.strip() else {}
+            value = load_json(value) if value.strip() else {}
         except json.JSONDecodeError as exc:
             raise ValueError(f"not JSON: {exc}") from None
-    return value
+        except ValueError as exc:  # nested too deeply: (message, line, col)
+            raise ValueError(f"not usable JSON: {exc.args[0]}") from None
+    return check_struct(value, "the JSON object") if isinstance(value, dict) else value
 
 
 # A JSON object param, given as a mapping or as JSON text (as the Portal sends it).

@@ -393,7 +393,7 @@ def test_json_input_nested_100000_deep_or_not_a_file_is_one_line(
 
     os.mkfifo(fifo)
     for path, message in [
-        (deep, f"{deep}:1:65: JSON nested more than 64 levels deep"),
+        (deep, f"{deep}:1:513: JSON nested more than 512 levels deep"),
         (Path("/dev/zero"), "cannot read /dev/zero: a device, not a file"),
         (fifo, f"cannot read {fifo}: a pipe (FIFO), not a file"),
     ]:

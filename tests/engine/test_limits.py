@@ -86,9 +86,9 @@ def test_decode_text_accepts_utf8_with_or_without_bom() -> None:
 
 def test_load_json_refuses_deep_nesting_before_parsing() -> None:
     assert load_json('{"a": ["[[[", {"b": "\\"{{"}]}') == {"a": ["[[[", {"b": '"{{'}]}
-    with pytest.raises(ValueError, match="nested more than 64 levels") as info:
+    with pytest.raises(ValueError, match="nested more than 512 levels") as info:
         load_json("[" * 100_000 + "]" * 100_000)
-    assert info.value.args[1:] == (1, 65)
+    assert info.value.args[1:] == (1, 513)
 
 
 def test_check_struct_bounds_depth_and_values(restore_limits: None) -> None:

@@ -47,6 +47,18 @@ def test_json_object_params_refuse_bad_json() -> None:
         _P.model_validate({"info": "{oops"})
 
 
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"a":' * 1000 + "1" + "}" * 1000])
+def test_json_object_params_refuse_json_nested_too_deeply(text: str) -> None:
+    with pytest.raises(ValidationError, match="nested more than 512 levels"):
+        _P.model_validate({"info": text})
+    deep: dict[str, object] = {}
+    node = deep
+    for _ in range(40):
+        node["a"] = node = {}
+    with pytest.raises(ValidationError, match="the JSON object is nested more than 32"):
+        _P.model_validate({"info": deep})
+
+
 def test_registry_knows_the_built_in_operators() -> None:
     types = operator_types()
     assert {"concept-thresholder", "byte-tracker", "rag-prompter", "visual-detector"} <= set(types)
