@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/search.py                 # 100,000 and 1,000,000 vectors
     .venv/bin/python benchmarks/search.py --sizes 100000  # a quick run
+    .venv/bin/python benchmarks/search.py app             # app search: filters, adds (search_app)
 
 The vectors are synthetic 384-d unit vectors with the structure of sentence embeddings:
 a 48-d latent mixture (1,000 topic centres, each point its centre plus Gaussian spread)
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -103,6 +105,11 @@ def run(n: int, rng: np.random.Generator) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["app"]:  # the app-level benchmark: filtered search, search after adds
+        from search_app import main as app_main
+
+        app_main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     args = parser.parse_args()

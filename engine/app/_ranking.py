@@ -79,6 +79,16 @@ def rank_rows(
     min_score: float,
 ) -> RankedRows:
     """The best ``window`` rows for the combined ranks (each a query vector or concepts)."""
+    if len(ranks) == 1 and mask is None and not min_score:
+        rank, query = ranks[0]
+        # one plain vector rank over a big index: the IVF index (faiss) when it applies
+        rows = (
+            None
+            if rank.negate or not isinstance(query, np.ndarray)
+            else index.ann_rows(query, window)
+        )
+        if rows is not None:
+            return RankedRows(rows, _exact(index, ranks, [], rows, metric, min_score))
     n = len(index)
     total = np.zeros(n, dtype=np.float32)
     keep = np.ones(n, dtype=bool) if mask is None else mask.copy()

@@ -140,9 +140,11 @@ class App:
         app unless ``skip_existing``) stores nothing; an input the base workflow fails on is
         stored with status INPUT_FAILED and the reason.
         """
-        return self._inputs.add(
+        ids = self._inputs.add(
             inputs, dataset_id, metadata, progress=progress, skip_existing=skip_existing
         )
+        self._search.refresh()  # the new rows join a loaded index now, not at the next search
+        return ids
 
     def get_inputs(self, ids: Sequence[str]) -> list[Input]:
         """Stored inputs by id, with their media (``INPUT_DOES_NOT_EXIST`` for unknown ids)."""

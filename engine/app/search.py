@@ -188,6 +188,15 @@ class Search:
 
     # ---- the in-memory index and query embeddings -------------------------------------------
 
+    def refresh(self) -> None:
+        """Bring a loaded index up to date now (after this app's own writes)."""
+        if self._index is not None:
+            with self._core.lock:
+                try:
+                    self._vectors()
+                except InputError:  # vectors of another size: the next search says so
+                    self._index = None
+
     def _vectors(self) -> VectorIndex:
         """The in-memory index, loaded once and topped up with what changed since."""
         store = self._core.store.search

@@ -317,3 +317,17 @@ def test_geo_point_and_box_filters_over_stored_geo_points(tmp_path: Path) -> Non
     assert _ids(app.search(filters=[{"geo_box": box}])) == ["tokyo"]
     v2 = {"input": {"data": {"geo": {"geo_box": [{"geo_point": c} for c in box]}}}}
     assert _ids(app.search(ranks=[{"text_raw": "tokyo"}], filters=[v2])) == ["tokyo"]
+
+
+def test_a_big_index_answers_plain_ranks_from_the_ivf_index(tmp_path: Path) -> None:
+    pytest.importorskip("faiss")
+    app = App(tmp_path / "app")
+    words = "red blue green cat dog spade bucket water porch house garden river".split()
+    texts = [f"{a} {b} {c}" for a in words for b in words[:4] for c in words[4:7]]
+    app.add_inputs([{"id": f"t{i}", "data": {"text": {"raw": t}}} for i, t in enumerate(texts)])
+    index = app._search._vectors()
+    index.ann_threshold = 1  # as if the app were big
+    assert _ids(app.search(ranks=[{"input_id": "t7"}], per_page=1)) == ["t7"]
+    assert index.uses_ann
+    # filtered searches stay exact
+    assert _ids(app.search(ranks=[{"input_id": "t7"}], filters=[{"input_id": "t9"}])) == ["t9"]
