@@ -279,6 +279,9 @@ def _metadata(value: Any, where: str) -> dict[str, Any] | None:
         return None
     if not isinstance(value, dict):
         raise AppError(f"{where}.metadata must be a JSON object", code=_BAD)
+    from engine.app._requests import check_json  # the one bound on depth and size
+
+    check_json(value, f"{where}.metadata", code=_BAD)
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:

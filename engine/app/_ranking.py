@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.query import ConceptTerm, Rank
-from engine.store.index import VectorIndex
+from engine.store.index import VectorIndex, top_k
 
 __all__ = ["ConceptScores", "RankedRows", "metric_score", "rank_rows", "seq_mask"]
 
@@ -90,22 +90,31 @@ def rank_rows(
         if rows is not None:
             return RankedRows(rows, _exact(index, ranks, [], rows, metric, min_score))
     n = len(index)
-    total = np.zeros(n, dtype=np.float32)
-    keep = np.ones(n, dtype=bool) if mask is None else mask.copy()
+    keep = index.alive.copy() if mask is None else (mask & index.alive)
     concept_parts: list[tuple[Rank, np.ndarray]] = []
     for rank, query in ranks:
-        if isinstance(query, np.ndarray):
-            s = metric_score(index.scores(query), metric)
-        else:
+        if not isinstance(query, np.ndarray):
             s64, kept = _concept_rank(index, query)
             keep &= kept
             concept_parts.append((rank, s64))
-            s = s64.astype(np.float32)
+    # a selective filter: score only the rows it keeps (a gather beats a full product)
+    cand = np.flatnonzero(keep) if int(keep.sum()) * 4 < n else None
+    total = np.zeros(n if cand is None else len(cand), dtype=np.float32)
+    concepts = iter(concept_parts)
+    for rank, query in ranks:
+        if isinstance(query, np.ndarray):
+            s = metric_score(index.scores(query, cand), metric)
+        else:
+            s64 = next(concepts)[1]
+            s = (s64 if cand is None else s64[cand]).astype(np.float32)
         total += (1.0 - s) if rank.negate else s
     total /= len(ranks)
+    ok = keep if cand is None else np.ones(len(cand), dtype=bool)
     if min_score > 0:
-        keep &= total >= np.float32(min_score) - np.float32(1e-6)
-    rows = index.best(total, window, keep)
+        ok &= total >= np.float32(min_score) - np.float32(1e-6)
+    local = np.flatnonzero(ok)
+    picked = local[top_k(total[local], window)]
+    rows = picked if cand is None else cand[picked]
     return RankedRows(rows, _exact(index, ranks, concept_parts, rows, metric, min_score))
 
 

@@ -18,6 +18,7 @@ from engine.cli_app._output import EXIT_OK, emit
 from engine.cli_app._registry import command
 from engine.errors import AppError
 from engine.proto import StatusCode
+from engine.store._app_support import parse_metadata
 
 __all__: list[str] = []
 
@@ -85,7 +86,7 @@ def _flag_filter(args: argparse.Namespace) -> dict[str, Any]:
     if args.dataset:
         f["input_dataset_ids"] = args.dataset
     if args.metadata is not None:
-        f["metadata"] = _json(args.metadata, "--metadata")
+        f["metadata"] = parse_metadata(args.metadata)  # bounded in size and depth
     if args.input_type:
         f["input_types"] = args.input_type
     if args.status is not None:
@@ -109,6 +110,8 @@ def _json(text: str, flag: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise AppError(f"{flag} is not JSON: {exc}", code=_BAD) from None
+    except RecursionError:  # nested past Python's own limit
+        raise AppError(f"{flag} is nested too deeply", code=_BAD) from None
 
 
 def _numbers(text: str, n: int, flag: str) -> list[float]:

@@ -54,12 +54,12 @@ class SqliteSearch:
     # ---- filters -----------------------------------------------------------------------
 
     def filter_seqs(self, filters: Sequence[Filter], generation: int) -> np.ndarray:
-        """The seqs of the inputs every filter keeps (sorted, unique)."""
+        """The seqs of the inputs every filter keeps (in no particular order)."""
         sql, args = self._compound(filters, generation)
         text = self._query(f"SELECT group_concat(seq) FROM ({sql})", args)[0][0]
         if not text:
             return np.empty(0, dtype=np.int64)
-        return np.unique(np.array(str(text).split(","), dtype=np.int64))
+        return _int_list(str(text))
 
     def filter_page(
         self, filters: Sequence[Filter], generation: int, offset: int, limit: int
@@ -201,7 +201,7 @@ class SqliteSearch:
 
     def all_seqs(self) -> np.ndarray:
         text = self._query("SELECT group_concat(seq) FROM inputs")[0][0]
-        return np.array(str(text).split(","), dtype=np.int64) if text else np.empty(0, np.int64)
+        return _int_list(str(text)) if text else np.empty(0, np.int64)
 
     def ids_of(self, seqs: Sequence[int]) -> dict[int, str]:
         out: dict[int, str] = {}
@@ -220,6 +220,12 @@ class SqliteSearch:
 
 
 _JOIN = "JOIN inputs AS i ON i.id = a.input_id"
+
+
+def _int_list(text: str) -> np.ndarray:
+    """``"3,1,2"`` (SQLite's group_concat) as int64, parsed in C: 10k seqs in about 1 ms."""
+    values: np.ndarray = np.fromstring(text, dtype=np.int64, sep=",")
+    return values
 
 
 def _in(prefix: str, values: Sequence[Any]) -> _Sql:

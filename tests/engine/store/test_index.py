@@ -96,3 +96,15 @@ def test_returned_scores_are_exact_float64_products() -> None:
         got = index.search(vecs[0], 3, candidates)
         assert [s for _, s in got] == pytest.approx([exact[int(i)] for i, _ in got], rel=1e-12)
         assert got[0][0] == "0"
+
+
+def test_scores_of_chosen_rows_equal_the_full_product_across_blocks() -> None:
+    vecs = _unit(700, seed=5)
+    index = VectorIndex(block_rows=256)  # three blocks
+    index.add([str(i) for i in range(700)], vecs, seqs=np.arange(700) + 10)
+    q = vecs[3]
+    full = index.scores(q)
+    rows = np.array([0, 5, 255, 256, 600, 699])
+    np.testing.assert_allclose(index.scores(q, rows), full[rows], rtol=1e-6)
+    index.drop(np.array([13]))  # the input with seq 13 is row 3
+    assert index.best(full, 1)[0] != 3 and index.vector_of("3") is None
