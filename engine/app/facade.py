@@ -29,6 +29,7 @@ from engine.app.datasets import Datasets
 from engine.app.inputs import Inputs
 from engine.app.models import AppModel, Models
 from engine.app.search import Search
+from engine.app.searcher import Searcher
 from engine.app.stored_models import StoredModels
 from engine.app.workflows import AppWorkflow, Workflows
 from engine.errors import InputError
@@ -288,6 +289,11 @@ class App:
         self._concepts.delete_relations(concept_id, concept_relation_ids)
 
     # ---- search --------------------------------------------------------------------------
+
+    def searcher(self, top_k: int = 10, metric: str = "cosine") -> Searcher:
+        """The Clarifai SDK's ``Search(..., top_k, metric)`` over this app: ``.query(ranks,
+        filters, page_no, per_page)`` yields ``MultiSearchResponse`` pages."""
+        return Searcher(self, top_k, metric)
 
     def search(
         self,

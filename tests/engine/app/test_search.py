@@ -331,3 +331,19 @@ def test_a_big_index_answers_plain_ranks_from_the_ivf_index(tmp_path: Path) -> N
     assert index.uses_ann
     # filtered searches stay exact
     assert _ids(app.search(ranks=[{"input_id": "t7"}], filters=[{"input_id": "t9"}])) == ["t9"]
+
+
+def test_the_sdk_shaped_searcher_pages_up_to_top_k(app: App) -> None:
+    pages = list(app.searcher(top_k=3).query(filters=[{}], per_page=2))
+    assert [_ids(p) for p in pages] == [["budget", "cat"], ["spade"]]
+    ranked = list(app.searcher(top_k=10, metric="euclidean").query(ranks=[{"input_id": "cat"}]))
+    assert len(ranked) == 1 and _ids(ranked[0])[0] == "cat" and len(ranked[0].hits) == 4
+    [page] = app.searcher().query(page_no=2, per_page=3)
+    assert _ids(page) == ["bucket"]
+    assert list(app.searcher().query(page_no=5, per_page=3)) == []
+    with pytest.raises(InputError, match="cosine or euclidean"):
+        app.searcher(metric="dot")
+    with pytest.raises(InputError, match="top_k"):
+        app.searcher(top_k=0)
+    with pytest.raises(InputError, match="unknown key"):
+        app.searcher().query(filters=[{"bogus": 1}])  # refused before any page is asked for
