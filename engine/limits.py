@@ -177,26 +177,44 @@ _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 
 
 def load_json(data: bytes | str) -> Any:
-    """Parse a JSON request, refusing nesting deeper than ``json_depth`` before parsing
-    (Python's parser recurses: 100,000 ``[`` would be a RecursionError).
+    """Parse JSON text nested at most ``json_depth`` deep (Python's parser recurses: 100,000
+    ``[`` would be a RecursionError).
 
     Raises ``json.JSONDecodeError`` for bad JSON, ``ValueError(message, line, col)`` for
     nesting too deep.
     """
     text = data.decode("utf-8") if isinstance(data, bytes) else data
     limit = _current.json_depth
-    depth = 0
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        pass
+    else:
+        if _depth_within(doc, limit):
+            return doc
+    depth, where = 0, 0  # find where it goes too deep, to say so
     for m in _JSON_TOKEN.finditer(text):  # strings are skipped whole, in C
         ch = m.group()
         if ch in "[{":
             depth += 1
             if depth > limit:
-                raise ValueError(
-                    f"JSON nested more than {limit} levels deep", *position(text, m.start())
-                )
+                where = m.start()
+                break
         elif ch in "]}":
             depth -= 1
-    return json.loads(text)
+    raise ValueError(f"JSON nested more than {limit} levels deep", *position(text, where))
+
+
+def _depth_within(doc: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((c, depth + 1) for c in children)
+    return True
 
 
 def check_struct(value: Any, what: str = "metadata") -> Any:
