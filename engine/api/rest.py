@@ -24,6 +24,7 @@ from engine.api import routes
 from engine.api.codec import BadRequest, from_json, from_query, to_json
 from engine.api.server import ServerState, invoke
 from engine.api.service import _failed, http_status, request_type
+from engine.limits import load_json
 
 __all__ = ["rest_app"]
 
@@ -95,7 +96,7 @@ def rest_app(state: ServerState) -> Starlette:
                 413,
             )
         try:
-            doc = json.loads(raw) if raw.strip() else {}
+            doc = load_json(raw) if raw.strip() else {}
             cls = request_type(name)
             if request.method in ("GET", "DELETE") and request.query_params:
                 query = from_query(cls, list(request.query_params.multi_items()))
@@ -106,7 +107,9 @@ def rest_app(state: ServerState) -> Starlette:
                 _set(doc, dotted, value)
             message = from_json(cls, doc)
         except (ValueError, RecursionError) as exc:
-            text = str(exc) if isinstance(exc, BadRequest) else "the body is not valid JSON"
+            text = str(exc.args[0]) if exc.args else "the body is not valid JSON"
+            if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | RecursionError):
+                text = "the body is not valid JSON"
             return _reply(name, codes.CONN_BAD_REQUEST_FORMAT, text)
         reply = await run_in_threadpool(invoke, state, name, message, _key(request))
         return JSONResponse(reply.json(), status_code=http_status(reply.code))
