@@ -131,7 +131,7 @@ def _after_add(
     start = app.count_inputs() + 10_000_000  # ids never used by the build
     own, other = [], []
     with App(app.path) as writer:  # another App object: as another process would add
-        for k in range(3):
+        for k in range(5):
             for adder, firsts in ((app, own), (writer, other)):
                 adder.add_inputs(_inputs(start, added), progress=False)
                 start += added
