@@ -40,9 +40,8 @@ def _json_path(files: Files, item: object, secret: Path) -> Callable[[Ctx], list
         request = files.json(f"{ctx.slug}.json", item)
         res = ctx.cli("run", str(files.image_flow), "--json-input", str(request))
         problems = _cli_batch_failed(res, 0, "")
-        # by file name, not substring: the request's own name may contain the secret's name
-        opened = [Path(p) for p in ctx.opened if p != str(request)]
-        if any(p == secret or p.name == secret.name for p in opened):
+        opened = {os.path.realpath(p) for p in ctx.opened}
+        if os.path.realpath(secret) in opened:
             problems.append(f"refused: a JSON request made opgraph open {secret}")
         return problems + no_leak(res.out + res.err, SECRET)
 

@@ -105,6 +105,32 @@ def _deep_json(files: Files, depth: int, shape: str) -> Callable[[Ctx], list[str
     return run
 
 
+_JSON_PARAM = """workflow:
+  id: hostile-json-param
+  nodes:
+    - id: w
+      model:
+        model_id: w
+        model_type_id: annotation-writer
+        output_info:
+          params: {{annotation_info: '{text}'}}
+"""
+
+
+def _deep_json_param(files: Files, depth: int, shape: str) -> Callable[[Ctx], list[str]]:
+    """A JSON object param given as JSON text (as Clarifai's Portal sends it), nested deep."""
+
+    def run(ctx: Ctx) -> list[str]:
+        if shape == "list":
+            text = '{"k": ' + "[" * depth + "]" * depth + "}"
+        else:
+            text = '{"k": ' * depth + "1" + "}" * depth
+        flow = files.write(f"{ctx.slug}.yml", _JSON_PARAM.format(text=text))
+        return cli_refused(ctx.cli("validate", str(flow)), r"deep|nest|json")
+
+    return run
+
+
 def _deep_yaml(files: Files, depth: int, shape: str) -> Callable[[Ctx], list[str]]:
     def run(ctx: Ctx) -> list[str]:
         if shape == "flow":
@@ -212,6 +238,8 @@ def _lost_cli(files: Files, name: str) -> Callable[[Ctx], list[str]]:
         bad = _bad_items(files)[name]
         request = files.write(f"{ctx.slug}.json", json.dumps([_text(), bad, _text("second")]))
         res = ctx.cli("run", str(files.text_flow), "--json-input", str(request))
+        if res.code == 2 and name in _REQUEST_REFUSED:
+            return cli_refused(res)  # refused whole, before running, with one clear line
         try:
             doc = json.loads(res.out)
         except ValueError:
@@ -227,6 +255,9 @@ def _lost_cli(files: Files, name: str) -> Callable[[Ctx], list[str]]:
 _MUST_FAIL = frozenset({"none", "int", "list", "empty-dict", "data-string", "image-url-int",
                         "bad-base64", "base64-not-image", "missing-file", "directory",
                         "private-url", "huge-header-png", "video-base64-garbage"})
+
+# a JSON request past the parser's bounds may be refused whole (exit 2, one line)
+_REQUEST_REFUSED = frozenset({"deep-metadata"})
 
 _JSONABLE = ("none", "int", "list", "empty-dict", "data-string", "image-url-int", "id-list",
              "id-dict", "concepts-string", "metadata-string", "text-raw-int", "bad-base64",
@@ -252,6 +283,13 @@ def input_cases(files: Files) -> list[Case]:
         Case(f"deep-json/{shape}/{depth}", "deep-json", "specsafe", _deep_json(files, depth, shape),
              repro=f"opgraph run --json-input <{shape} nested {depth} deep>")
         for shape in ("list", "dict", "in-inputs", "in-data")
+        for depth in (1000, 100_000)
+    ]
+    cases += [
+        Case(f"deep-json/param-text-{shape}/{depth}", "deep-json", "specsafe",
+             _deep_json_param(files, depth, shape),
+             repro=f"annotation_info: '<JSON text, {shape} nested {depth} deep>'; validate")
+        for shape in ("list", "dict")
         for depth in (1000, 100_000)
     ]
     cases += [

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--findings", help="write the failing cases here as Markdown")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     p.add_argument("--skip", help="a file of case ids (one a line) not to run")
+    p.add_argument("--time-scale", type=float,
+                   default=float(os.environ.get("OPGRAPH_HOSTILE_TIME_SCALE", "1")),
+                   help="multiply every case's time bound (a slow or busy machine)")
     args = p.parse_args(argv)
     sys.path.insert(0, str(_ROOT))  # this tree's engine, wherever the cases chdir to
     _warm_up()
@@ -207,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             skip = set(Path(args.skip).read_text().split()) if args.skip else set()
             every = build_corpus(work, server.port)
-            cases = [c for c in every if args.only in c.id and c.id not in skip]
+            cases = [replace(c, timeout_s=c.timeout_s * args.time_scale) for c in every
+                     if args.only in c.id and c.id not in skip]
             started = time.monotonic()
             outcomes = run_corpus(cases, work, server.port, args.jobs)
             took = time.monotonic() - started
