@@ -179,6 +179,9 @@ def _run(
         return _failed(name, exc.code, exc.description, exc.details)
     except BadRequest as exc:
         return _failed(name, Codes.CONN_BAD_REQUEST_FORMAT, str(exc))
+    except RecursionError:  # a Struct (metadata, params) nested deeper than Python's stack
+        return _failed(name, Codes.CONN_BAD_REQUEST_FORMAT, f"{name}: the request is nested "
+                       "too deeply")
     except (SpecError, InputError) as exc:
         code = getattr(exc, "status_code", None) or Codes.CONN_INVALID_REQUEST
         return _failed(name, code, str(exc))

@@ -74,6 +74,7 @@ class Ctx:
     port: int
     out_path: Path
     err_path: Path
+    api_port: int = 0
     connects: list[str] = field(default_factory=list)
     opened: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)

@@ -15,11 +15,13 @@ import json
 import os
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -74,7 +76,7 @@ def _vm_bytes() -> int:
     return 1 << 30
 
 
-def _child(case: Case, work: Path, port: int, slot: Path) -> None:
+def _child(case: Case, work: Path, port: int, api_port: int, slot: Path) -> None:
     """Runs in the forked process; never returns."""
     code = 0
     try:
@@ -87,7 +89,7 @@ def _child(case: Case, work: Path, port: int, slot: Path) -> None:
             os.dup2(target, fd)
             os.close(target)
         os.chdir(work / "cwd")
-        ctx = Ctx(case.id, work, port, out, err)
+        ctx = Ctx(case.id, work, port, out, err, api_port)
         install_guards(ctx)
         problems = list(case.run(ctx) or [])
     except BaseException as exc:
@@ -128,7 +130,8 @@ def _finish(case: Case, slot: Path, status: int, usage: Any, seconds: float,
     return outcome
 
 
-def run_corpus(cases: list[Case], work: Path, port: int, jobs: int) -> list[Outcome]:
+def run_corpus(cases: list[Case], work: Path, port: int, jobs: int,
+               api_port: int = 0) -> list[Outcome]:
     slots = work / "slots"
     slots.mkdir(exist_ok=True)
     (work / "cwd").mkdir(exist_ok=True)
@@ -142,7 +145,7 @@ def run_corpus(cases: list[Case], work: Path, port: int, jobs: int) -> list[Outc
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
-                _child(case, work, port, slots / f"{n:04d}")
+                _child(case, work, port, api_port, slots / f"{n:04d}")
             running[pid] = (n, case, time.monotonic())
         _reap(running, outcomes, slots)
     return [outcomes[n] for n in range(len(cases))]
@@ -188,6 +191,47 @@ class _Server:
             self.proc.wait()
 
 
+class _Api:
+    """``opgraph serve`` under the corpus's guards, with one app for the API cases."""
+
+    def __init__(self, work: Path) -> None:
+        from tests.hostile.corpus_api import API_APP
+
+        data = work / "serve"
+        data.mkdir()
+        self.port, grpc_port = _free_port(), _free_port()
+        with (data / "serve.err").open("wb") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.hostile.api_server", str(data), str(self.port),
+                 str(grpc_port)], stdout=subprocess.DEVNULL, stderr=err, cwd=_ROOT,
+            )
+        base = f"http://127.0.0.1:{self.port}/v2/users/me/apps"
+        body = json.dumps({"apps": [{"id": API_APP}]}).encode()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                req = urllib.request.Request(base, data=body, method="POST",
+                                             headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(req, timeout=5):
+                    return
+            except OSError:
+                time.sleep(0.3)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def main(argv: list[str] | None = None) -> int:
     from tests.hostile.corpus import build_corpus
     from tests.hostile.report import findings_markdown
@@ -213,7 +257,13 @@ def main(argv: list[str] | None = None) -> int:
             cases = [replace(c, timeout_s=c.timeout_s * args.time_scale) for c in every
                      if args.only in c.id and c.id not in skip]
             started = time.monotonic()
-            outcomes = run_corpus(cases, work, server.port, args.jobs)
+            api = _Api(work) if any(c.id.startswith("api/") for c in cases) else None
+            try:
+                outcomes = run_corpus(cases, work, server.port, args.jobs,
+                                      api.port if api else 0)
+            finally:
+                if api is not None:
+                    api.close()
             took = time.monotonic() - started
         finally:
             server.close()

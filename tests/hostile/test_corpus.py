@@ -32,6 +32,8 @@ CLASSES = {
     # lost inputs and apps
     "lost-inputs", "app-duplicate-ids", "app-skip-existing", "app-concurrent-adds",
     "app-atomic-create", "app-search-args",
+    # the server
+    "api-requests",
 }
 
 KNOWN_OPEN: dict[str, str] = {

@@ -3,10 +3,14 @@ delete, and the refusals (duplicate id, unknown id, too many inputs, local paths
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from typing import Any
 
 import cv2
 import numpy as np
+import pytest
 from clarifai_grpc.grpc.api import resources_pb2 as r
 from clarifai_grpc.grpc.api import service_pb2 as pb
 from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
@@ -146,3 +150,22 @@ def test_too_many_inputs_in_one_request(server: Server, stub: Any) -> None:
     reply = stub.PostInputs(pb.PostInputsRequest(user_app_id=APP, inputs=many), metadata=md)
     assert reply.status.code == codes.CONN_INVALID_REQUEST
     assert "limit" in reply.status.description
+
+
+def test_metadata_nested_past_the_stack_is_a_bad_request(server: Server) -> None:
+    # over REST only: protobuf's own parsers stop gRPC messages at 100 levels
+    md = server.metadata()
+    _make_app(server.grpc_stub(), md)
+    deep = '{"k": ' * 300 + "1" + "}" * 300
+    body = f'{{"inputs": [{{"data": {{"text": {{"raw": "x"}}, "metadata": {deep}}}}}]}}'
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{server.port}/v2/users/me/apps/shop/inputs",
+        data=body.encode(),
+        headers={"Content-Type": "application/json", **dict(md)},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 400
+    status = json.loads(refused.value.read())["status"]
+    assert status["code"] == codes.CONN_BAD_REQUEST_FORMAT
+    assert "nested too deeply" in status["description"]
