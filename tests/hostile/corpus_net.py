@@ -227,7 +227,10 @@ SECRET_ENVS = ["AWS_SECRET_ACCESS_KEY", "CLARIFAI_PAT", "GITHUB_TOKEN", "DATABAS
                "SSH_AUTH_SOCK", "HOME", "PATH", "GOOGLE_APPLICATION_CREDENTIALS"]
 
 
-def _llm_flow(files: Files, ctx: Ctx, base: str, env: str = "OPENAI_API_KEY",
+_KEY_ENV = "OPGRAPH_HOSTILE_KEY"  # a name the key rule allows (OPGRAPH_*)
+
+
+def _llm_flow(files: Files, ctx: Ctx, base: str, env: str = _KEY_ENV,
               timeout: float = 2) -> str:
     path = files.write(f"{ctx.slug}.yml", _LLM.format(base=base, env=env, timeout=timeout))
     return str(path)
@@ -249,7 +252,7 @@ def _key_env(files: Files, env: str, command: str) -> Callable[[Ctx], list[str]]
 
 def _private_base(files: Files, host: str) -> Callable[[Ctx], list[str]]:
     def run(ctx: Ctx) -> list[str]:
-        os.environ["OPENAI_API_KEY"] = "hostile-openai-key"
+        os.environ[_KEY_ENV] = "hostile-openai-key"
         flow = _llm_flow(files, ctx, f"http://{host}/v1")
         res = ctx.cli("run", flow, "--text", "hi")
         problems = [] if res.code in (1, 2) else [f"exit: expected 1 or 2, got {res.code}"]
@@ -267,10 +270,13 @@ def _auth_redirect(files: Files, code: int, host: str) -> Callable[[Ctx], list[s
 
         _allow_private()
         secret = "hostile-openai-key"
-        os.environ["OPENAI_API_KEY"] = secret
+        os.environ[_KEY_ENV] = secret
         target = f"http://{host}:{ctx.port}/c/{ctx.slug}/chat/completions"
         base = ctx.url(f"redirect?code={code}&to={quote(target, safe='')}&x=")
-        ctx.cli("run", _llm_flow(files, ctx, base), "--text", "hi")
+        res = ctx.cli("run", _llm_flow(files, ctx, base), "--text", "hi")
+        first = [h for h in ctx.hits() if h["path"].startswith(f"/c/{ctx.slug}/redirect")]
+        if not first or f"Bearer {secret}" not in json.dumps(first):
+            return [f"leak: untested: the endpoint was never called with the key ({res.err[:120]})"]
         later = [h for h in ctx.hits() if h["path"].startswith(f"/c/{ctx.slug}/chat")]
         return no_leak(json.dumps(later), secret, where="redirected request")
 
@@ -280,9 +286,12 @@ def _auth_redirect(files: Files, code: int, host: str) -> Callable[[Ctx], list[s
 def _slow_endpoint(files: Files, action: str) -> Callable[[Ctx], list[str]]:
     def run(ctx: Ctx) -> list[str]:
         _allow_private()
-        os.environ["OPENAI_API_KEY"] = "hostile-openai-key"
+        os.environ[_KEY_ENV] = "hostile-openai-key"
         res = ctx.cli("run", _llm_flow(files, ctx, ctx.url(action), timeout=1), "--text", "hi")
-        return [] if res.code in (1, 2) else [f"exit: expected 1 or 2, got {res.code}"]
+        problems = [] if res.code in (1, 2) else [f"exit: expected 1 or 2, got {res.code}"]
+        if not ctx.hits():
+            problems.append(f"hang: untested: the endpoint was never called ({res.err[:120]})")
+        return problems
 
     return run
 
