@@ -65,6 +65,8 @@ from engine.proto import (
     Video,
     WorkflowResult,
 )
+from engine.session import Session
+from engine.streams import STREAM_CARRY
 from engine.workflow import Workflow
 
 __all__ = [
@@ -103,6 +105,8 @@ __all__ = [
     "PostWorkflowResultsResponse",
     "Region",
     "RegionInfo",
+    "STREAM_CARRY",
+    "Session",
     "SpecError",
     "SpecErrors",
     "Status",

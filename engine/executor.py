@@ -37,6 +37,7 @@ from engine.proto import (
     WorkflowResult,
     trusted,
 )
+from engine.streams import StreamState
 
 __all__ = ["DEFAULT_SAMPLE_MS", "Executor", "FrameCallback", "StepCallback", "merge_data"]
 
@@ -250,76 +251,89 @@ class Executor:
 
         frames: dict[str, list[Frame]] = {n.id: [] for n in self.graph.nodes}
         errors: dict[str, str] = {}
-        states: dict[str, dict[str, Any]] = {}
-        last: Context | None = None
+        stream = StreamState(str(index))
         video = inp.data.video
         assert video is not None  # run() sends only video inputs here
-        stream = media.iter_frames(video, sample_ms)
+        decoded = media.iter_frames(video, sample_ms)
         try:
             while True:
                 try:
-                    fi, time_ms, number, pixels = next(stream)
+                    fi, time_ms, number, pixels = next(decoded)
                 except StopIteration:
                     break
                 except OpgraphError as exc:  # the video, not a node or the caller's callback
-                    if last is None:
+                    if stream.last_ctx is None:
                         return self.failed_result(inp, _input_failed(str(exc)))
                     for node in self.graph.nodes:
                         errors.setdefault(node.id, f"decoding stopped after frame {fi}: {exc}")
                     break
-                run, info = self._run_frame(
-                    inp, index, app, fi, time_ms, number, pixels, states, 1000.0 / sample_ms
+                root = Data(image=Image.from_array(pixels), metadata=inp.data.metadata)
+                info = FrameInfo(index=fi, time=time_ms, number=number)
+                ctx, frame_errors = self.run_frame(
+                    root, stream, info, input_index=index, app=app, frame_rate=1000.0 / sample_ms
                 )
-                last = run.ctx
-                for node_id, msg in run.errors.items():
+                for node_id, msg in frame_errors.items():
                     errors.setdefault(node_id, f"frame {fi}: {msg}")
                 if on_frame is not None:
-                    on_frame(index, info, run.ctx)
+                    on_frame(index, info, ctx)
                 if keep_frames:
                     for node in self.graph.nodes:
-                        out = run.ctx.outputs.get(node.id)
+                        out = ctx.outputs.get(node.id)
                         frames[node.id].append(Frame(frame_info=info, data=_strip_pixels(out)))
         finally:
-            stream.close()  # stops the decoding thread now, even if a frame callback raised
-            self._close_stream(states, last)
+            decoded.close()  # stops the decoding thread now, even if a frame callback raised
+            self.close_stream(stream)
         outputs = {nid: Data(frames=f) for nid, f in frames.items()}
         return self._result(inp, dict(outputs), errors)
 
-    def _run_frame(
+    def run_frame(
         self,
-        inp: Input,
-        index: int,
-        app: Any,
-        fi: int,
-        time_ms: int,
-        number: int,
-        pixels: Any,
-        states: dict[str, dict[str, Any]],
-        frame_rate: float,
-    ) -> tuple[_Run, FrameInfo]:
-        root = Data(image=Image.from_array(pixels), metadata=inp.data.metadata)
+        root: Data,
+        stream: StreamState,
+        info: FrameInfo,
+        *,
+        input_index: int = 0,
+        app: Any = None,
+        frame_rate: float | None = None,
+    ) -> tuple[Context, dict[str, str]]:
+        """Run every node on one frame of ``stream`` (whose node states it reads and updates);
+        the frame's Context (``ctx.outputs`` by node id) and the errors by node id."""
         ctx = Context(
             root=root,
-            input_index=index,
-            stream_id=f"{index}",
+            input_index=input_index,
+            stream_id=stream.stream_id,
             app=app,
-            frame_index=fi,
-            frame_time_ms=time_ms,
+            frame_index=info.index,
+            frame_time_ms=info.time,
             frame_rate=frame_rate,
-            frame_number=number,
+            frame_number=info.number,
             ancestors=self.graph.ancestors,
         )
         run = _Run(ctx)
         for node in self.graph.nodes:
-            self._step(node, run, states)
-        return run, FrameInfo(index=fi, time=time_ms, number=number)
+            self._step(node, run, stream.states)
+        stream.last_ctx = ctx
+        return ctx, run.errors
 
-    def _close_stream(self, states: dict[str, dict[str, Any]], last: Context | None) -> None:
+    def frame_result(
+        self, inp: Input, info: FrameInfo, ctx: Context, errors: dict[str, str]
+    ) -> WorkflowResult:
+        """One frame's result: each node's output as ``data.frames[0]`` with ``frame_info``,
+        the shape a video's outputs have."""
+        outputs: dict[str, Data | None] = {
+            nid: Data(frames=[Frame(frame_info=info, data=_EMPTY if out is None else out)])
+            for nid, out in ctx.outputs.items()
+        }
+        return self._result(inp, outputs, errors)
+
+    def close_stream(self, stream: StreamState) -> None:
+        """Tell every node that kept state for ``stream`` that the stream has ended."""
+        last = stream.last_ctx
         if last is None:
             return
         for node in self.graph.nodes:
-            if node.operator is not None and node.id in states:
-                last.node_id, last.state = node.id, states[node.id]
+            if node.operator is not None and node.id in stream.states:
+                last.node_id, last.state = node.id, stream.states[node.id]
                 node.operator.close(last)
 
     # ---- results -------------------------------------------------------------------------

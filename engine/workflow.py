@@ -37,7 +37,9 @@ from engine.proto import (
     WorkflowResult,
     trusted,
 )
+from engine.session import Session
 from engine.spec import NodeSpec, WorkflowSpec, load_spec, spec_from_dict
+from engine.streams import DEFAULT_IDLE_S, StreamTable
 
 __all__ = ["Workflow"]
 
@@ -55,6 +57,7 @@ class Workflow:
         self._nodes: list[NodeSpec] = []
         self._graph: CompiledGraph | None = None
         self._executor: Executor | None = None
+        self._streams: StreamTable | None = None
         self._defined: WorkflowDefinition | None = None
 
     # ---- construction --------------------------------------------------------------------
@@ -112,6 +115,7 @@ class Workflow:
     def compile(self) -> CompiledGraph:
         self._graph = compile_spec(self.spec, models=self.models, strict=True)
         self._executor = None
+        self._streams = None
         self._defined = None
         return self._graph
 
@@ -182,6 +186,33 @@ class Workflow:
             workflow_state=None,
         )
 
+    def session(
+        self,
+        stream_id: str = "0",
+        *,
+        frame_rate: float | None = None,
+        idle_timeout_s: float = DEFAULT_IDLE_S,
+        app: Any = None,
+    ) -> Session:
+        """A frame-by-frame stream whose trackers and counters keep their state between
+        ``predict`` calls; close it (or use ``with``).  ``frame_rate`` (frames per second
+        fed) scales trackers' frame-counted params as ``sample_ms`` does for a video; a
+        session unused for ``idle_timeout_s`` loses its state (swept on any session's call).
+        """
+        if not self._nodes:
+            raise RuntimeError("the workflow has no nodes")
+        executor = self._get_executor()
+        if self._streams is None:
+            self._streams = StreamTable(executor.close_stream)
+        return Session(
+            executor,
+            self._streams,
+            str(stream_id),
+            frame_rate=frame_rate,
+            idle_timeout_s=idle_timeout_s,
+            app=app,
+        )
+
     def _get_executor(self) -> Executor:
         if self._executor is None:
             self._executor = Executor(self._graph or self.compile())
@@ -204,8 +235,12 @@ class Workflow:
         for node in graph.nodes:
             spec, binding = node.spec, node.binding
             if binding is not None and binding in self.models:
-                spec = replace(spec, model_type_id=binding.model_type_id, model_version_id=None,
-                               params={**binding.params, **spec.params})
+                spec = replace(
+                    spec,
+                    model_type_id=binding.model_type_id,
+                    model_version_id=None,
+                    params={**binding.params, **spec.params},
+                )
             nodes.append(spec)
         wf = Workflow(self.id)
         wf.file = self.file

@@ -38,6 +38,8 @@ EXPECTED = [
     "PostWorkflowResultsResponse",
     "Region",
     "RegionInfo",
+    "STREAM_CARRY",
+    "Session",
     "SpecError",
     "SpecErrors",
     "Status",

@@ -45,6 +45,15 @@ class KalmanTrackerBase:
         """Ids of every track still held (reported or not)."""
         return self.book.ids
 
+    @property
+    def next_id(self) -> int:
+        """The id the next new track gets (set it to go on from an earlier tracker's ids)."""
+        return self.book.next_id
+
+    @next_id.setter
+    def next_id(self, value: int) -> None:
+        self.book.next_id = value
+
     def _forbid_other_classes(self, cost: np.ndarray, rows: np.ndarray, cls: np.ndarray) -> None:
         """With class_aware, a track never takes a detection of another class."""
         if self.class_aware:

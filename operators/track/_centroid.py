@@ -67,7 +67,7 @@ class CentroidTracker:
         self.score = np.zeros(0)
         self.cls = np.zeros(0)
         self.det_index = np.zeros(0, dtype=np.int64)
-        self._next_id = 1
+        self.next_id = 1
 
     def update(self, dets: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
         """One frame; ``embeddings`` is accepted for a uniform signature and not used."""
@@ -126,14 +126,14 @@ class CentroidTracker:
         new = {
             "box": d[:, :4],
             "vel": np.zeros((n, 2)),
-            "ids": np.arange(self._next_id, self._next_id + n),
+            "ids": np.arange(self.next_id, self.next_id + n),
             "hits": np.ones(n, dtype=np.int64),
             "missed": np.zeros(n, dtype=np.int64),
             "score": d[:, 4],
             "cls": d[:, 5],
             "det_index": det_idx.astype(np.int64),
         }
-        self._next_id += n
+        self.next_id += n
         for name in _FIELDS:
             setattr(self, name, np.concatenate([getattr(self, name), new[name]]))
 

@@ -35,7 +35,7 @@ class TrackBook:
         self.cls = np.zeros(0)
         self.det_index = np.zeros(0, dtype=np.int64)  # detection matched this frame, else -1
         self.emb: np.ndarray | None = None
-        self._next_id = 1
+        self.next_id = 1
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -77,8 +77,8 @@ class TrackBook:
             return
         d = dets[det_idx]
         self.state = self.state.extend(self.kf.initiate(d[:, :4]))
-        self.ids = np.concatenate([self.ids, np.arange(self._next_id, self._next_id + n)])
-        self._next_id += n
+        self.ids = np.concatenate([self.ids, np.arange(self.next_id, self.next_id + n)])
+        self.next_id += n
         self.hits = np.concatenate([self.hits, np.ones(n, dtype=np.int64)])
         self.missed = np.concatenate([self.missed, np.zeros(n, dtype=np.int64)])
         self.confirmed = np.concatenate([self.confirmed, np.zeros(n, dtype=bool)])
