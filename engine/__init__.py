@@ -66,7 +66,6 @@ from engine.proto import (
     WorkflowResult,
 )
 from engine.session import Session
-from engine.streams import STREAM_CARRY
 from engine.workflow import Workflow
 
 __all__ = [
@@ -105,7 +104,6 @@ __all__ = [
     "PostWorkflowResultsResponse",
     "Region",
     "RegionInfo",
-    "STREAM_CARRY",
     "Session",
     "SpecError",
     "SpecErrors",

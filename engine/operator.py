@@ -31,7 +31,11 @@ from engine.errors import InputError
 from engine.limits import check_file_param, check_struct, load_json
 from engine.proto import Data
 
+# the key of ``Context.carry`` in a node's state
+STATE_CARRY = "carry"
+
 __all__ = [
+    "STATE_CARRY",
     "BaseParams",
     "ConceptSpec",
     "Context",
@@ -147,6 +151,13 @@ class Context:
                 "(give the workflow an image, or place the node after one that outputs images)"
             )
         return found.image.array
+
+    @property
+    def carry(self) -> dict[str, Any]:
+        """The part of ``state`` that survives a reset within the stream (a live source back
+        after a long gap), though the rest of the state goes: a tracker's id counter."""
+        kept: dict[str, Any] = self.state.setdefault(STATE_CARRY, {})
+        return kept
 
     def look_back(self, has: Callable[[Data], bool]) -> Data | None:
         """The nearest upstream Data (then the workflow input) for which ``has`` is true."""

@@ -5,7 +5,7 @@ A video file, a live source and a ``Workflow.session`` are each one stream: one
 was last used.  A ``StreamTable`` holds the open streams of one workflow by id, bounded in
 number, and drops a stream that has been idle past its timeout (its nodes are closed).
 
-``ctx.state[STREAM_CARRY]`` is the one part of a node's state that survives a reset within a
+``ctx.carry`` is the one part of a node's state that survives a reset within a
 stream (a live source that came back after a long gap): trackers keep their id counter
 there, so a track that starts after the gap never reuses an id given before it.
 """
@@ -18,11 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.operator import Context
+from engine.operator import STATE_CARRY, Context
 
-__all__ = ["DEFAULT_IDLE_S", "MAX_STREAMS", "STREAM_CARRY", "StreamState", "StreamTable"]
+__all__ = ["DEFAULT_IDLE_S", "MAX_STREAMS", "StreamState", "StreamTable"]
 
-STREAM_CARRY = "carry"
 DEFAULT_IDLE_S = 60.0
 MAX_STREAMS = 1000  # open sessions of one workflow; each holds its nodes' state
 
@@ -45,11 +44,9 @@ class StreamState:
         return now - self.last_used > self.idle_s
 
     def reset(self) -> None:
-        """Forget every node's state but its ``STREAM_CARRY`` part; frame numbering goes on."""
+        """Forget every node's state but its ``STATE_CARRY`` part; frame numbering goes on."""
         self.states = {
-            nid: {STREAM_CARRY: s[STREAM_CARRY]}
-            for nid, s in self.states.items()
-            if STREAM_CARRY in s
+            nid: {STATE_CARRY: s[STATE_CARRY]} for nid, s in self.states.items() if STATE_CARRY in s
         }
         self.last_ctx = None
 

@@ -38,7 +38,6 @@ EXPECTED = [
     "PostWorkflowResultsResponse",
     "Region",
     "RegionInfo",
-    "STREAM_CARRY",
     "Session",
     "SpecError",
     "SpecErrors",

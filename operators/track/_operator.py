@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from engine import (
-    STREAM_CARRY,
     Concept,
     Context,
     Data,
@@ -51,7 +50,7 @@ class TrackerOperator(Operator):
             tracker = ctx.state["tracker"] = self.tracker_cls(frame_rate=rate, **fields)
             # after a reset of the stream (a live source back from a long gap) new tracks
             # go on from the ids given before it: an id never names two objects in a stream
-            tracker.next_id = ctx.state.setdefault(STREAM_CARRY, {}).get("next_id", 1)
+            tracker.next_id = ctx.carry.get("next_id", 1)
             ctx.state["classes"] = {}
             ctx.state["concepts"] = {}
         return tracker
@@ -76,7 +75,7 @@ class TrackerOperator(Operator):
             for row, box in zip(rows, fractions, strict=True)
         ]
         _forget_dropped(memory, tracker.live_ids())
-        ctx.state[STREAM_CARRY]["next_id"] = tracker.next_id
+        ctx.carry["next_id"] = tracker.next_id
         return data.model_copy(update={"regions": out})
 
     def _tracked(

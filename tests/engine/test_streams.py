@@ -5,17 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import STREAM_CARRY, Workflow
+from engine import Workflow
+from engine.operator import STATE_CARRY
 from engine.streams import StreamState, StreamTable
 from tests.operators.track._graph import H, W, det, frames_of, tracker_yaml, write_replay
 
 
 def test_reset_keeps_only_the_carried_part() -> None:
     s = StreamState("a")
-    s.states = {"track": {"tracker": object(), STREAM_CARRY: {"next_id": 7}}, "count": {"n": 3}}
+    s.states = {"track": {"tracker": object(), STATE_CARRY: {"next_id": 7}}, "count": {"n": 3}}
     s.next_index = 5
     s.reset()
-    assert s.states == {"track": {STREAM_CARRY: {"next_id": 7}}}
+    assert s.states == {"track": {STATE_CARRY: {"next_id": 7}}}
     assert s.next_index == 5 and s.last_ctx is None
 
 
