@@ -24,7 +24,7 @@ from engine.proto import Annotation, Data, Region, StatusCode
 from engine.store import AnnotationQuery, AnnotationRecord, codec
 from engine.store import _app_support as h
 
-__all__ = ["Annotations"]
+__all__ = ["Annotations", "status_code"]
 
 _BAD = StatusCode.ANNOTATION_INVALID_ARGUMENT
 
@@ -130,7 +130,7 @@ class Annotations:
         """One page of annotations in the order they were first written, filtered by input,
         user, status (code or name), concept (of the annotation or its regions), task."""
         offset, limit = page_window(page, per_page)
-        codes = tuple(_status(s) for s in statuses)
+        codes = tuple(status_code(s) for s in statuses)
         query = AnnotationQuery(
             tuple(ids), tuple(input_ids), tuple(user_ids), codes, tuple(concept_ids), task_id
         )
@@ -176,7 +176,8 @@ class Annotations:
             )
 
 
-def _status(status: int | str) -> int:
+def status_code(status: int | str) -> int:
+    """An annotation status code from a code or a name (``AWAITING_REVIEW``, ...)."""
     try:
         code = h.annotation_status(status)
     except InputError as exc:

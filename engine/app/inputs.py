@@ -27,10 +27,16 @@ from engine.proto import Input, InputCount, StatusCode
 from engine.store import AnnotationRecord, InputChange, InputQuery, InputRecord, WriteBatch, codec
 from engine.store import _app_support as h
 
-__all__ = ["LABELS_NAMESPACE", "Inputs", "labels_annotation_id"]
+__all__ = ["LABELS_NAMESPACE", "Inputs", "file_input_id", "labels_annotation_id"]
 
 LABELS_NAMESPACE = uuid.UUID("6f1d8e52-93a4-4c1e-9d43-0b0c7a3c5e21")
 _INPUT_TYPES = ("image", "video", "text", "audio")
+
+
+def file_input_id(path: str | Path) -> str:
+    """A file's input id: its name, then a digest of where it is (the same on a rerun)."""
+    digest = hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:8]
+    return f"{Path(path).stem}-{digest}"
 
 
 def labels_annotation_id(input_id: str) -> str:
@@ -83,8 +89,7 @@ class Inputs:
     ) -> Input:
         inp = to_input(item, index)
         if isinstance(item, str | Path):  # a file: its name, made unique by its folder
-            digest = hashlib.sha1(str(Path(item).resolve()).encode()).hexdigest()[:8]
-            inp = inp.model_copy(update={"id": f"{Path(item).stem}-{digest}"})
+            inp = inp.model_copy(update={"id": file_input_id(item)})
         meta = {**(inp.data.metadata or {}), **(extra or {})} or None
         if meta is not None:
             check_json(meta, f"input {index}: metadata")

@@ -7,9 +7,9 @@ import sys
 from typing import Any
 
 from engine.errors import AppError
-from engine.proto import Status, StatusCode
+from engine.proto import Input, Status, StatusCode
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "emit", "error_status", "ok_status"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "emit", "error_status", "input_json", "ok_status"]
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -31,3 +31,15 @@ def error_status(exc: AppError) -> dict[str, Any]:
     except ValueError:
         name = "FAILURE"
     return Status(code=exc.code, description=name, details=exc.message).to_dict()
+
+
+def input_json(inp: Input) -> dict[str, Any]:
+    """An input as a listing shows it: its media named (info, url) but not its bytes."""
+    doc = inp.to_dict()
+    data = doc.get("data", {})
+    for media in ("image", "video"):
+        if media in data:
+            data[media].pop("base64", None)
+            if not data[media]:
+                data.pop(media)
+    return doc

@@ -77,7 +77,7 @@ workflow:
     assert main(["app", "create", str(labelled), "--base-workflow", str(wf)]) == 0
     assert main(["app", "add", str(labelled), "--text", "red bucket", "--text", "spade"]) == 0
     capsys.readouterr()
-    assert main(["app", "annotations", str(labelled), "--status", "ANNOTATION_SUCCESS"]) == 0
+    assert main(["app", "annotations", "list", str(labelled), "--status", "ANNOTATION_SUCCESS"]) == 0
     doc = _json(capsys)
     assert_clarifai_json(doc, service_pb2.MultiAnnotationResponse)
     [annotation] = doc["annotations"]
@@ -102,7 +102,7 @@ def test_reindex_with_a_new_base_workflow(app: Path, capsys: pytest.CaptureFixtu
         (["app", "add", "{app}"], "give FILES or --text"),
         (["app", "add", "{app}", "/no/such/file.jpg"], "no such file"),
         (["app", "search", "{app}", "--input-id", "nope"], "unknown input id"),
-        (["app", "annotations", "{app}", "--status", "bogus"], "unknown annotation status"),
+        (["app", "annotations", "list", "{app}", "--status", "bogus"], "unknown annotation status"),
         (["app", "search", "{app}", "--page", "0"], "page must be a whole number >= 1"),
     ],
 )
