@@ -77,7 +77,9 @@ workflow:
     assert main(["app", "create", str(labelled), "--base-workflow", str(wf)]) == 0
     assert main(["app", "add", str(labelled), "--text", "red bucket", "--text", "spade"]) == 0
     capsys.readouterr()
-    assert main(["app", "annotations", "list", str(labelled), "--status", "ANNOTATION_SUCCESS"]) == 0
+    assert (
+        main(["app", "annotations", "list", str(labelled), "--status", "ANNOTATION_SUCCESS"]) == 0
+    )
     doc = _json(capsys)
     assert_clarifai_json(doc, service_pb2.MultiAnnotationResponse)
     [annotation] = doc["annotations"]
