@@ -58,9 +58,30 @@ def find(name: str) -> Command:
     return _COMMANDS[name]
 
 
+class _Intermixed(argparse.ArgumentParser):
+    """A command's parser that takes options between positionals
+    (``opgraph app add APP --skip-existing a.txt b.txt``)."""
+
+    _inside = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Any = None, namespace: Any = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        nested = any(isinstance(a, argparse._SubParsersAction) for a in self._actions)
+        if self._inside or nested:
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return super().parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
+
+
 def build(app_parser: argparse.ArgumentParser) -> None:
     """Add every registered command (and group) under ``opgraph app``."""
-    sub = app_parser.add_subparsers(dest="app_command", required=True, metavar="COMMAND")
+    sub = app_parser.add_subparsers(
+        dest="app_command", required=True, metavar="COMMAND", parser_class=_Intermixed
+    )
     groups: dict[str, Any] = {}
     for name, cmd in _COMMANDS.items():
         head, _, verb = name.partition(" ")
@@ -69,7 +90,7 @@ def build(app_parser: argparse.ArgumentParser) -> None:
             if head not in groups:
                 g = sub.add_parser(head, help=_GROUPS.get(head, f"{head} commands"))
                 groups[head] = g.add_subparsers(
-                    dest=f"{head}_command", required=True, metavar="VERB"
+                    dest=f"{head}_command", required=True, metavar="VERB", parser_class=_Intermixed
                 )
             parent = groups[head]
         p = parent.add_parser(verb or head, help=cmd.help, description=cmd.help)

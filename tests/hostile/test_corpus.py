@@ -36,9 +36,7 @@ CLASSES = {
     "api-requests",
 }
 
-KNOWN_OPEN: dict[str, str] = {
-    "app/skip-existing/cli": "app",
-}
+KNOWN_OPEN: dict[str, str] = {}
 
 
 @pytest.mark.slow
