@@ -7,8 +7,9 @@ LOCK_FLAGS ?= --upgrade
 
 .PHONY: setup test lint example lock test-latest test-wheel
 
-# setup: system packages if missing, .venv, the locked versions of every dependency (the
-# `dev` extra included), then the package itself, editable.  Safe to run again: it only
+# setup: system packages if missing (chromium for the console's browser tests), .venv, the
+# locked versions of every dependency (the `dev` extra included), then the package itself,
+# editable.  Safe to run again: it only
 # installs what is missing or differs from the lock.
 # test: ruff, mypy --strict on engine/, then pytest (warnings are errors) with a coverage
 # floor on engine/; the suite runs in about a minute (the wheel test runs only in CI).
@@ -21,6 +22,8 @@ setup:
 	@missing=""; \
 	ldconfig -p 2>/dev/null | grep -q libzbar.so.0 || missing="$$missing libzbar0"; \
 	$(PY) -c "import ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -x /usr/bin/chromedriver || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi

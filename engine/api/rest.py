@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from engine.api import routes
 from engine.api.codec import BadRequest, from_json, from_query, to_json
+from engine.api.console import console_routes
 from engine.api.server import ServerState, invoke
 from engine.api.service import _failed, http_status, request_type
 from engine.limits import load_json
@@ -114,4 +115,5 @@ def rest_app(state: ServerState) -> Starlette:
         reply = await run_in_threadpool(invoke, state, name, message, _key(request))
         return JSONResponse(reply.json(), status_code=http_status(reply.code))
 
-    return Starlette(routes=[Route("/{path:path}", endpoint, methods=_VERBS)])
+    # the web console first: its paths are not V2 paths
+    return Starlette(routes=[*console_routes(), Route("/{path:path}", endpoint, methods=_VERBS)])

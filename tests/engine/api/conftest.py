@@ -55,9 +55,14 @@ class Server:
 
 
 def start_server(
-    data: Path, limits: Limits | None = None, models: list[Any] | None = None
+    data: Path,
+    limits: Limits | None = None,
+    models: list[Any] | None = None,
+    insecure_dev: bool = False,
 ) -> tuple[Server, Any]:
-    state = ServerState(data, limits=limits or Limits(workers=4), models=models or [])
+    state = ServerState(
+        data, limits=limits or Limits(workers=4), models=models or [], insecure_dev=insecure_dev
+    )
     undo = state.apply_policy()
     grpc_port, port = free_port(), free_port()
     grpc_server = start_grpc(state, "127.0.0.1", grpc_port)

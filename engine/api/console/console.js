@@ -1,0 +1,206 @@
+// The console: sign in with a token, then call Clarifai's V2 REST paths on this server with
+// `Authorization: Key <token>` like any other client.
+import { drawGraph, toYaml } from "./graph.js";
+import { showResults } from "./results.js";
+
+const OK = 10000;
+const MAX_UPLOAD = 24 * 1024 * 1024; // under the server's default request limit (32 MB)
+const PER_PAGE = 50;
+const $ = (id) => document.getElementById(id);
+let session = null; // {token, user, app}
+let wfPage = 1;
+let current = null; // {workflow, versions, version}
+
+class ApiError extends Error {}
+
+// `partial`: a run whose inputs or nodes failed still answers its results (Clarifai's
+// FAILURE / MIXED_STATUS): they are shown, each with its own status
+async function api(method, path, body, partial = false) {
+  const headers = { "Content-Type": "application/json" };
+  if (session?.token) headers.Authorization = `Key ${session.token}`;
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  } catch (e) {
+    throw new ApiError(`the server did not answer (${e.message})`);
+  }
+  let doc = null;
+  try { doc = await res.json(); } catch { /* not JSON: reported below */ }
+  const status = doc?.status;
+  if (partial && status && Array.isArray(doc.results) && doc.results.length) return doc;
+  if (!status || status.code !== OK) {
+    throw new ApiError(status ? `${status.code}: ${status.description || ""}` : `HTTP ${res.status}`);
+  }
+  return doc;
+}
+
+const appPath = () =>
+  `/v2/users/${encodeURIComponent(session.user)}/apps/${encodeURIComponent(session.app)}`;
+
+function showError(where, err) {
+  $(where).textContent = err ? String(err.message || err) : "";
+}
+
+async function signIn(candidate) {
+  session = candidate;
+  try {
+    await api("GET", `${appPath()}/workflows?page=1&per_page=1`);
+  } catch (err) {
+    session = null;
+    sessionStorage.removeItem("opgraph-console");
+    showError("signin-error", err);
+    return;
+  }
+  sessionStorage.setItem("opgraph-console", JSON.stringify(candidate));
+  showError("signin-error", null);
+  $("signin").hidden = true;
+  $("main").hidden = false;
+  $("signout").hidden = false;
+  $("who").textContent = `${candidate.user} / ${candidate.app}`;
+  await listWorkflows(1);
+}
+
+function signOut() {
+  sessionStorage.removeItem("opgraph-console");
+  session = null;
+  location.reload();
+}
+
+async function listWorkflows(page) {
+  showError("error", null);
+  let doc;
+  try {
+    doc = await api("GET", `${appPath()}/workflows?page=${page}&per_page=${PER_PAGE}`);
+  } catch (err) {
+    showError("error", err);
+    return;
+  }
+  wfPage = page;
+  const found = doc.workflows || [];
+  const list = $("workflows");
+  list.replaceChildren();
+  for (const wf of found) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = wf.id;
+    button.dataset.workflowId = wf.id;
+    button.addEventListener("click", () => openWorkflow(wf, button));
+    item.append(button);
+    list.append(item);
+  }
+  if (!found.length) list.textContent = page === 1 ? "this app has no workflows" : "no more";
+  $("wf-page").textContent = `page ${page}`;
+  $("wf-prev").disabled = page <= 1;
+  $("wf-next").disabled = found.length < PER_PAGE;
+}
+
+async function openWorkflow(wf, button) {
+  showError("error", null);
+  document.querySelectorAll("#workflows button.active").forEach((b) => b.classList.remove("active"));
+  button.classList.add("active");
+  let doc;
+  try {
+    doc = await api("GET", `${appPath()}/workflows/${encodeURIComponent(wf.id)}/versions?per_page=100`);
+  } catch (err) {
+    showError("error", err);
+    return;
+  }
+  const versions = doc.workflow_versions || [];
+  current = { workflow: wf, versions, version: null };
+  const select = $("versions");
+  select.replaceChildren();
+  for (const v of versions) {
+    const option = document.createElement("option");
+    option.value = v.id;
+    option.textContent = `${v.id}${v.id === wf.version?.id ? " (current)" : ""}${v.created_at ? " \u2013 " + v.created_at : ""}`;
+    select.append(option);
+  }
+  select.value = wf.version?.id || versions[0]?.id || "";
+  $("wf-title").textContent = wf.id;
+  $("workflow").hidden = false;
+  $("results").replaceChildren();
+  showVersion(select.value);
+}
+
+function showVersion(versionId) {
+  const version = current.versions.find((v) => v.id === versionId) || current.workflow.version;
+  current.version = version || null;
+  const nodes = version?.nodes || current.workflow.nodes || [];
+  $("node-params").textContent = "click a node to see its params";
+  drawGraph($("graph"), nodes, (node) => {
+    $("node-params").textContent = JSON.stringify(
+      { id: node.id, model: node.model, node_inputs: node.node_inputs || [] }, null, 2);
+  });
+  $("yaml").textContent = toYaml(current.workflow.id, nodes);
+}
+
+function readFile(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",", 2)[1] || "");
+    reader.onerror = () => reject(new Error("the file could not be read"));
+    reader.readAsDataURL(file);
+  });
+}
+
+function loadImage(file) {
+  return new Promise((resolve) => {
+    const image = new Image();
+    image.onload = () => resolve(image);
+    image.onerror = () => resolve(null); // the server reports what it cannot decode
+    image.src = URL.createObjectURL(file);
+  });
+}
+
+async function runWorkflow(event) {
+  event.preventDefault();
+  if (!current) return;
+  const kind = document.querySelector("input[name=kind]:checked").value;
+  let data, image = null;
+  if (kind === "image") {
+    const file = $("try-file").files[0];
+    if (!file) return showError("error", "choose an image first");
+    if (file.size > MAX_UPLOAD) return showError("error", `the image is over ${MAX_UPLOAD >> 20} MB`);
+    data = { image: { base64: await readFile(file) } };
+    image = await loadImage(file);
+  } else {
+    const raw = $("try-text").value;
+    if (!raw.trim()) return showError("error", "type a text first");
+    data = { text: { raw } };
+  }
+  showError("error", null);
+  $("run-state").textContent = "running\u2026";
+  $("results").replaceChildren();
+  $("run").disabled = true;
+  const wf = encodeURIComponent(current.workflow.id);
+  const version = current.version ? `/versions/${encodeURIComponent(current.version.id)}` : "";
+  try {
+    const doc = await api("POST", `${appPath()}/workflows/${wf}${version}/results`, { inputs: [{ data }] }, true);
+    showResults($("results"), doc, image);
+    $("run-state").textContent = "done";
+  } catch (err) {
+    $("run-state").textContent = "";
+    showError("error", err);
+  } finally {
+    $("run").disabled = false;
+  }
+}
+
+function start() {
+  $("signin-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    signIn({ token: $("token").value.trim(), user: $("user").value.trim(), app: $("app").value.trim() });
+  });
+  $("signout").addEventListener("click", signOut);
+  $("wf-prev").addEventListener("click", () => listWorkflows(wfPage - 1));
+  $("wf-next").addEventListener("click", () => listWorkflows(wfPage + 1));
+  $("versions").addEventListener("change", (e) => showVersion(e.target.value));
+  $("try-form").addEventListener("submit", runWorkflow);
+  const saved = sessionStorage.getItem("opgraph-console");
+  if (saved) {
+    try { signIn(JSON.parse(saved)); } catch { sessionStorage.removeItem("opgraph-console"); }
+  }
+}
+
+start();

@@ -1,0 +1,261 @@
+"""The web console at /console: its files as the server serves them, and the page itself in
+a real headless Chromium (signed in, a workflow drawn, a run shown, no request off 127.0.0.1)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
+
+from engine.api.console import FILES
+from tests.engine.api.conftest import Server, start_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def test_console_files_are_served_with_a_policy_that_keeps_the_page_local(server: Server) -> None:
+    moved = requests.get(f"{server.base_url}/console", allow_redirects=False, timeout=10)
+    assert moved.status_code == 308 and moved.headers["location"] == "/console/"
+    page = requests.get(f"{server.base_url}/console/", timeout=10)
+    assert page.status_code == 200 and "opgraph console" in page.text
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "connect-src 'self'" in csp
+    for name, media_type in FILES.items():
+        got = requests.get(f"{server.base_url}/console/{name}", timeout=10)
+        assert got.status_code == 200 and got.headers["content-type"] == media_type
+        text = got.text.replace("http://www.w3.org/2000/svg", "")  # a namespace, not a URL
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text
+
+
+@pytest.mark.parametrize("name", ["server.db", "..%2Fserver.db", "__init__.py", "x.js"])
+def test_only_the_console_files_are_reachable(server: Server, name: str) -> None:
+    got = requests.get(f"{server.base_url}/console/{name}", timeout=10)
+    assert got.status_code == 404
+
+
+def test_the_api_still_answers_beside_the_console(server: Server) -> None:
+    got = requests.get(f"{server.base_url}/v2/users/me/apps", timeout=10)
+    assert got.status_code == 401  # no token: the console route did not swallow the API
+
+
+# --- the page in a real browser -----------------------------------------------------------
+
+WORKFLOW = {
+    "id": "codes",
+    "nodes": [
+        {
+            "id": "barcodes",
+            "model": {
+                "id": "barcodes",
+                "model_type_id": "barcode-operator",
+                "output_info": {"params": {"library": "zxing"}},
+            },
+        },
+        {
+            "id": "keep",
+            "model": {
+                "id": "keep",
+                "model_type_id": "region-thresholder",
+                "output_info": {
+                    "params": {"concept_threshold_type": "GREATER_THAN"},
+                    "data": {"concepts": [{"id": "qr-code", "value": 0.5}]},
+                },
+            },
+            "node_inputs": [{"node_id": "barcodes"}],
+        },
+    ],
+}
+
+
+def _browser(tmp_path: Path) -> Any:
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("no Chromium here: `make setup` installs chromium and chromium-driver")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1100",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[tuple[Server, Any]]:
+    srv, stop = start_server(tmp_path / "data")
+    key = {"Authorization": f"Key {srv.token}"}
+    made = requests.post(
+        f"{srv.base_url}/v2/users/me/apps", json={"apps": [{"id": "demo"}]}, headers=key, timeout=10
+    )
+    assert made.json()["status"]["code"] == 10000
+    made = requests.post(
+        f"{srv.base_url}/v2/users/me/apps/demo/workflows",
+        json={"workflows": [WORKFLOW]},
+        headers=key,
+        timeout=30,
+    )
+    assert made.json()["status"]["code"] == 10000, made.text
+    try:
+        driver = _browser(tmp_path)
+    except BaseException:
+        stop()
+        raise
+    driver.set_page_load_timeout(20)
+    yield srv, driver
+    driver.quit()
+    stop()
+
+
+def _wait(driver: Any, css: str, timeout: float = 20) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(
+        ec.visibility_of_element_located((By.CSS_SELECTOR, css))
+    )
+
+
+def _sign_in(driver: Any, base_url: str, token: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{base_url}/console")
+    _wait(driver, "#signin-form")
+    driver.find_element(By.ID, "token").send_keys(token)
+    driver.find_element(By.ID, "app").send_keys("demo")
+    driver.find_element(By.ID, "signin-button").click()
+
+
+def _requested_urls(driver: Any) -> list[str]:
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def _qr_png(tmp_path: Path, text: str) -> Path:
+    import qrcode
+
+    buf = io.BytesIO()
+    qrcode.make(text).save(buf, format="PNG")
+    path = tmp_path / "code.png"
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+@pytest.mark.slow
+def test_wrong_token_shows_nothing_but_the_sign_in(
+    console: tuple[Server, Any], tmp_path: Path
+) -> None:
+    srv, driver = console
+    _sign_in(driver, srv.base_url, "not-a-token")
+    error = _wait(driver, "#signin-error")
+    assert error.text.startswith(f"{codes.CONN_KEY_INVALID}: ")
+    from selenium.webdriver.common.by import By
+
+    assert not driver.find_element(By.ID, "main").is_displayed()
+    assert driver.execute_script("return sessionStorage.getItem('opgraph-console')") is None
+    driver.save_screenshot(str(tmp_path / "console-wrong-token.png"))
+
+
+@pytest.mark.slow
+def test_sign_in_draw_a_workflow_and_run_it_on_an_image(
+    console: tuple[Server, Any], tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    srv, driver = console
+    _sign_in(driver, srv.base_url, srv.token)
+    _wait(driver, "#workflows button[data-workflow-id='codes']").click()
+    _wait(driver, "#dag .node[data-node-id='keep']")
+    nodes = driver.find_elements(By.CSS_SELECTOR, ".node")
+    drawn = {n.get_attribute("data-node-id") for n in nodes}
+    assert drawn == {"barcodes", "keep"}
+    edge = driver.find_element(By.CSS_SELECTOR, ".edge")
+    assert (edge.get_attribute("data-from"), edge.get_attribute("data-to")) == ("barcodes", "keep")
+    assert "model_type_id: region-thresholder" in driver.find_element(By.ID, "yaml").text
+    driver.find_element(By.CSS_SELECTOR, ".node[data-node-id='keep']").click()
+    assert "GREATER_THAN" in driver.find_element(By.ID, "node-params").text
+    token = driver.execute_script("return sessionStorage.getItem('opgraph-console')")
+    assert srv.token in token  # kept for this tab only
+
+    driver.find_element(By.ID, "try-file").send_keys(str(_qr_png(tmp_path, "hello console")))
+    driver.find_element(By.ID, "run").click()
+    kept = _wait(driver, ".output[data-node-id='keep']")
+    assert "hello console" in kept.text and "QR Code" in kept.text
+    canvas = kept.find_element(By.TAG_NAME, "canvas")
+    # the box was drawn: the canvas holds pixels of the first box colour
+    red = driver.execute_script(
+        "const c = arguments[0].getContext('2d').getImageData(0, 0, arguments[0].width,"
+        " arguments[0].height).data; let n = 0;"
+        " for (let i = 0; i < c.length; i += 4) if (c[i] > 200 && c[i+1] < 60) n++; return n;",
+        canvas,
+    )
+    assert red > 100
+    driver.execute_script("arguments[0].scrollIntoView()", kept)
+    driver.save_screenshot(str(tmp_path / "console-image-run.png"))
+
+    driver.find_element(By.CSS_SELECTOR, "input[name=kind][value=text]").click()
+    driver.find_element(By.ID, "try-text").send_keys("no codes in a text")
+    driver.find_element(By.ID, "run").click()
+    failed = _wait(driver, ".output[data-node-id='barcodes'] .status-bad")
+    driver.execute_script("arguments[0].scrollIntoView()", failed)
+    driver.save_screenshot(str(tmp_path / "console-text-run.png"))
+    raw = driver.execute_script("return document.querySelector('#raw-json pre').textContent")
+    assert json.loads(raw)["status"]["code"] == codes.FAILURE  # a text has no image to read
+    assert failed.text.startswith(f"{codes.FAILURE}: node 'barcodes' failed")
+
+    urls = _requested_urls(driver)
+    assert any("/results" in u for u in urls)
+    # chrome:// is the browser's own blank start page, never the network
+    local = (srv.base_url + "/", "data:", "blob:", "chrome://", "chrome-untrusted://", "about:")
+    off_host = [u for u in urls if not u.startswith(local)]
+    assert off_host == []
+
+
+@pytest.mark.slow
+def test_insecure_dev_needs_no_token(tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    srv, stop = start_server(tmp_path / "data", insecure_dev=True)
+    try:
+        requests.post(
+            f"{srv.base_url}/v2/users/me/apps", json={"apps": [{"id": "demo"}]}, timeout=10
+        )
+        driver = _browser(tmp_path)
+        try:
+            _sign_in(driver, srv.base_url, "")
+            _wait(driver, "#workflows button")
+            assert driver.find_element(By.ID, "signin").is_displayed() is False
+        finally:
+            driver.quit()
+    finally:
+        stop()
+
+
+def test_the_files_are_package_data() -> None:
+    from importlib import resources
+
+    folder = resources.files("engine.api.console")
+    assert all(folder.joinpath(name).is_file() for name in FILES)
