@@ -62,7 +62,11 @@ class App:
         self, path: str | Path, base_workflow: Any = None, *, batch_size: int = 128
     ) -> None:
         self.path = Path(path)
-        self._core = AppCore(self.path, h.open_store(self.path), batch_size)
+        # a new app's base workflow is written with its schema, in one transaction: a
+        # crash while creating it leaves no app, or an app with the workflow asked for
+        _, text = h.resolve(base_workflow if base_workflow is not None else "text")
+        initial = {"base_workflow": text, "generation": "1"}
+        self._core = AppCore(self.path, h.open_store(self.path, initial), batch_size)
         try:
             self._base = BaseWorkflowHook(self._core, self, base_workflow)
         except BaseException:

@@ -35,7 +35,8 @@ _DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 _PROGRESS_MIN = 2  # a single input needs no bar
 
 
-def open_store(path: Path) -> SqliteStore:
+def open_store(path: Path, initial_meta: dict[str, str] | None = None) -> SqliteStore:
+    """The app's store at ``path``; a new app gets ``initial_meta`` with its schema."""
     if path.suffix.lower() in _DB_SUFFIXES or path.is_file():
         db = path
     else:
@@ -44,7 +45,7 @@ def open_store(path: Path) -> SqliteStore:
         except OSError as exc:
             raise StoreError(f"{path}: cannot create the app directory ({exc})") from None
         db = path / _DB_NAME
-    return SqliteStore(db)
+    return SqliteStore(db, initial_meta=initial_meta)
 
 
 def resolve(spec: Any, *, allow_rag: bool = False) -> tuple[Workflow | None, str]:

@@ -30,8 +30,17 @@ _INPUT_DUPLICATE = 30100  # Clarifai's INPUT_DUPLICATE
 class SqliteConnection:
     """One SQLite file, migrated on open; the plumbing every resource's SQL shares."""
 
-    def __init__(self, path: str | Path, *, timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        timeout_s: float = 2.0,
+        initial_meta: dict[str, str] | None = None,
+    ) -> None:
+        """Open (or create) the database; a new one gets ``initial_meta`` in the same
+        transaction as its schema, so it never exists without it."""
         self.path = Path(path)
+        self._initial_meta = dict(initial_meta or {})
         self.location = str(self.path)
         self._lock = threading.RLock()
         self._check_header()
@@ -89,6 +98,8 @@ class SqliteConnection:
             if version < SCHEMA_VERSION:
                 c.execute("DELETE FROM schema_version")
                 c.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
+            if version == 0 and self._initial_meta:
+                put_meta(c, self._initial_meta)
 
     @staticmethod
     def _version(c: sqlite3.Connection) -> int:

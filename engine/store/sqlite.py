@@ -27,8 +27,14 @@ __all__ = ["SqliteStore"]
 class SqliteStore(InputsSql, AnnotationsSql, ConceptsSql, IndexSql):
     """The ``Store`` protocol over one SQLite file; see the module docstring."""
 
-    def __init__(self, path: str | Path, *, timeout_s: float = 2.0) -> None:
-        super().__init__(path, timeout_s=timeout_s)
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        timeout_s: float = 2.0,
+        initial_meta: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(path, timeout_s=timeout_s, initial_meta=initial_meta)
         self.search = SqliteSearch(self)
 
     @property

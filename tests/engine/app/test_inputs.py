@@ -234,3 +234,14 @@ def test_metadata_bounds_in_python_objects_count_shared_parts_every_time(app: Ap
     with pytest.raises(InputError, match=r"larger than|holds more than"):
         app.patch_inputs([{"id": "a", "data": {"metadata": {"big": blob}}}])
     assert app.count_inputs() == 0
+
+
+def test_an_app_is_created_with_its_base_workflow_in_one_step(tmp_path: Path) -> None:
+    from engine.store.sqlite import SqliteStore
+
+    App(tmp_path / "app", base_workflow="image").close()
+    store = SqliteStore(tmp_path / "app" / "app.db")  # the schema and the workflow, together
+    assert store.get_meta("base_workflow") == "builtin:image"
+    store.close()
+    with App(tmp_path / "app") as app:  # reopened without naming it: still the image app
+        assert app.base_workflow is not None and app.base_workflow.id == "image-base"

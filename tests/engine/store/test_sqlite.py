@@ -204,3 +204,13 @@ def test_a_read_only_directory_is_a_store_error(tmp_path: Path) -> None:
             SqliteStore(ro / "app.db")
     finally:
         ro.chmod(0o700)
+
+
+def test_a_new_database_gets_its_initial_meta_with_its_schema(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "app.db", initial_meta={"base_workflow": "builtin:image"})
+    assert store.get_meta("base_workflow") == "builtin:image"
+    store.close()
+    # an existing database keeps what it has: initial meta is only for a new one
+    again = SqliteStore(tmp_path / "app.db", initial_meta={"base_workflow": "builtin:text"})
+    assert again.get_meta("base_workflow") == "builtin:image"
+    again.close()
