@@ -24,6 +24,7 @@ FILES = {
     "console.css": "text/css; charset=utf-8",
     "console.js": "text/javascript; charset=utf-8",
     "graph.js": "text/javascript; charset=utf-8",
+    "inputs.js": "text/javascript; charset=utf-8",
     "results.js": "text/javascript; charset=utf-8",
 }
 

@@ -1,6 +1,7 @@
 // The console: sign in with a token, then call Clarifai's V2 REST paths on this server with
 // `Authorization: Key <token>` like any other client.
 import { drawGraph, toYaml } from "./graph.js";
+import { PER_PAGE as INPUTS_PER_PAGE, listPage, searchPage, showInputs } from "./inputs.js";
 import { showResults } from "./results.js";
 
 const OK = 10000;
@@ -10,6 +11,7 @@ const $ = (id) => document.getElementById(id);
 let session = null; // {token, user, app}
 let wfPage = 1;
 let current = null; // {workflow, versions, version}
+let inputsView = { page: 1, text: "" }; // a search when text is set
 
 class ApiError extends Error {}
 
@@ -187,7 +189,50 @@ async function runWorkflow(event) {
   }
 }
 
+async function showInputsPage(page) {
+  showError("error", null);
+  const state = $("inputs-state");
+  state.textContent = "loading\u2026";
+  let items;
+  try {
+    items = inputsView.text
+      ? await searchPage(api, appPath(), inputsView.text, page)
+      : await listPage(api, appPath(), page);
+  } catch (err) {
+    state.textContent = "";
+    showError("error", err);
+    return;
+  }
+  inputsView.page = page;
+  await showInputs($("inputs-grid"), api, appPath(), items);
+  const what = inputsView.text ? `search \u201c${inputsView.text}\u201d` : "all inputs";
+  state.textContent = items.length ? `${what}, page ${page}` : `${what}: nothing on page ${page}`;
+  $("in-page").textContent = `page ${page}`;
+  $("in-prev").disabled = page <= 1;
+  $("in-next").disabled = items.length < INPUTS_PER_PAGE;
+}
+
+function showTab(name) {
+  document.querySelectorAll("#tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
+  document.querySelectorAll(".tab").forEach((t) => (t.hidden = t.id !== `tab-${name}`));
+  if (name === "inputs") showInputsPage(1);
+}
+
 function start() {
+  document.querySelectorAll("#tabs button").forEach((b) =>
+    b.addEventListener("click", () => showTab(b.dataset.tab)));
+  $("search-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    inputsView = { page: 1, text: $("search-text").value.trim() };
+    showInputsPage(1);
+  });
+  $("search-clear").addEventListener("click", () => {
+    $("search-text").value = "";
+    inputsView = { page: 1, text: "" };
+    showInputsPage(1);
+  });
+  $("in-prev").addEventListener("click", () => showInputsPage(inputsView.page - 1));
+  $("in-next").addEventListener("click", () => showInputsPage(inputsView.page + 1));
   $("signin-form").addEventListener("submit", (event) => {
     event.preventDefault();
     signIn({ token: $("token").value.trim(), user: $("user").value.trim(), app: $("app").value.trim() });

@@ -3,6 +3,7 @@ a real headless Chromium (signed in, a workflow drawn, a run shown, no request o
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import shutil
@@ -232,6 +233,54 @@ def test_sign_in_draw_a_workflow_and_run_it_on_an_image(
     local = (srv.base_url + "/", "data:", "blob:", "chrome://", "chrome-untrusted://", "about:")
     off_host = [u for u in urls if not u.startswith(local)]
     assert off_host == []
+
+
+@pytest.mark.slow
+def test_inputs_grid_pages_and_search(console: tuple[Server, Any], tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    srv, driver = console
+    key = {"Authorization": f"Key {srv.token}"}
+    texts = [{"id": f"t{i:02d}", "data": {"text": {"raw": f"note number {i}"}}} for i in range(25)]
+    image = base64.b64encode(_qr_png(tmp_path, "stored").read_bytes()).decode()
+    texts.append({"id": "zz-image", "data": {"image": {"base64": image}}})
+    requests.post(
+        f"{srv.base_url}/v2/users/me/apps/demo/inputs",
+        json={"inputs": texts},
+        headers=key,
+        timeout=60,
+    )
+    _sign_in(driver, srv.base_url, srv.token)
+    _wait(driver, "#workflows button")
+    driver.find_element(By.CSS_SELECTOR, "#tabs button[data-tab='inputs']").click()
+    _wait(driver, ".input-card")
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".input-card")) == 24
+    assert not driver.find_element(By.ID, "in-next").get_attribute("disabled")
+    first = {
+        c.get_attribute("data-input-id")
+        for c in driver.find_elements(By.CSS_SELECTOR, ".input-card")
+    }
+    driver.find_element(By.ID, "in-next").click()
+    _wait(driver, "#in-prev:enabled")
+    cards = driver.find_elements(By.CSS_SELECTOR, ".input-card")
+    second = {c.get_attribute("data-input-id") for c in cards}
+    assert len(second) == 2 and not first & second and len(first | second) == 26
+    # the image input is drawn from its bytes (GetInput), inline, not fetched from anywhere
+    img = driver.find_element(By.CSS_SELECTOR, ".input-card[data-input-id='zz-image'] img")
+    assert img.get_attribute("src").startswith("data:image/png;base64,")
+    assert driver.execute_script("return arguments[0].naturalWidth", img) > 0
+    driver.save_screenshot(str(tmp_path / "console-inputs.png"))
+
+    driver.find_element(By.ID, "search-text").send_keys("note number 7")
+    driver.find_element(By.ID, "search").click()
+    _wait(driver, ".input-card .score")
+    assert "search" in driver.find_element(By.ID, "inputs-state").text
+    hits = [
+        c.get_attribute("data-input-id")
+        for c in driver.find_elements(By.CSS_SELECTOR, ".input-card")
+    ]
+    assert hits[0] == "t07" and set(hits) <= first | second  # the exact text ranks first
+    driver.save_screenshot(str(tmp_path / "console-search.png"))
 
 
 @pytest.mark.slow
