@@ -27,7 +27,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 from engine._netguard import ALLOW_ENV, AddressPolicy, parse_ip
 from engine.errors import InputError
 
-__all__ = ["FetchError", "FetchReply", "check_url", "fetch", "iter_url_chunks"]
+__all__ = ["FetchError", "FetchReply", "check_url", "fetch", "iter_live_chunks", "iter_url_chunks"]
 
 _SCHEMES = ("http", "https")
 _CHUNK = 1 << 16
@@ -103,6 +103,45 @@ def iter_url_chunks(
         if not 200 <= resp.status < 300:
             raise FetchError(f"could not fetch {url!r}: HTTP {resp.status} {resp.reason}")
         yield from ex.chunks(max_bytes)
+
+
+def iter_live_chunks(
+    url: str,
+    *,
+    connect_timeout_s: float,
+    idle_timeout_s: float,
+    allow_private: _Allow = False,
+    content_type: str = "",
+) -> Iterator[bytes]:
+    """The body of a GET of a live stream (no end, no size): connecting and the headers
+    must take less than ``connect_timeout_s``, then each read less than ``idle_timeout_s``
+    (a retryable ``FetchError`` when the stream goes quiet).  The same URL and address
+    checks as every fetch; the caller bounds what it keeps of the bytes.  A reply whose
+    Content-Type does not start with ``content_type`` is refused."""
+    with _Exchange(url, "GET", None, None, connect_timeout_s, allow_private) as ex:
+        resp = ex.response
+        if not 200 <= resp.status < 300:
+            raise FetchError(
+                f"could not fetch {url!r}: HTTP {resp.status} {resp.reason}",
+                retryable=resp.status >= 500,
+            )
+        got = (resp.getheader("Content-Type") or "").strip().lower()
+        if not got.startswith(content_type):
+            raise FetchError(
+                f"{url!r} is not a live stream: Content-Type {got or 'none'!r}, "
+                f"not {content_type}..."
+            )
+        ex.deadline.close()  # connected: from now on only a quiet read ends the stream
+        sock = ex.conn.sock if ex.conn is not None else None
+        if sock is not None:
+            sock.settimeout(idle_timeout_s)
+        try:
+            while chunk := resp.read1(_CHUNK):
+                yield chunk
+        except (OSError, http.client.HTTPException) as exc:
+            quiet = isinstance(exc, TimeoutError)
+            reason = f"no data for {idle_timeout_s:g} s" if quiet else str(exc) or type(exc)
+            raise FetchError(f"live stream {url!r} dropped: {reason}", retryable=True) from None
 
 
 class _Deadline:

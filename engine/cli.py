@@ -109,6 +109,12 @@ def _sample_ms(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number >= 1: {text!r}")
+    return int(text)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from engine import __version__
 
@@ -164,6 +170,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "--sample-ms", type=_sample_ms, default=1000, help="video: one frame per N ms (100..60000)"
     )
     r.add_argument("--stream", action="store_true", help="video: print one JSON line per frame")
+    r.add_argument(
+        "--live",
+        action="store_true",
+        help="read the --input URL as a live MJPEG stream (cameras /dev/videoN and 0 are live "
+        "by themselves); one JSON line per frame until it ends or Ctrl-C",
+    )
+    r.add_argument(
+        "--max-frames", type=_positive_int, metavar="N", help="live: stop after N frames"
+    )
     r.add_argument("--draw", metavar="OUT", help="draw the last node's output on the image/video")
     r.add_argument("--app", metavar="PATH", help="run in the context of this app")
     r.set_defaults(func=_run)

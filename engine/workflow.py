@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from engine.errors import InputError
 from engine.executor import DEFAULT_SAMPLE_MS, Executor, FrameCallback, StepCallback
 from engine.graph import CompiledGraph, compile_spec
 from engine.inputs import to_input
+from engine.live import LiveReader, LiveSettings, is_live_source
+from engine.live_run import stream_file, stream_live
 from engine.media import MAX_SAMPLE_MS, MIN_SAMPLE_MS
 from engine.operator import ModelBinding
 from engine.proto import (
@@ -146,10 +148,7 @@ class Workflow:
         """
         if not self._nodes:
             raise RuntimeError("the workflow has no nodes")
-        if not MIN_SAMPLE_MS <= sample_ms <= MAX_SAMPLE_MS:
-            raise InputError(
-                f"sample_ms must be between {MIN_SAMPLE_MS} and {MAX_SAMPLE_MS}, got {sample_ms}"
-            )
+        _check_sample_ms(sample_ms)
         executor = self._get_executor()
         items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         parsed: list[Input] = []
@@ -212,6 +211,35 @@ class Workflow:
             idle_timeout_s=idle_timeout_s,
             app=app,
         )
+
+    def stream(
+        self,
+        source: Any,
+        *,
+        sample_ms: int = DEFAULT_SAMPLE_MS,
+        app: Any = None,
+        live: LiveSettings | None = None,
+        max_frames: int | None = None,
+    ) -> Iterator[WorkflowResult]:
+        """One result per sampled frame, yielded as each is done, with trackers' state kept
+        for the stream.  ``source``: a live source (an http(s) MJPEG URL, ``/dev/videoN`` or a
+        camera index, or a ``LiveReader``) read in a thread that keeps only the newest frame,
+        or a video input as
+        ``predict`` takes it.  ``live`` sets reconnecting and limits; ``max_frames`` stops
+        after that many frames.  Closing the generator stops the reader."""
+        if not self._nodes:
+            raise RuntimeError("the workflow has no nodes")
+        _check_sample_ms(sample_ms)
+        executor = self._get_executor()
+        if isinstance(source, LiveReader) or is_live_source(source):
+            reader = source if isinstance(source, LiveReader) else LiveReader(source, live)
+            return stream_live(
+                executor, reader, sample_ms=sample_ms, app=app, max_frames=max_frames
+            )
+        inp = to_input(source)
+        if inp.data.video is None:
+            raise InputError("stream() takes a live source or a video; use predict for images")
+        return stream_file(executor, inp, sample_ms=sample_ms, app=app)
 
     def _get_executor(self) -> Executor:
         if self._executor is None:
@@ -309,6 +337,13 @@ def _node_dict(n: NodeSpec) -> dict[str, Any]:
     if n.suppress_output:
         out["suppress_output"] = True
     return out
+
+
+def _check_sample_ms(sample_ms: int) -> None:
+    if not MIN_SAMPLE_MS <= sample_ms <= MAX_SAMPLE_MS:
+        raise InputError(
+            f"sample_ms must be between {MIN_SAMPLE_MS} and {MAX_SAMPLE_MS}, got {sample_ms}"
+        )
 
 
 def _given_id(item: Any) -> str | None:

@@ -1,0 +1,207 @@
+"""engine/live.py and Workflow.stream on a live MJPEG camera served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from engine import (
+    Context,
+    Data,
+    InputError,
+    Operator,
+    Region,
+    RegionInfo,
+    StatusCode,
+    Workflow,
+    geometry,
+    register,
+)
+from engine.live import LiveReader, LiveSettings, is_live_source
+from tests.mjpeg_server import MjpegCamera, draw, mjpeg_camera
+
+FAST = LiveSettings(
+    open_timeout_s=0.5,
+    idle_timeout_s=1.0,
+    give_up_after_s=5.0,
+    reset_after_s=2.0,
+    backoff_s=0.05,
+    max_backoff_s=0.2,
+)
+
+
+@register
+class BrightBlobs(Operator):
+    """Finds bright blobs in the frame (a real detector on real pixels, for these tests)."""
+
+    type_id = "test-bright-blobs"
+    reads = ("image",)
+    writes = ("regions",)
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        img = ctx.image(data)
+        gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        mask = (gray > 128).astype(np.uint8)
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        h, w = gray.shape
+        boxes = []
+        for c in contours:
+            x, y, bw, bh = cv2.boundingRect(c)
+            boxes.append([x / w, y / h, (x + bw) / w, (y + bh) / h])
+        protos = [geometry.box_to_proto(np.asarray(b)) for b in boxes]
+        regions = [Region(region_info=RegionInfo(bounding_box=p), value=0.9) for p in protos]
+        return Data(regions=regions)
+
+
+def _tracking() -> Workflow:
+    wf = Workflow("live")
+    det = wf.add("test-bright-blobs", id="detect")
+    wf.add("byte-tracker", id="track", inputs=[det])
+    with wf.session("warm-up") as s:  # loads what nodes load on first use (the assignment)
+        for k in range(3):
+            s.predict(draw(3 * k))
+    return wf
+
+
+@pytest.fixture
+def camera(monkeypatch: pytest.MonkeyPatch) -> Iterator[MjpegCamera]:
+    monkeypatch.setenv("OPGRAPH_ALLOW_PRIVATE_URLS", "127.0.0.1/32")
+    with mjpeg_camera(fps=30) as cam:
+        yield cam
+
+
+def _ids(result: Any) -> list[str | None]:
+    return [r.track_id for r in result.outputs[1].data.frames[0].data.regions]
+
+
+def test_live_sources_are_recognised() -> None:
+    assert is_live_source("0") and is_live_source(1) and is_live_source("/dev/video0")
+    assert is_live_source("http://cam.local/video.mjpg")
+    assert not is_live_source("clip.mp4") and not is_live_source("/dev/sda")
+    assert not is_live_source(True) and not is_live_source(-1)
+    with pytest.raises(InputError, match="not a live source"):
+        LiveReader("clip.mp4")
+
+
+def test_frames_stream_with_track_ids_kept(camera: MjpegCamera) -> None:
+    results = list(_tracking().stream(camera.url, sample_ms=100, live=FAST, max_frames=5))
+    assert len(results) == 5
+    infos = [r.outputs[1].data.frames[0].frame_info for r in results]
+    assert [i.index for i in infos] == [0, 1, 2, 3, 4]
+    ticks = [i.time // 100 for i in infos]  # one frame per 100 ms tick, as for a file
+    assert ticks == sorted(set(ticks))
+    assert [_ids(r) for r in results[2:]] == [["1"]] * 3  # confirmed after two frames
+    assert results[0].input.id == camera.url
+
+
+@pytest.mark.slow
+def test_a_short_drop_keeps_the_track_and_a_long_gap_starts_a_new_one(
+    camera: MjpegCamera,
+) -> None:
+    # given a tracked square on a live camera
+    stream = _tracking().stream(camera.url, sample_ms=100, live=FAST)
+    seen: list[list[str | None]] = []
+    plan = {4: 1.0, 10: 3.0}  # after the 4th frame the camera drops for ~1 s, later for ~3 s
+    for k, result in enumerate(stream):
+        seen.append(_ids(result))
+        if k + 1 in plan:
+            camera.drop(plan[k + 1])
+        if k + 1 == 16:
+            break
+    stream.close()
+    # then the id survives the short drop and a new one follows the long gap
+    assert seen[3] == ["1"] and seen[4:10] == [["1"]] * 6
+    assert all(ids in ([], ["2"]) for ids in seen[10:]) and ["2"] in seen[10:]
+
+
+def test_a_source_that_stays_down_ends_the_stream(camera: MjpegCamera) -> None:
+    settings = LiveSettings(give_up_after_s=0.3, backoff_s=0.05, max_backoff_s=0.1)
+    stream = _tracking().stream(camera.url, sample_ms=100, live=settings)
+    next(stream)
+    camera.drop(60)
+    with pytest.raises(InputError, match=r"lost live source .*: down for more than 0\.3 s"):
+        list(stream)
+
+
+def test_a_source_that_never_opens_gives_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPGRAPH_ALLOW_PRIVATE_URLS", "127.0.0.1/32")
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(InputError, match="could not open live source"):
+        list(_tracking().stream(f"http://127.0.0.1:{port}/v.mjpg", live=FAST))
+    assert time.monotonic() - started < 5
+
+
+def test_private_addresses_are_refused_unless_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPGRAPH_ALLOW_PRIVATE_URLS", raising=False)
+    with pytest.raises(InputError, match="private, loopback"):
+        list(_tracking().stream("http://127.0.0.1:9/v.mjpg", live=FAST))
+
+
+def test_a_camera_that_does_not_exist() -> None:
+    with pytest.raises(InputError, match="could not open live source /dev/video99"):
+        list(_tracking().stream("/dev/video99", live=FAST))
+
+
+def test_a_slow_graph_drops_old_frames_instead_of_queueing(camera: MjpegCamera) -> None:
+    reader = LiveReader(camera.url, FAST)
+    try:
+        frames = reader.frames()
+        next(frames)
+        time.sleep(0.5)  # a slow node: ~15 frames arrive meanwhile
+        newest = next(frames)
+        assert reader.dropped >= 5 and time.monotonic() - newest.arrival < 0.3
+    finally:
+        reader.close()
+
+
+def test_stream_runs_a_video_file_frame_by_frame(tmp_path: Any) -> None:
+    from tests.engine.test_video_stream import _video
+
+    clip = _video(tmp_path / "clip.mp4")
+    wf = Workflow("w")
+    wf.add("test-counter", id="count")
+    got = [r.outputs[0].data.frames[0] for r in wf.stream(str(clip), sample_ms=500)]
+    assert [f.frame_info.time for f in got] == [0, 500, 1000, 1500, 2000, 2500]
+    assert [f.data.metadata["n"] for f in got if f.data.metadata] == [1, 2, 3, 4, 5, 6]
+    with pytest.raises(InputError, match="use predict for images"):
+        wf.stream(np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(InputError, match="sample_ms"):
+        wf.stream(str(clip), sample_ms=5)
+
+
+def test_a_damaged_frame_fails_alone(camera: MjpegCamera) -> None:
+    good = camera.jpegs[0]
+    camera.jpegs = [good, good[:200] + b"\xff\xd9", good, good]  # a cut-off JPEG
+    results = list(_tracking().stream(camera.url, sample_ms=100, live=FAST, max_frames=6))
+    codes = {r.status.code for r in results}
+    assert StatusCode.SUCCESS in codes and StatusCode.INPUT_UNSUPPORTED_FORMAT in codes
+
+
+def test_results_name_a_url_without_its_password() -> None:
+    from engine.live_run import _shown
+
+    assert _shown("http://u:secret@cam.local:8080/v.mjpg") == "http://cam.local:8080/v.mjpg"
+    assert _shown("/dev/video0") == "/dev/video0"
+
+
+def test_a_url_that_is_not_a_live_stream_is_refused_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from tests.engine.test_video_stream import _video
+    from tests.http_servers import serve
+
+    monkeypatch.setenv("OPGRAPH_ALLOW_PRIVATE_URLS", "127.0.0.1/32")
+    body = _video(tmp_path / "clip.mp4").read_bytes()
+    with serve(lambda *_: (200, {"Content-Type": "video/mp4"}, body)) as server:
+        with pytest.raises(InputError, match="not a live stream: Content-Type 'video/mp4'"):
+            list(_tracking().stream(server.url + "/clip.mp4", live=FAST))
