@@ -23,6 +23,7 @@ from typing import Any
 from engine import media
 from engine.errors import AppError, InputError, OpgraphError
 from engine.inputs import VIDEO_SUFFIXES
+from engine.limits import load_json
 from engine.proto import (
     Concept,
     Data,
@@ -316,13 +317,15 @@ def _row_data(
 def _metadata(text: str) -> dict[str, Any] | None:
     if not text.strip():
         return None
-    try:
-        value = json.loads(text)
+    try:  # bounded nesting: a deep cell is this row's error, not a RecursionError
+        try:
+            value = load_json(text)
+        except json.JSONDecodeError:  # the SDK's files often quote with single quotes
+            value = load_json(text.replace("'", '"'))
     except json.JSONDecodeError:
-        try:  # the SDK's files often quote with single quotes
-            value = json.loads(text.replace("'", '"'))
-        except json.JSONDecodeError:
-            raise InputError(f"the metadata column is not a JSON object: {text[:60]}") from None
+        raise InputError(f"the metadata column is not a JSON object: {text[:60]}") from None
+    except ValueError as exc:  # nested too deeply: (message, line, col)
+        raise InputError(f"the metadata column: {exc.args[0]}") from None
     return h.parse_metadata(value)
 
 

@@ -184,6 +184,36 @@ def _search_args(files: Files, args: list[str]) -> Callable[[Ctx], list[str]]:
     return run
 
 
+def _csv_upload(files: Files, cell: str) -> Callable[[Ctx], list[str]]:
+    """A dataset CSV whose middle row has a hostile metadata cell: that row fails alone."""
+
+    def run(ctx: Ctx) -> list[str]:
+        import csv
+
+        from engine import App
+
+        path = str(_app_path(ctx))
+        table = files.dir / f"{ctx.slug}.csv"
+        with table.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["inputid", "input", "concepts", "metadata", "geopoints"])
+            w.writerows([["a", "first", "", "", ""], ["b", "bad", "", cell, ""],
+                         ["c", "third", "", "", ""]])
+        ctx.cli("app", "create", path)
+        ctx.cli("app", "datasets", "create", path, "--id", "ds")
+        res = ctx.cli("app", "datasets", "upload", path, "--id", "ds", "--csv", str(table))
+        if res.code == 2:  # the file refused whole before anything is stored (csv's field cap)
+            return cli_refused(res)
+        problems = [] if res.code in (0, 1) else [f"exit: {res.code}: {res.err.strip()[:160]}"]
+        with App(path) as app:
+            stored = app.count_inputs()
+        if stored < 2:
+            problems.append(f"lost: {stored} of the 2 good rows stored beside a bad one")
+        return problems
+
+    return run
+
+
 def app_cases(files: Files) -> list[Case]:
     cases = [
         Case("app/duplicate-ids/one-add", "app-duplicate-ids", _OWNER, _duplicate_in_one_add,
@@ -214,6 +244,15 @@ def app_cases(files: Files) -> list[Case]:
              repro=f"opgraph app add --metadata <{depth} deep> / App.add_inputs ({entry})")
         for entry in ("argument", "input", "cli")
         for depth in (300, 3000)
+    ]
+    cells = {"deep-3000": '{"k": ' * 3000 + "1" + "}" * 3000,
+             "deep-list-100000": "[" * 100_000 + "]" * 100_000,
+             "not-json": "{not json", "list": "[1, 2]",
+             "huge-string": '{"k": "' + "x" * 10**6 + '"}'}
+    cases += [
+        Case(f"app/csv-upload-metadata/{name}", "app-csv-upload", _OWNER, _csv_upload(files, cell),
+             repro=f"opgraph app datasets upload APP --id ds --csv <row 2 metadata: {name}>")
+        for name, cell in cells.items()
     ]
     searches = {"max-results-negative": ["--text", "x", "--max-results", "-1"],
                 "min-score-nan": ["--text", "x", "--min-score", "nan"],

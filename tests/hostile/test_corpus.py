@@ -31,7 +31,7 @@ CLASSES = {
     "node-id-types", "deep-metadata", "deep-json", "deep-yaml", "numpy-dtypes", "encodings",
     # lost inputs and apps
     "lost-inputs", "app-duplicate-ids", "app-skip-existing", "app-concurrent-adds",
-    "app-atomic-create", "app-search-args",
+    "app-atomic-create", "app-search-args", "app-csv-upload",
     # the server
     "api-requests",
 }

@@ -79,6 +79,17 @@ def test_csv_rows_are_checked_one_by_one(app: App, tmp_path: Path) -> None:
     assert a.data.text is not None and a.data.text.raw == "from a file"
 
 
+def test_a_metadata_cell_nested_too_deeply_fails_its_row_only(app: App, tmp_path: Path) -> None:
+    app.create_dataset("ds")
+    deep = '"{' + '""k"": {' * 3000 + "1" + "}" * 3001 + '"'
+    rows = tmp_path / "rows.csv"
+    rows.write_text(f"inputid,input,metadata\na,first,\nb,bad,{deep}\nc,third,\n")
+    report = app.dataset("ds").upload_from_csv(rows, input_type="text", csv_type="raw")
+    assert sorted(report.stored) == ["a", "c"]
+    (reason,) = dict(report.errors).values()
+    assert "nested more than" in reason
+
+
 @pytest.mark.parametrize(
     ("kwargs", "text"),
     [
