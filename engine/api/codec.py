@@ -115,7 +115,8 @@ def from_query(cls: type[Message], pairs: list[tuple[str, str]]) -> dict[str, An
     """A GET request's query string (``page=2&user_app_id.app_id=x``) as its JSON object.
 
     Values arrive as strings; each is converted by its field's type, found by walking the
-    dotted name through the message's descriptor.  Repeated fields take repeated keys.
+    dotted name through the message's descriptor.  Repeated fields take repeated keys; a
+    repeated message field takes one scalar of each element (``statuses.code=24157``).
     """
     doc: dict[str, Any] = {}
     for key, raw in pairs:
@@ -129,8 +130,15 @@ def from_query(cls: type[Message], pairs: list[tuple[str, str]]) -> dict[str, An
             if depth == len(names) - 1:
                 _put(node, field, _scalar(field, raw, key))
                 break
-            if field.type != FieldDescriptor.TYPE_MESSAGE or _repeated(field):
+            if field.type != FieldDescriptor.TYPE_MESSAGE:
                 raise BadRequest(f"{cls.__name__}: {key!r} is not a nested field")
+            if _repeated(field):
+                # a list of messages by one scalar each (statuses.code=A&statuses.code=B)
+                leaf = field.message_type.fields_by_name.get(names[-1])
+                if depth != len(names) - 2 or leaf is None or leaf.type == leaf.TYPE_MESSAGE:
+                    raise BadRequest(f"{cls.__name__}: {key!r} is not a nested field")
+                _put(node, field, {leaf.name: _scalar(leaf, raw, key)})
+                break
             node = node.setdefault(name, {})
             descriptor = field.message_type
     return doc

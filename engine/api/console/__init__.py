@@ -26,6 +26,7 @@ FILES = {
     "graph.js": "text/javascript; charset=utf-8",
     "inputs.js": "text/javascript; charset=utf-8",
     "results.js": "text/javascript; charset=utf-8",
+    "review.js": "text/javascript; charset=utf-8",
 }
 
 _HEADERS = {

@@ -3,6 +3,7 @@
 import { drawGraph, toYaml } from "./graph.js";
 import { PER_PAGE as INPUTS_PER_PAGE, listPage, searchPage, showInputs } from "./inputs.js";
 import { showResults } from "./results.js";
+import { PER_PAGE as REVIEW_PER_PAGE, listAwaiting, showAwaiting } from "./review.js";
 
 const OK = 10000;
 const MAX_UPLOAD = 24 * 1024 * 1024; // under the server's default request limit (32 MB)
@@ -212,10 +213,35 @@ async function showInputsPage(page) {
   $("in-next").disabled = items.length < INPUTS_PER_PAGE;
 }
 
+let reviewPage = 1;
+
+async function showReviewPage(page) {
+  showError("error", null);
+  const state = $("review-state");
+  state.textContent = "loading\u2026";
+  let found;
+  try {
+    found = await listAwaiting(api, appPath(), page);
+  } catch (err) {
+    state.textContent = "";
+    showError("error", err);
+    return;
+  }
+  reviewPage = page;
+  await showAwaiting($("review-grid"), api, appPath(), found, (err) => showError("error", err));
+  state.textContent = found.length
+    ? `${found.length} annotation(s) awaiting review on page ${page}`
+    : `nothing awaiting review on page ${page}`;
+  $("rv-page").textContent = `page ${page}`;
+  $("rv-prev").disabled = page <= 1;
+  $("rv-next").disabled = found.length < REVIEW_PER_PAGE;
+}
+
 function showTab(name) {
   document.querySelectorAll("#tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
   document.querySelectorAll(".tab").forEach((t) => (t.hidden = t.id !== `tab-${name}`));
   if (name === "inputs") showInputsPage(1);
+  if (name === "review") showReviewPage(1);
 }
 
 function start() {
@@ -231,6 +257,8 @@ function start() {
     inputsView = { page: 1, text: "" };
     showInputsPage(1);
   });
+  $("rv-prev").addEventListener("click", () => showReviewPage(reviewPage - 1));
+  $("rv-next").addEventListener("click", () => showReviewPage(reviewPage + 1));
   $("in-prev").addEventListener("click", () => showInputsPage(inputsView.page - 1));
   $("in-next").addEventListener("click", () => showInputsPage(inputsView.page + 1));
   $("signin-form").addEventListener("submit", (event) => {

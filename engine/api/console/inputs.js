@@ -33,14 +33,19 @@ function card(input, thumbnail, score) {
 
 const MIME = { "/9j/": "image/jpeg", iVBO: "image/png", R0lG: "image/gif", UklG: "image/webp" };
 
+// an input's image (as GetInput returns it, bytes inline) as a data: URL, or null
+export function imageUrl(input) {
+  const b64 = input?.data?.image?.base64;
+  if (!b64) return null;
+  const type = MIME[b64.slice(0, 4)];
+  return type ? `data:${type};base64,${b64}` : null; // only formats a browser draws
+}
+
 async function thumbnail(api, appPath, input) {
   if (!input.data?.image) return null;
   try {
     const doc = await api("GET", `${appPath}/inputs/${encodeURIComponent(input.id)}`);
-    const b64 = doc.input?.data?.image?.base64;
-    if (!b64) return null;
-    const type = MIME[b64.slice(0, 4)];
-    return type ? `data:${type};base64,${b64}` : null; // only formats a browser draws
+    return imageUrl(doc.input);
   } catch {
     return null; // the card still shows the id
   }

@@ -28,7 +28,11 @@ def _docs(call: Call, annotations: Sequence[Any]) -> list[dict[str, Any]]:
             codes.CONN_INVALID_REQUEST,
             f"{len(annotations)} annotations in one request; the limit is {limit}",
         )
-    return [json_format.MessageToDict(a, preserving_proto_field_name=True) for a in annotations]
+    # enums as numbers: the App reads status codes as Clarifai's ints, not their names
+    return [
+        json_format.MessageToDict(a, preserving_proto_field_name=True, use_integers_for_enums=True)
+        for a in annotations
+    ]
 
 
 @handler("PostAnnotations", scope="annotations:write")

@@ -9,7 +9,7 @@ import pytest
 from clarifai_grpc.grpc.api import service_pb2 as pb
 from google.protobuf import json_format
 
-from engine.api.codec import BadRequest, from_query, to_proto
+from engine.api.codec import BadRequest, from_json, from_query, to_proto
 
 DOCS: list[tuple[Any, dict[str, Any]]] = [
     (
@@ -100,3 +100,12 @@ def test_query_strings_are_typed_by_the_request() -> None:
         from_query(pb.ListInputsRequest, [("nope", "1")])
     with pytest.raises(BadRequest, match="integer"):
         from_query(pb.ListInputsRequest, [("page", "two")])
+
+
+def test_a_list_of_messages_takes_one_scalar_each_from_the_query() -> None:
+    pairs = [("statuses.code", "24157"), ("statuses.code", "24150")]
+    doc = from_query(pb.ListAnnotationsRequest, pairs)
+    assert [s.code for s in from_json(pb.ListAnnotationsRequest, doc).statuses] == [24157, 24150]
+    for key in ("statuses.details.x", "statuses.nope", "statuses"):
+        with pytest.raises(BadRequest):
+            from_query(pb.ListAnnotationsRequest, [(key, "1")])

@@ -284,6 +284,48 @@ def test_inputs_grid_pages_and_search(console: tuple[Server, Any], tmp_path: Pat
 
 
 @pytest.mark.slow
+def test_review_accepts_and_rejects_annotations(
+    console: tuple[Server, Any], tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    srv, driver = console
+    key = {"Authorization": f"Key {srv.token}"}
+    app = f"{srv.base_url}/v2/users/me/apps/demo"
+    texts = [{"id": f"t{i}", "data": {"text": {"raw": f"text {i}"}}} for i in range(3)]
+    requests.post(f"{app}/inputs", json={"inputs": texts}, headers=key, timeout=60)
+    awaiting = {"code": codes.ANNOTATION_AWAITING_REVIEW}
+    notes = [
+        {"id": f"a{i}", "input_id": f"t{i}", "data": {"concepts": [{"id": "cat", "value": 1}]}}
+        for i in range(3)
+    ]
+    for note in notes[:2]:
+        note["status"] = awaiting
+    made = requests.post(f"{app}/annotations", json={"annotations": notes}, headers=key, timeout=10)
+    assert made.json()["status"]["code"] == 10000, made.text
+
+    _sign_in(driver, srv.base_url, srv.token)
+    _wait(driver, "#workflows button")
+    driver.find_element(By.CSS_SELECTOR, "#tabs button[data-tab='review']").click()
+    _wait(driver, ".review-card")
+    cards = driver.find_elements(By.CSS_SELECTOR, ".review-card")
+    assert sorted(c.get_attribute("data-annotation-id") for c in cards) == ["a0", "a1"]
+    driver.save_screenshot(str(tmp_path / "console-review.png"))
+    driver.find_element(By.CSS_SELECTOR, ".review-card[data-annotation-id='a0'] .accept").click()
+    _wait(driver, ".review-card[data-decided='accepted']")
+    driver.find_element(By.CSS_SELECTOR, ".review-card[data-annotation-id='a1'] .reject").click()
+    _wait(driver, ".review-card[data-decided='rejected']")
+
+    def status(annotation_id: str) -> int:
+        got = requests.get(f"{app}/annotations", params={"ids": annotation_id}, headers=key)
+        return int(got.json()["annotations"][0]["status"]["code"])
+
+    assert status("a0") == codes.ANNOTATION_SUCCESS
+    assert status("a1") == codes.ANNOTATION_REVIEW_DENIED
+    assert status("a2") == codes.ANNOTATION_SUCCESS  # never awaiting review, never shown
+
+
+@pytest.mark.slow
 def test_insecure_dev_needs_no_token(tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
 from clarifai_grpc.grpc.api import resources_pb2 as r
 from clarifai_grpc.grpc.api import service_pb2 as pb
 from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
+from clarifai_grpc.grpc.api.status import status_pb2
 from google.protobuf import struct_pb2
 
 from tests.engine.api.conftest import Server
@@ -101,6 +103,38 @@ def test_annotations(server: Server, stub: Any) -> None:
     )
     assert patched.status.code == codes.SUCCESS, patched.status
     assert {c.id for c in patched.annotations[0].data.concepts} == {"money", "repair"}
+
+    # review: an annotation awaiting review is found by its status and accepted
+    awaiting = status_pb2.Status(code=codes.ANNOTATION_AWAITING_REVIEW)
+    flagged = stub.PatchAnnotations(
+        pb.PatchAnnotationsRequest(
+            user_app_id=APP,
+            action="merge",
+            annotations=[r.Annotation(id="a2", input_id="cafe", status=awaiting)],
+        ),
+        metadata=md,
+    )
+    assert flagged.status.code == codes.SUCCESS, flagged.status
+    # by status over REST as the web console asks (clarifai-grpc's JSON channel cannot put a
+    # list of messages in a query string)
+    url = f"{server.base_url}/v2/users/{APP.user_id}/apps/{APP.app_id}/annotations"
+    key = {"Authorization": f"Key {server.token}"}
+    query = {"statuses.code": str(codes.ANNOTATION_AWAITING_REVIEW)}
+    listed = requests.get(url, params=query, headers=key, timeout=10).json()
+    assert [a["id"] for a in listed["annotations"]] == ["a2"]
+    accept = codes.ANNOTATION_SUCCESS
+    accepted = stub.PatchAnnotations(
+        pb.PatchAnnotationsRequest(
+            user_app_id=APP,
+            action="merge",
+            annotations=[
+                r.Annotation(id="a2", input_id="cafe", status=status_pb2.Status(code=accept))
+            ],
+        ),
+        metadata=md,
+    )
+    assert accepted.annotations[0].status.code == codes.ANNOTATION_SUCCESS
+    assert "annotations" not in requests.get(url, params=query, headers=key, timeout=10).json()
 
     gone = stub.DeleteAnnotation(
         pb.DeleteAnnotationRequest(user_app_id=APP, input_id="repairs", annotation_id="a1"),
