@@ -26,16 +26,18 @@ def stream_live(
     executor: Executor,
     reader: LiveReader,
     *,
-    sample_ms: int,
+    sample_ms: int | None,
     app: Any = None,
     max_frames: int | None = None,
 ) -> Iterator[WorkflowResult]:
-    """One result per sampled frame of ``reader``'s source, until it ends or is closed."""
+    """One result per sampled frame of ``reader``'s source, until it ends or is closed;
+    ``sample_ms=None`` runs every frame the graph keeps up with (the newest each time)."""
     from engine.media import decode_image_bytes
 
     stream = StreamState(reader.source)
     inp = Input(id=_shown(reader.source))
     reset_after = reader.settings.reset_after_s
+    rate = None if sample_ms is None else 1000.0 / sample_ms  # None: trackers assume 30 fps
     next_ms, number, started = 0.0, -1, None
     try:
         for frame in reader.frames():
@@ -45,9 +47,10 @@ def stream_live(
             if frame.gap_s > reset_after:  # the source was down too long: a new scene
                 executor.close_stream(stream)
                 stream.reset()
-            if t_ms + 1e-6 < next_ms:
-                continue
-            next_ms = (math.floor((t_ms + 1e-6) / sample_ms) + 1) * sample_ms
+            if sample_ms is not None:
+                if t_ms + 1e-6 < next_ms:
+                    continue
+                next_ms = (math.floor((t_ms + 1e-6) / sample_ms) + 1) * sample_ms
             info = FrameInfo(index=stream.next_index, time=round(t_ms), number=number)
             payload = frame.payload
             if isinstance(payload, bytes):
@@ -58,7 +61,7 @@ def stream_live(
                     yield executor.failed_result(inp, _bad_frame(str(exc)))
                     continue
             root = Data(image=Image.from_array(payload))
-            yield _run(executor, stream, inp, info, root, app, 1000.0 / sample_ms)
+            yield _run(executor, stream, inp, info, root, app, rate)
             if max_frames is not None and stream.next_index >= max_frames:
                 return
     finally:
@@ -92,7 +95,7 @@ def _run(
     info: FrameInfo,
     root: Data,
     app: Any,
-    frame_rate: float,
+    frame_rate: float | None,
 ) -> WorkflowResult:
     ctx, errors = executor.run_frame(root, stream, info, app=app, frame_rate=frame_rate)
     stream.next_index += 1

@@ -216,7 +216,7 @@ class Workflow:
         self,
         source: Any,
         *,
-        sample_ms: int = DEFAULT_SAMPLE_MS,
+        sample_ms: int | None = DEFAULT_SAMPLE_MS,
         app: Any = None,
         live: LiveSettings | None = None,
         max_frames: int | None = None,
@@ -225,13 +225,16 @@ class Workflow:
         for the stream.  ``source``: a live source (an http(s) MJPEG URL, ``/dev/videoN`` or a
         camera index, or a ``LiveReader``) read in a thread that keeps only the newest frame,
         or a video input as
-        ``predict`` takes it.  ``live`` sets reconnecting and limits; ``max_frames`` stops
+        ``predict`` takes it.  ``sample_ms=None`` (live sources only) runs every frame the
+        graph keeps up with.  ``live`` sets reconnecting and limits; ``max_frames`` stops
         after that many frames.  Closing the generator stops the reader."""
         if not self._nodes:
             raise RuntimeError("the workflow has no nodes")
-        _check_sample_ms(sample_ms)
+        live_source = isinstance(source, LiveReader) or is_live_source(source)
+        if sample_ms is not None or not live_source:
+            _check_sample_ms(-1 if sample_ms is None else sample_ms)
         executor = self._get_executor()
-        if isinstance(source, LiveReader) or is_live_source(source):
+        if live_source:
             reader = source if isinstance(source, LiveReader) else LiveReader(source, live)
             return stream_live(
                 executor, reader, sample_ms=sample_ms, app=app, max_frames=max_frames
@@ -239,7 +242,7 @@ class Workflow:
         inp = to_input(source)
         if inp.data.video is None:
             raise InputError("stream() takes a live source or a video; use predict for images")
-        return stream_file(executor, inp, sample_ms=sample_ms, app=app)
+        return stream_file(executor, inp, sample_ms=sample_ms or DEFAULT_SAMPLE_MS, app=app)
 
     def _get_executor(self) -> Executor:
         if self._executor is None:

@@ -23,20 +23,22 @@ BOUNDARY = b"frame"
 STEPS = 3 * (W - SIDE - 10)  # frames the square takes to cross: 13 s at 30 fps
 
 
-def draw(k: int) -> np.ndarray:
+def draw(k: int, width: int = W, height: int = H) -> np.ndarray:
     """Frame ``k``: the square moves a pixel every 3 frames, left to right, and wraps."""
-    img = np.zeros((H, W, 3), np.uint8)
+    img = np.zeros((height, width, 3), np.uint8)
     x = 5 + (k % STEPS) // 3
     cv2.rectangle(img, (x, 50), (x + SIDE, 50 + SIDE), (255, 255, 255), -1)
     return img
 
 
 class MjpegCamera:
-    def __init__(self, fps: float = 30.0) -> None:
+    def __init__(self, fps: float = 30.0, width: int = W, height: int = H) -> None:
         self.fps = fps
         self.sent = 0
         self.down_until = 0.0
-        self.jpegs = [cv2.imencode(".jpg", draw(k))[1].tobytes() for k in range(STEPS)]
+        self.jpegs = [
+            cv2.imencode(".jpg", draw(k, width, height))[1].tobytes() for k in range(STEPS)
+        ]
         camera = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -58,7 +60,7 @@ class MjpegCamera:
         self.url = f"http://127.0.0.1:{self.server.server_port}/video.mjpg"
 
     def serve(self, out: object) -> None:
-        start = time.monotonic()
+        start, here = time.monotonic(), 0  # frames sent on this connection, for the pace
         try:
             while time.monotonic() >= self.down_until:
                 jpeg = self.jpegs[self.sent % len(self.jpegs)]
@@ -68,7 +70,8 @@ class MjpegCamera:
                 )
                 out.write(part + jpeg + b"\r\n")  # type: ignore[attr-defined]
                 self.sent += 1
-                time.sleep(max(0.0, start + self.sent / self.fps - time.monotonic()))
+                here += 1
+                time.sleep(max(0.0, start + here / self.fps - time.monotonic()))
         except OSError:  # the client went away
             return
 
@@ -78,8 +81,8 @@ class MjpegCamera:
 
 
 @contextmanager
-def mjpeg_camera(fps: float = 30.0) -> Iterator[MjpegCamera]:
-    camera = MjpegCamera(fps)
+def mjpeg_camera(fps: float = 30.0, width: int = W, height: int = H) -> Iterator[MjpegCamera]:
+    camera = MjpegCamera(fps, width, height)
     thread = threading.Thread(target=camera.server.serve_forever, daemon=True)
     thread.start()
     try:

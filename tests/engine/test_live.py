@@ -177,6 +177,15 @@ def test_stream_runs_a_video_file_frame_by_frame(tmp_path: Any) -> None:
         wf.stream(np.zeros((4, 4, 3), np.uint8))
     with pytest.raises(InputError, match="sample_ms"):
         wf.stream(str(clip), sample_ms=5)
+    with pytest.raises(InputError, match="sample_ms"):
+        wf.stream(str(clip), sample_ms=None)
+
+
+def test_every_frame_the_graph_keeps_up_with(camera: MjpegCamera) -> None:
+    results = list(_tracking().stream(camera.url, sample_ms=None, live=FAST, max_frames=6))
+    numbers = [r.outputs[1].data.frames[0].frame_info.number for r in results]
+    assert len(results) == 6 and numbers == sorted(set(numbers))
+    assert _ids(results[-1]) == ["1"]
 
 
 def test_a_damaged_frame_fails_alone(camera: MjpegCamera) -> None:
