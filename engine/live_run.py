@@ -53,15 +53,15 @@ def stream_live(
                 next_ms = (math.floor((t_ms + 1e-6) / sample_ms) + 1) * sample_ms
             info = FrameInfo(index=stream.next_index, time=round(t_ms), number=number)
             payload = frame.payload
-            if isinstance(payload, bytes):
-                try:
+            try:
+                if isinstance(payload, bytes):
                     payload = decode_image_bytes(payload, f"frame {number} of {inp.id}")
-                except InputError as exc:  # one damaged frame fails alone
-                    stream.next_index += 1
-                    yield executor.failed_result(inp, _bad_frame(str(exc)))
-                    continue
-            root = Data(image=Image.from_array(payload))
-            yield _run(executor, stream, inp, info, root, app, rate)
+            except InputError as exc:  # one damaged frame fails alone
+                stream.next_index += 1
+                yield executor.failed_result(inp, _bad_frame(str(exc)))
+            else:
+                root = Data(image=Image.from_array(payload))
+                yield _run(executor, stream, inp, info, root, app, rate)
             if max_frames is not None and stream.next_index >= max_frames:
                 return
     finally:

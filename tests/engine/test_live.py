@@ -190,10 +190,15 @@ def test_every_frame_the_graph_keeps_up_with(camera: MjpegCamera) -> None:
 
 def test_a_damaged_frame_fails_alone(camera: MjpegCamera) -> None:
     good = camera.jpegs[0]
-    camera.jpegs = [good, good[:200] + b"\xff\xd9", good, good]  # a cut-off JPEG
-    results = list(_tracking().stream(camera.url, sample_ms=100, live=FAST, max_frames=6))
+    bad = good[:200] + b"\xff\xd9"  # a cut-off JPEG
+    camera.jpegs = [bad, bad, bad, good]
+    results = list(_tracking().stream(camera.url, sample_ms=None, live=FAST, max_frames=6))
     codes = {r.status.code for r in results}
-    assert StatusCode.SUCCESS in codes and StatusCode.INPUT_UNSUPPORTED_FORMAT in codes
+    # the stream goes on past damaged frames, each failing with its reason
+    assert len(results) == 6 and StatusCode.INPUT_UNSUPPORTED_FORMAT in codes
+    assert codes <= {StatusCode.SUCCESS, StatusCode.INPUT_UNSUPPORTED_FORMAT}
+    failed = next(r for r in results if r.status.code != StatusCode.SUCCESS)
+    assert "frame" in (failed.status.details or "")
 
 
 def test_results_name_a_url_without_its_password() -> None:
