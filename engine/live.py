@@ -1,11 +1,12 @@
 """Live video sources: an MJPEG URL, a camera device (``/dev/video0``) or index (``0``).
 
-A reader thread pulls frames as they arrive and keeps only the newest one: a slow graph
-skips frames to stay current instead of queueing them (memory holds one frame, however
-far behind the graph is).  When the source drops, the thread reconnects with backoff;
-each frame carries how long the source was down before it, so the caller can keep state
-across a short drop and reset it after a long one.  A source that never opens, or stays
-down past ``give_up_after_s``, ends the stream with one ``InputError``.
+A reader thread pulls frames as they arrive and keeps only the newest ones (two by
+default): a slow graph skips frames to stay current instead of queueing them (memory
+holds two frames, however far behind the graph is).  When the source drops, the thread
+reconnects with backoff; each frame carries how long the source was down before it, so
+the caller can keep state across a short drop and reset it after a long one.  A source
+that never opens, or stays down past ``give_up_after_s``, ends the stream with one
+``InputError``.
 
 MJPEG URLs are read through the same guarded fetch as every URL (http/https only, private
 addresses refused unless allowed); JPEG frames are cut from the byte stream at their
@@ -18,6 +19,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +47,10 @@ class LiveSettings:
     max_frame_bytes: int = 16 << 20  # one encoded JPEG of an MJPEG stream
     backoff_s: float = 0.1  # first wait before reconnecting, doubled up to max_backoff_s
     max_backoff_s: float = 2.0
+    # frames held for a graph that is behind, oldest handed out first: 1 keeps only the
+    # newest; 2 (the default) also keeps a frame that arrived in the same socket read as the
+    # next one, at the cost of results up to one frame behind
+    buffered_frames: int = 2
     allow_private_urls: bool | str = False  # as media.settings.allow_private_urls
 
 
@@ -85,20 +91,20 @@ class LiveReader:
         self.dropped = 0  # frames replaced by a newer one before they were taken
         self._open = _opener(self.source, self.settings)
         self._cond = threading.Condition()
-        self._slot: LiveFrame | None = None
+        self._slots: deque[LiveFrame] = deque()
         self._error: InputError | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, name="opgraph-live", daemon=True)
 
     def frames(self) -> Iterator[LiveFrame]:
-        """The newest frame each time the caller asks; ``InputError`` when the source ends."""
+        """Kept frames, oldest first, as the caller asks; ``InputError`` when the source ends."""
         if not self._thread.is_alive() and not self._stop.is_set():
             self._thread.start()  # on first use: an unread stream holds no connection
         while True:
             with self._cond:
-                while self._slot is None and self._error is None and not self._stop.is_set():
+                while not self._slots and self._error is None and not self._stop.is_set():
                     self._cond.wait(0.1)
-                frame, self._slot = self._slot, None
+                frame = self._slots.popleft() if self._slots else None
                 if frame is None:
                     if self._error is not None:
                         raise self._error
@@ -147,11 +153,14 @@ class LiveReader:
     def _publish(self, frame: LiveFrame) -> None:
         with self._cond:
             self.received += 1
-            if self._slot is not None:
+            self._slots.append(frame)
+            while len(self._slots) > max(1, self.settings.buffered_frames):
+                old = self._slots.popleft()
                 self.dropped += 1
-                # the gap belongs to the stream, not to the frame that carried it
-                frame = LiveFrame(frame.payload, frame.arrival, max(frame.gap_s, self._slot.gap_s))
-            self._slot = frame
+                if old.gap_s:  # the gap belongs to the stream: the next frame out carries it
+                    head = self._slots[0]
+                    gap = max(head.gap_s, old.gap_s)
+                    self._slots[0] = LiveFrame(head.payload, head.arrival, gap)
             self._cond.notify()
 
     def _fail(self, message: str) -> None:

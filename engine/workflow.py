@@ -223,7 +223,7 @@ class Workflow:
     ) -> Iterator[WorkflowResult]:
         """One result per sampled frame, yielded as each is done, with trackers' state kept
         for the stream.  ``source``: a live source (an http(s) MJPEG URL, ``/dev/videoN`` or a
-        camera index, or a ``LiveReader``) read in a thread that keeps only the newest frame,
+        camera index, or a ``LiveReader``) read in a thread that keeps only the newest frames,
         or a video input as
         ``predict`` takes it.  ``sample_ms=None`` (live sources only) runs every frame the
         graph keeps up with.  ``live`` sets reconnecting and limits; ``max_frames`` stops
