@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from pathlib import Path
@@ -55,9 +56,11 @@ def test_run_prints_one_json_line_per_live_frame(
 def test_a_camera_that_never_opens_is_one_line_and_exit_2(
     flow: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from engine import live
+    from engine import cli_live
+    from engine.live import LiveSettings
 
-    monkeypatch.setattr(live.LiveSettings, "open_timeout_s", 0.3)
+    quick = functools.partial(LiveSettings, open_timeout_s=0.3, backoff_s=0.05)
+    monkeypatch.setattr(cli_live, "LiveSettings", quick)
     assert main(["run", str(flow), "--input", "/dev/video99"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "could not open live source /dev/video99" in err[0]
