@@ -116,7 +116,7 @@ def _inputs(kind: str) -> list[dict[str, Any]]:
 class Server:
     """``opgraph serve`` in its own process, with an app holding both workflows."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, workers: int) -> None:
         self.port, self.grpc_port = _free_port(), _free_port()
         self.token = subprocess.run(
             [
@@ -149,13 +149,22 @@ class Server:
                 "--grpc-port",
                 str(self.grpc_port),
                 "--workers",
-                "32",
+                str(workers),
+                "--threads",
+                "16",
                 "--max-in-flight",
                 "256",
             ],
             cwd=ROOT,
             stderr=subprocess.DEVNULL,
         )
+        try:
+            self._setup()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _setup(self) -> None:
         self._wait()
         stub, md = self.stub("grpc")
         from clarifai_grpc.grpc.api import resources_pb2 as r
@@ -175,12 +184,34 @@ class Server:
                 ),
                 metadata=md,
             )
+        self.warm()
+
+    def warm(self) -> None:
+        """Every worker compiles both workflows before anything is timed: many fresh
+        connections, which the kernel spreads over the workers."""
+        from clarifai_grpc.grpc.api import resources_pb2 as r
+        from clarifai_grpc.grpc.api import service_pb2 as pb
+        from google.protobuf import json_format
+
+        md = (("authorization", f"Key {self.token}"),)
+        for kind, wid in (("text", "text5"), ("image", "image5")):
+            request = pb.PostWorkflowResultsRequest(
+                user_app_id=r.UserAppIDSet(user_id="me", app_id="bench"),
+                workflow_id=wid,
+                inputs=[json_format.ParseDict(i, r.Input()) for i in _inputs(kind)],
+            )
+            for _ in range(12):
+                for transport in ("grpc", "json"):
+                    stub, _ = self.stub(transport)
+                    stub.PostWorkflowResults(request, metadata=md)
 
     def _wait(self) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                for port in (self.port, self.grpc_port):  # workers listen on gRPC when up
+                    socket.create_connection(("127.0.0.1", port), 0.2).close()
+                time.sleep(2)  # the other workers' start
                 return
             except OSError:
                 time.sleep(0.1)
@@ -198,12 +229,27 @@ class Server:
             channel = ClarifaiChannel.get_json_channel(base_url=f"http://127.0.0.1:{self.port}")
         return service_pb2_grpc.V2Stub(channel), (("authorization", f"Key {self.token}"),)
 
-    def rss_mib(self) -> float:
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return float("nan")
+    def pids(self) -> list[int]:
+        """The server process and its worker processes."""
+        found = [self.proc.pid]
+        for entry in os.listdir("/proc"):
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                command = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except (OSError, ValueError):
+                continue
+            if b"spawn_main" in command and stat.rpartition(")")[2].split()[1] == str(found[0]):
+                found.append(int(entry))
+        return found
+
+    def rss_mib(self) -> list[float]:
+        """Resident memory of the server process and of each worker."""
+        out = []
+        for pid in self.pids():
+            with open(f"/proc/{pid}/status") as f:
+                kib = [int(line.split()[1]) for line in f if line.startswith("VmRSS:")]
+            out.append(kib[0] / 1024 if kib else float("nan"))
+        return out
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -342,13 +388,30 @@ def _soak(server: Server, total: int) -> None:
         workflow_id="text5",
         inputs=[json_format.ParseDict(i, r.Input()) for i in _inputs("text")],
     )
-    print(f"{'requests':>9} {'server RSS MiB':>15}")
+    print(f"{'requests':>9} {'server RSS MiB (total: parent + workers)':>40}  errors")
     step = max(1, total // 10)
-    for done in range(total):
-        if done % step == 0:
-            print(f"{done:>9} {server.rss_mib():>15.1f}", flush=True)
-        stub.PostWorkflowResults(request, metadata=md)
-    print(f"{total:>9} {server.rss_mib():>15.1f}")
+    done, errors = 0, [0]
+    lock = threading.Lock()
+
+    def send(count: int) -> None:
+        for _ in range(count):
+            reply = stub.PostWorkflowResults(request, metadata=md)
+            if reply.status.code != 10000:
+                with lock:
+                    errors[0] += 1
+
+    while True:
+        rss = server.rss_mib()
+        parts = " + ".join(f"{x:.1f}" for x in rss)
+        print(f"{done:>9} {sum(rss):>8.1f} ({parts}){'':>4}{errors[0]:>6}", flush=True)
+        if done >= total:
+            break
+        pool = [threading.Thread(target=send, args=(step // 8,)) for _ in range(8)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        done += 8 * (step // 8)
 
 
 def main() -> None:
@@ -357,10 +420,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--kinds", default="text,image")
     parser.add_argument("--soak", type=int, default=0, help="requests for the memory soak")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="server worker processes"
+    )
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp))
+        server = Server(Path(tmp), args.workers)
+        print(f"server: {args.workers} worker processes, 16 threads each")
         try:
             if args.soak:
                 _soak(server, args.soak)

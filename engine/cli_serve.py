@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,21 @@ def add_serve_parser(sub: Any) -> None:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8080, help="REST port")
     s.add_argument("--grpc-port", type=int, default=18080, help="gRPC port")
-    s.add_argument("--workers", type=int, default=8, help="threads that run requests")
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes sharing the ports (default: the number of cores)",
+    )
+    s.add_argument(
+        "--threads", type=int, default=8, help="threads that run requests, per worker process"
+    )
     s.add_argument("--max-request-mb", type=float, default=32.0, help="largest request body")
     s.add_argument(
         "--max-in-flight",
         type=int,
         default=64,
-        help="concurrent requests; more are refused with a queue-full status",
+        help="concurrent requests per worker; more are refused with a queue-full status",
     )
     s.add_argument(
         "--file-root",
@@ -93,8 +102,11 @@ def _serve(args: argparse.Namespace) -> int:
         raise InputError("serve needs --data DIR: the folder that holds the apps")
     if args.insecure_dev and not _loopback(args.host):
         raise InputError("--insecure-dev turns tokens off, so it is only allowed on 127.0.0.1")
-    if args.workers < 1 or args.max_in_flight < 1 or args.max_request_mb <= 0:
-        raise InputError("--workers, --max-in-flight and --max-request-mb must be positive")
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if min(workers, args.threads, args.max_in_flight) < 1 or args.max_request_mb <= 0:
+        raise InputError(
+            "--workers, --threads, --max-in-flight and --max-request-mb must be positive"
+        )
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     if args.insecure_dev:
         print(
@@ -105,7 +117,8 @@ def _serve(args: argparse.Namespace) -> int:
     limits = Limits(
         max_request_bytes=int(args.max_request_mb * 1024 * 1024),
         max_in_flight=args.max_in_flight,
-        workers=args.workers,
+        threads=args.threads,
+        workers=workers,
     )
     state = ServerState(
         Path(args.data),

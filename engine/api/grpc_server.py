@@ -56,16 +56,20 @@ def servicer(state: ServerState) -> Any:
     return cls()
 
 
-def start_grpc(state: ServerState, host: str, port: int) -> grpc.Server:
+def start_grpc(state: ServerState, host: str, port: int, *, shared: bool = False) -> grpc.Server:
+    """The gRPC server on ``host:port``; ``shared``: worker processes listen on the same
+    port (SO_REUSEPORT; the kernel spreads connections over them)."""
     limit = state.limits.max_request_bytes
+    threads = state.limits.threads
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=state.limits.workers, thread_name_prefix="grpc"),
+        futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grpc"),
         options=[
             ("grpc.max_receive_message_length", limit),
             ("grpc.max_send_message_length", 4 * limit),
+            ("grpc.so_reuseport", 1 if shared else 0),
         ],
         # a backstop only: invoke() answers past max_in_flight with Clarifai's own status
-        maximum_concurrent_rpcs=4 * state.limits.max_in_flight + state.limits.workers,
+        maximum_concurrent_rpcs=4 * state.limits.max_in_flight + threads,
     )
     service_pb2_grpc.add_V2Servicer_to_server(servicer(state), server)
     if server.add_insecure_port(f"{host}:{port}") == 0:

@@ -3,9 +3,11 @@
 ``ServerState`` is what every request shares: the apps under the data folder, the token
 store and the limits.  ``invoke`` is the one door both transports use: it bounds the
 requests in flight (Clarifai's queue-full status past the bound, never a pile-up) and
-hands the request to the method's handler.  ``serve`` runs the gRPC server on its own
-thread pool and the REST app on uvicorn; SIGTERM or Ctrl-C stops taking requests, lets
-those in flight finish (``drain_s``), then closes every app's store.
+hands the request to the method's handler.  ``serve`` runs ``Limits.workers`` worker
+processes (``engine.api.workers``) sharing both ports, or with one worker serves in this
+process: the gRPC server on its own thread pool and the REST app on uvicorn.  SIGTERM or
+Ctrl-C stops taking requests, lets those in flight finish (``drain_s``), then closes every
+app's store.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
 from google.protobuf.message import Message
@@ -27,7 +31,7 @@ from engine.api.service import Call, Reply, _failed, dispatch
 from engine.app.directory import AppDirectory
 from engine.operator import ModelBinding
 
-__all__ = ["Limits", "ServerState", "invoke", "serve"]
+__all__ = ["Limits", "ServerState", "invoke", "serve", "serve_here"]
 
 log = logging.getLogger("opgraph.api")
 
@@ -38,8 +42,9 @@ class Limits:
 
     max_request_bytes: int = 32 * 1024 * 1024  # a request body / gRPC message
     max_inputs: int = 128  # inputs in one request, as Clarifai allows
-    max_in_flight: int = 64  # concurrent requests; more are refused, not queued
-    workers: int = 8  # threads that run handlers (per transport)
+    max_in_flight: int = 64  # concurrent requests per worker; more are refused, not queued
+    threads: int = 8  # threads that run handlers (per worker process and transport)
+    workers: int = 1  # worker processes sharing the ports (``serve``)
     drain_s: float = 10.0  # how long in-flight requests may finish after SIGTERM
 
 
@@ -66,6 +71,14 @@ class ServerState:
         self.apps = AppDirectory(self.data)
         self.tokens = TokenStore(self.data / "server.db", insecure_dev=self.insecure_dev)
         self._slots = threading.BoundedSemaphore(self.limits.max_in_flight)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a worker process gets the settings and opens its own stores over the same folder
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def __setstate__(self, settings: dict[str, Any]) -> None:
+        self.__dict__.update(settings)
+        self.__post_init__()
 
     def close(self) -> None:
         self.apps.close()
@@ -104,6 +117,23 @@ def serve(
     state: ServerState, host: str = "127.0.0.1", port: int = 8080, grpc_port: int = 18080
 ) -> None:
     """Serve until SIGTERM/SIGINT; then drain the requests in flight and close every app."""
+    if state.limits.workers > 1:
+        from engine.api.workers import supervise
+
+        supervise(state, host, port, grpc_port)
+    else:
+        serve_here(state, host, port, grpc_port)
+
+
+def serve_here(
+    state: ServerState,
+    host: str,
+    port: int,
+    grpc_port: int,
+    rest_socket: socket.socket | None = None,
+) -> None:
+    """Serve from this process; REST on ``rest_socket`` when given (a socket shared by
+    worker processes), else on ``host:port``."""
     import uvicorn
 
     from engine.api.grpc_server import start_grpc
@@ -125,15 +155,18 @@ def serve(
     )
     rest = _Server(config)
     undo = state.apply_policy()
-    grpc_server = start_grpc(state, host, grpc_port)
+    grpc_server = start_grpc(state, host, grpc_port, shared=rest_socket is not None)
 
     def stop(signum: int, frame: object) -> None:
         rest.should_exit = True
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    log.warning("opgraph serve: REST on http://%s:%d, gRPC on %s:%d", host, port, host, grpc_port)
+    if rest_socket is None:
+        log.warning(
+            "opgraph serve: REST on http://%s:%d, gRPC on %s:%d", host, port, host, grpc_port
+        )
     try:
-        rest.run()
+        rest.run(sockets=[rest_socket] if rest_socket is not None else None)
     finally:
         grpc_server.stop(grace=state.limits.drain_s).wait()
         state.close()

@@ -3,17 +3,22 @@
 ``DIR/users/<user_id>/apps/<app_id>/`` holds one app (``app.db``).  Ids are Clarifai's
 (letters, digits, ``-``, ``_``, ``.``; never a path), so a request can never name a folder
 outside ``DIR``.  Open apps are cached; creating and deleting are serialised per
-directory, and a deleted app is renamed away before it is removed, so a reader never
-opens half of one.
+directory, also across processes (a lock file, so several server processes may share one
+folder), and a deleted app is renamed away before it is removed, so a reader never opens
+half of one.  A cached app is checked against its file on every ``get`` (one ``stat``), so
+an app deleted or re-created by another process is never served from a stale handle.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +31,12 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _DUPLICATE = 40010  # Clarifai's DATABASE_DUPLICATE_KEY
 _NOT_FOUND = 11101  # CONN_DOES_NOT_EXIST
 _INVALID = 11102  # CONN_INVALID_REQUEST
+
+
+try:  # POSIX: creating and deleting apps are serialised across processes too
+    import fcntl as _fcntl
+except ImportError:  # pragma: no cover  (Windows: one server process per folder)
+    _fcntl = None  # type: ignore[assignment]
 
 
 class AppInfo(dict[str, Any]):
@@ -48,7 +59,20 @@ class AppDirectory:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self._lock = threading.RLock()
-        self._open: dict[tuple[str, str], App] = {}
+        self._open: dict[tuple[str, str], tuple[App, tuple[int, int]]] = {}
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """This directory to ourselves: other threads (the lock) and processes (flock)."""
+        with self._lock:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.root / ".apps.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                if _fcntl is not None:
+                    _fcntl.flock(fd, _fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)  # closing releases the flock
 
     def path(self, user_id: str, app_id: str) -> Path:
         user_id, app_id = _check_id("user id", user_id), _check_id("app id", app_id)
@@ -67,26 +91,43 @@ class AppDirectory:
         description: str = "",
     ) -> App:
         """A new app; an existing id is Clarifai's duplicate-key error, nothing changed."""
-        with self._lock:
+        with self._exclusive():
             if self.exists(user_id, app_id):
                 raise InputError(
                     f"the app {user_id}/{app_id} already exists", status_code=_DUPLICATE
                 )
+            self._forget((user_id, app_id))  # a handle on an app deleted elsewhere
             app = App(self.path(user_id, app_id), base_workflow=base_workflow)
             app.set_info(name=name or app_id, description=description, created_at=time.time())
-            self._open[(user_id, app_id)] = app
+            self._open[(user_id, app_id)] = (app, self._identity(user_id, app_id) or (0, 0))
             return app
 
     def get(self, user_id: str, app_id: str) -> App:
+        key = (user_id, app_id)
+        found = self._identity(user_id, app_id)
         with self._lock:
-            key = (user_id, app_id)
-            if key in self._open:
-                return self._open[key]
-            if not self.exists(user_id, app_id):
+            cached = self._open.get(key)
+            if cached is not None and cached[1] == found:
+                return cached[0]
+            self._forget(key)  # deleted, or deleted and made again, by another process
+            if found is None:
                 raise InputError(f"no app {user_id}/{app_id}", status_code=_NOT_FOUND)
             app = App(self.path(user_id, app_id))
-            self._open[key] = app
+            self._open[key] = (app, found)
             return app
+
+    def _identity(self, user_id: str, app_id: str) -> tuple[int, int] | None:
+        """The app's file as (device, inode), or None when there is no such app."""
+        try:
+            st = os.stat(self.path(user_id, app_id) / "app.db")
+        except FileNotFoundError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        cached = self._open.pop(key, None)
+        if cached is not None:
+            cached[0].close()
 
     def list(self, user_id: str) -> list[str]:
         """The ids of ``user_id``'s apps, sorted."""
@@ -96,19 +137,17 @@ class AppDirectory:
         return sorted(p.name for p in folder.iterdir() if (p / "app.db").is_file())
 
     def delete(self, user_id: str, app_id: str) -> None:
-        with self._lock:
+        with self._exclusive():
             path = self.path(user_id, app_id)
             if not (path / "app.db").is_file():
                 raise InputError(f"no app {user_id}/{app_id}", status_code=_NOT_FOUND)
-            app = self._open.pop((user_id, app_id), None)
-            if app is not None:
-                app.close()
+            self._forget((user_id, app_id))
             trash = path.with_name(f".deleted-{app_id}-{uuid.uuid4().hex[:8]}")
             path.rename(trash)
         shutil.rmtree(trash, ignore_errors=True)
 
     def close(self) -> None:
         with self._lock:
-            for app in self._open.values():
+            for app, _ in self._open.values():
                 app.close()
             self._open.clear()

@@ -61,7 +61,7 @@ def start_server(
     insecure_dev: bool = False,
 ) -> tuple[Server, Any]:
     state = ServerState(
-        data, limits=limits or Limits(workers=4), models=models or [], insecure_dev=insecure_dev
+        data, limits=limits or Limits(threads=4), models=models or [], insecure_dev=insecure_dev
     )
     undo = state.apply_policy()
     grpc_port, port = free_port(), free_port()

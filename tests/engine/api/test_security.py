@@ -110,7 +110,7 @@ def test_rest_bad_requests(server: Server) -> None:
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
-    srv, stop = start_server(tmp_path, Limits(max_request_bytes=1024, workers=2))
+    srv, stop = start_server(tmp_path, Limits(max_request_bytes=1024, threads=2))
     try:
         status, doc = _http(srv, "POST", "/v2/users/me/apps/a/inputs", b" " * 4096, srv.token)
         assert status == 413 and "limit" in doc["status"]["description"]
@@ -128,7 +128,7 @@ def test_requests_past_the_in_flight_bound_are_refused_at_once(
         release.wait(20)
         return 404, {}, b""
 
-    srv, stop = start_server(tmp_path, Limits(max_in_flight=1, workers=4))
+    srv, stop = start_server(tmp_path, Limits(max_in_flight=1, threads=4))
     try:
         stub = srv.grpc_stub()
         md = srv.metadata()

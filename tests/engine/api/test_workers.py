@@ -1,0 +1,124 @@
+"""``opgraph serve --workers 2``: two worker processes behind both ports, over one folder.
+
+Each urllib request and each new gRPC channel is a new connection, which the kernel may
+give to either worker: what one worker writes, every request must see."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.engine.api.conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def _token(data: Path) -> str:
+    command = [sys.executable, "-m", "engine", "serve", "token", "create", "--data", str(data)]
+    return subprocess.run(
+        [*command, "--scopes", "*"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def _rest(port: int, token: str, method: str, path: str, body: Any = None) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"Authorization": f"Key {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return dict(json.loads(reply.read()))
+    except urllib.error.HTTPError as exc:
+        return dict(json.loads(exc.read()))
+
+
+def _grpc_get_app(grpc_port: int, token: str, app_id: str) -> int:
+    from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
+    from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
+
+    channel = ClarifaiChannel.get_insecure_grpc_channel(base="127.0.0.1", port=grpc_port)
+    try:
+        reply = service_pb2_grpc.V2Stub(channel).GetApp(
+            service_pb2.GetAppRequest(
+                user_app_id=resources_pb2.UserAppIDSet(user_id="me", app_id=app_id)
+            ),
+            metadata=(("authorization", f"Key {token}"),),
+            timeout=30,
+        )
+        return int(reply.status.code)
+    finally:
+        channel.close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                command = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            worker = b"spawn_main" in command  # not multiprocessing's resource tracker
+            if worker and int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_two_workers_share_both_ports_and_drain_on_sigterm(tmp_path: Path) -> None:
+    token = _token(tmp_path)
+    port, grpc_port = free_port(), free_port()
+    command = [sys.executable, "-m", "engine", "serve", "--data", str(tmp_path)]
+    ports = ["--port", str(port), "--grpc-port", str(grpc_port)]
+    proc = subprocess.Popen(
+        [*command, *ports, "--workers", "2", "--threads", "2"], stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                made = _rest(port, token, "POST", "/v2/users/me/apps", {"apps": [{"id": "a"}]})
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.1)
+        assert made["status"]["code"] == 10000, made
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        while _grpc_get_app(grpc_port, token, "a") != 10000:  # until a worker has gRPC up
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+
+        late = _token(tmp_path)  # made by another process while the workers run
+        for _ in range(6):
+            assert _grpc_get_app(grpc_port, late, "a") == 10000
+            listed = _rest(port, late, "GET", "/v2/users/me/apps")
+            assert [a["id"] for a in listed["apps"]] == ["a"]
+        gone = _rest(port, token, "DELETE", "/v2/users/me/apps/a")
+        assert gone["status"]["code"] == 10000, gone
+        for _ in range(6):  # no worker serves the deleted app from a handle it held
+            assert _grpc_get_app(grpc_port, token, "a") == 11101
+            assert _rest(port, token, "GET", "/v2/users/me/apps/a")["status"]["code"] == 11101
+
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+        assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        assert proc.stderr is not None
+        proc.stderr.close()
