@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's engine, in-process as in the server
 TEXT_FLOW = """
 workflow:
   id: text5
