@@ -12,7 +12,7 @@ from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
 
 from engine.api.routes import service_methods
 from engine.api.server import ServerState, invoke
-from engine.api.service import _failed
+from engine.api.service import failure
 
 __all__ = ["start_grpc"]
 
@@ -36,10 +36,10 @@ def _not_streamed(name: str, server_streaming: bool) -> Any:
     message = f"{name} (a streaming method) is not implemented by opgraph"
 
     def unary_reply(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
-        return _failed(name, codes.NOT_IMPLEMENTED, message)
+        return failure(name, codes.NOT_IMPLEMENTED, message)
 
     def stream_reply(self: Any, request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        yield _failed(name, codes.NOT_IMPLEMENTED, message)
+        yield failure(name, codes.NOT_IMPLEMENTED, message)
 
     return stream_reply if server_streaming else unary_reply
 

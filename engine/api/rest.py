@@ -24,7 +24,7 @@ from engine.api import routes
 from engine.api.codec import BadRequest, from_json, from_query, to_json
 from engine.api.console import console_routes
 from engine.api.server import ServerState, invoke
-from engine.api.service import _failed, http_status, request_type
+from engine.api.service import failure, http_status, request_type
 from engine.limits import load_json
 
 __all__ = ["rest_app"]
@@ -67,7 +67,7 @@ def _set(doc: dict[str, Any], dotted: str, value: str) -> None:
 
 
 def _reply(name: str, code: int, description: str, status: int = 400) -> JSONResponse:
-    return JSONResponse(to_json(_failed(name, code, description)), status_code=status)
+    return JSONResponse(to_json(failure(name, code, description)), status_code=status)
 
 
 def rest_app(state: ServerState) -> Starlette:

@@ -27,7 +27,7 @@ from google.protobuf.message import Message
 
 import engine.api.handlers  # noqa: F401  (registers every handler)
 from engine.api.auth import NOBODY, TokenStore
-from engine.api.service import Call, Reply, _failed, dispatch
+from engine.api.service import Call, Reply, dispatch, failure
 from engine.app.directory import AppDirectory
 from engine.operator import ModelBinding
 
@@ -105,7 +105,7 @@ class ServerState:
 def invoke(state: ServerState, name: str, request: Message, key: str | None) -> Reply:
     """Run V2 method ``name``; a full server answers Clarifai's queue-full status at once."""
     if not state._slots.acquire(blocking=False):
-        busy = _failed(name, codes.RPC_REQUEST_QUEUE_FULL, "the server is busy; retry shortly")
+        busy = failure(name, codes.RPC_REQUEST_QUEUE_FULL, "the server is busy; retry shortly")
         return Reply(name, proto=busy)
     try:
         return dispatch(name, request, state.tokens, Call(NOBODY, state), key)

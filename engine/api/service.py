@@ -32,6 +32,7 @@ __all__ = [
     "Handler",
     "Reply",
     "dispatch",
+    "failure",
     "handler",
     "http_status",
     "ok",
@@ -110,7 +111,7 @@ def ok(response: Message, code: int = Codes.SUCCESS) -> Message:
     return response
 
 
-def _failed(name: str, code: int, description: str, details: str = "") -> Message:
+def failure(name: str, code: int, description: str, details: str = "") -> Message:
     response = response_type(name)()
     status = getattr(response, "status", None)
     if status is not None:
@@ -148,7 +149,7 @@ class Reply:
                 self._proto = to_proto(response_type(self.method), self._doc or {})
             except Exception:
                 log.exception("%s: the response does not fit its proto", self.method)
-                self._proto = _failed(
+                self._proto = failure(
                     self.method,
                     Codes.INTERNAL_SERVER_ISSUE,
                     f"{self.method} failed inside the server",
@@ -172,28 +173,28 @@ def _run(
     try:
         call.principal = tokens.authenticate(key)
         if entry is None:
-            return _failed(name, Codes.NOT_IMPLEMENTED, f"{name} is not implemented by opgraph")
+            return failure(name, Codes.NOT_IMPLEMENTED, f"{name} is not implemented by opgraph")
         call.principal.require_scope(entry.scope)
         return entry.fn(call, request)
     except ApiError as exc:
-        return _failed(name, exc.code, exc.description, exc.details)
+        return failure(name, exc.code, exc.description, exc.details)
     except BadRequest as exc:
-        return _failed(name, Codes.CONN_BAD_REQUEST_FORMAT, str(exc))
+        return failure(name, Codes.CONN_BAD_REQUEST_FORMAT, str(exc))
     except RecursionError:  # a Struct (metadata, params) nested deeper than Python's stack
-        return _failed(name, Codes.CONN_BAD_REQUEST_FORMAT, f"{name}: the request is nested "
+        return failure(name, Codes.CONN_BAD_REQUEST_FORMAT, f"{name}: the request is nested "
                        "too deeply")
     except (SpecError, InputError) as exc:
         code = getattr(exc, "status_code", None) or Codes.CONN_INVALID_REQUEST
-        return _failed(name, code, str(exc))
+        return failure(name, code, str(exc))
     except StoreError as exc:
         log.warning("%s: %s", name, exc)
-        return _failed(name, Codes.INTERNAL_DATABASE_ISSUE, "the app's store failed; try again")
+        return failure(name, Codes.INTERNAL_DATABASE_ISSUE, "the app's store failed; try again")
     except OpgraphError as exc:
         code = getattr(exc, "status_code", None) or Codes.FAILURE
-        return _failed(name, code, str(exc))
+        return failure(name, code, str(exc))
     except Exception:
         log.exception("%s failed", name)
-        return _failed(name, Codes.INTERNAL_SERVER_ISSUE, f"{name} failed inside the server")
+        return failure(name, Codes.INTERNAL_SERVER_ISSUE, f"{name} failed inside the server")
 
 
 _HTTP = {
