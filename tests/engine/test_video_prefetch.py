@@ -108,6 +108,10 @@ def test_ctrl_c_during_a_slow_video_download_returns_at_once(
     monkeypatch.setattr(media.settings, "allow_private_urls", True)
     url = f"http://127.0.0.1:{httpd.server_address[1]}/v.mp4"
     main = threading.get_ident()
+    # Ctrl-C as a user's terminal sends it, whatever an earlier test left behind: Python's
+    # own handler, and the signal not blocked in this thread
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threading.Timer(0.5, lambda: signal.pthread_kill(main, signal.SIGINT)).start()
     started = time.monotonic()
     try:
@@ -118,6 +122,8 @@ def test_ctrl_c_during_a_slow_video_download_returns_at_once(
         done.set()
         httpd.shutdown()
         httpd.server_close()
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     assert elapsed < 5  # not the download's 10 s
     deadline = time.monotonic() + 10  # the abandoned download thread ends on its own
     while any(t.name == "opgraph-video-decode" for t in threading.enumerate()):
