@@ -16,7 +16,15 @@ from engine.proto import Status as StatusModel
 
 M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["answer", "input_docs", "owned", "with_media", "without_media"]
+__all__ = [
+    "answer",
+    "input_docs",
+    "metadata_of",
+    "owned",
+    "request_docs",
+    "with_media",
+    "without_media",
+]
 
 _SUCCESS = 10000
 _INVALID = 11102  # CONN_INVALID_REQUEST
@@ -31,14 +39,34 @@ def answer(method: str, model: BaseModel) -> Reply:
     return Reply(method, doc=doc)
 
 
+def request_docs(
+    call: Call, items: Sequence[Any], what: str, *, enum_ints: bool = False
+) -> list[dict[str, Any]]:
+    """A request's inputs or annotations as Clarifai JSON dicts, within the server's
+    per-request bound (``enum_ints``: enums as Clarifai's numbers, not their names)."""
+    limit = call.server.limits.max_inputs
+    if not items:
+        raise ApiError(_INVALID, f"the request has no {what}")
+    if len(items) > limit:
+        raise ApiError(_INVALID, f"{len(items)} {what} in one request; the limit is {limit}")
+    return [
+        json_format.MessageToDict(
+            i, preserving_proto_field_name=True, use_integers_for_enums=enum_ints
+        )
+        for i in items
+    ]
+
+
 def input_docs(call: Call, inputs: Sequence[Any]) -> list[dict[str, Any]]:
     """Request inputs as Clarifai JSON dicts, within the server's per-request bound."""
-    limit = call.server.limits.max_inputs
-    if not inputs:
-        raise ApiError(_INVALID, "the request has no inputs")
-    if len(inputs) > limit:
-        raise ApiError(_INVALID, f"{len(inputs)} inputs in one request; the limit is {limit}")
-    return [json_format.MessageToDict(i, preserving_proto_field_name=True) for i in inputs]
+    return request_docs(call, inputs, "inputs")
+
+
+def metadata_of(message: Any) -> dict[str, Any] | None:
+    """A resource proto's ``metadata`` Struct as a dict; None when it carries none."""
+    if not message.HasField("metadata"):
+        return None
+    return dict(json_format.MessageToDict(message.metadata))
 
 
 def without_media(inputs: Sequence[Input]) -> list[Input]:

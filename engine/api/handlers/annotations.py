@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from clarifai_grpc.grpc.api import service_pb2 as pb
 from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
-from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from engine.api.errors import ApiError
-from engine.api.handlers._convert import answer
+from engine.api.handlers._convert import answer, request_docs
 from engine.api.paging import page_args
 from engine.api.service import Call, Reply, handler, ok, response_type
 from engine.proto import MultiAnnotationResponse
@@ -19,25 +15,11 @@ from engine.proto import MultiAnnotationResponse
 __all__: list[str] = []
 
 
-def _docs(call: Call, annotations: Sequence[Any]) -> list[dict[str, Any]]:
-    limit = call.server.limits.max_inputs
-    if not annotations:
-        raise ApiError(codes.CONN_INVALID_REQUEST, "the request has no annotations")
-    if len(annotations) > limit:
-        raise ApiError(
-            codes.CONN_INVALID_REQUEST,
-            f"{len(annotations)} annotations in one request; the limit is {limit}",
-        )
-    # enums as numbers: the App reads status codes as Clarifai's ints, not their names
-    return [
-        json_format.MessageToDict(a, preserving_proto_field_name=True, use_integers_for_enums=True)
-        for a in annotations
-    ]
-
-
 @handler("PostAnnotations", scope="annotations:write")
 def post_annotations(call: Call, req: pb.PostAnnotationsRequest) -> Message | Reply:
-    stored = call.app(req.user_app_id).upload_annotations(_docs(call, req.annotations))
+    stored = call.app(req.user_app_id).upload_annotations(
+        request_docs(call, req.annotations, "annotations", enum_ints=True)
+    )
     return answer("PostAnnotations", MultiAnnotationResponse(annotations=stored))
 
 
@@ -59,7 +41,8 @@ def list_annotations(call: Call, req: pb.ListAnnotationsRequest) -> Message | Re
 @handler("PatchAnnotations", scope="annotations:write")
 def patch_annotations(call: Call, req: pb.PatchAnnotationsRequest) -> Message | Reply:
     patched = call.app(req.user_app_id).patch_annotations(
-        _docs(call, req.annotations), action=req.action or "merge"
+        request_docs(call, req.annotations, "annotations", enum_ints=True),
+        action=req.action or "merge",
     )
     return answer("PatchAnnotations", MultiAnnotationResponse(annotations=patched))
 

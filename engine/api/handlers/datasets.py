@@ -9,11 +9,10 @@ from typing import Any
 from clarifai_grpc.grpc.api import resources_pb2
 from clarifai_grpc.grpc.api import service_pb2 as pb
 from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
-from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from engine.api.errors import ApiError
-from engine.api.handlers._convert import answer
+from engine.api.handlers._convert import answer, metadata_of
 from engine.api.paging import page_args
 from engine.api.service import Call, Reply, handler, ok, response_type
 from engine.proto_app import (
@@ -27,12 +26,6 @@ from engine.proto_app import (
 __all__: list[str] = []
 
 
-def _meta(message: Any) -> dict[str, Any] | None:
-    if not message.HasField("metadata"):
-        return None
-    return dict(json_format.MessageToDict(message.metadata))
-
-
 def _some(items: Any, what: str) -> Any:
     if not items:
         raise ApiError(codes.CONN_INVALID_REQUEST, f"the request has no {what}")
@@ -43,7 +36,7 @@ def _some(items: Any, what: str) -> Any:
 def post_datasets(call: Call, req: pb.PostDatasetsRequest) -> Message | Reply:
     app = call.app(req.user_app_id)
     made = [
-        app.create_dataset(d.id, d.description, d.notes, _meta(d))
+        app.create_dataset(d.id, d.description, d.notes, metadata_of(d))
         for d in _some(req.datasets, "datasets")
     ]
     return answer("PostDatasets", MultiDatasetResponse(datasets=made))
@@ -68,7 +61,7 @@ def patch_datasets(call: Call, req: pb.PatchDatasetsRequest) -> Message | Reply:
     app = call.app(req.user_app_id)
     action = req.action or "merge"
     patched = [
-        app.patch_dataset(d.id, action, d.description or None, d.notes or None, _meta(d))
+        app.patch_dataset(d.id, action, d.description or None, d.notes or None, metadata_of(d))
         for d in _some(req.datasets, "datasets")
     ]
     return answer("PatchDatasets", MultiDatasetResponse(datasets=patched))
@@ -113,7 +106,7 @@ def post_dataset_versions(call: Call, req: pb.PostDatasetVersionsRequest) -> Mes
     versions: list[resources_pb2.DatasetVersion] = list(req.dataset_versions) or [
         resources_pb2.DatasetVersion()
     ]
-    made = [dataset.create_version(v.id or None, v.description, _meta(v)) for v in versions]
+    made = [dataset.create_version(v.id or None, v.description, metadata_of(v)) for v in versions]
     return answer("PostDatasetVersions", MultiDatasetVersionResponse(dataset_versions=made))
 
 

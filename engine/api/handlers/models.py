@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 
 from engine.api.codec import to_proto
 from engine.api.errors import ApiError
-from engine.api.handlers._convert import answer, input_docs, owned
+from engine.api.handlers._convert import answer, input_docs, metadata_of, owned
 from engine.api.paging import page_args, page_of
 from engine.api.service import Call, Reply, handler, ok, response_type
 from engine.model_types import model_types
@@ -54,12 +54,6 @@ def get_model(call: Call, req: pb.GetModelRequest) -> Message | Reply:
     return answer("GetModel", SingleModelResponse(model=owned([model], req.user_app_id)[0]))
 
 
-def _meta(message: Any) -> dict[str, Any] | None:
-    if not message.HasField("metadata"):
-        return None
-    return dict(json_format.MessageToDict(message.metadata))
-
-
 @handler("PostModels", scope="models:write")
 def post_models(call: Call, req: pb.PostModelsRequest) -> Message | Reply:
     models = list(req.models) or ([req.model] if req.HasField("model") else [])
@@ -67,7 +61,7 @@ def post_models(call: Call, req: pb.PostModelsRequest) -> Message | Reply:
         raise ApiError(codes.MODEL_INVALID_REQUEST, "post one model per request")
     m = models[0]
     made = call.app(req.user_app_id).create_model(
-        m.id, m.model_type_id, m.name, m.description, m.notes, _meta(m)
+        m.id, m.model_type_id, m.name, m.description, m.notes, metadata_of(m)
     )
     return answer("PostModels", SingleModelResponse(model=owned([made], req.user_app_id)[0]))
 
@@ -76,7 +70,9 @@ def post_models(call: Call, req: pb.PostModelsRequest) -> Message | Reply:
 def patch_models(call: Call, req: pb.PatchModelsRequest) -> Message | Reply:
     app = call.app(req.user_app_id)
     patched = [
-        app.patch_model(m.id, m.name or None, m.description or None, m.notes or None, _meta(m))
+        app.patch_model(
+            m.id, m.name or None, m.description or None, m.notes or None, metadata_of(m)
+        )
         for m in req.models
     ]
     return answer("PatchModels", MultiModelResponse(models=owned(patched, req.user_app_id)))

@@ -18,7 +18,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from engine.api.errors import ApiError
-from engine.api.handlers._convert import answer, input_docs
+from engine.api.handlers._convert import answer, input_docs, metadata_of
 from engine.api.paging import page_args
 from engine.api.service import Call, Reply, handler, ok, response_type
 from engine.errors import AppError
@@ -107,12 +107,6 @@ def workflow_yaml(workflow: resources_pb2.Workflow, app: Any = None, bindings: A
     return yaml.safe_dump({"workflow": {"id": workflow.id, "nodes": nodes}}, sort_keys=False)
 
 
-def _meta(workflow: resources_pb2.Workflow) -> dict[str, Any] | None:
-    if not workflow.HasField("metadata"):
-        return None
-    return dict(json_format.MessageToDict(workflow.metadata))
-
-
 @handler("PostWorkflows", scope="workflows:write")
 def post_workflows(call: Call, req: pb.PostWorkflowsRequest) -> Message | Reply:
     if len(req.workflows) != 1:
@@ -124,7 +118,7 @@ def post_workflows(call: Call, req: pb.PostWorkflowsRequest) -> Message | Reply:
         wf.id,
         description=wf.description,
         notes=wf.notes,
-        metadata=_meta(wf),
+        metadata=metadata_of(wf),
     )
     return answer("PostWorkflows", MultiWorkflowResponse(workflows=[stored]))
 
@@ -155,7 +149,7 @@ def patch_workflows(call: Call, req: pb.PatchWorkflowsRequest) -> Message | Repl
         action=req.action or "merge",
         description=wf.description or None,
         notes=wf.notes or None,
-        metadata=_meta(wf),
+        metadata=metadata_of(wf),
     )
     return answer("PatchWorkflows", MultiWorkflowResponse(workflows=[stored]))
 
