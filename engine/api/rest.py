@@ -116,4 +116,5 @@ def rest_app(state: ServerState) -> Starlette:
         return JSONResponse(reply.json(), status_code=http_status(reply.code))
 
     # the web console first: its paths are not V2 paths
-    return Starlette(routes=[*console_routes(), Route("/{path:path}", endpoint, methods=_VERBS)])
+    api = Route("/{path:path}", endpoint, methods=_VERBS)
+    return Starlette(routes=[*console_routes(state), api])

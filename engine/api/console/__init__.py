@@ -11,10 +11,16 @@ browser itself refuses any request to another host.
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
+from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from engine.api.errors import ApiError
+from engine.limits import load_json
 
 __all__ = ["FILES", "console_routes"]
 
@@ -28,6 +34,7 @@ FILES = {
     "results.js": "text/javascript; charset=utf-8",
     "review.js": "text/javascript; charset=utf-8",
 }
+_API_SCOPE = "predict"  # drawing a run's outputs is part of trying a workflow
 
 _HEADERS = {
     "Content-Security-Policy": (
@@ -56,10 +63,65 @@ async def _slash(request: Request) -> Response:
     return RedirectResponse("/console/", status_code=308)
 
 
-def console_routes() -> list[BaseRoute]:
-    """The console's routes, to be placed before the API's catch-all route."""
-    return [
+async def _bounded_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None past ``limit`` bytes (read no further)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _key(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() in ("key", "bearer") and token.strip() else None
+
+
+def _status(code: int, description: str, http: int) -> JSONResponse:
+    return JSONResponse({"status": {"code": code, "description": description}}, status_code=http)
+
+
+def _draw_endpoint(state: Any) -> Any:
+    from engine.api.console.drawing import draw_request
+
+    limit = state.limits.max_request_bytes
+
+    def run(key: str | None, raw: bytes) -> dict[str, Any]:
+        state.tokens.authenticate(key).require_scope(_API_SCOPE)
+        try:
+            doc = load_json(raw)
+        except (ValueError, RecursionError):
+            raise ApiError(codes.CONN_BAD_REQUEST_FORMAT, "the body is not valid JSON") from None
+        return draw_request(doc)
+
+    async def endpoint(request: Request) -> JSONResponse:
+        raw = await _bounded_body(request, limit)
+        if raw is None:
+            return _status(codes.CONN_BAD_REQUEST_FORMAT, f"the body is over {limit} bytes", 413)
+        try:
+            answer = await run_in_threadpool(run, _key(request), raw)
+        except ApiError as exc:
+            auth = exc.code in (codes.CONN_KEY_INVALID, codes.CONN_INSUFFICIENT_SCOPES)
+            return _status(exc.code, exc.description, 401 if auth else 400)
+        return JSONResponse(answer)
+
+    return endpoint
+
+
+def console_routes(state: Any = None) -> list[BaseRoute]:
+    """The console's routes, to be placed before the API's catch-all route; with the
+    server's ``state`` (tokens, limits) also its drawing route."""
+    routes: list[BaseRoute] = [
         Route("/console", _slash, methods=["GET"]),
         Route("/console/", _file, methods=["GET"]),
         Route("/console/{name}", _file, methods=["GET"]),
     ]
+    if state is not None:
+        routes.insert(0, Route("/console/api/draw", _draw_endpoint(state), methods=["POST"]))
+    return routes

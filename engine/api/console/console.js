@@ -2,11 +2,12 @@
 // `Authorization: Key <token>` like any other client.
 import { drawGraph, toYaml } from "./graph.js";
 import { PER_PAGE as INPUTS_PER_PAGE, listPage, searchPage, showInputs } from "./inputs.js";
-import { showResults } from "./results.js";
+import { drawOutputs, showResults } from "./results.js";
 import { PER_PAGE as REVIEW_PER_PAGE, listAwaiting, showAwaiting } from "./review.js";
 
 const OK = 10000;
-const MAX_UPLOAD = 24 * 1024 * 1024; // under the server's default request limit (32 MB)
+// its base64 (4/3 of it) in JSON stays under the server's default request limit (32 MB)
+const MAX_UPLOAD = 20 * 1024 * 1024;
 const PER_PAGE = 50;
 const $ = (id) => document.getElementById(id);
 let session = null; // {token, user, app}
@@ -147,26 +148,18 @@ function readFile(file) {
   });
 }
 
-function loadImage(file) {
-  return new Promise((resolve) => {
-    const image = new Image();
-    image.onload = () => resolve(image);
-    image.onerror = () => resolve(null); // the server reports what it cannot decode
-    image.src = URL.createObjectURL(file);
-  });
-}
-
 async function runWorkflow(event) {
   event.preventDefault();
   if (!current) return;
   const kind = document.querySelector("input[name=kind]:checked").value;
-  let data, image = null;
-  if (kind === "image") {
-    const file = $("try-file").files[0];
-    if (!file) return showError("error", "choose an image first");
-    if (file.size > MAX_UPLOAD) return showError("error", `the image is over ${MAX_UPLOAD >> 20} MB`);
-    data = { image: { base64: await readFile(file) } };
-    image = await loadImage(file);
+  let data, media = { kind };
+  if (kind === "image" || kind === "video") {
+    const file = $(`try-${kind}`).files[0];
+    if (!file) return showError("error", `choose ${kind === "image" ? "an image" : "a video"} first`);
+    if (file.size > MAX_UPLOAD) return showError("error", `the ${kind} is over ${MAX_UPLOAD >> 20} MB`);
+    media.base64 = await readFile(file);
+    media.sampleMs = Math.max(100, Number($("sample-ms").value) || 1000);
+    data = { [kind]: { base64: media.base64 } };
   } else {
     const raw = $("try-text").value;
     if (!raw.trim()) return showError("error", "type a text first");
@@ -178,10 +171,16 @@ async function runWorkflow(event) {
   $("run").disabled = true;
   const wf = encodeURIComponent(current.workflow.id);
   const version = current.version ? `/versions/${encodeURIComponent(current.version.id)}` : "";
+  const body = { inputs: [{ data }] };
+  if (kind === "video") body.output_config = { sample_ms: media.sampleMs };
   try {
-    const doc = await api("POST", `${appPath()}/workflows/${wf}${version}/results`, { inputs: [{ data }] }, true);
-    showResults($("results"), doc, image);
-    $("run-state").textContent = "done";
+    const doc = await api("POST", `${appPath()}/workflows/${wf}${version}/results`, body, true);
+    showResults($("results"), doc);
+    $("run-state").textContent = kind === "text" ? "done" : "drawing\u2026";
+    if (kind !== "text") {
+      await drawOutputs($("results"), doc, media, (req) => api("POST", "/console/api/draw", req));
+      $("run-state").textContent = "done";
+    }
   } catch (err) {
     $("run-state").textContent = "";
     showError("error", err);

@@ -1,7 +1,8 @@
 // One workflow run (a PostWorkflowResultsResponse) shown per node: status, concepts sorted
-// by score, text, regions drawn on the input image, and the raw JSON.
+// by score, text, the input drawn with the node's output by the server (the same drawing
+// code as `opgraph run --draw`), a video's drawn frames with a slider, and the raw JSON.
 const OK = 10000;
-const COLORS = ["#e11d48", "#2563eb", "#16a34a", "#d97706", "#7c3aed", "#0891b2"];
+export const MAX_FRAMES = 600; // frames drawn per node (the server's bound per request)
 
 function h(tag, text, attrs = {}) {
   const node = document.createElement(tag);
@@ -24,44 +25,6 @@ function conceptTable(concepts) {
   return table;
 }
 
-function label(region) {
-  const top = sorted(region.data?.concepts)[0];
-  const parts = [];
-  if (top) parts.push(`${top.name || top.id} ${(top.value || 0).toFixed(2)}`);
-  if (region.track_id) parts.push(`#${region.track_id}`);
-  if (region.data?.text?.raw) parts.push(region.data.text.raw);
-  return parts.join(" ").slice(0, 60);
-}
-
-function drawBoxes(image, regions) {
-  const canvas = h("canvas", null, { width: image.naturalWidth, height: image.naturalHeight });
-  const ctx = canvas.getContext("2d");
-  ctx.drawImage(image, 0, 0);
-  const w = canvas.width, hgt = canvas.height;
-  const font = Math.max(12, Math.round(Math.min(w, hgt) / 30));
-  ctx.font = `${font}px sans-serif`;
-  ctx.lineWidth = Math.max(2, Math.round(font / 6));
-  regions.forEach((r, i) => {
-    const b = r.region_info?.bounding_box;
-    if (!b) return;
-    const x = (b.left_col || 0) * w, y = (b.top_row || 0) * hgt;
-    const bw = ((b.right_col || 0) - (b.left_col || 0)) * w;
-    const bh = ((b.bottom_row || 0) - (b.top_row || 0)) * hgt;
-    const color = COLORS[i % COLORS.length];
-    ctx.strokeStyle = color;
-    ctx.strokeRect(x, y, bw, bh);
-    const text = label(r);
-    if (!text) return;
-    const tw = ctx.measureText(text).width + 8;
-    const ty = y >= font + 6 ? y - font - 6 : y;
-    ctx.fillStyle = color;
-    ctx.fillRect(x, ty, tw, font + 6);
-    ctx.fillStyle = "#fff";
-    ctx.fillText(text, x + 4, ty + font);
-  });
-  return canvas;
-}
-
 function regionList(regions) {
   const list = h("ol", null, { class: "regions" });
   for (const r of regions) {
@@ -80,7 +43,7 @@ function statusText(st) {
   return `${st?.code}: ${st?.description || ""}${st?.details ? " \u2014 " + st.details : ""}`;
 }
 
-function output(out, image) {
+function output(out) {
   const box = h("div", null, { class: "output", "data-node-id": out.id || "" });
   const code = out.status?.code;
   box.append(h("h4", `${out.id} (${out.model?.model_type_id || out.model?.id || ""})`));
@@ -90,13 +53,11 @@ function output(out, image) {
   const data = out.data || {};
   if (data.concepts?.length) box.append(conceptTable(data.concepts));
   if (data.text?.raw) box.append(h("p", data.text.raw, { class: "text" }));
+  box.append(h("div", null, { class: "drawn" }));
   const regions = data.regions || [];
-  if (regions.length) {
-    if (image) box.append(drawBoxes(image, regions));
-    box.append(regionList(regions));
-  }
-  if (data.frames?.length) box.append(h("p", `${data.frames.length} frames (see the JSON)`));
-  if (code === OK && !data.concepts?.length && !data.text?.raw && !regions.length) {
+  if (regions.length) box.append(regionList(regions));
+  if (data.frames?.length) box.append(h("p", `${data.frames.length} frame(s)`, { class: "hint" }));
+  if (code === OK && !data.concepts?.length && !data.text?.raw && !regions.length && !data.frames?.length) {
     box.append(h("p", "no output for this input", { class: "hint" }));
   }
   return box;
@@ -106,7 +67,74 @@ function withoutMedia(doc) {
   return JSON.stringify(doc, (k, v) => (k === "base64" ? `<${String(v).length} base64 chars>` : v), 1);
 }
 
-export function showResults(box, response, image) {
+// a video node's drawn frames: one at a time by a slider, or played back, with the frame's
+// JSON beside the picture
+function frameViewer(frames, drawn, stepMs) {
+  const box = h("div", null, { class: "frames" });
+  const img = h("img", null, { class: "drawn-frame", alt: "drawn frame" });
+  const slider = h("input", null, { type: "range", min: 0, max: drawn.length - 1, value: 0, class: "frame-slider" });
+  const play = h("button", "Play", { type: "button", class: "play" });
+  const label = h("span", "", { class: "frame-label" });
+  const json = h("pre", "", { class: "code frame-json" });
+  const byIndex = new Map(frames.map((f) => [f.frame_info?.index || 0, f]));
+  const show = (i) => {
+    const d = drawn[i];
+    img.src = `data:image/jpeg;base64,${d.image.base64}`;
+    label.textContent = `frame ${d.index} at ${(d.time / 1000).toFixed(2)} s (${i + 1}/${drawn.length})`;
+    json.textContent = JSON.stringify(byIndex.get(d.index) || {}, null, 1);
+    slider.value = String(i);
+    box.dataset.frame = String(d.index);
+  };
+  let timer = null;
+  const stop = () => { clearInterval(timer); timer = null; play.textContent = "Play"; };
+  slider.addEventListener("input", () => { stop(); show(Number(slider.value)); });
+  play.addEventListener("click", () => {
+    if (timer) return stop();
+    play.textContent = "Pause";
+    timer = setInterval(() => {
+      const next = Number(slider.value) + 1;
+      if (next >= drawn.length || !box.isConnected) return stop();
+      show(next);
+    }, Math.max(40, stepMs));
+  });
+  const controls = h("div", null, { class: "frame-controls" });
+  controls.append(play, slider, label);
+  const picture = h("div");
+  picture.append(img, controls);
+  box.append(picture, json);
+  show(0);
+  return box;
+}
+
+function drawable(out) {
+  const d = out.data || {};
+  return out.status?.code === OK && (d.regions?.length || d.concepts?.length || d.text?.raw || d.frames?.length);
+}
+
+// Ask the server to draw each output (an image: all at once; a video: node by node) and put
+// the pictures in place; `draw(body)` posts to /console/api/draw
+export async function drawOutputs(box, response, media, draw) {
+  const outputs = (response.results || []).flatMap((r) => r.outputs || []).filter(drawable);
+  const slot = (id) => box.querySelector(`.output[data-node-id="${CSS.escape(id)}"] .drawn`);
+  if (media.kind === "image" && outputs.length) {
+    const doc = await draw({ image: { base64: media.base64 },
+      outputs: outputs.map((o) => ({ id: o.id, data: o.data })) });
+    for (const o of doc.outputs || []) {
+      slot(o.id)?.replaceChildren(h("img", null, { src: `data:image/jpeg;base64,${o.image.base64}`, alt: `${o.id} drawn` }));
+    }
+  }
+  if (media.kind !== "video") return;
+  for (const out of outputs) {
+    const frames = (out.data.frames || []).slice(0, MAX_FRAMES);
+    if (!frames.length) continue;
+    const doc = await draw({ video: { base64: media.base64 }, sample_ms: media.sampleMs,
+      outputs: [{ id: out.id, data: { frames } }] });
+    const drawn = doc.outputs?.[0]?.frames || [];
+    if (drawn.length) slot(out.id)?.replaceChildren(frameViewer(frames, drawn, media.sampleMs));
+  }
+}
+
+export function showResults(box, response) {
   box.replaceChildren();
   const top = response.status || {};
   if (top.code !== OK) box.append(h("p", statusText(top), { class: "status-bad" }));
@@ -114,7 +142,7 @@ export function showResults(box, response, image) {
     if (result.status && result.status.code !== OK) {
       box.append(h("p", statusText(result.status), { class: "status-bad" }));
     }
-    for (const out of result.outputs || []) box.append(output(out, image));
+    for (const out of result.outputs || []) box.append(output(out));
   }
   const raw = h("details", null, { id: "raw-json" });
   raw.append(h("summary", "Raw JSON"), h("pre", withoutMedia(response), { class: "code" }));

@@ -213,19 +213,14 @@ def test_sign_in_draw_a_workflow_and_run_it_on_an_image(
     token = driver.execute_script("return sessionStorage.getItem('opgraph-console')")
     assert srv.token in token  # kept for this tab only
 
-    driver.find_element(By.ID, "try-file").send_keys(str(_qr_png(tmp_path, "hello console")))
+    driver.find_element(By.ID, "try-image").send_keys(str(_qr_png(tmp_path, "hello console")))
     driver.find_element(By.ID, "run").click()
     kept = _wait(driver, ".output[data-node-id='keep']")
     assert "hello console" in kept.text and "QR Code" in kept.text
-    canvas = kept.find_element(By.TAG_NAME, "canvas")
-    # the box was drawn: the canvas holds pixels of the first box colour
-    red = driver.execute_script(
-        "const c = arguments[0].getContext('2d').getImageData(0, 0, arguments[0].width,"
-        " arguments[0].height).data; let n = 0;"
-        " for (let i = 0; i < c.length; i += 4) if (c[i] > 200 && c[i+1] < 60) n++; return n;",
-        canvas,
-    )
-    assert red > 100
+    # drawn by the server with engine.draw (as --draw does), shown as an inline JPEG
+    drawn = _wait(driver, ".output[data-node-id='keep'] .drawn img")
+    assert drawn.get_attribute("src").startswith("data:image/jpeg;base64,")
+    assert driver.execute_script("return arguments[0].naturalWidth", drawn) > 100
     driver.execute_script("arguments[0].scrollIntoView()", kept)
     driver.save_screenshot(str(tmp_path / "console-image-run.png"))
 
@@ -241,7 +236,64 @@ def test_sign_in_draw_a_workflow_and_run_it_on_an_image(
 
     urls = _requested_urls(driver)
     assert any(u.endswith("/results") for u in urls) and any(u.startswith("data:") for u in urls)
+    assert any(u.endswith("/console/api/draw") for u in urls)
     assert _off_host(urls, srv.base_url) == []
+
+
+def _qr_video(tmp_path: Path, text: str, frames: int = 20) -> Path:
+    import cv2
+    import numpy as np
+
+    qr = cv2.imread(str(_qr_png(tmp_path, text)))
+    h, w = qr.shape[:2]
+    path = tmp_path / "codes.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (w + 40, h))
+    for i in range(frames):  # 2 s at 10 fps, the code moving right
+        frame = np.full((h, w + 40, 3), 255, np.uint8)
+        frame[:, 2 * i : 2 * i + w] = qr
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+@pytest.mark.slow
+def test_a_video_run_plays_back_drawn_frame_by_frame(
+    console: tuple[Server, Any], tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    srv, driver = console
+    _sign_in(driver, srv.base_url, srv.token)
+    _wait(driver, "#workflows button[data-workflow-id='codes']").click()
+    _wait(driver, "#dag .node[data-node-id='keep']")
+    driver.find_element(By.CSS_SELECTOR, "input[name=kind][value=video]").click()
+    driver.find_element(By.ID, "try-video").send_keys(str(_qr_video(tmp_path, "moving")))
+    sample = driver.find_element(By.ID, "sample-ms")
+    sample.clear()
+    sample.send_keys("500")
+    driver.find_element(By.ID, "run").click()
+    viewer = _wait(driver, ".output[data-node-id='keep'] .frames", timeout=60)
+    slider = viewer.find_element(By.CSS_SELECTOR, ".frame-slider")
+    assert slider.get_attribute("max") == "3"  # 2 s sampled every 500 ms: frames 0-3
+    assert viewer.get_attribute("data-frame") == "0"
+    frame_json = json.loads(viewer.find_element(By.CSS_SELECTOR, ".frame-json").text)
+    assert frame_json["frame_info"]["index"] == 0
+    assert frame_json["data"]["regions"][0]["data"]["text"]["raw"] == "moving"
+    driver.execute_script(
+        "arguments[0].value = 2; arguments[0].dispatchEvent(new Event('input'))", slider
+    )
+    assert viewer.get_attribute("data-frame") == "2"
+    frame_json = json.loads(viewer.find_element(By.CSS_SELECTOR, ".frame-json").text)
+    assert frame_json["frame_info"] == {"index": 2, "time": 1000, "number": 10}
+    picture = viewer.find_element(By.CSS_SELECTOR, "img.drawn-frame")
+    assert picture.get_attribute("src").startswith("data:image/jpeg;base64,")
+    assert "at 1.00 s" in viewer.find_element(By.CSS_SELECTOR, ".frame-label").text
+    viewer.find_element(By.CSS_SELECTOR, ".play").click()  # plays on to the last frame
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 10).until(lambda d: viewer.get_attribute("data-frame") == "3")
+    driver.execute_script("arguments[0].scrollIntoView()", viewer)
+    driver.save_screenshot(str(tmp_path / "console-video-run.png"))
 
 
 @pytest.mark.slow
