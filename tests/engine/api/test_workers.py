@@ -122,3 +122,34 @@ def test_two_workers_share_both_ports_and_drain_on_sigterm(tmp_path: Path) -> No
             proc.wait(10)
         assert proc.stderr is not None
         proc.stderr.close()
+
+
+def test_connections_on_the_shared_rest_socket_send_without_nagle() -> None:
+    """asyncio (so uvicorn) sets TCP_NODELAY on accepted connections only when the listening
+    socket says it is TCP; without it a REST reply's body waits for the client's delayed ACK
+    (a ~40 ms floor per request with --workers 2)."""
+    import asyncio
+    import socket
+
+    from engine.api.workers import _rest_socket
+
+    listener = _rest_socket("127.0.0.1", free_port())
+    seen: list[int] = []
+
+    async def run() -> None:
+        def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connect, sock=listener)
+        async with server:
+            _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+            for _ in range(100):
+                if seen:
+                    break
+                await asyncio.sleep(0.01)
+            writer.close()
+
+    asyncio.run(run())
+    assert seen and seen[0] != 0
