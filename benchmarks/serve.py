@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/serve.py                 # N = 1, 8, 32; text and image
     .venv/bin/python benchmarks/serve.py --soak 100000   # server memory over many requests
+    .venv/bin/python benchmarks/serve.py --bare          # + the bare gRPC transport's ceiling
 
 The server runs as its own process (``python -m engine serve``) on 127.0.0.1; clients are
 clarifai-grpc's own stubs (its gRPC channel and its JSON/REST channel), N threads spread
@@ -9,7 +10,11 @@ over two client processes, each sending ``PostWorkflowResults`` with one input f
 time.  The baseline, in the same run, is the same workflow object called in-process by N
 threads.  Printed per row: requests/s, p50 and p99 latency (ms), errors, and the ratio of
 the server's throughput to the in-process one (goals at N = 32: >= 0.7 over gRPC, >= 0.5
-over REST; p99 <= 5 x p50).  The workflows are five operators each: on text
+over REST; p99 <= 5 x p50).  With ``--bare``, a "grpc bare" row per N: the same clients
+against a bare grpcio server (same worker processes and threads) whose PostWorkflowResults
+parses the request and returns a response captured once from the real server, with no auth,
+app or workflow: the most any Python gRPC server can serve here with these clients, i.e.
+the transport's own ceiling.  The workflows are five operators each: on text
 (language-id -> regex classifier -> concept thresholder -> keyword filter -> prompter) and
 on a small image (colour recognizer, barcode reader, tiler -> colour per tile, tiler -> counter).
 """
@@ -325,7 +330,9 @@ def _client(args: tuple[str, int, int, str, str, str, int, float]) -> list[float
     return [*latencies, -float(errors[0])]  # the error count rides at the end, negated
 
 
-def _remote(server: Server, transport: str, kind: str, n: int, seconds: float) -> dict[str, Any]:
+def _remote(
+    server: Server | BareServer, transport: str, kind: str, n: int, seconds: float
+) -> dict[str, Any]:
     procs = min(2, n)
     split = [n // procs + (1 if i < n % procs else 0) for i in range(procs)]
     wid = "text5" if kind == "text" else "image5"
@@ -338,6 +345,69 @@ def _remote(server: Server, transport: str, kind: str, n: int, seconds: float) -
     errors = int(sum(-p[-1] for p in parts))
     lat = [x for p in parts for x in p[:-1]]
     return _row(lat, seconds, errors)
+
+
+def _bare_worker(port: int, reply: bytes, threads: int, ready: Any) -> None:
+    """One process of the bare server: clarifai-grpc's servicer, one canned reply."""
+    from concurrent import futures
+
+    import grpc
+    from clarifai_grpc.grpc.api import service_pb2 as pb
+    from clarifai_grpc.grpc.api import service_pb2_grpc
+
+    response = pb.PostWorkflowResultsResponse.FromString(reply)
+
+    class Bare(service_pb2_grpc.V2Servicer):  # type: ignore[misc]
+        def PostWorkflowResults(self, request: Any, context: Any) -> Any:
+            return response
+
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=threads), options=[("grpc.so_reuseport", 1)]
+    )
+    service_pb2_grpc.add_V2Servicer_to_server(Bare(), server)
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    server.start()
+    ready.release()
+    server.wait_for_termination()
+
+
+class BareServer:
+    """The bare gRPC server's worker processes, on a port of their own."""
+
+    def __init__(self, server: Server, kind: str, workers: int) -> None:
+        from clarifai_grpc.grpc.api import resources_pb2 as r
+        from clarifai_grpc.grpc.api import service_pb2 as pb
+        from google.protobuf import json_format
+
+        stub, md = server.stub("grpc")
+        reply = stub.PostWorkflowResults(
+            pb.PostWorkflowResultsRequest(
+                user_app_id=r.UserAppIDSet(user_id="me", app_id="bench"),
+                workflow_id="text5" if kind == "text" else "image5",
+                inputs=[json_format.ParseDict(i, r.Input()) for i in _inputs(kind)],
+            ),
+            metadata=md,
+        )
+        self.port = self.grpc_port = _free_port()
+        self.token = ""
+        ctx = mp.get_context("spawn")
+        ready = ctx.Semaphore(0)
+        args = (self.port, reply.SerializeToString(), 16, ready)
+        self.procs = [ctx.Process(target=_bare_worker, args=args) for _ in range(workers)]
+        for proc in self.procs:
+            proc.start()
+        started, deadline = 0, time.monotonic() + 300
+        while started < len(self.procs):  # every worker listens before anything is timed
+            if ready.acquire(timeout=1):
+                started += 1
+            elif time.monotonic() > deadline or not all(p.is_alive() for p in self.procs):
+                self.stop()
+                raise RuntimeError("the bare gRPC server did not start")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+            proc.join(10)
 
 
 def _local(kind: str, n: int, seconds: float) -> dict[str, Any]:
@@ -422,6 +492,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--kinds", default="text,image")
     parser.add_argument("--soak", type=int, default=0, help="requests for the memory soak")
+    parser.add_argument("--bare", action="store_true", help="add the bare gRPC ceiling")
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="server worker processes"
     )
@@ -444,6 +515,12 @@ def main() -> None:
                     rows = {"in-process": local}
                     for transport in ("grpc", "json"):
                         rows[transport] = _remote(server, transport, kind, n, args.seconds)
+                    if args.bare:
+                        bare = BareServer(server, kind, args.workers)
+                        try:
+                            rows["grpc bare"] = _remote(bare, "grpc", kind, n, args.seconds)
+                        finally:
+                            bare.stop()
                     for mode, row in rows.items():
                         label = {"json": "REST"}.get(mode, mode)
                         ratio = row["rps"] / local["rps"] if local["rps"] else float("nan")
