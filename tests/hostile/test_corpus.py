@@ -40,6 +40,7 @@ KNOWN_OPEN: dict[str, str] = {}
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1000)  # ~500 forked cases: minutes on a loaded machine; the run has 900 s
 def test_hostile_corpus(tmp_path: Path) -> None:
     skip = tmp_path / "skip.txt"
     skip.write_text("\n".join(sorted(KNOWN_OPEN)))
