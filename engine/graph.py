@@ -246,8 +246,14 @@ def _resolve(
 def _validate_params(
     ns: NodeSpec, cls: type[Operator], params: dict[str, Any], file: str
 ) -> BaseParams:
-    # file params given relative to a workflow file resolve beside it (LocalPath)
-    context = {"base_dir": str(Path(file).parent)} if Path(file).is_file() else None
+    # file params given relative to a workflow file resolve beside it (LocalPath); the
+    # node's model id and version are there for operators that run the app's model of
+    # that id (models trained in an app)
+    context: dict[str, Any] = {"model_id": ns.model_id}
+    if ns.model_version_id:
+        context["model_version_id"] = ns.model_version_id
+    if Path(file).is_file():
+        context["base_dir"] = str(Path(file).parent)
     try:
         return cls.Params.model_validate(params, context=context)
     except ValidationError as exc:

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine.app._core import AppCore, Scope
 from engine.app._requests import DEFAULT_PER_PAGE
 from engine.app._run import AppRun
@@ -31,6 +33,7 @@ from engine.app.models import AppModel, Models
 from engine.app.search import Search
 from engine.app.searcher import Searcher
 from engine.app.stored_models import StoredModels
+from engine.app.training import Training
 from engine.app.workflows import AppWorkflow, Workflows
 from engine.errors import InputError
 from engine.inputs import to_input
@@ -80,6 +83,7 @@ class App:
         self._workflows = Workflows(self._core, self._base, self)
         self._stored_models = StoredModels(self._core)
         self._models = Models(self._core, self._base, self, self._stored_models)
+        self._training = Training(self._core, self._base, self, self._stored_models)
 
     @property
     def batch_size(self) -> int:
@@ -513,6 +517,38 @@ class App:
     ) -> list[ModelVersion]:
         """``ListModelVersions``: newest first."""
         return self._stored_models.list_versions(model_id, page, per_page)
+
+    # ---- models trained in the app ---------------------------------------------------------
+
+    def train_model(
+        self,
+        model_id: str,
+        model_type_id: str = "embeddings-classifier",
+        concepts: Sequence[str] | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+        description: str = "",
+        version_id: str | None = None,
+    ) -> Model:
+        """Fit an ``embeddings-classifier`` (on the inputs labelled with ``concepts``) or a
+        ``clusterer`` on the base workflow's embeddings; a new version of ``model_id``
+        (created if new) holding what it learnt.  ``params``: training settings
+        (``concepts_mutually_exclusive``, ``regularization``; ``n_clusters``, ``seed``);
+        ``version_id``: the new version's id (default: a new uuid)."""
+        return self._training.train(
+            model_id, model_type_id, concepts, params, description, version_id
+        )
+
+    def trained_scores(
+        self, model_id: str, version_id: str | None, vectors: np.ndarray
+    ) -> tuple[str, list[Concept], np.ndarray]:
+        """(version id, its concepts, scores) of unit ``vectors`` by a trained model's version
+        (the newest if ``version_id`` is None); what its workflow nodes call."""
+        return self._training.scores(model_id, version_id, vectors)
+
+    def embed(self, data: Data) -> np.ndarray:
+        """The base workflow's unit embedding of ``data``, as the index keeps it."""
+        return self._training.embed(data)
 
     # ---- running workflows in the app's context -----------------------------------------
 

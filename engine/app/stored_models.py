@@ -11,6 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import numpy as np
+
 from engine.app._core import AppCore
 from engine.app._requests import DEFAULT_PER_PAGE, page_window
 from engine.app.datasets import check_id
@@ -119,6 +121,39 @@ class StoredModels:
             )
         rec.version = version
         return _model(rec)
+
+    def add_trained_version(
+        self,
+        model_id: str,
+        output_info: dict[str, Any],
+        arrays: dict[str, np.ndarray],
+        description: str,
+        version_id: str | None = None,
+    ) -> Model:
+        """A version made by training in the app: its ``output_info`` (whose params name
+        the version, so a node made from it runs this version) and what it learnt
+        (``arrays``), written in one transaction."""
+        rec = self._record(model_id)
+        vid = check_id(version_id, "version") if version_id is not None else uuid.uuid4().hex
+        info = {**output_info, "params": {**output_info.get("params", {}), "model_version_id": vid}}
+        version = ModelVersionRecord(vid, model_id, info, description, h.now())
+        if not self._db.add_version(version, arrays):
+            raise AppError(
+                f"model '{model_id}' already has a version '{vid}'",
+                code=StatusCode.DATABASE_DUPLICATE_KEY,
+            )
+        rec.version = version
+        return _model(rec)
+
+    def latest_version_id(self, model_id: str) -> str | None:
+        """The newest version's id (None for a model without versions)."""
+        latest = self._db.versions(self._record(model_id).id, 0, 1)
+        return latest[0].id if latest else None
+
+    def arrays(self, model_id: str, version_id: str) -> dict[str, np.ndarray]:
+        """What a trained version learnt; ``AppError`` for an unknown model or version."""
+        self.get_version(model_id, version_id)
+        return self._db.arrays(model_id, version_id)
 
     def get_version(self, model_id: str, version_id: str) -> ModelVersion:
         self._record(model_id)

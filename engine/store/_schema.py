@@ -142,5 +142,18 @@ _MODELS = [
         UNIQUE (model_id, id))""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, SEARCH_STEP, _MODELS]
+# what a model trained in the app learnt (embeddings-classifier weights, clusterer
+# centroids): one numpy array per row, as raw little-endian bytes with its dtype and shape
+_V_TRAIN = [
+    """CREATE TABLE app_model_arrays (
+        model_id TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        dtype TEXT NOT NULL,
+        shape TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (model_id, version_id, name))""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, SEARCH_STEP, _MODELS, _V_TRAIN]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,15 +2,19 @@
 
 A model is a ``model_type_id`` (an operator type) with a name and notes; a version holds its
 ``output_info`` (params and concepts) as Clarifai JSON and never changes, so a workflow node
-that names a model version always runs the same thing.  Each method is one transaction.
+that names a model version always runs the same thing.  A version trained in the app also
+keeps what it learnt as named numpy arrays (raw bytes, dtype and shape: never a pickle),
+written with the version in one transaction.  Each method is one transaction.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 if TYPE_CHECKING:
     from engine.store._conn import SqliteConnection
@@ -19,6 +23,8 @@ __all__ = ["ModelRecord", "ModelVersionRecord", "SqliteModels"]
 
 _MODEL_COLS = "id, model_type_id, name, description, notes, metadata, created_at, modified_at"
 _VERSION_COLS = "seq, model_id, id, output_info, description, created_at"
+# the dtypes a trained version's arrays may have (anything else is refused, never pickled)
+ARRAY_DTYPES = ("<f4", "<f8", "<i8")
 
 
 @dataclass
@@ -95,12 +101,17 @@ class SqliteModels:
     def delete(self, model_id: str) -> bool:
         """The model and its versions; False if unknown."""
         with self._store._tx() as c:
+            c.execute("DELETE FROM app_model_arrays WHERE model_id = ?", (model_id,))
             c.execute("DELETE FROM app_model_versions WHERE model_id = ?", (model_id,))
             cur = c.execute("DELETE FROM app_models WHERE id = ?", (model_id,))
             return cur.rowcount > 0
 
-    def add_version(self, version: ModelVersionRecord) -> bool:
-        """Add ``version`` as the model's newest; False if the model or version id clash."""
+    def add_version(
+        self, version: ModelVersionRecord, arrays: Mapping[str, np.ndarray] | None = None
+    ) -> bool:
+        """Add ``version`` (with the ``arrays`` it learnt, if trained) as the model's newest;
+        False if the model is unknown or the version id is taken."""
+        blobs = [_array_row(name, a) for name, a in (arrays or {}).items()]
         with self._store._tx() as c:
             if not c.execute(
                 "SELECT 1 FROM app_models WHERE id = ?", (version.model_id,)
@@ -123,6 +134,11 @@ class SqliteModels:
                 ),
             )
             version.seq = int(cur.lastrowid or 0)
+            c.executemany(
+                "INSERT INTO app_model_arrays(model_id, version_id, name, dtype, shape, data) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(version.model_id, version.id, *row) for row in blobs],
+            )
             c.execute(
                 "UPDATE app_models SET modified_at = ? WHERE id = ?",
                 (version.created_at, version.model_id),
@@ -144,6 +160,21 @@ class SqliteModels:
             (model_id, version_id),
         )
         return _version(rows[0]) if rows else None
+
+    def arrays(self, model_id: str, version_id: str) -> dict[str, np.ndarray]:
+        """What a trained version learnt, by name (empty for a version that was not trained)."""
+        rows = self._store._query(
+            "SELECT name, dtype, shape, data FROM app_model_arrays "
+            "WHERE model_id = ? AND version_id = ?",
+            (model_id, version_id),
+        )
+        out = {}
+        for name, dtype, shape, data in rows:
+            if dtype not in ARRAY_DTYPES:
+                raise ValueError(f"model '{model_id}' array '{name}' has an unknown dtype {dtype}")
+            flat = np.frombuffer(data, dtype=np.dtype(dtype))
+            out[name] = flat.reshape(tuple(json.loads(shape))).copy()
+        return out
 
     def versions(self, model_id: str, offset: int, limit: int) -> list[ModelVersionRecord]:
         """A model's versions, newest first."""
@@ -169,6 +200,15 @@ class SqliteModels:
             modified,
             latest[0] if latest else None,
         )
+
+
+def _array_row(name: str, array: np.ndarray) -> tuple[str, str, str, bytes]:
+    a = np.asarray(array)
+    kind = {"f": "<f8" if a.dtype.itemsize == 8 else "<f4", "i": "<i8"}.get(a.dtype.kind)
+    if kind is None:
+        raise TypeError(f"array '{name}' of dtype {a.dtype} cannot be stored (float or int only)")
+    a = np.ascontiguousarray(a, dtype=np.dtype(kind))
+    return name, kind, json.dumps(list(a.shape)), a.tobytes()
 
 
 def _dump(value: dict[str, Any] | None) -> str | None:
