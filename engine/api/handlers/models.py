@@ -1,4 +1,9 @@
-"""Models: ListModelTypes, ListModels, GetModel and PostModelOutputs (one model run alone)."""
+"""Models: ListModelTypes, ListModels, GetModel and PostModelOutputs (one model run alone).
+
+``PostModelVersions`` of a model of a type an app trains (``embeddings-classifier``,
+``clusterer``) trains it, as the SDK's ``model.train()`` asks: concepts from the version's
+``output_info.data``, training params from its ``train_info.params``.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from engine.api.errors import ApiError
 from engine.api.handlers._convert import answer, input_docs, metadata_of, owned
 from engine.api.paging import page_args, page_of
 from engine.api.service import Call, Reply, handler, ok, response_type
+from engine.app.training import TRAINABLE
 from engine.model_types import model_types
 from engine.proto_app import (
     MultiModelResponse,
@@ -90,11 +96,37 @@ def post_model_versions(call: Call, req: pb.PostModelVersionsRequest) -> Message
     if len(versions) != 1:
         raise ApiError(codes.MODEL_INVALID_REQUEST, "post one model version per request")
     v = versions[0]
-    info = json_format.MessageToDict(v.output_info, preserving_proto_field_name=True)
-    made = call.app(req.user_app_id).create_model_version(
-        req.model_id, info, v.description or req.description, v.id or None
-    )
+    app = call.app(req.user_app_id)
+    model_type_id = app.get_model(req.model_id).model_type_id
+    if model_type_id in TRAINABLE:
+        made = _train(app, req.model_id, model_type_id, v, v.description or req.description)
+    else:
+        info = json_format.MessageToDict(v.output_info, preserving_proto_field_name=True)
+        made = app.create_model_version(
+            req.model_id, info, v.description or req.description, v.id or None
+        )
     return answer("PostModelVersions", SingleModelResponse(model=owned([made], req.user_app_id)[0]))
+
+
+def _train(
+    app: Any, model_id: str, model_type_id: str, v: resources_pb2.ModelVersion, description: str
+) -> Any:
+    """A new version of a model trained in the app (what the SDK's ``model.train()`` posts):
+    the concepts of ``output_info.data``, the params of ``train_info``."""
+    concepts = [c.id for c in v.output_info.data.concepts if c.id]
+    params: dict[str, Any] = {}
+    if v.HasField("train_info") and v.train_info.HasField("params"):
+        params = dict(json_format.MessageToDict(v.train_info.params))
+    if v.output_info.output_config.concepts_mutually_exclusive:
+        params.setdefault("concepts_mutually_exclusive", True)
+    return app.train_model(
+        model_id,
+        model_type_id,
+        concepts or None,
+        params=params or None,
+        description=description,
+        version_id=v.id or None,
+    )
 
 
 @handler("GetModelVersion", scope="models:read")
