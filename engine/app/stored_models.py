@@ -147,8 +147,10 @@ class StoredModels:
 
     def latest_version_id(self, model_id: str) -> str | None:
         """The newest version's id (None for a model without versions)."""
-        latest = self._db.versions(self._record(model_id).id, 0, 1)
-        return latest[0].id if latest else None
+        found = self._db.latest_version_id(model_id)
+        if found is None:
+            self._record(model_id)  # an unknown model is an error, not "no version"
+        return found
 
     def arrays(self, model_id: str, version_id: str) -> dict[str, np.ndarray]:
         """What a trained version learnt; ``AppError`` for an unknown model or version."""

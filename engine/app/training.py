@@ -75,7 +75,9 @@ class Training:
         self, core: AppCore, base: BaseWorkflowHook, app: Any, stored: StoredModels
     ) -> None:
         self._core, self._base, self._app, self._stored = core, base, app, stored
-        self._cache: OrderedDict[tuple[str, str], dict[str, np.ndarray]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], tuple[list[Concept], dict[str, np.ndarray]]] = (
+            OrderedDict()
+        )
         self._cache_lock = threading.Lock()
 
     def train(
@@ -121,9 +123,7 @@ class Training:
                 "(app.train_model / opgraph app models train)",
                 code=StatusCode.MODEL_UNTRAINED,
             )
-        info = self._stored.get_version(model_id, version).output_info
-        concepts = list(info.data.concepts) if info is not None and info.data is not None else []
-        arrays = self._arrays(model_id, version)
+        concepts, arrays = self._version(model_id, version)
         if not arrays:
             raise AppError(
                 f"version '{version}' of model '{model_id}' was not trained in the app",
@@ -230,18 +230,21 @@ class Training:
         note = f"k-means, {settings.n_clusters} clusters of {len(sample)} inputs"
         return {"data": {"concepts": clusters}}, arrays, note
 
-    def _arrays(self, model_id: str, version: str) -> dict[str, np.ndarray]:
+    def _version(self, model_id: str, version: str) -> tuple[list[Concept], dict[str, np.ndarray]]:
+        """A version's concepts and arrays, read once: versions never change."""
         key = (model_id, version)
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        arrays = self._stored.arrays(model_id, version)
+        info = self._stored.get_version(model_id, version).output_info
+        concepts = list(info.data.concepts) if info is not None and info.data is not None else []
+        found = (concepts, self._stored.arrays(model_id, version))
         with self._cache_lock:
-            self._cache[key] = arrays
+            self._cache[key] = found
             while len(self._cache) > _CACHED_VERSIONS:
                 self._cache.popitem(last=False)
-        return arrays
+        return found
 
 
 def _settings(model_type_id: str, params: dict[str, Any] | None) -> BaseModel:

@@ -161,6 +161,14 @@ class SqliteModels:
         )
         return _version(rows[0]) if rows else None
 
+    def latest_version_id(self, model_id: str) -> str | None:
+        """The id of the model's newest version (None: no version, or no such model)."""
+        rows = self._store._query(
+            "SELECT id FROM app_model_versions WHERE model_id = ? ORDER BY seq DESC LIMIT 1",
+            (model_id,),
+        )
+        return str(rows[0][0]) if rows else None
+
     def arrays(self, model_id: str, version_id: str) -> dict[str, np.ndarray]:
         """What a trained version learnt, by name (empty for a version that was not trained)."""
         rows = self._store._query(
