@@ -79,6 +79,7 @@ class Training:
             OrderedDict()
         )
         self._cache_lock = threading.Lock()
+        self._embedding = threading.local()  # set while this thread runs the base workflow
 
     def train(
         self,
@@ -140,9 +141,18 @@ class Training:
         wf = self._base.workflow
         if wf is None:
             raise InputError("the app's base workflow is empty: it embeds nothing")
+        if getattr(self._embedding, "busy", False):  # a trained node inside the base workflow
+            raise InputError(
+                "a trained model's node in the base workflow needs an embedder before it "
+                "(it cannot embed its input with the base workflow it is part of)"
+            )
         inp = to_input(data)
-        with self._core.scoped(Scope("query", wf.id, [None])):
-            result = wf.predict([inp], app=self._app).results[0]
+        self._embedding.busy = True
+        try:
+            with self._core.scoped(Scope("query", wf.id, [None])):
+                result = wf.predict([inp], app=self._app).results[0]
+        finally:
+            self._embedding.busy = False
         reason = codec.failure_reason(result)
         if reason is not None:
             raise InputError(f"the base workflow failed on the input: {reason}")

@@ -321,3 +321,15 @@ def test_versions_and_arrays_survive_reopening(topics: App, tmp_path: Path) -> N
     assert arrays["coef"].dtype == np.float64 and arrays["coef"].shape[0] == 2
     again.delete_model("topic")
     assert again._store.models.arrays("topic", v.id) == {}
+
+
+def test_a_trained_node_inside_the_base_workflow_needs_an_embedder(topics: App) -> None:
+    topics.train_model("topic", concepts=["pets", "vehicles"])
+    alone = classifier_node("topic")
+    topics.set_base_workflow(alone, reindex=False)
+    ids = topics.add_inputs([{"text": {"raw": "a kitten"}}], progress=False)
+    stored = topics.get_input(ids[0])
+    assert stored.status is not None and stored.status.code == StatusCode.INPUT_FAILED
+    assert "needs an embedder before it" in (stored.status.description or "") + str(
+        stored.status.details or ""
+    )
