@@ -122,3 +122,56 @@ def test_params_without_a_node_need_a_model_id() -> None:
     assert Params.model_validate({}, context={"model_id": "m", "model_version_id": "v"}).model_dump(
         include={"model_id", "model_version_id"}
     ) == {"model_id": "m", "model_version_id": "v"}
+
+
+CORPUS = Path(__file__).resolve().parents[4] / "shared" / "conformance" / "clarifai-workflows"
+ROOMS = CORPUS / "examples__workflows__configs__Nodes__Predict__embeddings-classifier.yml"
+
+
+@pytest.mark.skipif(not ROOMS.is_file(), reason="the conformance corpus is not beside the repo")
+def test_clarifais_own_transfer_learning_workflow_runs_in_the_app(tmp_path: Path) -> None:
+    """general-image-embedding -> room-types-transfer-learn, as Clarifai's file has it: the
+    embedder is the bundled stand-in, the classifier the app's model trained with the
+    version id the file names."""
+    import cv2
+    import numpy as np
+
+    from engine.operator import ModelBinding
+
+    app = App(tmp_path / "rooms", base_workflow="image")
+    rng = np.random.default_rng(0)
+    shades = {"kitchen": (230, 230, 230), "bedroom": (40, 60, 150)}
+    for k in range(12):
+        room = list(shades)[k % 2]
+        img = np.clip(
+            np.full((32, 32, 3), shades[room]) + rng.integers(-20, 20, (32, 32, 3)), 0, 255
+        )
+        cv2.imwrite(str(tmp_path / f"{k}.png"), img.astype(np.uint8))
+        app.add_inputs(
+            [
+                {
+                    "id": f"r{k}",
+                    "data": {
+                        "image": {"base64": _b64(tmp_path / f"{k}.png")},
+                        "concepts": [{"id": room}],
+                    },
+                }
+            ]
+        )
+    version = "3867629b155b4d3ca852e20083d30788"
+    app.train_model(
+        "room-types-transfer-learn", concepts=["kitchen", "bedroom"], version_id=version
+    )
+    wf = Workflow.from_yaml(
+        str(ROOMS), models=[ModelBinding("room-types-transfer-learn", "embeddings-classifier")]
+    )
+    query = np.clip(np.full((40, 40, 3), shades["bedroom"]) + 5, 0, 255).astype(np.uint8)
+    out = app.predict(wf, [query]).results[0].outputs[1]
+    assert out.status.code == 10000, out.status
+    assert out.data.concepts[0].id == "bedroom" and out.data.concepts[0].value > 0.5
+
+
+def _b64(path: Path) -> str:
+    import base64
+
+    return base64.b64encode(path.read_bytes()).decode()
