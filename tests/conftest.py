@@ -31,3 +31,40 @@ def _every_response_is_clarifai_json(monkeypatch: pytest.MonkeyPatch) -> Iterato
 
     monkeypatch.setattr(Workflow, "predict", checked)
     yield
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """One real PostgreSQL server for the whole session (``tests/postgres_server.py``);
+    a test takes an app of its own with ``postgres.new_url()``.  Skips, saying why, where
+    PostgreSQL cannot run."""
+    from tests.postgres_server import PostgresServer
+
+    server = PostgresServer()
+    reason = server.missing()
+    if reason is not None:
+        pytest.skip(reason)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store backend a test runs on: every test using it runs on both."""
+    return str(request.param)
+
+
+@pytest.fixture
+def app_location(backend: str, tmp_path: Any, request: pytest.FixtureRequest) -> Any:
+    """``app_location(name)``: where a new app goes on this test's backend (a folder, or
+    a PostgreSQL URL naming a schema of its own on the session's server)."""
+
+    def make(name: str = "app") -> Any:
+        if backend == "sqlite":
+            return tmp_path / name
+        return request.getfixturevalue("postgres").new_url()
+
+    return make

@@ -36,7 +36,7 @@ class Scope:
 class AppCore:
     """The store, the lock and the scope of one ``App`` object."""
 
-    def __init__(self, path: Path, store: Store, batch_size: int) -> None:
+    def __init__(self, path: Path | str, store: Store, batch_size: int) -> None:
         self.path = path
         self.store = store
         self.batch_size = batch_size

@@ -59,12 +59,13 @@ __all__ = ["App"]
 
 
 class App:
-    """An app at ``path`` (a directory holding ``app.db``, or a ``.db`` file path)."""
+    """An app at ``path``: a directory holding ``app.db``, a ``.db`` file path, or a
+    PostgreSQL URL (``postgresql://USER@HOST/DB?schema=NAME``) that many processes share."""
 
     def __init__(
         self, path: str | Path, base_workflow: Any = None, *, batch_size: int = 128
     ) -> None:
-        self.path = Path(path)
+        self.path: Path | str = path if h.is_postgres_url(path) else Path(path)
         # a new app's base workflow is written with its schema, in one transaction: a
         # crash while creating it leaves no app, or an app with the workflow asked for
         _, text = h.resolve(base_workflow if base_workflow is not None else "text")

@@ -53,8 +53,14 @@ def run_app_command(args: argparse.Namespace) -> int:
         raise
 
 
-def require_app(path: Path) -> None:
+def require_app(path: Path | str) -> None:
     """``StoreError`` unless ``path`` holds an app (commands other than create never make one)."""
+    from engine.store._app_support import is_postgres_url, open_store
+
+    if is_postgres_url(path):
+        open_store(str(path), create=False).close()
+        return
+    path = Path(path)
     db = path if path.is_file() else path / "app.db"
     if not db.is_file():
         raise StoreError(f"{path}: no app here; create one with `opgraph app create {path}`")
@@ -64,5 +70,5 @@ def open_app(path: str) -> Any:
     """The existing app at ``path``."""
     from engine.app import App
 
-    require_app(Path(path))
+    require_app(path)
     return App(path)

@@ -94,7 +94,11 @@ def build(app_parser: argparse.ArgumentParser) -> None:
                 )
             parent = groups[head]
         p = parent.add_parser(verb or head, help=cmd.help, description=cmd.help)
-        p.add_argument("path", metavar="PATH", help="the app (a directory holding app.db)")
+        p.add_argument(
+            "path",
+            metavar="PATH",
+            help="the app: a directory holding app.db, or a postgresql:// URL",
+        )
         if cmd.arguments is not None:
             cmd.arguments(p)
         p.set_defaults(app_command_name=name)

@@ -12,6 +12,8 @@ from typing import Any
 from engine import progress
 from engine.errors import AppError, InputError, StoreError
 from engine.proto import StatusCode
+from engine.store import Store
+from engine.store._pg_conn import is_postgres_url
 from engine.store.sqlite import SqliteStore
 from engine.workflow import Workflow
 
@@ -21,6 +23,7 @@ __all__ = [
     "annotation_status",
     "as_list",
     "builtin",
+    "is_postgres_url",
     "now",
     "open_store",
     "parse_metadata",
@@ -35,8 +38,16 @@ _DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 _PROGRESS_MIN = 2  # a single input needs no bar
 
 
-def open_store(path: Path, initial_meta: dict[str, str] | None = None) -> SqliteStore:
-    """The app's store at ``path``; a new app gets ``initial_meta`` with its schema."""
+def open_store(
+    path: Path | str, initial_meta: dict[str, str] | None = None, *, create: bool = True
+) -> Store:
+    """The app's store at ``path`` (a folder, a ``.db`` file, or a ``postgresql://`` URL);
+    a new app gets ``initial_meta`` with its schema."""
+    if is_postgres_url(path):
+        from engine.store.postgres import PostgresStore
+
+        return PostgresStore(str(path), initial_meta=initial_meta, create=create)
+    path = Path(path)
     if path.suffix.lower() in _DB_SUFFIXES or path.is_file():
         db = path
     else:

@@ -1,11 +1,11 @@
-"""The connection under ``SqliteStore``: opening, migrating, transactions, errors, meta.
+"""The connection under ``SqliteStore``: opening, migrating, transactions, errors.
 
 Writes take the database lock up front (``BEGIN IMMEDIATE``), so a second writer fails
 fast with one clear error instead of deadlocking half-way through a batch; readers never
 block in WAL mode.  The schema is versioned in ``schema_version`` and brought up to date
 by ``_schema.MIGRATIONS`` on open, all steps in one transaction.  Each resource's SQL is a
-subclass of ``SqliteConnection`` (``sqlite_inputs``, ``sqlite_annotations``, ...), which
-``SqliteStore`` combines; they use ``_tx()`` for a write and ``_query()`` for a read.
+subclass of ``_base.StoreConnection`` (``sqlite_inputs``, ``sqlite_annotations``, ...),
+written once for SQLite and PostgreSQL; this class is that interface over one SQLite file.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import AppError, OpgraphError, StoreError
+from engine.query import GeoArea
+from engine.store._base import StoreConnection
 from engine.store._rows import put_meta
 from engine.store._schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -27,7 +29,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _INPUT_DUPLICATE = 30100  # Clarifai's INPUT_DUPLICATE
 
 
-class SqliteConnection:
+class SqliteConnection(StoreConnection):
     """One SQLite file, migrated on open; the plumbing every resource's SQL shares."""
 
     def __init__(
@@ -84,6 +86,7 @@ class SqliteConnection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.create_function("search_km", 5, _within_km, deterministic=True)
         with self._tx() as c:
             # read the version inside the write lock: two processes may create one app
             version = self._version(c)
@@ -163,12 +166,7 @@ class SqliteConnection:
         with self._lock:
             self._conn.close()
 
-    # ---- meta ------------------------------------------------------------------------
 
-    def get_meta(self, key: str) -> str | None:
-        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
-        return str(rows[0][0]) if rows else None
-
-    def set_meta(self, items: dict[str, str]) -> None:
-        with self._tx() as c:
-            put_meta(c, items)
+def _within_km(lat0: float, lon0: float, lat: float, lon: float, km: float) -> int:
+    """SQL ``search_km``: 1 when (lat, lon) is within ``km`` of (lat0, lon0)."""
+    return int(GeoArea(latitude=lat0, longitude=lon0).distance_km(lat, lon) <= km)

@@ -1,9 +1,12 @@
-"""Row-level functions of ``SqliteStore``: pure functions over a connection or a row."""
+"""Row-level functions of a store: pure functions over a connection or a row.
+
+The SQL here is the part SQLite and PostgreSQL share (``?`` placeholders, ``ON CONFLICT``);
+``c`` is a write transaction's connection (``sqlite3.Connection`` or the PostgreSQL one).
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -12,6 +15,7 @@ import numpy as np
 from engine.store import AnnotationRecord, IndexRecord, InputRecord, WriteBatch
 
 __all__ = [
+    "ANNOTATION_COLS",
     "INPUT_COLS",
     "annotation_record",
     "chunks",
@@ -19,21 +23,24 @@ __all__ = [
     "input_record",
     "insert_index",
     "insert_inputs",
-    "json_match",
     "leaves",
     "put_meta",
     "upsert_annotations",
 ]
 
 INPUT_COLS = "id, data, content, metadata, status_code, status_description, created_at, modified_at"
+ANNOTATION_COLS = (
+    "id, input_id, data, status_code, user_id, task_id, annotation_info, "
+    "workflow_id, node_id, created_at, modified_at"
+)
 
 
-def get_meta(c: sqlite3.Connection, key: str) -> str | None:
+def get_meta(c: Any, key: str) -> str | None:
     row = c.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return None if row is None else str(row[0])
 
 
-def put_meta(c: sqlite3.Connection, items: dict[str, str]) -> None:
+def put_meta(c: Any, items: dict[str, str]) -> None:
     c.executemany(
         "INSERT INTO meta(key, value) VALUES (?, ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -41,7 +48,7 @@ def put_meta(c: sqlite3.Connection, items: dict[str, str]) -> None:
     )
 
 
-def insert_inputs(c: sqlite3.Connection, records: Sequence[InputRecord]) -> None:
+def insert_inputs(c: Any, records: Sequence[InputRecord]) -> None:
     c.executemany(
         f"INSERT INTO inputs({INPUT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -62,17 +69,18 @@ def insert_inputs(c: sqlite3.Connection, records: Sequence[InputRecord]) -> None
     if pairs:
         now = records[0].created_at
         c.executemany(
-            "INSERT OR IGNORE INTO datasets(id, created_at, modified_at) VALUES (?, ?, ?)",
+            "INSERT INTO datasets(id, created_at, modified_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             [(d, now, now) for d in sorted({d for d, _ in pairs})],
         )
         c.executemany(
-            "INSERT OR IGNORE INTO dataset_inputs(dataset_id, input_id, created_at) "
-            "VALUES (?, ?, ?)",
+            "INSERT INTO dataset_inputs(dataset_id, input_id, created_at) "
+            "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             [(d, i, now) for d, i in pairs],
         )
 
 
-def insert_index(c: sqlite3.Connection, batch: WriteBatch) -> None:
+def insert_index(c: Any, batch: WriteBatch) -> None:
     g = batch.generation
     c.executemany(
         "INSERT INTO index_vectors(generation, input_id, node_id, vector, region) "
@@ -84,11 +92,13 @@ def insert_index(c: sqlite3.Connection, batch: WriteBatch) -> None:
         ],
     )
     c.executemany(
-        "INSERT OR REPLACE INTO index_concepts VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO index_concepts(generation, concept_id, input_id, node_id, value) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (generation, concept_id, input_id, node_id) "
+        "DO UPDATE SET value = excluded.value",
         [(g, cid, r.input_id, node, value) for r in batch.index for node, cid, value in r.concepts],
     )
     c.executemany(
-        "INSERT INTO index_regions VALUES (?, ?, ?, ?)",
+        "INSERT INTO index_regions(generation, input_id, node_id, data) VALUES (?, ?, ?, ?)",
         [(g, r.input_id, node, json.dumps(reg)) for r in batch.index for node, reg in r.regions],
     )
 
@@ -101,13 +111,16 @@ def _vectors_of(r: IndexRecord) -> Iterator[tuple[str, np.ndarray, str | None]]:
         yield node, vector, json.dumps(region)
 
 
-def upsert_annotations(c: sqlite3.Connection, records: Sequence[AnnotationRecord]) -> None:
+def upsert_annotations(c: Any, records: Sequence[AnnotationRecord]) -> None:
     concept_ids = {
         cid for r in records for cid in (x.get("id") for x in r.data.get("concepts", [])) if cid
     }
-    c.executemany("INSERT OR IGNORE INTO concepts(id) VALUES (?)", [(x,) for x in concept_ids])
     c.executemany(
-        "INSERT INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "INSERT INTO concepts(id) VALUES (?) ON CONFLICT DO NOTHING",
+        [(x,) for x in sorted(concept_ids)],
+    )
+    c.executemany(
+        f"INSERT INTO annotations({ANNOTATION_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(id) DO UPDATE SET data = excluded.data, "
         "status_code = excluded.status_code, user_id = excluded.user_id, "
         "task_id = excluded.task_id, annotation_info = excluded.annotation_info, "
@@ -162,25 +175,15 @@ def annotation_record(row: Sequence[Any]) -> AnnotationRecord:
     )
 
 
-def leaves(d: dict[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
-    """(JSON path, value) for every leaf of a nested metadata query."""
+def leaves(
+    d: dict[str, Any], prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """(keys, value) for every leaf of a nested metadata query."""
     for key, value in d.items():
         if isinstance(value, dict) and value:
             yield from leaves(value, (*prefix, key))
         else:
-            keys = (*prefix, key)
-            yield "$." + ".".join('"' + k.replace('"', '\\"') + '"' for k in keys), value
-
-
-def json_match(path: str, value: Any) -> tuple[str, list[Any]]:
-    if value is None:
-        return "json_type(metadata, ?) = 'null'", [path]
-    if isinstance(value, bool):
-        return "json_type(metadata, ?) = ?", [path, "true" if value else "false"]
-    if isinstance(value, list | dict):
-        # json_extract gives containers back as minified JSON text; json() minifies ours
-        return "json_extract(metadata, ?) = json(?)", [path, json.dumps(value)]
-    return "json_extract(metadata, ?) = ?", [path, value]
+            yield (*prefix, key), value
 
 
 def chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:

@@ -1,4 +1,4 @@
-"""Datasets in SQLite: the groups, their inputs, and their frozen versions.
+"""Datasets (SQLite and PostgreSQL): the groups, their inputs, and their frozen versions.
 
 A dataset version is a copy, made in one transaction, of every input of the dataset
 (its Data, media bytes and metadata) and of every annotation on those inputs: patching
@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from engine.store import AnnotationRecord, InputRecord
+from engine.store._dialect import Dialect
 from engine.store._rows import (
+    ANNOTATION_COLS,
     INPUT_COLS,
     annotation_record,
     chunks,
@@ -24,7 +26,7 @@ from engine.store._rows import (
 )
 
 if TYPE_CHECKING:
-    from engine.store._conn import SqliteConnection
+    from engine.store._base import StoreConnection
 
 __all__ = [
     "DatasetRecord",
@@ -37,10 +39,6 @@ VersionRefusal = Literal["no-dataset", "exists", "empty"]
 
 _DATASET_COLS = "id, description, notes, metadata, created_at, modified_at"
 _VERSION_COLS = "seq, dataset_id, id, description, metadata, metrics, created_at"
-_ANNOTATION_COLS = (
-    "id, input_id, data, status_code, user_id, task_id, annotation_info, "
-    "workflow_id, node_id, created_at, modified_at"
-)
 
 
 @dataclass
@@ -83,7 +81,7 @@ def _dumps(value: dict[str, Any] | None) -> str | None:
 class SqliteDatasets:
     """The dataset tables of one ``SqliteStore`` (reached as ``store.datasets``)."""
 
-    def __init__(self, store: SqliteConnection) -> None:
+    def __init__(self, store: StoreConnection) -> None:
         self._store = store
 
     # ---- datasets --------------------------------------------------------------------
@@ -159,8 +157,8 @@ class SqliteDatasets:
             if missing:
                 return missing
             c.executemany(
-                "INSERT OR IGNORE INTO dataset_inputs(dataset_id, input_id, created_at) "
-                "VALUES (?, ?, ?)",
+                "INSERT INTO dataset_inputs(dataset_id, input_id, created_at) "
+                "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 [(dataset_id, iid, now) for iid in input_ids],
             )
             c.execute("UPDATE datasets SET modified_at = ? WHERE id = ?", (now, dataset_id))
@@ -207,9 +205,9 @@ class SqliteDatasets:
             ).fetchone()
             if taken is not None:
                 return "exists"
-            cur = c.execute(
+            row = c.execute(
                 "INSERT INTO dataset_versions(dataset_id, id, description, metadata, metrics, "
-                "created_at) VALUES (?, ?, ?, ?, '{}', ?)",
+                "created_at) VALUES (?, ?, ?, ?, '{}', ?) RETURNING seq",
                 (
                     version.dataset_id,
                     version.id,
@@ -217,10 +215,10 @@ class SqliteDatasets:
                     _dumps(version.metadata),
                     version.created_at,
                 ),
-            )
-            version.seq = int(cur.lastrowid or 0)
-            _freeze(c, version.seq, version.dataset_id)
-            version.metrics = _metrics(c, version.seq)
+            ).fetchone()
+            version.seq = int(row[0])
+            _freeze(c, self._store.dialect, version.seq, version.dataset_id)
+            version.metrics = _metrics(c, self._store.dialect, version.seq)
             if not version.metrics["inputs_count"]:
                 # nothing to freeze: leave no version row behind
                 c.execute("DELETE FROM dataset_versions WHERE seq = ?", (version.seq,))
@@ -302,27 +300,32 @@ class SqliteDatasets:
         return [i for i in dict.fromkeys(ids) if i not in present]
 
 
-def _freeze(c: Any, version_seq: int, dataset_id: str) -> None:
+def _freeze(c: Any, d: Dialect, version_seq: int, dataset_id: str) -> None:
     """Copy the dataset's inputs and their annotations into the version, in SQL (media
     bytes never pass through Python)."""
+    frozen = d.json_rows(
+        ANNOTATION_COLS,
+        f"SELECT {ANNOTATION_COLS} FROM annotations WHERE input_id = i.id ORDER BY created_at, id",
+    )
     c.execute(
-        "INSERT INTO dataset_version_inputs SELECT ?, i.seq, i.id, i.data, i.content, "
-        "i.metadata, i.created_at, (SELECT json_group_array(json_array("
-        f"{_ANNOTATION_COLS})) FROM (SELECT {_ANNOTATION_COLS} FROM annotations "
-        "WHERE input_id = i.id ORDER BY created_at, id)) "
+        "INSERT INTO dataset_version_inputs(version_seq, input_seq, input_id, data, content, "
+        "metadata, created_at, annotations) SELECT ?, i.seq, i.id, i.data, i.content, "
+        f"i.metadata, i.created_at, {frozen} "
         "FROM inputs AS i JOIN dataset_inputs AS d ON d.input_id = i.id WHERE d.dataset_id = ?",
         (version_seq, dataset_id),
     )
 
 
-def _metrics(c: Any, version_seq: int) -> dict[str, int]:
+def _count(condition: str) -> str:
+    return f"coalesce(sum(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)"
+
+
+def _metrics(c: Any, d: Dialect, version_seq: int) -> dict[str, int]:
     """Clarifai's ``DatasetVersionMetrics`` counts for the frozen inputs."""
+    unlabeled = f"annotations = '[]' AND {d.array_length('data', 'concepts')} IS NULL"
     row = c.execute(
-        "SELECT count(*), "
-        "coalesce(sum(annotations = '[]' AND json_array_length(data, '$.concepts') IS NULL), 0),"
-        " coalesce(sum(metadata IS NOT NULL), 0),"
-        " coalesce(sum(json_type(data, '$.geo') IS NOT NULL), 0)"
-        " FROM dataset_version_inputs WHERE version_seq = ?",
+        f"SELECT count(*), {_count(unlabeled)}, {_count('metadata IS NOT NULL')}, "
+        f"{_count(d.has('data', 'geo'))} FROM dataset_version_inputs WHERE version_seq = ?",
         (version_seq,),
     ).fetchone()
     keys = (

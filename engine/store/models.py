@@ -1,4 +1,4 @@
-"""Models created in an app (``PostModels``), each with immutable versions, in SQLite.
+"""Models created in an app (``PostModels``), each with immutable versions.
 
 A model is a ``model_type_id`` (an operator type) with a name and notes; a version holds its
 ``output_info`` (params and concepts) as Clarifai JSON and never changes, so a workflow node
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from engine.store._conn import SqliteConnection
+    from engine.store._base import StoreConnection
 
 __all__ = ["ModelRecord", "ModelVersionRecord", "SqliteModels"]
 
@@ -58,7 +58,7 @@ def _version(row: Sequence[Any]) -> ModelVersionRecord:
 class SqliteModels:
     """The model tables of one ``SqliteStore`` (reached as ``store.models``)."""
 
-    def __init__(self, store: SqliteConnection) -> None:
+    def __init__(self, store: StoreConnection) -> None:
         self._store = store
 
     def create(self, record: ModelRecord) -> bool:
@@ -96,7 +96,7 @@ class SqliteModels:
                     record.id,
                 ),
             )
-            return cur.rowcount > 0
+            return bool(cur.rowcount > 0)
 
     def delete(self, model_id: str) -> bool:
         """The model and its versions; False if unknown."""
@@ -104,7 +104,7 @@ class SqliteModels:
             c.execute("DELETE FROM app_model_arrays WHERE model_id = ?", (model_id,))
             c.execute("DELETE FROM app_model_versions WHERE model_id = ?", (model_id,))
             cur = c.execute("DELETE FROM app_models WHERE id = ?", (model_id,))
-            return cur.rowcount > 0
+            return bool(cur.rowcount > 0)
 
     def add_version(
         self, version: ModelVersionRecord, arrays: Mapping[str, np.ndarray] | None = None
@@ -122,9 +122,9 @@ class SqliteModels:
                 (version.model_id, version.id),
             ).fetchone():
                 return False
-            cur = c.execute(
+            row = c.execute(
                 "INSERT INTO app_model_versions(model_id, id, output_info, description, "
-                "created_at) VALUES (?, ?, ?, ?, ?)",
+                "created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
                 (
                     version.model_id,
                     version.id,
@@ -132,8 +132,8 @@ class SqliteModels:
                     version.description,
                     version.created_at,
                 ),
-            )
-            version.seq = int(cur.lastrowid or 0)
+            ).fetchone()
+            version.seq = int(row[0])
             c.executemany(
                 "INSERT INTO app_model_arrays(model_id, version_id, name, dtype, shape, data) "
                 "VALUES (?, ?, ?, ?, ?, ?)",

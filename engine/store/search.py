@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.query import ConceptTerm, Filter, GeoArea
+from engine.store._dialect import Dialect
 from engine.store._rows import chunks
-from engine.store._search_schema import LEAVES_SQL
 
 if TYPE_CHECKING:
-    from engine.store._conn import SqliteConnection
+    from engine.store._base import StoreConnection
 
 __all__ = ["SqliteSearch", "VectorRows"]
 
@@ -42,11 +42,11 @@ class VectorRows:
 
 
 class SqliteSearch:
-    """Search reads of one ``SqliteStore`` (its connection, lock and error mapping)."""
+    """Search reads of one store (its connection, lock, error mapping and dialect)."""
 
-    def __init__(self, store: SqliteConnection) -> None:
+    def __init__(self, store: StoreConnection) -> None:
         self._store = store
-        store._conn.create_function("search_km", 5, _within_km, deterministic=True)
+        self._d: Dialect = store.dialect
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
         return self._store._query(sql, args)
@@ -56,7 +56,7 @@ class SqliteSearch:
     def filter_seqs(self, filters: Sequence[Filter], generation: int) -> np.ndarray:
         """The seqs of the inputs every filter keeps (in no particular order)."""
         sql, args = self._compound(filters, generation)
-        text = self._query(f"SELECT group_concat(seq) FROM ({sql})", args)[0][0]
+        text = self._query(f"SELECT {self._d.int_list('seq')} FROM ({sql}) AS f", args)[0][0]
         if not text:
             return np.empty(0, dtype=np.int64)
         return _int_list(str(text))
@@ -85,16 +85,16 @@ class SqliteSearch:
         args: list[Any] = []
         for f in filters:
             sql, a = self._one_filter(f, generation)
-            selects.append(f"SELECT seq FROM ({sql})")
+            selects.append(f"SELECT seq FROM ({sql}) AS f{len(selects)}")
             args.extend(a)
         return " INTERSECT ".join(selects), args
 
     def _one_filter(self, f: Filter, generation: int) -> _Sql:
         parts = self._parts(f, generation) or [("SELECT seq FROM inputs", [])]
-        sql = " INTERSECT ".join(f"SELECT seq FROM ({p})" for p, _ in parts)
+        sql = " INTERSECT ".join(f"SELECT seq FROM ({p}) AS p{i}" for i, (p, _) in enumerate(parts))
         args = [a for _, part_args in parts for a in part_args]
         if f.negate:
-            sql = f"SELECT seq FROM inputs EXCEPT SELECT seq FROM ({sql})"
+            sql = f"SELECT seq FROM inputs EXCEPT SELECT seq FROM ({sql}) AS n"
         return sql, args
 
     def _parts(self, f: Filter, generation: int) -> list[_Sql]:
@@ -117,16 +117,16 @@ class SqliteSearch:
             parts.append(self._concept_part(term, f, generation))
         if annotated and not f.concepts:
             where, a = _annotation_where(f)
-            parts.append((f"SELECT i.seq FROM annotations AS a {_JOIN} WHERE {where}", a))
+            parts.append((f"SELECT i.seq AS seq FROM annotations AS a {_JOIN} WHERE {where}", a))
         return parts
 
     def _metadata_parts(self, metadata: dict[str, Any]) -> list[_Sql]:
-        doc = json.dumps(metadata)
-        leaves = self._query(LEAVES_SQL.format(seq="0", doc="?"), (doc, doc))
+        leaves = self._query(*self._d.leaves(json.dumps(metadata)))
         parts: list[_Sql] = []
         for _, path, kind, value in leaves:
             sql = "SELECT seq FROM search_meta WHERE path = ? AND kind = ?"
-            parts.append((sql + " AND value = ?", [path, kind, value]) if value is not None
+            match = f" AND {self._d.leaf_value()}"
+            parts.append((sql + match, [path, kind, value]) if value is not None
                          else (sql, [path, kind]))  # fmt: skip
         return parts
 
@@ -138,12 +138,12 @@ class SqliteSearch:
         if source in ("any", "predicted"):
             selects.append(_predicted_sql(ids, generation))
         if source in ("any", "annotated"):
-            selects.extend(_annotated_sqls(ids, f))
+            selects.extend(_annotated_sqls(self._d, ids, f))
         present = " UNION ".join(s for s, _ in selects)
         args = [x for _, xs in selects for x in xs]
         if term.value:
             return present, args
-        return f"SELECT seq FROM inputs EXCEPT SELECT seq FROM ({present})", args
+        return f"SELECT seq FROM inputs EXCEPT SELECT seq FROM ({present}) AS c", args
 
     def _concept_ids(self, term: ConceptTerm) -> list[str]:
         if not term.by_name:
@@ -157,14 +157,15 @@ class SqliteSearch:
         """(seqs, best value) of inputs holding the concept: predicted or labelled."""
         ids = self._concept_ids(term)
         marks = ",".join("?" * len(ids))
+        d = self._d
         rows = self._query(
             "SELECT i.seq, max(v) FROM ("
             f" SELECT input_id, value AS v FROM index_concepts"
             f" WHERE generation = ? AND concept_id IN ({marks})"
             " UNION ALL"
-            " SELECT a.input_id, json_extract(c.value, '$.value') FROM annotations AS a,"
-            " json_each(a.data, '$.concepts') AS c"
-            f" WHERE a.status_code = ? AND json_extract(c.value, '$.id') IN ({marks})"
+            f" SELECT a.input_id, {d.number('c.value', 'value')} FROM annotations AS a,"
+            f" {d.items('a.data', ['concepts'], 'c')}"
+            f" WHERE a.status_code = ? AND {d.text('c.value', 'id')} IN ({marks})"
             ") AS x JOIN inputs AS i ON i.id = x.input_id GROUP BY i.seq",
             [generation, *ids, _ANNOTATION_SUCCESS, *ids],
         )
@@ -200,7 +201,7 @@ class SqliteSearch:
         return int(self._query("SELECT coalesce(max(id), 0) FROM search_deleted")[0][0])
 
     def all_seqs(self) -> np.ndarray:
-        text = self._query("SELECT group_concat(seq) FROM inputs")[0][0]
+        text = self._query(f"SELECT {self._d.int_list('seq')} FROM inputs")[0][0]
         return _int_list(str(text)) if text else np.empty(0, np.int64)
 
     def ids_of(self, seqs: Sequence[int]) -> dict[int, str]:
@@ -223,7 +224,7 @@ _JOIN = "JOIN inputs AS i ON i.id = a.input_id"
 
 
 def _int_list(text: str) -> np.ndarray:
-    """``"3,1,2"`` (SQLite's group_concat) as int64, parsed in C: 10k seqs in about 1 ms."""
+    """``"3,1,2"`` (group_concat / string_agg) as int64, parsed in C: 10k seqs in about 1 ms."""
     values: np.ndarray = np.fromstring(text, dtype=np.int64, sep=",")
     return values
 
@@ -257,10 +258,6 @@ def _geo_part(geo: GeoArea) -> _Sql:
     return sql, args
 
 
-def _within_km(lat0: float, lon0: float, lat: float, lon: float, km: float) -> int:
-    return int(GeoArea(latitude=lat0, longitude=lon0).distance_km(lat, lon) <= km)
-
-
 def _annotation_where(f: Filter) -> _Sql:
     status = _ANNOTATION_SUCCESS if f.annotation_status is None else f.annotation_status
     where: list[str] = ["a.status_code = ?"]
@@ -274,26 +271,29 @@ def _annotation_where(f: Filter) -> _Sql:
 def _predicted_sql(ids: list[str], generation: int) -> _Sql:
     marks = ",".join("?" * len(ids))
     return (
-        "SELECT i.seq FROM index_concepts AS a "
+        "SELECT i.seq AS seq FROM index_concepts AS a "
         f"{_JOIN} WHERE a.generation = ? AND a.concept_id IN ({marks}) AND a.value > 0",
         [generation, *ids],
     )
 
 
-def _annotated_sqls(ids: list[str], f: Filter) -> list[_Sql]:
+def _annotated_sqls(d: Dialect, ids: list[str], f: Filter) -> list[_Sql]:
     """Labelled in an annotation: input-level concepts, or a region's."""
     where, args = _annotation_where(f)
     marks = ",".join("?" * len(ids))
-    match = f"json_extract(c.value, '$.id') IN ({marks}) AND json_extract(c.value, '$.value') > 0"
+    match = f"{d.text('c.value', 'id')} IN ({marks}) AND {d.number('c.value', 'value')} > 0"
+    concepts = d.items("a.data", ["concepts"], "c")
+    regions = d.items("a.data", ["regions"], "r")
+    region_concepts = d.items("r.value", ["data", "concepts"], "c")
     return [
         (
-            f"SELECT i.seq FROM annotations AS a {_JOIN}, json_each(a.data, '$.concepts') AS c "
+            f"SELECT i.seq AS seq FROM annotations AS a {_JOIN} CROSS JOIN {concepts} "
             f"WHERE {where} AND {match}",
             [*args, *ids],
         ),
         (
-            f"SELECT i.seq FROM annotations AS a {_JOIN}, json_each(a.data, '$.regions') AS r, "
-            f"json_each(r.value, '$.data.concepts') AS c WHERE {where} AND {match}",
+            f"SELECT i.seq AS seq FROM annotations AS a {_JOIN} CROSS JOIN {regions} "
+            f"CROSS JOIN {region_concepts} WHERE {where} AND {match}",
             [*args, *ids],
         ),
     ]

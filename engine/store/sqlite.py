@@ -1,30 +1,20 @@
 """``SqliteStore``: an app in one SQLite file (WAL), the embedded default ``Store``.
 
-The connection, migrations and transactions are ``_conn.SqliteConnection``; each
-resource's SQL is one module (``sqlite_inputs``, ``sqlite_annotations``,
-``sqlite_concepts``, ``sqlite_index``) whose class ``SqliteStore`` inherits.  What spans
-resources (an add's batch: inputs, index rows and annotations in one transaction) is here.
+The connection, migrations and transactions are ``_conn.SqliteConnection``; the SQL of every
+resource is ``_sql.SqlStore``, shared with ``engine.store.postgres.PostgresStore``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine.store import WriteBatch
-from engine.store._rows import get_meta, insert_index, insert_inputs, upsert_annotations
-from engine.store.datasets import SqliteDatasets
-from engine.store.models import SqliteModels
-from engine.store.search import SqliteSearch
-from engine.store.sqlite_annotations import AnnotationsSql
-from engine.store.sqlite_concepts import ConceptsSql
-from engine.store.sqlite_index import IndexSql
-from engine.store.sqlite_inputs import InputsSql
-from engine.store.workflows import SqliteWorkflows
+from engine.store._conn import SqliteConnection
+from engine.store._sql import SqlStore
 
 __all__ = ["SqliteStore"]
 
 
-class SqliteStore(InputsSql, AnnotationsSql, ConceptsSql, IndexSql):
+class SqliteStore(SqliteConnection, SqlStore):
     """The ``Store`` protocol over one SQLite file; see the module docstring."""
 
     def __init__(
@@ -35,33 +25,4 @@ class SqliteStore(InputsSql, AnnotationsSql, ConceptsSql, IndexSql):
         initial_meta: dict[str, str] | None = None,
     ) -> None:
         super().__init__(path, timeout_s=timeout_s, initial_meta=initial_meta)
-        self.search = SqliteSearch(self)
-
-    @property
-    def datasets(self) -> SqliteDatasets:
-        """Datasets, their inputs and frozen versions (``engine.store.datasets``)."""
-        return SqliteDatasets(self)
-
-    @property
-    def workflows(self) -> SqliteWorkflows:
-        """Workflows stored in the app, with versions (``engine.store.workflows``)."""
-        return SqliteWorkflows(self)
-
-    @property
-    def models(self) -> SqliteModels:
-        """Models created in the app, with versions (``engine.store.models``)."""
-        return SqliteModels(self)
-
-    def write(self, batch: WriteBatch) -> bool:
-        with self._tx() as c:
-            # checked inside the write transaction: a reindex cannot switch in between
-            if not batch.building and int(get_meta(c, "generation") or 1) != batch.generation:
-                return False
-            insert_inputs(c, batch.inputs)
-            c.executemany(
-                "UPDATE inputs SET status_code = ?, status_description = ? WHERE id = ?",
-                [(code, desc, iid) for iid, code, desc in batch.statuses],
-            )
-            insert_index(c, batch)
-            upsert_annotations(c, batch.annotations)
-        return True
+        self._start_search()

@@ -1,26 +1,22 @@
-"""Annotations in SQLite: inserted, upserted by id, listed in a stable order (the order they
-were first written), patched and deleted, each write one transaction."""
+"""Annotations (SQLite and PostgreSQL): inserted, upserted by id, listed in a stable order
+(the order they were first written), patched and deleted, each write one transaction."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.store import AnnotationQuery, AnnotationRecord
-from engine.store._conn import SqliteConnection
+from engine.store._base import StoreConnection
+from engine.store._dialect import Dialect
+from engine.store._rows import ANNOTATION_COLS as _COLS
 from engine.store._rows import annotation_record, chunks, upsert_annotations
 
 __all__ = ["AnnotationsSql"]
 
-_COLS = (
-    "id, input_id, data, status_code, user_id, task_id, annotation_info, "
-    "workflow_id, node_id, created_at, modified_at"
-)
 
-
-class AnnotationsSql(SqliteConnection):
-    """The annotations part of ``SqliteStore``."""
+class AnnotationsSql(StoreConnection):
+    """The annotations part of a store."""
 
     def put_annotations(self, records: Sequence[AnnotationRecord]) -> None:
         with self._tx() as c:
@@ -60,7 +56,7 @@ class AnnotationsSql(SqliteConnection):
     def list_annotations(
         self, query: AnnotationQuery, offset: int, limit: int
     ) -> list[AnnotationRecord]:
-        where, args = _where(query)
+        where, args = _where(self.dialect, query)
         rows = self._query(
             f"SELECT {_COLS} FROM annotations{where} ORDER BY rowid LIMIT ? OFFSET ?",
             [*args, limit, offset],
@@ -102,7 +98,7 @@ class AnnotationsSql(SqliteConnection):
         return []
 
 
-def _present(c: sqlite3.Connection, table: str, ids: Sequence[str]) -> set[str]:
+def _present(c: Any, table: str, ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for chunk in chunks(list(ids)):
         marks = ",".join("?" * len(chunk))
@@ -112,7 +108,7 @@ def _present(c: sqlite3.Connection, table: str, ids: Sequence[str]) -> set[str]:
     return found
 
 
-def _read(c: sqlite3.Connection, ids: Sequence[str]) -> list[AnnotationRecord]:
+def _read(c: Any, ids: Sequence[str]) -> list[AnnotationRecord]:
     out: list[AnnotationRecord] = []
     for chunk in chunks(list(ids)):
         marks = ",".join("?" * len(chunk))
@@ -125,7 +121,7 @@ def _in(column: str, values: Sequence[Any]) -> str:
     return f"{column} IN ({','.join('?' * len(values))})"
 
 
-def _where(q: AnnotationQuery) -> tuple[str, list[Any]]:
+def _where(d: Dialect, q: AnnotationQuery) -> tuple[str, list[Any]]:
     where: list[str] = []
     args: list[Any] = []
     for column, values in (
@@ -142,9 +138,6 @@ def _where(q: AnnotationQuery) -> tuple[str, list[Any]]:
         args.append(q.task_id)
     if q.concept_ids:
         # a concept of the annotation itself, of one of its regions or of a frame's
-        where.append(
-            "EXISTS (SELECT 1 FROM json_tree(annotations.data) AS t WHERE t.key = 'id' "
-            f"AND t.path LIKE '%concepts[%]' AND {_in('t.value', q.concept_ids)})"
-        )
+        where.append(d.concept_ids_in("annotations.data", len(q.concept_ids)))
         args.extend(q.concept_ids)
     return (" WHERE " + " AND ".join(where) if where else ""), args

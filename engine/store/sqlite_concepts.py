@@ -1,20 +1,20 @@
-"""Concepts and their relations in SQLite (each relation also seen from its object)."""
+"""Concepts and their relations, SQLite and PostgreSQL (each relation also seen from its object)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from engine.store import Relation
-from engine.store._conn import SqliteConnection
+from engine.store._base import StoreConnection
 
 __all__ = ["ConceptsSql"]
 
 _INVERSE = {"synonym": "synonym", "hypernym": "hyponym", "hyponym": "hypernym"}
 
 
-class ConceptsSql(SqliteConnection):
-    """The concepts part of ``SqliteStore``."""
+class ConceptsSql(StoreConnection):
+    """The concepts part of a store."""
 
     def add_relation(self, relation: Relation) -> None:
         self.add_relations([relation])
@@ -23,11 +23,12 @@ class ConceptsSql(SqliteConnection):
         """Store relations (and concepts not seen yet) in one transaction; one kept twice."""
         with self._tx() as c:
             c.executemany(
-                "INSERT OR IGNORE INTO concepts(id) VALUES (?)",
-                [(x,) for r in relations for x in (r.subject, r.object)],
+                "INSERT INTO concepts(id) VALUES (?) ON CONFLICT DO NOTHING",
+                [(x,) for x in dict.fromkeys(x for r in relations for x in (r.subject, r.object))],
             )
             c.executemany(
-                "INSERT OR IGNORE INTO concept_relations VALUES (?, ?, ?, ?)",
+                "INSERT INTO concept_relations(subject, object, predicate, knowledge_graph_id) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(r.subject, r.object, r.predicate, r.knowledge_graph_id) for r in relations],
             )
 
@@ -101,5 +102,5 @@ class ConceptsSql(SqliteConnection):
             )
 
 
-def _has_concept(c: sqlite3.Connection, concept_id: str) -> bool:
+def _has_concept(c: Any, concept_id: str) -> bool:
     return c.execute("SELECT 1 FROM concepts WHERE id = ?", (concept_id,)).fetchone() is not None

@@ -1,4 +1,5 @@
-"""The index of base-workflow outputs in SQLite, per generation (a reindex builds the next)."""
+"""The index of base-workflow outputs (SQLite and PostgreSQL), per generation (a reindex
+builds the next)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.store._conn import SqliteConnection
+from engine.store._base import StoreConnection
 from engine.store._rows import get_meta, put_meta
 
 __all__ = ["IndexSql"]
@@ -15,8 +16,8 @@ _INPUT_OK, _INPUT_FAILED = 30000, 30002  # Clarifai's INPUT_SUCCESS / INPUT_FAIL
 _ANNOTATION_SUCCESS = 24150
 
 
-class IndexSql(SqliteConnection):
-    """The index part of ``SqliteStore``."""
+class IndexSql(StoreConnection):
+    """The index part of a store."""
 
     def load_vectors(self, generation: int, after: int) -> tuple[int, list[str], np.ndarray]:
         rows = self._query(
@@ -32,15 +33,16 @@ class IndexSql(SqliteConnection):
     def concept_scores(self, generation: int, concept_id: str) -> list[tuple[str, float]]:
         """Best score per input: predicted by the base workflow, or labelled (a successful
         annotation)."""
+        d = self.dialect
         rows = self._query(
             "SELECT input_id, max(v) FROM ("
             " SELECT input_id, value AS v FROM index_concepts"
             " WHERE generation = ? AND concept_id = ?"
             " UNION ALL"
-            " SELECT a.input_id, json_extract(c.value, '$.value') FROM annotations AS a,"
-            " json_each(a.data, '$.concepts') AS c"
-            " WHERE a.status_code = ? AND json_extract(c.value, '$.id') = ?"
-            ") GROUP BY input_id",
+            f" SELECT a.input_id, {d.number('c.value', 'value')} FROM annotations AS a"
+            f" CROSS JOIN {d.items('a.data', ['concepts'], 'c')}"
+            f" WHERE a.status_code = ? AND {d.text('c.value', 'id')} = ?"
+            ") AS x GROUP BY input_id",
             (generation, concept_id, _ANNOTATION_SUCCESS, concept_id),
         )
         return [(r[0], float(r[1])) for r in rows]

@@ -1,21 +1,20 @@
-"""Inputs in SQLite: read by id, listed in insertion order, counted, filtered, patched and
-deleted (with everything that refers to them)."""
+"""Inputs (SQLite and PostgreSQL): read by id, listed in insertion order, counted, filtered,
+patched and deleted (with everything that refers to them)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from engine.store import InputChange, InputQuery, InputRecord
-from engine.store._conn import SqliteConnection
+from engine.store._base import StoreConnection
+from engine.store._dialect import Dialect
 from engine.store._rows import (
     INPUT_COLS,
     chunks,
     get_meta,
     input_record,
-    json_match,
     leaves,
     put_meta,
     upsert_annotations,
@@ -24,8 +23,8 @@ from engine.store._rows import (
 __all__ = ["InputsSql"]
 
 
-class InputsSql(SqliteConnection):
-    """The inputs part of ``SqliteStore``."""
+class InputsSql(StoreConnection):
+    """The inputs part of a store."""
 
     def get_inputs(self, ids: Sequence[str]) -> list[InputRecord]:
         found: dict[str, InputRecord] = {}
@@ -78,8 +77,8 @@ class InputsSql(SqliteConnection):
                 f"id IN (SELECT input_id FROM dataset_inputs WHERE dataset_id IN ({marks}))"
             )
             args.extend(dataset_ids)
-        for path, value in leaves(metadata or {}):
-            clause, values = json_match(path, value)
+        for keys, value in leaves(metadata or {}):
+            clause, values = self.dialect.json_equals("metadata", keys, value)
             where.append(clause)
             args.extend(values)
         sql = "SELECT id FROM inputs" + (" WHERE " + " AND ".join(where) if where else "")
@@ -96,7 +95,7 @@ class InputsSql(SqliteConnection):
                 by_id[iid].dataset_ids.append(did)
 
     def list_inputs(self, query: InputQuery, offset: int, limit: int) -> list[InputRecord]:
-        where, args = _input_where(query)
+        where, args = _input_where(self.dialect, query)
         rows = self._query(
             f"SELECT {INPUT_COLS} FROM inputs{where} ORDER BY seq LIMIT ? OFFSET ?",
             [*args, limit, offset],
@@ -161,7 +160,7 @@ class InputsSql(SqliteConnection):
 _INPUT_TYPES = ("image", "video", "text", "audio")
 
 
-def _input_where(q: InputQuery) -> tuple[str, list[Any]]:
+def _input_where(d: Dialect, q: InputQuery) -> tuple[str, list[Any]]:
     where: list[str] = []
     args: list[Any] = []
     if q.ids:
@@ -176,11 +175,11 @@ def _input_where(q: InputQuery) -> tuple[str, list[Any]]:
     if q.input_type is not None:
         if q.input_type not in _INPUT_TYPES:
             raise ValueError(f"input_type must be one of {_INPUT_TYPES}")
-        where.append(f"json_type(data, '$.{q.input_type}') IS NOT NULL")
+        where.append(d.has("data", q.input_type))
     return (" WHERE " + " AND ".join(where) if where else ""), args
 
 
-def _read_inputs(c: sqlite3.Connection, ids: Sequence[str]) -> dict[str, InputRecord]:
+def _read_inputs(c: Any, ids: Sequence[str]) -> dict[str, InputRecord]:
     found: dict[str, InputRecord] = {}
     for chunk in chunks(list(ids)):
         marks = ",".join("?" * len(chunk))

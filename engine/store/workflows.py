@@ -1,4 +1,4 @@
-"""Workflows stored in an app, each with its versions, in SQLite.
+"""Workflows stored in an app, each with its versions.
 
 A workflow's versions are immutable YAML texts; patching a workflow adds a version and
 never rewrites one, so every old version stays readable and runnable.  Each method is
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.store._conn import SqliteConnection
+    from engine.store._base import StoreConnection
 
 __all__ = ["SqliteWorkflows", "WorkflowRecord", "WorkflowVersionRecord"]
 
@@ -50,7 +50,7 @@ def _version(row: Sequence[Any]) -> WorkflowVersionRecord:
 class SqliteWorkflows:
     """The workflow tables of one ``SqliteStore`` (reached as ``store.workflows``)."""
 
-    def __init__(self, store: SqliteConnection) -> None:
+    def __init__(self, store: StoreConnection) -> None:
         self._store = store
 
     def create(self, record: WorkflowRecord, version: WorkflowVersionRecord) -> bool:
@@ -95,9 +95,9 @@ class SqliteWorkflows:
 
     @staticmethod
     def _insert_version(c: Any, version: WorkflowVersionRecord) -> None:
-        cur = c.execute(
+        row = c.execute(
             "INSERT INTO workflow_versions(workflow_id, id, yaml, description, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?) RETURNING seq",
             (
                 version.workflow_id,
                 version.id,
@@ -105,8 +105,8 @@ class SqliteWorkflows:
                 version.description,
                 version.created_at,
             ),
-        )
-        version.seq = int(cur.lastrowid or 0)
+        ).fetchone()
+        version.seq = int(row[0])
 
     def get(self, workflow_id: str) -> WorkflowRecord | None:
         rows = self._store._query(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -19,8 +21,10 @@ def hashing_base() -> Workflow:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> App:
-    return App(tmp_path / "app", base_workflow=hashing_base())
+def app(app_location: Any) -> Iterator[App]:
+    """An app on each store backend (SQLite, PostgreSQL)."""
+    with App(app_location(), base_workflow=hashing_base()) as app:
+        yield app
 
 
 @pytest.fixture

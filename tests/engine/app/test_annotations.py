@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +15,8 @@ BOX = {"top_row": 0.1, "left_col": 0.2, "bottom_row": 0.5, "right_col": 0.6}
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> App:
-    a = App(tmp_path / "app")
+def app(app_location: Any) -> App:
+    a = App(app_location())
     a.add_inputs([{"id": i, "data": {"text": {"raw": f"text {i}"}}} for i in ("a", "b")])
     return a
 

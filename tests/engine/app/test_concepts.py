@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import pytest
 from clarifai_grpc.grpc.api import service_pb2
@@ -13,8 +13,8 @@ from tests.clarifai_json import assert_clarifai_json
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> App:
-    return App(tmp_path / "app")
+def app(app_location: Any) -> App:
+    return App(app_location())
 
 
 def test_create_get_list_and_patch_concepts(app: App) -> None:

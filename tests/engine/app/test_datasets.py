@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -94,10 +93,8 @@ def test_a_dataset_lifecycle_upload_version_change_export_import(
     app.patch_inputs([{"id": "r2", "data": {"metadata": {"changed": True}}}], action="overwrite")
     deleted = next(i for i in report.stored if i.startswith("rows-csv"))
     app.delete_inputs([deleted])
-    conn = sqlite3.connect(app._store.location)
-    with conn:  # a hand-written annotation is edited too
-        conn.execute("DELETE FROM annotations WHERE id = 'hand-1'")
-    conn.close()
+    with app._store._tx() as c:  # type: ignore[attr-defined]  # edited by hand too
+        c.execute("DELETE FROM annotations WHERE id = 'hand-1'")
     assert app.get_input("r2").data.metadata == {"changed": True}
     assert len(ds.list_inputs()) == 5
     assert _snapshot(app, "ds", version.id) == before  # the version is frozen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,9 @@ def _text(iid: str, raw: str, **data: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> App:
-    return App(tmp_path / "app")
+def app(app_location: Any) -> Iterator[App]:
+    with App(app_location()) as app:
+        yield app
 
 
 def _listing(app: App, **kw: Any) -> list[str]:
@@ -92,21 +94,19 @@ def _add_one(path: str, iid: str, barrier: Any, out: Any) -> None:
 
 
 @pytest.mark.slow
-def test_two_processes_adding_one_id_give_the_duplicate_id_message(tmp_path: Path) -> None:
-    App(tmp_path / "app").close()
+def test_two_processes_adding_one_id_give_the_duplicate_id_message(app_location: Any) -> None:
+    where = str(app_location())
+    App(where).close()
     ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(2), ctx.Queue()
-    procs = [
-        ctx.Process(target=_add_one, args=(str(tmp_path / "app"), "same", barrier, out))
-        for _ in range(2)
-    ]
+    procs = [ctx.Process(target=_add_one, args=(where, "same", barrier, out)) for _ in range(2)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
     results = sorted(out.get(timeout=5) for _ in procs)
     assert results[1] == "ok" and results[0].startswith("30100:"), results
-    assert App(tmp_path / "app").count_inputs() == 1
+    assert App(where).count_inputs() == 1
 
 
 def test_list_filters_and_pages_in_a_stable_order(app: App, tmp_path: Path) -> None:
@@ -139,12 +139,12 @@ def test_bad_list_requests_are_one_clear_error(
         app.list_inputs(**kwargs)
 
 
-def test_input_count_has_clarifais_fields(tmp_path: Path) -> None:
+def test_input_count_has_clarifais_fields(app_location: Any) -> None:
     from engine import Workflow
 
     wf = Workflow("strict")
     wf.add("text-embedder", id="embed", params={"model": "hashing"})
-    app = App(tmp_path / "app", base_workflow=wf)
+    app = App(app_location(), base_workflow=wf)
     app.add_inputs([_text("a", "words"), {"id": "b", "data": {"metadata": {"only": "meta"}}}])
     counts = app.get_input_count()
     doc = SingleInputCountResponse(counts=counts).to_dict()

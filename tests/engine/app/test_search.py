@@ -43,8 +43,8 @@ def _ids(response: MultiSearchResponse) -> list[str]:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> App:
-    app = App(tmp_path / "app")
+def app(app_location: Any) -> App:
+    app = App(app_location())
     for key, (text, meta) in TEXTS.items():  # one add each: created_at in this order
         dataset = "tools" if key in ("bucket", "spade") else None
         app.add_inputs([{"id": key, "data": {"text": {"raw": text}}}], dataset, meta)
@@ -298,8 +298,8 @@ def test_region_hits_carry_the_region_box_in_the_annotation(tmp_path: Path) -> N
     assert _ids(app.search(filters=[{"concepts": [{"id": "fish"}]}])) == ["b"]
 
 
-def test_geo_point_and_box_filters_over_stored_geo_points(tmp_path: Path) -> None:
-    app = App(tmp_path / "app")
+def test_geo_point_and_box_filters_over_stored_geo_points(app_location: Any) -> None:
+    app = App(app_location())
     places = {"paris": (2.3522, 48.8566), "london": (-0.1278, 51.5074), "tokyo": (139.69, 35.69)}
     app.add_inputs(
         [

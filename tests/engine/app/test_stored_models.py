@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clarifai_grpc.grpc.api import service_pb2
@@ -13,8 +14,8 @@ from engine.proto import StatusCode
 from tests.clarifai_json import assert_clarifai_json
 
 
-def test_created_model_versions_are_fixed_and_runnable(tmp_path: Path) -> None:
-    with App(tmp_path / "a") as app:
+def test_created_model_versions_are_fixed_and_runnable(app_location: Any) -> None:
+    with App(app_location()) as app:
         made = app.create_model("money", "regex-based-classifier", description="finds sums")
         assert made.model_version is None
         v1 = app.create_model_version(

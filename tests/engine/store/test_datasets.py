@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from engine.store import AnnotationRecord, InputRecord, WriteBatch
+from engine.store._sql import SqlStore
 from engine.store.datasets import DatasetRecord, DatasetVersionRecord
 from engine.store.sqlite import SqliteStore
+from tests.engine.store.conftest import execute
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    s = SqliteStore(tmp_path / "app.db")
+def store(new_store: Callable[..., SqlStore]) -> SqlStore:
+    s = new_store()
     s.write(
         WriteBatch(
             1,
@@ -37,7 +40,7 @@ def store(tmp_path: Path) -> SqliteStore:
     return s
 
 
-def test_create_is_all_or_nothing_and_lists_newest_first(store: SqliteStore) -> None:
+def test_create_is_all_or_nothing_and_lists_newest_first(store: SqlStore) -> None:
     assert store.datasets.create([DatasetRecord("new"), DatasetRecord("ds")]) == ["ds"]
     assert store.datasets.get(["new"]) == []
     store.datasets.create([DatasetRecord("z", metadata={"x": [1]})])
@@ -46,7 +49,7 @@ def test_create_is_all_or_nothing_and_lists_newest_first(store: SqliteStore) -> 
     assert store.datasets.get(["z"])[0].metadata == {"x": [1]}
 
 
-def test_update_and_delete_refuse_unknown_ids_whole(store: SqliteStore) -> None:
+def test_update_and_delete_refuse_unknown_ids_whole(store: SqlStore) -> None:
     rec = store.datasets.get(["ds"])[0]
     rec.description = "d"
     assert store.datasets.update([rec, DatasetRecord("nope")]) == ["nope"]
@@ -57,7 +60,7 @@ def test_update_and_delete_refuse_unknown_ids_whole(store: SqliteStore) -> None:
     assert store.datasets.delete(["ds"]) == [] and store.datasets.get(["ds"]) == []
 
 
-def test_inputs_are_added_all_or_nothing_listed_and_removed(store: SqliteStore) -> None:
+def test_inputs_are_added_all_or_nothing_listed_and_removed(store: SqlStore) -> None:
     assert store.datasets.add_inputs("ds", ["a", "zz"], "t2") == ["zz"]
     assert store.datasets.count_inputs("ds") == 0
     assert store.datasets.add_inputs("ds", ["b", "a", "a"], "t2") == []
@@ -68,7 +71,7 @@ def test_inputs_are_added_all_or_nothing_listed_and_removed(store: SqliteStore) 
     assert store.get_inputs(["a"])  # the input stays in the app
 
 
-def test_a_version_freezes_inputs_media_metadata_and_annotations(store: SqliteStore) -> None:
+def test_a_version_freezes_inputs_media_metadata_and_annotations(store: SqlStore) -> None:
     store.datasets.add_inputs("ds", ["a", "b"], "t2")
     v = DatasetVersionRecord("v1", "ds", created_at="t3")
     assert store.datasets.create_version(v) is None
@@ -79,10 +82,8 @@ def test_a_version_freezes_inputs_media_metadata_and_annotations(store: SqliteSt
         "inputs_with_geo_count": 0,
     }
     # the live data changes; the version does not
-    conn = sqlite3.connect(store.path)
-    with conn:
-        conn.execute("DELETE FROM annotations")
-        conn.execute("UPDATE inputs SET metadata = NULL, content = NULL")
+    execute(store, "DELETE FROM annotations")
+    execute(store, "UPDATE inputs SET metadata = NULL, content = NULL")
     frozen = list(store.datasets.version_inputs(v.seq, batch_size=1))
     assert [(r.id, r.content, r.metadata) for r, _ in frozen] == [
         ("a", b"A", {"k": 1}),
@@ -93,7 +94,7 @@ def test_a_version_freezes_inputs_media_metadata_and_annotations(store: SqliteSt
     assert [x.id for x in store.datasets.list_versions("ds", 0, 5)] == ["v1"]
 
 
-def test_versions_refuse_unknown_duplicate_and_empty(store: SqliteStore) -> None:
+def test_versions_refuse_unknown_duplicate_and_empty(store: SqlStore) -> None:
     assert store.datasets.create_version(DatasetVersionRecord("v", "nope")) == "no-dataset"
     assert store.datasets.create_version(DatasetVersionRecord("v", "ds")) == "empty"
     assert store.datasets.list_versions("ds", 0, 5) == []
@@ -105,7 +106,7 @@ def test_versions_refuse_unknown_duplicate_and_empty(store: SqliteStore) -> None
     assert store.datasets.get_version("ds", "v") is None
 
 
-def test_deleting_a_dataset_drops_its_versions(store: SqliteStore) -> None:
+def test_deleting_a_dataset_drops_its_versions(store: SqlStore) -> None:
     store.datasets.add_inputs("ds", ["a"], "t")
     v = DatasetVersionRecord("v", "ds")
     store.datasets.create_version(v)

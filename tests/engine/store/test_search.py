@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from engine.query import parse_query
 from engine.store import IndexRecord, InputRecord, WriteBatch
 from engine.store._schema import MIGRATIONS
+from engine.store._sql import SqlStore
 from engine.store.sqlite import SqliteStore
 
 PARIS_400 = {"latitude": 48.85, "longitude": 2.35, "geo_limit": 400}
@@ -33,8 +35,8 @@ def _input(iid: str, where: tuple[float, float] | None, meta: dict[str, Any] | N
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    store = SqliteStore(tmp_path / "app.db")
+def store(new_store: Callable[..., SqlStore]) -> SqlStore:
+    store = new_store()
     meta = {"paris": {"k": [1, 2], "e": {}}, "london": {"k": "1", "z": None}, "berlin": {"k": 1}}
     batch = WriteBatch(
         generation=1,
@@ -45,7 +47,7 @@ def store(tmp_path: Path) -> SqliteStore:
     return store
 
 
-def _found(store: SqliteStore, *filters: dict[str, Any]) -> list[str]:
+def _found(store: SqlStore, *filters: dict[str, Any]) -> list[str]:
     q = parse_query(filters=list(filters))
     seqs = store.search.filter_seqs(q.filters, 1).tolist()
     page = [i for _, i in store.search.filter_page(q.filters, 1, 0, 100)]
@@ -75,12 +77,12 @@ def _found(store: SqliteStore, *filters: dict[str, Any]) -> list[str]:
     ],
 )  # fmt: skip
 def test_filters_keep_the_right_inputs(
-    store: SqliteStore, filters: list[dict[str, Any]], expected: list[str]
+    store: SqlStore, filters: list[dict[str, Any]], expected: list[str]
 ) -> None:
     assert _found(store, *filters) == expected
 
 
-def test_the_side_tables_follow_patches_and_deletes_made_by_any_code(store: SqliteStore) -> None:
+def test_the_side_tables_follow_patches_and_deletes_made_by_any_code(store: SqlStore) -> None:
     with store._tx() as c:
         c.execute("""UPDATE inputs SET metadata = '{"k": 5}' WHERE id = 'berlin'""")
         c.execute("""UPDATE inputs SET data = '{"text": {"raw": "x"}}' WHERE id = 'paris'""")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from engine.errors import AppError, StoreError
 from engine.store import AnnotationRecord, IndexRecord, InputRecord, Relation, WriteBatch
 from engine.store._schema import SCHEMA_VERSION
+from engine.store._sql import SqlStore
 from engine.store.sqlite import SqliteStore
 
 
@@ -33,8 +35,8 @@ def _vector(seed: int, dim: int = 8) -> np.ndarray:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    return SqliteStore(tmp_path / "app.db")
+def store(new_store: Callable[..., SqlStore]) -> SqlStore:
+    return new_store()
 
 
 def test_a_new_file_gets_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
@@ -44,7 +46,7 @@ def test_a_new_file_gets_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
-def test_a_batch_is_written_whole_and_reads_back(store: SqliteStore) -> None:
+def test_a_batch_is_written_whole_and_reads_back(store: SqlStore) -> None:
     batch = WriteBatch(
         generation=1,
         inputs=[_input("a", {"k": 1}, ["d1"]), _input("b")],
@@ -60,7 +62,7 @@ def test_a_batch_is_written_whole_and_reads_back(store: SqliteStore) -> None:
     assert store.concept_scores(1, "dog") == [("a", pytest.approx(0.9))]
 
 
-def test_a_failing_batch_leaves_nothing_behind(store: SqliteStore) -> None:
+def test_a_failing_batch_leaves_nothing_behind(store: SqlStore) -> None:
     store.write(WriteBatch(1, inputs=[_input("a")]))
     with pytest.raises(AppError, match="already in the app") as err:
         # the second input repeats an id: the whole batch, first input included, rolls back
@@ -96,13 +98,13 @@ def test_metadata_filters_match_nested_keys_and_json_types(
     assert store.filter_input_ids(None, query) == expected
 
 
-def test_dataset_filter(store: SqliteStore) -> None:
+def test_dataset_filter(store: SqlStore) -> None:
     store.write(WriteBatch(1, inputs=[_input("a", datasets=["d1"]), _input("b", datasets=["d2"])]))
     assert store.filter_input_ids(["d2"], None) == ["b"]
     assert sorted(store.filter_input_ids(["d1", "d2"], None)) == ["a", "b"]
 
 
-def test_relations_are_seen_from_both_sides(store: SqliteStore) -> None:
+def test_relations_are_seen_from_both_sides(store: SqlStore) -> None:
     store.add_relation(Relation("honey", "food", "hyponym"))
     store.add_relation(Relation("puppy", "pup", "synonym", "kg1"))
     assert store.relations(["food"], "") == [Relation("food", "honey", "hypernym")]
@@ -110,7 +112,7 @@ def test_relations_are_seen_from_both_sides(store: SqliteStore) -> None:
     assert store.relations(["pup"], "") == []  # another knowledge graph
 
 
-def test_annotations_upsert_by_id(store: SqliteStore) -> None:
+def test_annotations_upsert_by_id(store: SqlStore) -> None:
     store.write(WriteBatch(1, inputs=[_input("a")]))
     first = AnnotationRecord(
         "x", "a", {"concepts": [{"id": "dog"}]}, 24151, created_at="t1", modified_at="t1"
@@ -126,7 +128,7 @@ def test_annotations_upsert_by_id(store: SqliteStore) -> None:
     assert store.annotations("a", 24151) == []
 
 
-def test_generations_switch_in_one_step(store: SqliteStore) -> None:
+def test_generations_switch_in_one_step(store: SqlStore) -> None:
     store.write(WriteBatch(1, inputs=[_input("a")], index=[IndexRecord("a", _vector(1), "e")]))
     new = store.new_generation()
     store.write(WriteBatch(new, index=[IndexRecord("a", _vector(2), "e")]))
@@ -142,7 +144,7 @@ def test_generations_switch_in_one_step(store: SqliteStore) -> None:
     assert store.get_inputs(["a"])[0].status_code == 30002
 
 
-def test_an_unfinished_generation_is_dropped_when_the_next_starts(store: SqliteStore) -> None:
+def test_an_unfinished_generation_is_dropped_when_the_next_starts(store: SqlStore) -> None:
     store.write(WriteBatch(1, inputs=[_input("a")]))
     g = store.new_generation()
     store.write(WriteBatch(g, index=[IndexRecord("a", _vector(2), "e")]))

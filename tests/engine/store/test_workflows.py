@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-from engine.store.sqlite import SqliteStore
+from engine.store._sql import SqlStore
 from engine.store.workflows import WorkflowRecord, WorkflowVersionRecord
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    return SqliteStore(tmp_path / "app.db")
+def store(new_store: Callable[..., SqlStore]) -> SqlStore:
+    return new_store()
 
 
-def test_create_patch_versions_delete(store: SqliteStore) -> None:
+def test_create_patch_versions_delete(store: SqlStore) -> None:
     wf = store.workflows
     assert wf.create(WorkflowRecord("w", created_at="t"), WorkflowVersionRecord("1", "w", "y1"))
     assert not wf.create(WorkflowRecord("w"), WorkflowVersionRecord("x", "w", "y"))
