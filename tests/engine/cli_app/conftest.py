@@ -17,8 +17,9 @@ Run = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
-def app(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    path = tmp_path / "app"
+def app(app_location: Any, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A new app on each store backend: a folder, or a ``postgresql://`` URL."""
+    path = app_location()
     assert main(["app", "create", str(path)]) == 0
     capsys.readouterr()
     return path

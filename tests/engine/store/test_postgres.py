@@ -3,6 +3,7 @@ writer, a dropped connection); the shared behaviour runs on both backends elsewh
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import signal
@@ -151,3 +152,19 @@ def test_a_dropped_connection_is_opened_again(postgres: Any) -> None:
         store.count_inputs()  # the query that finds the connection gone fails, clearly
     assert store.count_inputs() == 1  # the next one reconnects
     store.close()
+
+
+def test_app_commands_refuse_a_url_without_an_app_and_create_makes_one(
+    postgres: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.cli import main
+
+    url = postgres.new_url().replace("postgres@", "postgres:secret@")
+    assert main(["app", "inputs", "count", url]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no app here" in err and "secret" not in err and "\n" not in err
+    assert main(["app", "create", url]) == 0
+    assert main(["app", "add", url, "--text", "hello"]) == 0
+    capsys.readouterr()
+    assert main(["app", "inputs", "count", url]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["processed"] == 1
