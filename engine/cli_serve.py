@@ -21,7 +21,12 @@ __all__ = ["add_serve_parser"]
 
 def add_serve_parser(sub: Any) -> None:
     s = sub.add_parser("serve", help="serve Clarifai's V2 API (gRPC and REST) over apps in DIR")
-    s.add_argument("--data", metavar="DIR", help="folder holding the apps (required)")
+    s.add_argument(
+        "--data",
+        metavar="DIR|URL",
+        help="folder holding the apps, or a postgresql:// database shared by several "
+        "servers (required)",
+    )
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8080, help="REST port")
     s.add_argument("--grpc-port", type=int, default=18080, help="gRPC port")
@@ -70,7 +75,7 @@ def add_serve_parser(sub: Any) -> None:
         dest="token_command", required=True
     )
     create = token.add_parser("create", help="make a token; printed once, only its hash is kept")
-    create.add_argument("--data", metavar="DIR", required=True, dest="token_data")
+    create.add_argument("--data", metavar="DIR|URL", required=True, dest="token_data")
     create.add_argument(
         "--scopes", required=True, help="e.g. apps:read,inputs:write,workflows:*,predict or *"
     )
@@ -121,7 +126,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=workers,
     )
     state = ServerState(
-        Path(args.data),
+        _data(args.data),
         insecure_dev=args.insecure_dev,
         limits=limits,
         file_roots=tuple(str(Path(r).resolve()) for r in args.file_root),
@@ -130,6 +135,13 @@ def _serve(args: argparse.Namespace) -> int:
     )
     serve(state, args.host, args.port, args.grpc_port)
     return 0
+
+
+def _data(value: str) -> Path | str:
+    """``--data``: a folder, or a PostgreSQL URL kept as it is."""
+    from engine.store._pg_conn import is_postgres_url
+
+    return value if is_postgres_url(value) else Path(value)
 
 
 def _token_create(args: argparse.Namespace) -> int:
@@ -145,7 +157,8 @@ def _token_create(args: argparse.Namespace) -> int:
         if not user_id or not app_id:
             raise InputError(f"--app must be USER/APP, not {args.app!r}")
         app = (user_id, app_id)
-    store = TokenStore(Path(args.token_data) / "server.db")
+    data = _data(args.token_data)
+    store = TokenStore(data if isinstance(data, str) else data / "server.db")
     try:
         print(store.create(scopes, app))
     finally:

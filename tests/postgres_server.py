@@ -125,6 +125,15 @@ class PostgresServer:
         """The URL of a schema no test has used yet (a new, empty app)."""
         return self.url(f"t_{uuid.uuid4().hex[:16]}")
 
+    def new_database(self) -> str:
+        """The URL of a new, empty database (for what spans schemas: a server's apps)."""
+        import psycopg
+
+        name = f"db_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
     def stop(self) -> None:
         if self.folder is None:
             return

@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from clarifai_grpc.grpc.api.status import status_code_pb2
 
@@ -87,12 +88,16 @@ _DEV = Principal("insecure-dev", frozenset({_ALL}))
 
 
 class TokenStore:
-    """Token hashes in ``DIR/server.db``; ``authenticate`` maps a presented key to a Principal."""
+    """Token hashes in ``DIR/server.db`` (or, for a ``postgresql://`` URL, in the database's
+    ``opgraph_server.tokens``); ``authenticate`` maps a presented key to a Principal."""
 
-    def __init__(self, path: Path, *, insecure_dev: bool = False) -> None:
+    def __init__(self, path: Path | str, *, insecure_dev: bool = False) -> None:
         self.insecure_dev = insecure_dev
         self._lock = threading.Lock()
         self._known: dict[str, Principal] = {}  # digest -> principal, tokens seen already
+        if isinstance(path, str):
+            self._conn: Any = _pg_tokens(path)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -145,6 +150,23 @@ class TokenStore:
         if len(self._known) < _KNOWN_TOKENS:
             self._known[digest] = principal
         return principal
+
+
+def _pg_tokens(url: str) -> Any:
+    """The tokens table in PostgreSQL, made once whichever server starts first."""
+    from engine.app.pg_directory import REGISTRY_SCHEMA
+    from engine.store._pg_conn import connect
+
+    session = connect(url, REGISTRY_SCHEMA)
+    with session.transaction():
+        session.execute("SELECT pg_advisory_xact_lock(?, ?)", (0x6F70, 0x746F6B00))
+        session.execute(f"CREATE SCHEMA IF NOT EXISTS {REGISTRY_SCHEMA}")
+        session.execute(
+            f"CREATE TABLE IF NOT EXISTS {REGISTRY_SCHEMA}.tokens (id TEXT PRIMARY KEY, "
+            "hash TEXT UNIQUE NOT NULL, scopes TEXT NOT NULL, app TEXT, "
+            "created DOUBLE PRECISION NOT NULL)"
+        )
+    return session
 
 
 def _digest(token: str) -> str:

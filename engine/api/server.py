@@ -59,7 +59,7 @@ class ServerState:
     paths in requests are never read.
     """
 
-    data: Path
+    data: Path | str  # a folder, or a postgresql:// URL (apps and tokens in that database)
     insecure_dev: bool = False
     limits: Limits = field(default_factory=Limits)
     file_roots: tuple[str, ...] = ()
@@ -67,9 +67,15 @@ class ServerState:
     models: list[ModelBinding] = field(default_factory=list)  # the server's model catalog
 
     def __post_init__(self) -> None:
-        self.data.mkdir(parents=True, exist_ok=True)
-        self.apps = AppDirectory(self.data)
-        self.tokens = TokenStore(self.data / "server.db", insecure_dev=self.insecure_dev)
+        if isinstance(self.data, str):
+            from engine.app.pg_directory import PgAppDirectory
+
+            self.apps: AppDirectory | PgAppDirectory = PgAppDirectory(self.data)
+            self.tokens = TokenStore(self.data, insecure_dev=self.insecure_dev)
+        else:
+            self.data.mkdir(parents=True, exist_ok=True)
+            self.apps = AppDirectory(self.data)
+            self.tokens = TokenStore(self.data / "server.db", insecure_dev=self.insecure_dev)
         self._slots = threading.BoundedSemaphore(self.limits.max_in_flight)
 
     def __getstate__(self) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from engine.store._dialect import POSTGRES
 from engine.store._pg_schema import PG_MIGRATIONS, PG_SCHEMA_VERSION
 from engine.store._rows import put_meta
 
-__all__ = ["PgConnection", "is_postgres_url", "parse_url"]
+__all__ = ["PgConnection", "Session", "connect", "is_postgres_url", "parse_url", "redact"]
 
 _SCHEMES = ("postgresql://", "postgres://")
 _SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -85,6 +85,36 @@ class _Tx:
         if rows:
             with self._conn.cursor() as cur:
                 cur.executemany(_psycopg_sql(sql), rows)
+
+
+class Session(_Tx):
+    """One autocommit connection with ``?`` placeholders, for small tables beside the apps
+    (the server's app registry and tokens); ``transaction()`` groups statements."""
+
+    def transaction(self) -> Any:
+        return self._conn.transaction()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def connect(url: str, schema: str, timeout_s: float = 30.0) -> Session:
+    """A ``Session`` on the database of ``url`` (its own ``schema`` parameter ignored);
+    ``StoreError`` when psycopg is missing or the server cannot be reached."""
+    base, _ = parse_url(url)
+    try:
+        import psycopg
+    except ImportError:
+        raise StoreError(
+            f"{redact(url)}: PostgreSQL needs psycopg: pip install 'opgraph[postgres]'"
+        ) from None
+    try:
+        conn = psycopg.connect(base, autocommit=True, connect_timeout=max(1, int(timeout_s)))
+    except psycopg.Error as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"{redact(url)}: cannot reach the database ({msg})") from None
+    conn.execute("SELECT set_config('search_path', %s, false)", (f'"{schema}"',))
+    return Session(conn)
 
 
 class PgConnection(StoreConnection):
