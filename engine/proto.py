@@ -12,7 +12,7 @@ decoded at most once (see ``Image.array``).
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationInfo
@@ -41,6 +41,8 @@ __all__ = [
     "ImageInfo",
     "Input",
     "InputCount",
+    "KeypointEdge",
+    "KeypointInfo",
     "Mask",
     "Model",
     "ModelVersion",
@@ -221,6 +223,8 @@ class Point(_Proto):
     row: float = 0.0
     col: float = 0.0
     z: float | None = None
+    # a keypoint's state, as Clarifai's Point.Visibility names it
+    visibility: Literal["NOT_SET", "VISIBLE", "NOT_VISIBLE", "NOT_PRESENT"] | None = None
 
 
 class Polygon(_Proto):
@@ -242,6 +246,21 @@ class RegionInfo(_Proto):
     keypoint_locations: list[Point] = Field(default_factory=list)
 
 
+class KeypointEdge(_Proto):
+    """Two keypoints joined in a skeleton, by index into ``keypoint_names``."""
+
+    k1: int = 0
+    k2: int = 0
+
+
+class KeypointInfo(_Proto):
+    """What a keypoint concept's ``keypoint_locations`` mean: their names, in order, and the
+    skeleton that joins them."""
+
+    keypoint_names: list[str] = Field(default_factory=list)
+    skeleton: list[KeypointEdge] = Field(default_factory=list)
+
+
 class Concept(_Proto):
     id: str = ""
     name: str | None = None
@@ -249,6 +268,7 @@ class Concept(_Proto):
     app_id: str | None = None
     language: str | None = None
     vocab_id: str | None = None
+    keypoint_info: KeypointInfo | None = None
 
 
 class ImageInfo(_Proto):

@@ -86,6 +86,19 @@ class OnnxModel:
         self._rgb = params.channel_order == "rgb"
         self.letterbox = letterbox
 
+    @property
+    def output_shapes(self) -> list[list[int | None]]:
+        """Each output's declared shape; ``None`` where an axis is dynamic."""
+        return [
+            [d if isinstance(d, int) and d > 0 else None for d in o.shape]
+            for o in self._session.get_outputs()
+        ]
+
+    @property
+    def output_types(self) -> list[str]:
+        """Each output's element type, as onnxruntime names it (``tensor(float)``)."""
+        return [str(o.type) for o in self._session.get_outputs()]
+
     def run(self, bgr: np.ndarray) -> tuple[list[np.ndarray], float, tuple[float, float]]:
         """The model's outputs, plus the scale and (x, y) padding that map input pixels back."""
         tensor, scale, pad = self._prepare(bgr)

@@ -56,3 +56,36 @@ def mean_colour_head(path: Path, weights: np.ndarray, size: int = 8, name: str =
         initializer=[numpy_helper.from_array(w, "w")],
     )
     return _save(graph, path)
+
+
+def constant_outputs(path: Path, outputs: list[np.ndarray], size: int = 64) -> Path:
+    """Outputs ``output0``, ``output1``, ... = the given arrays whatever the image (each
+    ``+ 0 * mean(images)`` keeps the input wired): a YOLO head with its extra outputs."""
+    nodes = [helper.make_node("ReduceMean", ["images"], ["m"], keepdims=0),
+             helper.make_node("Mul", ["m", "zero"], ["z"])]
+    inits = [numpy_helper.from_array(np.zeros((), np.float32), "zero")]
+    outs = []
+    for k, arr in enumerate(outputs):
+        arr = np.asarray(arr, dtype=np.float32)
+        nodes.append(helper.make_node("Add", [f"c{k}", "z"], [f"output{k}"]))
+        inits.append(numpy_helper.from_array(arr, f"c{k}"))
+        outs.append(helper.make_tensor_value_info(f"output{k}", TensorProto.FLOAT,
+                                                  list(arr.shape)))
+    graph = helper.make_graph(nodes, "constant_outputs", [_image_input(size)], outs,
+                              initializer=inits)
+    return _save(graph, path)
+
+
+def pixel_classifier(path: Path, weights: np.ndarray, width: int, height: int) -> Path:
+    """Class scores per pixel: a 1 x 1 convolution of the channels by ``weights`` (C x 3),
+    output ``[1, C, height, width]``: a semantic segmenter that goes by colour."""
+    w = np.asarray(weights, dtype=np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["images", "w"], ["output0"])],
+        "pixel_classifier",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, height, width])],
+        [helper.make_tensor_value_info("output0", TensorProto.FLOAT,
+                                       [1, w.shape[0], height, width])],
+        initializer=[numpy_helper.from_array(w.reshape(w.shape[0], 3, 1, 1), "w")],
+    )
+    return _save(graph, path)
