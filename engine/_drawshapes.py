@@ -81,7 +81,8 @@ def _paint(
 def shapes(
     canvas: np.ndarray, region: Region, parent: _Rect, colour: _BGR, thickness: int
 ) -> None:
-    """The region's polygon (outlined), point and keypoints (dots ringed in black)."""
+    """The region's polygon (outlined), point and keypoints (dots ringed in black, joined
+    by the skeleton its concept's ``keypoint_info`` gives; hidden keypoints are left out)."""
     info = region.region_info
     if info is None:
         return
@@ -94,11 +95,31 @@ def shapes(
     if info.polygon is not None and info.polygon.points:
         pts = np.array([to_px(p) for p in info.polygon.points], dtype=np.int32)
         cv2.polylines(canvas, [pts], True, colour, thickness, cv2.LINE_AA)
+    located = info.keypoint_locations
+    for k1, k2 in _skeleton(region, len(located)):
+        if _seen(located[k1]) and _seen(located[k2]):
+            cv2.line(canvas, to_px(located[k1]), to_px(located[k2]), colour, thickness,
+                     cv2.LINE_AA)
     radius = thickness * 3
-    for p in [*([info.point] if info.point else []), *info.keypoint_locations]:
+    for p in [*([info.point] if info.point else []), *located]:
+        if not _seen(p):
+            continue
         centre = to_px(p)
         cv2.circle(canvas, centre, radius + 1, (0, 0, 0), -1, cv2.LINE_AA)
         cv2.circle(canvas, centre, radius, colour, -1, cv2.LINE_AA)
+
+
+def _seen(p: Point) -> bool:
+    return p.visibility not in ("NOT_VISIBLE", "NOT_PRESENT")
+
+
+def _skeleton(region: Region, n: int) -> list[tuple[int, int]]:
+    """The edges joining the region's keypoints: its first concept's ``keypoint_info``."""
+    concepts = region.data.concepts if region.data is not None else []
+    info = next((c.keypoint_info for c in concepts if c.keypoint_info is not None), None)
+    if info is None:
+        return []
+    return [(e.k1, e.k2) for e in info.skeleton if e.k1 < n and e.k2 < n]
 
 
 def trail(

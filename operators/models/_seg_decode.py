@@ -10,13 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from operators.models._yolo_heads import HeadRows, decode_head, head_rows
+from operators.models._yolo_heads import HeadRows, check_head, decode_head
 
 __all__ = ["SemanticMaps", "check_outputs", "semantic_maps", "yolo_instances"]
 
 _MAX_COEFFS = 256  # mask coefficients per object (YOLO exports use 32)
 _MAX_CLASSES = 4096  # classes of a semantic model (the class map is 16-bit)
-_MAX_PROBE = 50_000_000  # elements of a declared output shape checked by decoding zeros
 Shape = list[int | None]
 
 
@@ -54,11 +53,8 @@ def _check_yolo(dets: Shape, protos: Shape, n_labels: int) -> None:
     m = protos[1]
     if m is not None and not 1 <= m <= _MAX_COEFFS:
         raise ValueError(f"prototype masks {_fmt([protos])}: {m} of them, expected 1-{_MAX_COEFFS}")
-    if m is None or any(d is None for d in dets):
-        return
-    static = [int(d) for d in dets if d is not None]
-    if int(np.prod(static)) <= _MAX_PROBE:
-        head_rows(np.zeros(static, dtype=np.float32), n_labels, m)
+    if m is not None:
+        check_head(dets, n_labels, m)
 
 
 def _check_semantic(out: Shape, n_labels: int) -> None:

@@ -14,9 +14,10 @@ import numpy as np
 
 from engine import ConceptSpec, geometry
 
-__all__ = ["HeadRows", "decode_head", "head_rows", "keep_best"]
+__all__ = ["HeadRows", "check_head", "decode_head", "head_rows", "keep_best"]
 
 _MAX_ROWS = 1_000_000  # candidate rows a head may give (8400 for a 640 x 640 YOLOv8)
+_MAX_PROBE = 50_000_000  # elements of a declared output shape checked by decoding zeros
 
 
 class HeadRows:
@@ -63,6 +64,18 @@ def head_rows(out: np.ndarray, n_labels: int, n_extra: int) -> tuple[np.ndarray,
             f"{n_extra} extra columns"
         )
     return rows, has_objectness
+
+
+def check_head(shape: list[int | None], n_labels: int, n_extra: int) -> None:
+    """Refuse, when the model loads, a declared output shape these rows can never fit."""
+    if len(shape) not in (2, 3):
+        raise ValueError(f"model output {[d if d else '?' for d in shape]} is not a YOLO "
+                         f"table ([1, 4+C+{n_extra}, N] or [1, N, 5+C+{n_extra}])")
+    if any(d is None for d in shape):
+        return  # dynamic axes: checked on the first image
+    static = [int(d) for d in shape if d is not None]
+    if int(np.prod(static)) <= _MAX_PROBE:
+        head_rows(np.zeros(static, dtype=np.float32), n_labels, n_extra)
 
 
 def decode_head(

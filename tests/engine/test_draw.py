@@ -273,3 +273,33 @@ def test_keypoints_are_dots() -> None:
     changed = _changed(img, draw(img, Data(regions=[reg])))
     for r, c in ((20, 40), (50, 100), (80, 180)):
         assert changed[r - 1 : r + 2, c - 1 : c + 2].all()
+
+
+def test_keypoints_are_joined_by_their_skeleton_and_hidden_ones_left_out() -> None:
+    kps = [Point(row=0.5, col=0.1), Point(row=0.5, col=0.5),
+           Point(row=0.5, col=0.9, visibility="NOT_VISIBLE")]
+    concept = Concept(id="person", keypoint_info={
+        "keypoint_names": ["a", "b", "c"],
+        "skeleton": [{"k1": 0, "k2": 1}, {"k1": 1, "k2": 2}, {"k1": 0, "k2": 7}],
+    })
+    reg = Region(region_info=RegionInfo(keypoint_locations=kps), data=Data(concepts=[concept]))
+    img = _canvas()
+    changed = _changed(img, draw(img, Data(regions=[reg])))
+    assert changed[50, 20:100].all()  # the edge a-b, end to end
+    assert not changed[40:60, 120:200].any()  # c is hidden: no dot, no edge to it
+    assert not changed[0:40].any() and not changed[60:].any()  # nothing but the row
+
+
+def test_segmenter_masks_are_drawn_where_the_objects_are() -> None:
+    from operators.models._masks import mask_region
+
+    inside = np.zeros((40, 60), bool)
+    inside[10:30, 10:50] = True
+    reg = mask_region(inside, (100, 20, 160, 60), (200, 100), "thing", 0.9)
+    img = _canvas()
+    out = draw(img, Data(regions=[reg]))
+    tinted = _changed(img, out)
+    assert tinted[35:45, 115:145].all()  # the mask's middle, tinted
+    assert not tinted[25:27, 115:145].any()  # in the box, above the mask: untouched
+    # translucent: the grey still shows through the tint
+    assert (out[40, 130] != img[40, 130]).any() and (out[40, 130] > 0).all()
