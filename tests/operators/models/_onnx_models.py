@@ -89,3 +89,29 @@ def pixel_classifier(path: Path, weights: np.ndarray, width: int, height: int) -
         initializer=[numpy_helper.from_array(w.reshape(w.shape[0], 3, 1, 1), "w")],
     )
     return _save(graph, path)
+
+
+def token_bag_text_tower(path: Path, table: np.ndarray, length: int | None = 16) -> Path:
+    """A text tower: the sum of each real token's row of ``table`` (V x D), masked by the
+    attention mask; inputs ``input_ids`` and ``attention_mask`` ``[1, length]`` int64."""
+    t = np.asarray(table, dtype=np.float32)
+    dims: list[int | str] = [1, length if length is not None else "L"]
+    graph = helper.make_graph(
+        [
+            helper.make_node("Gather", ["table", "input_ids"], ["rows"], axis=0),
+            helper.make_node("Cast", ["attention_mask"], ["maskf"], to=TensorProto.FLOAT),
+            helper.make_node("Unsqueeze", ["maskf", "last"], ["mask3"]),
+            helper.make_node("Mul", ["rows", "mask3"], ["kept"]),
+            helper.make_node("ReduceSum", ["kept", "tokens"], ["text_embeds"], keepdims=0),
+        ],
+        "token_bag",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, dims),
+         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, dims)],
+        [helper.make_tensor_value_info("text_embeds", TensorProto.FLOAT, [1, t.shape[1]])],
+        initializer=[
+            numpy_helper.from_array(t, "table"),
+            numpy_helper.from_array(np.array([2], np.int64), "last"),
+            numpy_helper.from_array(np.array([1], np.int64), "tokens"),
+        ],
+    )
+    return _save(graph, path)
