@@ -17,6 +17,7 @@ FACE_TEMPLATE = (
     (0.3419, 0.4616), (0.6565, 0.4598), (0.5002, 0.6405), (0.3710, 0.8247), (0.6315, 0.8233),
 )
 _LEAST = {"similarity": 2, "affine": 3}  # points each transform needs
+_MAX_SIDE = 1024  # pixels a side of an aligned crop: one per region, all kept in the result
 
 
 @register
@@ -62,8 +63,8 @@ class ImageAlign(Operator):
         @model_validator(mode="after")
         def _consistent(self) -> ImageAlign.Params:
             size = _size(self.output_size)
-            if not all(8 <= s <= 4096 for s in size):
-                raise ValueError("'output_size' must lie in 8..4096 pixels")
+            if not all(8 <= s <= _MAX_SIDE for s in size):
+                raise ValueError(f"'output_size' must lie in 8..{_MAX_SIDE} pixels")
             if len(self.template) < _LEAST[self.method] or len(self.template) > 1000:
                 raise ValueError(f"a {self.method} alignment needs {_LEAST[self.method]} to "
                                  "1000 template points")

@@ -82,16 +82,18 @@ def pixel_box(box: np.ndarray, width: int, height: int) -> PixelBox:
 
 
 def mask_image(inside: np.ndarray) -> Image:
-    """A boolean mask as Clarifai carries one: a PNG image (255 inside), pixels kept too."""
+    """A boolean mask as Clarifai carries one: a PNG image, 255 inside.
+
+    Only the PNG is kept (binary masks compress tenfold or more), so many masks of a large
+    image cost little memory; whoever needs the pixels (drawing) decodes it."""
     import cv2
 
-    pixels = np.where(inside, 255, 0).astype(np.uint8)
-    ok, png = cv2.imencode(".png", pixels)
+    h, w = inside.shape[:2]
+    ok, png = cv2.imencode(".png", np.where(inside, 255, 0).astype(np.uint8))
     if not ok:  # pragma: no cover - OpenCV encodes any 2-D uint8 array
         raise ValueError("the mask could not be encoded as PNG")
-    image = Image.from_array(pixels)
-    image.base64 = base64.b64encode(png.tobytes()).decode("ascii")
-    return image
+    return Image(base64=base64.b64encode(png.tobytes()).decode("ascii"),
+                 image_info={"width": int(w), "height": int(h), "format": "PNG"})
 
 
 def mask_region(

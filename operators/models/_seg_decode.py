@@ -12,10 +12,11 @@ import numpy as np
 
 from operators.models._yolo_heads import HeadRows, check_head, decode_head
 
-__all__ = ["SemanticMaps", "check_outputs", "semantic_maps", "yolo_instances"]
+__all__ = ["NO_CLASS", "SemanticMaps", "check_outputs", "semantic_maps", "yolo_instances"]
 
 _MAX_COEFFS = 256  # mask coefficients per object (YOLO exports use 32)
 _MAX_CLASSES = 4096  # classes of a semantic model (the class map is 16-bit)
+NO_CLASS = 65535  # a pixel of no class: the background of a one-plane foreground model
 Shape = list[int | None]
 
 
@@ -88,16 +89,22 @@ class SemanticMaps:
     def score(self, k: int) -> float:
         if self.probs is None:
             return 1.0
-        return float(self.probs[k][self.labels == k].mean())
+        # clipped: a model said to give probabilities may not quite
+        return float(np.clip(self.probs[k][self.labels == k].mean(), 0.0, 1.0))
 
 
 def semantic_maps(out: np.ndarray, n_labels: int, softmax: bool) -> SemanticMaps:
-    """Decode ``[1, C, H, W]`` class scores, or a ``[1, H, W]`` / ``[1, 1, H, W]`` class map."""
+    """Decode ``[1, C, H, W]`` class scores, a ``[1, 1, H, W]`` foreground score (class 0
+    where its probability is at least 0.5), or an integer class map.  ``softmax``: the
+    scores are logits (a sigmoid for one plane), else probabilities."""
     arr = np.asarray(out)
-    if arr.ndim == 4 and arr.shape[0] == 1 and arr.shape[1] > 1:
-        if arr.shape[1] > _MAX_CLASSES or (n_labels and arr.shape[1] != n_labels):
+    integer = np.issubdtype(arr.dtype, np.integer)
+    if arr.ndim == 4 and arr.shape[0] == 1 and (arr.shape[1] > 1 or not integer):
+        if arr.shape[1] > _MAX_CLASSES or (n_labels and arr.shape[1] not in (1, n_labels)):
             raise ValueError(f"class scores {list(arr.shape)} do not match {n_labels} labels")
         scores = arr[0].astype(np.float32)
+        if len(scores) == 1:
+            return _foreground(scores[0], softmax)
         if softmax:
             e = np.exp(scores - scores.max(axis=0, keepdims=True))
             scores = e / e.sum(axis=0, keepdims=True)
@@ -108,3 +115,11 @@ def semantic_maps(out: np.ndarray, n_labels: int, softmax: bool) -> SemanticMaps
             raise ValueError(f"class map values must lie in 0..{_MAX_CLASSES - 1}")
         return SemanticMaps(index.astype(np.uint16), None)
     raise ValueError(f"model output {list(arr.shape)} is neither [1, C, H, W] nor [1, H, W]")
+
+
+def _foreground(plane: np.ndarray, logits: bool) -> SemanticMaps:
+    """One score plane: class 0 where its probability (sigmoid of logits) is at least 0.5."""
+    if logits:
+        plane = 1.0 / (1.0 + np.exp(-np.clip(plane, -60.0, 60.0)))
+    labels = np.where(plane >= 0.5, 0, NO_CLASS).astype(np.uint16)
+    return SemanticMaps(labels, plane[None])

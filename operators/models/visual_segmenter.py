@@ -12,6 +12,7 @@ from operators.models._common import OutputFilterParams
 from operators.models._masks import ModelFrame, mask_region, pixel_box, sample_plane
 from operators.models._onnx import OnnxModel, OnnxParams
 from operators.models._seg_decode import (
+    NO_CLASS,
     SemanticMaps,
     check_outputs,
     semantic_maps,
@@ -32,8 +33,9 @@ class VisualSegmenter(Operator):
     Two export formats are decoded.  ``yolo``: YOLO segmentation exports (YOLOv8-seg
     ``[1, 4+C+M, N]`` or YOLOv5-seg ``[1, N, 5+C+M]`` detections with M mask coefficients,
     plus ``[1, M, H, W]`` prototype masks): one region per object after per-class NMS.
-    ``semantic``: per-pixel class scores ``[1, C, H, W]`` (or a class-index map
-    ``[1, H, W]``): one region per class present, scored by its mean probability.  ``auto``
+    ``semantic``: per-pixel class scores ``[1, C, H, W]`` (a single plane ``[1, 1, H, W]``
+    is one foreground class, in where its probability is 0.5 or more), or an integer class map
+    ``[1, H, W]``: one region per class present, scored by its mean probability.  ``auto``
     picks by the model's outputs.  Each region has its box and ``region_info.mask``: a PNG
     covering the box, 255 inside; masks are resampled to the image once, letterbox undone.
 
@@ -69,8 +71,8 @@ class VisualSegmenter(Operator):
             0.5, gt=0.0, lt=1.0, description="yolo: mask probability above which a pixel is in"
         )
         softmax: bool = Field(
-            True, description="semantic: apply softmax over classes (off when the model "
-            "already outputs probabilities)",
+            True, description="semantic: the scores are logits: softmax over classes (a "
+            "sigmoid for one plane); off when the model outputs probabilities",
         )
 
         @model_validator(mode="after")
@@ -131,8 +133,8 @@ class VisualSegmenter(Operator):
     def _classes(self, out: np.ndarray, frame: ModelFrame, wh: tuple[int, int]) -> list[Region]:
         maps = semantic_maps(out, len(self.params.labels), self.params.softmax)
         labels_px = sample_plane(maps.labels, frame, (0, 0, *wh), nearest=True)
-        return [r for k in np.unique(labels_px) if (r := self._class_region(maps, labels_px,
-                                                                           int(k), wh))]
+        classes = [int(k) for k in np.unique(labels_px) if k != NO_CLASS]
+        return [r for k in classes if (r := self._class_region(maps, labels_px, k, wh))]
 
     def _class_region(
         self, maps: SemanticMaps, labels_px: np.ndarray, k: int, wh: tuple[int, int]

@@ -167,12 +167,11 @@ models:
   - model_id: face-landmarks
     model_type_id: visual-keypointer
     params: {{model_path: '{landmarks}', labels: [face], num_keypoints: 5, letterbox: false}}
-  - model_id: landmarks-align
-    model_type_id: image-align
-"""
+"""  # landmarks-align: the bundled catalog binds it to image-align
     wf = Workflow.from_yaml(_FACE_SEARCH, models=catalog)
     result = wf.predict([photo]).results[0]
     assert [o.status.code for o in result.outputs] == [10000] * 5
+    assert "stand-in for clarifai/main/landmarks-align" in str(result.outputs[3].model.to_dict())
     aligned = result.outputs[3].data.regions[0].data.image.array
     inner = (slice(8, 104), slice(8, 104))
     diff = np.abs(aligned[inner].astype(int) - _canonical()[inner].astype(int))

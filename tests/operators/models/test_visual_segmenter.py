@@ -92,6 +92,23 @@ def test_semantic_masks_scale_back_from_a_smaller_model(tmp_path: Path) -> None:
     np.testing.assert_array_equal(_full_mask(apple, 64, 48), (img == _RED).all(axis=2))
 
 
+def test_a_one_plane_model_is_a_foreground_class(tmp_path: Path) -> None:
+    # logit 10 R - 5 G - 5 B: the red disc is in, the rest (green, blue: -5) is out
+    path = pixel_classifier(tmp_path / "fg.onnx", np.array([[10, -5, -5]]), width=64, height=48)
+    img = _scene()
+    (apple,) = _run(VisualSegmenter(Params(model_path=str(path), labels=["apple"])), img)
+    assert apple.data.concepts[0].id == "apple"
+    assert apple.value == pytest.approx(1 / (1 + np.exp(-10)), abs=1e-4)
+    np.testing.assert_array_equal(_full_mask(apple, 64, 48), (img == _RED).all(axis=2))
+    # softmax off: the raw scores are the probabilities, split at 0.5.  A faint red scores
+    # 10 x 10/255 = 0.39: in as a logit (sigmoid 0.6), out as a probability
+    img[:4, :4] = (0, 0, 10)
+    as_logits = _full_mask(_run(VisualSegmenter(Params(model_path=str(path))), img)[0], 64, 48)
+    as_probs = _run(VisualSegmenter(Params(model_path=str(path), softmax=False)), img)[0]
+    assert as_logits[:4, :4].all() and not _full_mask(as_probs, 64, 48)[:4, :4].any()
+    assert as_probs.value == 1.0  # raw scores above 1 are clipped
+
+
 def test_semantic_filters_select_concepts_and_min_area(semantic: Path) -> None:
     img = _scene()
     op = VisualSegmenter(Params(model_path=str(semantic), labels=_LABELS,
