@@ -30,7 +30,7 @@ setup:
 	fi
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -r $(LOCK)  # the lock is complete (see [tool.uv])
 	$(BIN)/python -m pip install -q --no-deps -e .
 
 test: lint
@@ -48,6 +48,9 @@ test-latest:
 	test -x $(LATEST)/bin/python || $(PY) -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip install -q --upgrade pip
 	$(LATEST)/bin/python -m pip install -q --upgrade --upgrade-strategy eager -e '.[dev]'
+	# rapidocr-onnxruntime pulls the GUI build of OpenCV over the headless one ([tool.uv])
+	$(LATEST)/bin/python -m pip uninstall -q -y opencv-python
+	$(LATEST)/bin/python -m pip install -q --force-reinstall --no-deps 'opencv-python-headless<5'
 	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
 	$(LATEST)/bin/python -m pytest
 

