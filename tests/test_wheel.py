@@ -57,6 +57,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "engine/py.typed" in names and "engine/graphs/barcode-reading.yml" in names
     assert "engine/graphs/video-sample-boxes.det.json" in names
     assert "engine/api/console/index.html" in names and "engine/api/console/console.js" in names
+    assert "engine/api/console/js-yaml.mjs" in names  # vendored, with its licence
+    assert "engine/api/console/js-yaml.LICENSE.txt" in names
     assert not [n for n in names if n.startswith(("tests/", "graphs/", "examples/"))]
     venv = tmp / "venv"
     _run(sys.executable, "-m", "venv", venv, cwd=tmp)

@@ -10,6 +10,7 @@ traceback.  Methods without a handler answer Clarifai's NOT_IMPLEMENTED.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ __all__ = [
     "ok",
     "request_type",
     "response_type",
+    "spec_details",
 ]
 
 log = logging.getLogger("opgraph.api")
@@ -109,6 +111,27 @@ def ok(response: Message, code: int = Codes.SUCCESS) -> Message:
     response.status.code = code
     response.status.description = "Ok"
     return response
+
+
+_MAX_PLACES = 100  # mistakes listed in a status's details
+
+
+def spec_details(exc: SpecError) -> str:
+    """Where a workflow's mistakes are, for a program to show them at their line: a JSON list
+    of ``{"line", "col", "node_id", "key", "message"}`` in file order (line 0: the whole
+    file), in the YAML the workflow was checked as."""
+    mistakes = getattr(exc, "errors", None) or [exc]
+    return json.dumps(
+        [
+            {"line": e.line, "col": e.col, "node_id": e.node_id, "key": _key(e.key),
+             "message": e.message}
+            for e in mistakes[:_MAX_PLACES]
+        ]
+    )
+
+
+def _key(key: str | None) -> str | None:
+    return key if key and key.isidentifier() else None  # not the reader's own path marks
 
 
 def failure(name: str, code: int, description: str, details: str = "") -> Message:
@@ -183,7 +206,10 @@ def _run(
     except RecursionError:  # a Struct (metadata, params) nested deeper than Python's stack
         return failure(name, Codes.CONN_BAD_REQUEST_FORMAT, f"{name}: the request is nested "
                        "too deeply")
-    except (SpecError, InputError) as exc:
+    except SpecError as exc:
+        code = getattr(exc, "status_code", None) or Codes.CONN_INVALID_REQUEST
+        return failure(name, code, str(exc), spec_details(exc))
+    except InputError as exc:
         code = getattr(exc, "status_code", None) or Codes.CONN_INVALID_REQUEST
         return failure(name, code, str(exc))
     except StoreError as exc:

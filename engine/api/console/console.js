@@ -1,5 +1,6 @@
 // The console: sign in with a token, then call Clarifai's V2 REST paths on this server with
 // `Authorization: Key <token>` like any other client.
+import { serverMistakes, showMistakes, toWorkflow, YamlMistakes } from "./editor.js";
 import { drawGraph, toYaml } from "./graph.js";
 import { PER_PAGE as INPUTS_PER_PAGE, listPage, searchPage, showInputs } from "./inputs.js";
 import { drawOutputs, showResults } from "./results.js";
@@ -15,7 +16,12 @@ let wfPage = 1;
 let current = null; // {workflow, versions, version}
 let inputsView = { page: 1, text: "" }; // a search when text is set
 
-class ApiError extends Error {}
+class ApiError extends Error {
+  constructor(message, status = null) {
+    super(message);
+    this.status = status; // the answer's status, when there was one
+  }
+}
 
 // `partial`: a run whose inputs or nodes failed still answers its results (Clarifai's
 // FAILURE / MIXED_STATUS): they are shown, each with its own status
@@ -33,7 +39,7 @@ async function api(method, path, body, partial = false) {
   const status = doc?.status;
   if (partial && status && Array.isArray(doc.results) && doc.results.length) return doc;
   if (!status || status.code !== OK) {
-    throw new ApiError(status ? `${status.code}: ${status.description || ""}` : `HTTP ${res.status}`);
+    throw new ApiError(status ? `${status.code}: ${status.description || ""}` : `HTTP ${res.status}`, status);
   }
   return doc;
 }
@@ -102,7 +108,7 @@ async function listWorkflows(page) {
 async function openWorkflow(wf, button) {
   showError("error", null);
   document.querySelectorAll("#workflows button.active").forEach((b) => b.classList.remove("active"));
-  button.classList.add("active");
+  button?.classList.add("active");
   let doc;
   try {
     doc = await api("GET", `${appPath()}/workflows/${encodeURIComponent(wf.id)}/versions?per_page=100`);
@@ -136,7 +142,44 @@ function showVersion(versionId) {
     $("node-params").textContent = JSON.stringify(
       { id: node.id, model: node.model, node_inputs: node.node_inputs || [] }, null, 2);
   });
-  $("yaml").textContent = toYaml(current.workflow.id, nodes);
+  $("yaml").value = toYaml(current.workflow.id, nodes);
+  $("save-state").textContent = "";
+  markMistakes(null);
+}
+
+function markMistakes(mistakes) {
+  showMistakes($("yaml"), $("yaml-gutter"), $("yaml-errors"), mistakes);
+}
+
+// the edited YAML saved as the workflow's new version (PatchWorkflows: every patch is one)
+async function saveVersion() {
+  if (!current) return;
+  const text = $("yaml").value;
+  markMistakes(null);
+  let workflow;
+  try {
+    workflow = toWorkflow(text, current.workflow.id);
+  } catch (err) {
+    if (err instanceof YamlMistakes) return markMistakes(err);
+    throw err;
+  }
+  $("save-state").textContent = "saving\u2026";
+  $("save").disabled = true;
+  try {
+    const doc = await api("PATCH", `${appPath()}/workflows`, { action: "merge", workflows: [workflow] });
+    const saved = doc.workflows[0];
+    await listWorkflows(wfPage); // the list's buttons hold each workflow's current version
+    const button = document.querySelector(`#workflows button[data-workflow-id="${CSS.escape(saved.id)}"]`);
+    await openWorkflow(saved, button);
+    $("save-state").textContent = `saved as version ${saved.version?.id || ""}`;
+  } catch (err) {
+    $("save-state").textContent = "not saved";
+    const placed = err instanceof ApiError ? serverMistakes(text, err.status) : null;
+    if (placed) markMistakes(placed);
+    else showError("error", err);
+  } finally {
+    $("save").disabled = false;
+  }
 }
 
 function readFile(file) {
@@ -269,6 +312,9 @@ function start() {
   $("wf-next").addEventListener("click", () => listWorkflows(wfPage + 1));
   $("versions").addEventListener("change", (e) => showVersion(e.target.value));
   $("try-form").addEventListener("submit", runWorkflow);
+  $("save").addEventListener("click", saveVersion);
+  $("yaml").addEventListener("input", () => markMistakes(null));
+  $("yaml").addEventListener("scroll", () => { $("yaml-gutter").scrollTop = $("yaml").scrollTop; });
   const saved = sessionStorage.getItem("opgraph-console");
   if (saved) {
     try { signIn(JSON.parse(saved)); } catch { sessionStorage.removeItem("opgraph-console"); }

@@ -207,7 +207,8 @@ def test_sign_in_draw_a_workflow_and_run_it_on_an_image(
     assert drawn == {"barcodes", "keep"}
     edge = driver.find_element(By.CSS_SELECTOR, ".edge")
     assert (edge.get_attribute("data-from"), edge.get_attribute("data-to")) == ("barcodes", "keep")
-    assert "model_type_id: region-thresholder" in driver.find_element(By.ID, "yaml").text
+    yaml_text = driver.find_element(By.ID, "yaml").get_attribute("value")
+    assert "model_type_id: region-thresholder" in yaml_text
     driver.find_element(By.CSS_SELECTOR, ".node[data-node-id='keep']").click()
     assert "GREATER_THAN" in driver.find_element(By.ID, "node-params").text
     token = driver.execute_script("return sessionStorage.getItem('opgraph-console')")
@@ -238,6 +239,68 @@ def test_sign_in_draw_a_workflow_and_run_it_on_an_image(
     assert any(u.endswith("/results") for u in urls) and any(u.startswith("data:") for u in urls)
     assert any(u.endswith("/console/api/draw") for u in urls)
     assert _off_host(urls, srv.base_url) == []
+
+
+def _set_yaml(driver: Any, text: str) -> None:
+    driver.execute_script(
+        "const t = document.getElementById('yaml'); t.value = arguments[0];"
+        " t.dispatchEvent(new Event('input'))",
+        text,
+    )
+
+
+@pytest.mark.slow
+def test_edit_the_yaml_see_mistakes_at_their_line_and_save_a_version(
+    console: tuple[Server, Any], tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    srv, driver = console
+    key = {"Authorization": f"Key {srv.token}"}
+    versions_url = f"{srv.base_url}/v2/users/me/apps/demo/workflows/codes/versions"
+    _sign_in(driver, srv.base_url, srv.token)
+    _wait(driver, "#workflows button[data-workflow-id='codes']").click()
+    _wait(driver, "#dag .node[data-node-id='keep']")
+    shown = driver.find_element(By.ID, "yaml").get_attribute("value")
+    lines = shown.splitlines()
+
+    # the server refuses a param value: the mistake is marked at that param's line
+    wrong = shown.replace("GREATER_THAN", "MORE_OR_LESS")
+    _set_yaml(driver, "# a comment that shifts every line\n" + wrong)
+    driver.find_element(By.ID, "save").click()
+    mistake = _wait(driver, "#yaml-errors li")
+    line = next(i for i, t in enumerate(lines) if "GREATER_THAN" in t) + 2  # 1-based, +comment
+    assert mistake.get_attribute("data-line") == str(line), mistake.text
+    assert "concept_threshold_type" in mistake.text
+    marked = driver.find_elements(By.CSS_SELECTOR, "#yaml-gutter .bad")
+    assert [m.text for m in marked] == [str(line)]
+    assert driver.find_element(By.ID, "save-state").text == "not saved"
+    driver.execute_script("arguments[0].scrollIntoView()", driver.find_element(By.ID, "yaml"))
+    driver.save_screenshot(str(tmp_path / "console-yaml-mistake.png"))
+
+    # YAML that does not parse is refused in the page, at the reader's line
+    _set_yaml(driver, "workflow:\n  id: codes\n  nodes: [\n")
+    driver.find_element(By.ID, "save").click()
+    assert _wait(driver, "#yaml-errors li").get_attribute("data-line") == "4"
+    assert len(requests.get(versions_url, headers=key, timeout=10).json()["workflow_versions"]) == 1
+
+    # a good edit is saved as a new version and shown as the current one
+    _set_yaml(driver, shown.replace("GREATER_THAN", "LESS_THAN"))
+    driver.find_element(By.ID, "save").click()
+    state = _wait(driver, "#save-state")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 20).until(lambda d: state.text.startswith("saved as version "))
+    versions = requests.get(versions_url, headers=key, timeout=10).json()["workflow_versions"]
+    assert len(versions) == 2
+    newest = versions[0]
+    assert state.text == f"saved as version {newest['id']}"
+    params = newest["nodes"][1]["model"]["output_info"]["params"]
+    assert params["concept_threshold_type"] == "LESS_THAN"
+    selected = driver.find_element(By.ID, "versions").get_attribute("value")
+    assert selected == newest["id"]
+    assert "LESS_THAN" in driver.find_element(By.ID, "yaml").get_attribute("value")
+    assert driver.find_elements(By.CSS_SELECTOR, "#yaml-errors li") == []
 
 
 def _qr_video(tmp_path: Path, text: str, frames: int = 20) -> Path:

@@ -194,3 +194,42 @@ def test_a_video_runs_as_a_stream_of_sampled_frames(server: Server, tmp_path: An
     assert [f.frame_info.time for f in frames] == [0, 1000, 2000]
     names = [f.data.colors[0].w3c.name for f in frames]
     assert names[0] == "Red" and names[-1] == "Blue"
+
+
+def test_a_refused_workflow_says_where_in_its_status_details(server: Server, stub: Any) -> None:
+    import json
+
+    md = server.metadata()
+    stub.PostApps(
+        pb.PostAppsRequest(user_app_id=r.UserAppIDSet(user_id="me"), apps=[r.App(id="flows")]),
+        metadata=md,
+    )
+    bad = _workflow("x")
+    bad.nodes[1].model.output_info.params.update({"concept_threshold_type": "MORE_OR_LESS"})
+    request = pb.PostWorkflowsRequest(user_app_id=APP, workflows=[bad])
+    reply = stub.PostWorkflows(request, metadata=md)
+    assert reply.status.code != codes.SUCCESS
+    (place,) = json.loads(reply.status.details)
+    assert place["node_id"] == "keep" and place["key"] == "params" and place["line"] > 0
+    assert "concept_threshold_type" in place["message"]
+    assert reply.status.description.endswith(place["message"])
+    dangling = _workflow("x")
+    dangling.nodes[1].node_inputs[0].node_id = "nowhere"
+    reply = stub.PostWorkflows(
+        pb.PostWorkflowsRequest(user_app_id=APP, workflows=[dangling]), metadata=md
+    )
+    (place,) = json.loads(reply.status.details)
+    assert place["node_id"] == "keep" and place["key"] is None and "nowhere" in place["message"]
+
+
+def test_status_details_list_every_mistake_in_file_order() -> None:
+    import json
+
+    from engine.api.service import spec_details
+    from engine.errors import SpecError, SpecErrors
+
+    both = SpecErrors([SpecError("a", line=2, col=3, node_id="n", key="="), SpecError("b", line=5)])
+    assert json.loads(spec_details(both)) == [
+        {"line": 2, "col": 3, "node_id": "n", "key": None, "message": "a"},
+        {"line": 5, "col": 0, "node_id": None, "key": None, "message": "b"},
+    ]
