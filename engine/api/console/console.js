@@ -2,7 +2,7 @@
 // `Authorization: Key <token>` like any other client.
 import { serverMistakes, showMistakes, toWorkflow, YamlMistakes } from "./editor.js";
 import { drawGraph, toYaml } from "./graph.js";
-import { PER_PAGE as INPUTS_PER_PAGE, listPage, searchPage, showInputs } from "./inputs.js";
+import { setupBrowse } from "./browse.js";
 import { drawOutputs, showResults } from "./results.js";
 import { PER_PAGE as REVIEW_PER_PAGE, listAwaiting, showAwaiting } from "./review.js";
 
@@ -14,7 +14,7 @@ const $ = (id) => document.getElementById(id);
 let session = null; // {token, user, app}
 let wfPage = 1;
 let current = null; // {workflow, versions, version}
-let inputsView = { page: 1, text: "" }; // a search when text is set
+let browse = null; // the Inputs tab
 
 class ApiError extends Error {
   constructor(message, status = null) {
@@ -51,10 +51,28 @@ function showError(where, err) {
   $(where).textContent = err ? String(err.message || err) : "";
 }
 
+// the user's apps (ListApps), or [] when the token may not list them
+async function userApps(user) {
+  try {
+    const doc = await api("GET", `/v2/users/${encodeURIComponent(user)}/apps?per_page=1000`);
+    return (doc.apps || []).map((a) => a.id);
+  } catch {
+    return [];
+  }
+}
+
 async function signIn(candidate) {
   session = candidate;
   try {
+    const apps = await userApps(candidate.user);
+    if (!candidate.app) {
+      // no app named: the user's first, once the server has accepted the token
+      if (!apps.length) await api("GET", `/v2/users/${encodeURIComponent(candidate.user)}/apps?per_page=1`);
+      if (!apps.length) throw new ApiError("this user has no apps: name one, or make one first");
+      candidate.app = apps[0];
+    }
     await api("GET", `${appPath()}/workflows?page=1&per_page=1`);
+    fillAppPicker(apps, candidate.app);
   } catch (err) {
     session = null;
     sessionStorage.removeItem("opgraph-console");
@@ -66,8 +84,26 @@ async function signIn(candidate) {
   $("signin").hidden = true;
   $("main").hidden = false;
   $("signout").hidden = false;
-  $("who").textContent = `${candidate.user} / ${candidate.app}`;
+  $("who").textContent = `${candidate.user} /`;
+  current = null;
+  $("workflow").hidden = true;
+  $("input-detail").hidden = true;
   await listWorkflows(1);
+}
+
+function fillAppPicker(apps, chosen) {
+  const picker = $("app-picker");
+  const ids = apps.includes(chosen) ? apps : [chosen, ...apps];
+  picker.replaceChildren(...ids.map((id) => new Option(id, id)));
+  picker.value = chosen;
+  $("app-pick").hidden = false;
+}
+
+async function switchApp(appId) {
+  if (!session || appId === session.app) return;
+  const tab = document.querySelector("#tabs button.active")?.dataset.tab || "workflows";
+  await signIn({ ...session, app: appId });
+  if (session) showTab(tab);
 }
 
 function signOut() {
@@ -232,29 +268,6 @@ async function runWorkflow(event) {
   }
 }
 
-async function showInputsPage(page) {
-  showError("error", null);
-  const state = $("inputs-state");
-  state.textContent = "loading\u2026";
-  let items;
-  try {
-    items = inputsView.text
-      ? await searchPage(api, appPath(), inputsView.text, page)
-      : await listPage(api, appPath(), page);
-  } catch (err) {
-    state.textContent = "";
-    showError("error", err);
-    return;
-  }
-  inputsView.page = page;
-  await showInputs($("inputs-grid"), api, appPath(), items);
-  const what = inputsView.text ? `search \u201c${inputsView.text}\u201d` : "all inputs";
-  state.textContent = items.length ? `${what}, page ${page}` : `${what}: nothing on page ${page}`;
-  $("in-page").textContent = `page ${page}`;
-  $("in-prev").disabled = page <= 1;
-  $("in-next").disabled = items.length < INPUTS_PER_PAGE;
-}
-
 let reviewPage = 1;
 
 async function showReviewPage(page) {
@@ -282,32 +295,22 @@ async function showReviewPage(page) {
 function showTab(name) {
   document.querySelectorAll("#tabs button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
   document.querySelectorAll(".tab").forEach((t) => (t.hidden = t.id !== `tab-${name}`));
-  if (name === "inputs") showInputsPage(1);
+  if (name === "inputs") browse.show();
   if (name === "review") showReviewPage(1);
 }
 
 function start() {
   document.querySelectorAll("#tabs button").forEach((b) =>
     b.addEventListener("click", () => showTab(b.dataset.tab)));
-  $("search-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    inputsView = { page: 1, text: $("search-text").value.trim() };
-    showInputsPage(1);
-  });
-  $("search-clear").addEventListener("click", () => {
-    $("search-text").value = "";
-    inputsView = { page: 1, text: "" };
-    showInputsPage(1);
-  });
+  browse = setupBrowse(api, appPath, showError);
   $("rv-prev").addEventListener("click", () => showReviewPage(reviewPage - 1));
   $("rv-next").addEventListener("click", () => showReviewPage(reviewPage + 1));
-  $("in-prev").addEventListener("click", () => showInputsPage(inputsView.page - 1));
-  $("in-next").addEventListener("click", () => showInputsPage(inputsView.page + 1));
   $("signin-form").addEventListener("submit", (event) => {
     event.preventDefault();
     signIn({ token: $("token").value.trim(), user: $("user").value.trim(), app: $("app").value.trim() });
   });
   $("signout").addEventListener("click", signOut);
+  $("app-picker").addEventListener("change", (e) => switchApp(e.target.value));
   $("wf-prev").addEventListener("click", () => listWorkflows(wfPage - 1));
   $("wf-next").addEventListener("click", () => listWorkflows(wfPage + 1));
   $("versions").addEventListener("change", (e) => showVersion(e.target.value));

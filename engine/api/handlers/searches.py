@@ -38,7 +38,13 @@ def _parts(query: resources_pb2.Query) -> tuple[list[dict[str, Any]], list[dict[
         )
 
     def docs(items: Any) -> list[dict[str, Any]]:
-        return [json_format.MessageToDict(i, preserving_proto_field_name=True) for i in items]
+        # status codes as numbers, as the query language reads them (not enum names)
+        return [
+            json_format.MessageToDict(
+                i, preserving_proto_field_name=True, use_integers_for_enums=True
+            )
+            for i in items
+        ]
 
     return docs(query.ranks), docs(query.filters)
 

@@ -140,13 +140,13 @@ def _wait(driver: Any, css: str, timeout: float = 20) -> Any:
     )
 
 
-def _sign_in(driver: Any, base_url: str, token: str) -> None:
+def _sign_in(driver: Any, base_url: str, token: str, app: str = "demo") -> None:
     from selenium.webdriver.common.by import By
 
     driver.get(f"{base_url}/console")
     _wait(driver, "#signin-form")
     driver.find_element(By.ID, "token").send_keys(token)
-    driver.find_element(By.ID, "app").send_keys("demo")
+    driver.find_element(By.ID, "app").send_keys(app)
     driver.find_element(By.ID, "signin-button").click()
 
 
@@ -405,6 +405,191 @@ def test_inputs_grid_pages_and_search(console: tuple[Server, Any], tmp_path: Pat
     ]
     assert hits[0] == "t07" and set(hits) <= first | second  # the exact text ranks first
     driver.save_screenshot(str(tmp_path / "console-search.png"))
+    # the hits page on: the next page holds the rest, each with its score
+    driver.find_element(By.ID, "in-next").click()
+    rest = _searched(driver, "page 2")
+    assert set(hits) | set(rest) == {f"t{i:02d}" for i in range(25)}  # every text, once
+    assert len(hits) == 24 and len(rest) == 1
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#inputs-grid .score")) == 1
+
+
+def _colour_png(tmp_path: Path, name: str, bgr: tuple[int, int, int]) -> Path:
+    import cv2
+    import numpy as np
+
+    pixels = np.zeros((96, 128, 3), np.uint8)
+    pixels[:] = bgr
+    pixels[::8] = (bgr[0] // 2, bgr[1] // 2, bgr[2] // 2)  # stripes: not a flat colour
+    path = tmp_path / f"{name}.png"
+    cv2.imwrite(str(path), pixels)
+    return path
+
+
+def _pictures_app(srv: Server, tmp_path: Path) -> str:
+    """An app 'pics' (image base workflow): red1, red2 in dataset 'reds' and annotated
+    'warm' (red1 with a box too), blue1 with metadata room=shed."""
+    key = {"Authorization": f"Key {srv.token}"}
+    apps = f"{srv.base_url}/v2/users/me/apps"
+    made = requests.post(
+        apps, json={"apps": [{"id": "pics", "default_workflow_id": "General"}]}, headers=key,
+        timeout=30,
+    )
+    assert made.json()["status"]["code"] == 10000, made.text
+    app = f"{apps}/pics"
+    colours = {"red1": (0, 0, 230), "red2": (10, 10, 200), "blue1": (220, 30, 0)}
+    inputs = []
+    for name, bgr in colours.items():
+        b64 = base64.b64encode(_colour_png(tmp_path, name, bgr).read_bytes()).decode()
+        inp: dict[str, Any] = {"id": name, "data": {"image": {"base64": b64}}}
+        if name.startswith("red"):
+            inp["dataset_ids"] = ["reds"]
+        else:
+            inp["data"]["metadata"] = {"room": "shed"}
+        inputs.append(inp)
+    requests.post(f"{app}/datasets", json={"datasets": [{"id": "reds"}]}, headers=key, timeout=10)
+    done = requests.post(f"{app}/inputs", json={"inputs": inputs}, headers=key, timeout=120)
+    assert done.json()["status"]["code"] == 10000, done.text
+    box = {"top_row": 0.2, "left_col": 0.2, "bottom_row": 0.8, "right_col": 0.6}
+    notes = [
+        {"id": "warm1", "input_id": "red1", "data": {"concepts": [{"id": "warm", "value": 1}]}},
+        {"id": "warm2", "input_id": "red2", "data": {"concepts": [{"id": "warm", "value": 1}]}},
+        {"id": "box1", "input_id": "red1", "data": {"regions": [{"region_info": {
+            "bounding_box": box}, "data": {"concepts": [{"id": "stripe", "value": 1}]}}]}},
+    ]
+    made = requests.post(f"{app}/annotations", json={"annotations": notes}, headers=key, timeout=30)
+    assert made.json()["status"]["code"] == 10000, made.text
+    return app
+
+
+def _card_ids(driver: Any) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    cards = driver.find_elements(By.CSS_SELECTOR, "#inputs-grid .input-card")
+    return [c.get_attribute("data-input-id") for c in cards]
+
+
+def _search(driver: Any, words: str) -> list[str]:
+    """Submit the search form; the grid's ids once the state names this search."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "search").click()
+    return _searched(driver, words)
+
+
+def _searched(driver: Any, words: str) -> list[str]:
+    """The grid's ids once the state names the search ``words``."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(driver, 30).until(
+            lambda d: words in d.find_element(By.ID, "inputs-state").text
+        )
+    except Exception:
+        state = driver.find_element(By.ID, "inputs-state").text
+        error = driver.find_element(By.ID, "error").text
+        raise AssertionError(f"searched {words!r}: state {state!r}, error {error!r}") from None
+    return _card_ids(driver)
+
+
+@pytest.mark.slow
+def test_pick_an_app_filter_search_and_open_an_input(
+    console: tuple[Server, Any], tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    srv, driver = console
+    _pictures_app(srv, tmp_path)
+    _sign_in(driver, srv.base_url, srv.token)
+    _wait(driver, "#workflows button[data-workflow-id='codes']")
+    picker = Select(_wait(driver, "#app-picker"))
+    assert sorted(o.get_attribute("value") for o in picker.options) == ["demo", "pics"]
+    picker.select_by_value("pics")
+    _wait(driver, "#workflows button[data-workflow-id='image-base']")
+    assert json.loads(driver.execute_script(
+        "return sessionStorage.getItem('opgraph-console')"))["app"] == "pics"
+    driver.find_element(By.CSS_SELECTOR, "#tabs button[data-tab='inputs']").click()
+    _wait(driver, ".input-card")
+    assert sorted(_card_ids(driver)) == ["blue1", "red1", "red2"]
+
+    # filters: dataset, concept, metadata, status (each alone, then cleared)
+    WebDriverWait(driver, 10).until(
+        lambda d: len(Select(d.find_element(By.ID, "f-dataset")).options) == 2
+    )
+    Select(driver.find_element(By.ID, "f-dataset")).select_by_value("reds")
+    assert sorted(_search(driver, "in dataset reds")) == ["red1", "red2"]
+    driver.find_element(By.ID, "search-clear").click()
+    driver.find_element(By.ID, "f-concept").send_keys("warm")
+    assert sorted(_search(driver, "with warm")) == ["red1", "red2"]
+    driver.find_element(By.ID, "search-clear").click()
+    driver.find_element(By.ID, "f-metadata").send_keys('{"room": "shed"}')
+    assert _search(driver, "metadata") == ["blue1"]
+    driver.find_element(By.ID, "search-clear").click()
+    Select(driver.find_element(By.ID, "f-status")).select_by_value("30002")
+    assert _search(driver, "status 30002") == []
+    driver.save_screenshot(str(tmp_path / "console-filters.png"))
+    driver.find_element(By.ID, "search-clear").click()
+
+    # search by a picked image: the reds rank before the blue, with scores
+    driver.find_element(By.ID, "search-image").send_keys(
+        str(_colour_png(tmp_path, "query", (5, 5, 220)))
+    )
+    WebDriverWait(driver, 10).until(
+        lambda d: d.find_element(By.ID, "drop").get_attribute("data-ready") == "1"
+    )
+    hits = _search(driver, "an image")
+    assert sorted(hits[:2]) == ["red1", "red2"] and hits[2] == "blue1"
+    scores = driver.find_elements(By.CSS_SELECTOR, "#inputs-grid .score")
+    assert len(scores) == 3 and all(s.text.startswith("score ") for s in scores)
+    driver.save_screenshot(str(tmp_path / "console-image-search.png"))
+
+    # by concept, within a filter: the rank and the filter together
+    driver.find_element(By.ID, "search-clear").click()
+    driver.find_element(By.ID, "rank-concept").send_keys("warm")
+    Select(driver.find_element(By.ID, "f-dataset")).select_by_value("reds")
+    assert sorted(_search(driver, "concept warm, in dataset reds")) == ["red1", "red2"]
+
+    # more like this on a card: that input ranks first
+    driver.find_element(By.CSS_SELECTOR, ".input-card[data-input-id='red2'] .more").click()
+    assert _searched(driver, "like red2")[0] == "red2"
+
+    # one input opened: drawn with its annotations by the server, each listed
+    driver.find_element(By.CSS_SELECTOR, ".input-card[data-input-id='red1'] .open").click()
+    drawn = _wait(driver, "#input-detail img.annotated")
+    assert drawn.get_attribute("src").startswith("data:image/jpeg;base64,")
+    listed = driver.find_elements(By.CSS_SELECTOR, "#input-detail .annotations li")
+    assert sorted(li.get_attribute("data-annotation-id") for li in listed) == ["box1", "warm1"]
+    assert "stripe" in driver.find_element(By.ID, "input-detail").text
+    driver.execute_script("arguments[0].scrollIntoView()", drawn)
+    driver.save_screenshot(str(tmp_path / "console-input-detail.png"))
+
+
+@pytest.mark.slow
+def test_sign_in_without_an_app_starts_in_the_first_one_a_token_may_see(
+    console: tuple[Server, Any], tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    srv, driver = console
+    key = {"Authorization": f"Key {srv.token}"}
+    requests.post(f"{srv.base_url}/v2/users/me/apps", json={"apps": [{"id": "zz-other"}]},
+                  headers=key, timeout=10)
+    _sign_in(driver, srv.base_url, srv.token, app="")
+    _wait(driver, "#workflows button[data-workflow-id='codes']")
+    picker = Select(_wait(driver, "#app-picker"))
+    assert picker.first_selected_option.get_attribute("value") == "demo"
+    assert [o.get_attribute("value") for o in picker.options] == ["demo", "zz-other"]
+    driver.find_element(By.ID, "signout").click()
+    # a token made for one app: the picker holds that app alone
+    from engine.api.auth import parse_scopes
+
+    scoped = srv.state.tokens.create(parse_scopes("*"), app=("me", "zz-other"))
+    _sign_in(driver, srv.base_url, scoped, app="")
+    _wait(driver, "#workflows")
+    picker = Select(_wait(driver, "#app-picker"))
+    assert [o.get_attribute("value") for o in picker.options] == ["zz-other"]
 
 
 @pytest.mark.slow

@@ -262,3 +262,15 @@ def test_searches_with_ranks_filters_and_pages(server: Server, stub: Any) -> Non
         metadata=md,
     )
     assert legacy.status.code == codes.SEARCH_INVALID_REQUEST
+
+    # a filter by status: the code reaches the query language as a number, not an enum name
+    for code, expected in ((codes.INPUT_DOWNLOAD_SUCCESS, 3), (codes.INPUT_DOWNLOAD_FAILED, 0)):
+        by_status = r.Filter(input=r.Input(status=status_pb2.Status(code=code)))
+        found = stub.PostInputsSearches(
+            pb.PostInputsSearchesRequest(
+                user_app_id=APP, searches=[r.Search(query=r.Query(filters=[by_status]))]
+            ),
+            metadata=md,
+        )
+        assert found.status.code == codes.SUCCESS, found.status
+        assert len(found.hits) == expected
