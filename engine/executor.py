@@ -15,6 +15,7 @@ error status and the rest of the batch goes on.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -39,7 +40,14 @@ from engine.proto import (
 )
 from engine.streams import StreamState
 
-__all__ = ["DEFAULT_SAMPLE_MS", "Executor", "FrameCallback", "StepCallback", "merge_data"]
+__all__ = [
+    "DEFAULT_SAMPLE_MS",
+    "Executor",
+    "FrameCallback",
+    "NodeCallback",
+    "StepCallback",
+    "merge_data",
+]
 
 DEFAULT_SAMPLE_MS = 1000
 _log = logging.getLogger(__name__)
@@ -53,6 +61,8 @@ FrameCallback = Callable[[int, FrameInfo, Context], None]
 # (node steps done, node steps in all) for a batch of still inputs: one step is one node on
 # one input, so a progress bar can move while a batch runs node by node
 StepCallback = Callable[[int, int], None]
+# (node id, seconds) after a node ran on one input or frame (from the I/O pool's threads too)
+NodeCallback = Callable[[str, float], None]
 
 
 @dataclass
@@ -61,6 +71,7 @@ class _Run:
 
     ctx: Context
     errors: dict[str, str] = field(default_factory=dict)
+    on_node: NodeCallback | None = None
 
 
 class Executor:
@@ -88,27 +99,31 @@ class Executor:
         keep_frames: bool = True,
         indices: Sequence[int] | None = None,
         on_step: StepCallback | None = None,
+        on_node: NodeCallback | None = None,
     ) -> list[WorkflowResult]:
         """One ``WorkflowResult`` per input, in order, each with one output per shown node.
 
         ``indices`` number the inputs in the user's batch (``ctx.input_index``, messages) when
-        some were refused before running; by default 0, 1, 2, ...
+        some were refused before running; by default 0, 1, 2, ...  ``on_node(node_id,
+        seconds)`` is told how long each node took on each input (or frame).
         """
         numbers = range(len(inputs)) if indices is None else indices
         if all(inp.data.video is None for inp in inputs):  # the common case: no streams
-            runs = self._run_batch(inputs, numbers, app, on_step)
+            runs = self._run_batch(inputs, numbers, app, on_step, on_node)
             pairs = zip(inputs, runs, strict=True)
             return [self._result(inp, r.ctx.outputs, r.errors) for inp, r in pairs]
         results: list[WorkflowResult | None] = [None] * len(inputs)
         still = [i for i, inp in enumerate(inputs) if inp.data.video is None]
         runs = self._run_batch(
-            [inputs[i] for i in still], [numbers[i] for i in still], app, on_step
+            [inputs[i] for i in still], [numbers[i] for i in still], app, on_step, on_node
         )
         for i, run in zip(still, runs, strict=True):
             results[i] = self._result(inputs[i], run.ctx.outputs, run.errors)
         for i, inp in enumerate(inputs):
             if inp.data.video is not None:
-                results[i] = self._run_video(inp, numbers[i], app, sample_ms, on_frame, keep_frames)
+                results[i] = self._run_video(
+                    inp, numbers[i], app, sample_ms, on_frame, keep_frames, on_node
+                )
         return [r for r in results if r is not None]
 
     def failed_result(self, inp: Input, status: Status) -> WorkflowResult:
@@ -126,6 +141,7 @@ class Executor:
         indices: Sequence[int],
         app: Any,
         on_step: StepCallback | None = None,
+        on_node: NodeCallback | None = None,
     ) -> list[_Run]:
         runs = [
             _Run(
@@ -135,7 +151,8 @@ class Executor:
                     stream_id=str(i),
                     app=app,
                     ancestors=self.graph.ancestors,
-                )
+                ),
+                on_node=on_node,
             )
             for inp, i in zip(inputs, indices, strict=True)
         ]
@@ -162,7 +179,9 @@ class Executor:
         def one(job: tuple[CompiledNode, _Run]) -> tuple[CompiledNode, _Run, _Run]:
             node, run = job
             # a private Context per thread: node_id and state differ between the jobs
-            private = _Run(replace(run.ctx, outputs=dict(run.ctx.outputs)), dict(run.errors))
+            private = _Run(
+                replace(run.ctx, outputs=dict(run.ctx.outputs)), dict(run.errors), run.on_node
+            )
             self._step(node, private, None)
             return node, run, private
 
@@ -204,6 +223,7 @@ class Executor:
             return
         ctx.node_id = node_id
         ctx.state = {} if states is None else states.setdefault(node_id, {})
+        started = time.perf_counter()
         try:
             if node.per_region or (
                 node.reads_image and data.image is None and _region_images(data)
@@ -228,6 +248,8 @@ class Executor:
             # the status carries the message; the traceback is for whoever debugs the node
             _log.info("%s", err)
             _log.debug("node %r raised", node_id, exc_info=exc)
+        if run.on_node is not None:
+            run.on_node(node_id, time.perf_counter() - started)
 
     @staticmethod
     def _merged_input(sources: list[str], run: _Run) -> Data | None:
@@ -246,6 +268,7 @@ class Executor:
         sample_ms: int,
         on_frame: FrameCallback | None,
         keep_frames: bool,
+        on_node: NodeCallback | None = None,
     ) -> WorkflowResult:
         from engine import media  # OpenCV is loaded only when a video is run
 
@@ -270,7 +293,13 @@ class Executor:
                 root = Data(image=Image.from_array(pixels), metadata=inp.data.metadata)
                 info = FrameInfo(index=fi, time=time_ms, number=number)
                 ctx, frame_errors = self.run_frame(
-                    root, stream, info, input_index=index, app=app, frame_rate=1000.0 / sample_ms
+                    root,
+                    stream,
+                    info,
+                    input_index=index,
+                    app=app,
+                    frame_rate=1000.0 / sample_ms,
+                    on_node=on_node,
                 )
                 for node_id, msg in frame_errors.items():
                     errors.setdefault(node_id, f"frame {fi}: {msg}")
@@ -295,6 +324,7 @@ class Executor:
         input_index: int = 0,
         app: Any = None,
         frame_rate: float | None = None,
+        on_node: NodeCallback | None = None,
     ) -> tuple[Context, dict[str, str]]:
         """Run every node on one frame of ``stream`` (whose node states it reads and updates);
         the frame's Context (``ctx.outputs`` by node id) and the errors by node id."""
@@ -309,7 +339,7 @@ class Executor:
             frame_number=info.number,
             ancestors=self.graph.ancestors,
         )
-        run = _Run(ctx)
+        run = _Run(ctx, on_node=on_node)
         for node in self.graph.nodes:
             self._step(node, run, stream.states)
         stream.last_ctx = ctx

@@ -20,7 +20,13 @@ import yaml
 
 from engine.catalog import load_catalog
 from engine.errors import InputError
-from engine.executor import DEFAULT_SAMPLE_MS, Executor, FrameCallback, StepCallback
+from engine.executor import (
+    DEFAULT_SAMPLE_MS,
+    Executor,
+    FrameCallback,
+    NodeCallback,
+    StepCallback,
+)
 from engine.graph import CompiledGraph, compile_spec
 from engine.inputs import to_input
 from engine.live import LiveReader, LiveSettings, is_live_source
@@ -140,11 +146,13 @@ class Workflow:
         on_frame: FrameCallback | None = None,
         keep_frames: bool = True,
         on_step: StepCallback | None = None,
+        on_node: NodeCallback | None = None,
     ) -> PostWorkflowResultsResponse:
         """Run every input through the graph; one result per input, one output per node.
 
         ``on_frame(input_index, frame_info, ctx)`` is called after each sampled video frame,
-        ``on_step(done, total)`` as a batch of still inputs advances node by node.
+        ``on_step(done, total)`` as a batch of still inputs advances node by node,
+        ``on_node(node_id, seconds)`` after each node ran on an input or a frame.
         """
         if not self._nodes:
             raise RuntimeError("the workflow has no nodes")
@@ -174,6 +182,7 @@ class Workflow:
             keep_frames=keep_frames,
             indices=accepted,
             on_step=on_step,
+            on_node=on_node,
         )
         for i in sorted(refused):  # refused inputs keep their place in the batch
             results.insert(i, refused[i])

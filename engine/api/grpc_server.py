@@ -27,7 +27,10 @@ def _key(context: grpc.ServicerContext) -> str | None:
 
 def _unary(state: ServerState, name: str) -> Any:
     def method(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
-        return invoke(state, name, request, _key(context)).proto()
+        reply = invoke(state, name, request, _key(context))
+        if reply.headers:
+            context.set_trailing_metadata([(k.lower(), v) for k, v in reply.headers.items()])
+        return reply.proto()
 
     return method
 

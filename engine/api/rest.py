@@ -113,7 +113,9 @@ def rest_app(state: ServerState) -> Starlette:
                 text = "the body is not valid JSON"
             return _reply(name, codes.CONN_BAD_REQUEST_FORMAT, text)
         reply = await run_in_threadpool(invoke, state, name, message, _key(request))
-        return JSONResponse(reply.json(), status_code=http_status(reply.code))
+        return JSONResponse(
+            reply.json(), status_code=http_status(reply.code), headers=reply.headers
+        )
 
     # the web console first: its paths are not V2 paths
     api = Route("/{path:path}", endpoint, methods=_VERBS)

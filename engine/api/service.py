@@ -159,6 +159,8 @@ class Reply:
         self.method = method
         self._proto = proto
         self._doc = doc
+        # sent beside the answer: HTTP headers over REST, trailing metadata over gRPC
+        self.headers: dict[str, str] = {}
 
     @property
     def code(self) -> int:

@@ -171,3 +171,29 @@ def test_a_refused_input_keeps_its_id_and_the_others_their_numbers() -> None:
     refused, second = resp.results
     assert refused.input is not None and refused.input.id == "bad-one"
     assert "input 1 has none" in (second.outputs[0].status.details or "")
+
+
+def test_on_node_is_told_each_node_s_time_on_each_input() -> None:
+    wf = _keep_chain()
+    told: list[tuple[str, float]] = []
+    high = Data(concepts=concepts({"cat": 0.9}))
+    low = Data(concepts=concepts({"cat": 0.2}))  # stopped at 'a': 'b' does not run on it
+    wf.predict([high, low], on_node=lambda node, s: told.append((node, s)))
+    assert sorted(n for n, _ in told) == ["a", "a", "b"]
+    assert all(s >= 0 for _, s in told)
+
+
+def test_on_node_hears_failed_nodes_and_io_bound_nodes_from_their_threads() -> None:
+    _Meet.barrier.reset()
+    wf = Workflow("w")
+    wf.add("test-meet-io", id="io")
+    wf.add("test-upper", id="up")
+    told: list[str] = []
+    lock = threading.Lock()
+
+    def hear(node: str, seconds: float) -> None:
+        with lock:
+            told.append(node)
+
+    wf.predict([text_data("boom"), text_data("2")], on_node=hear)
+    assert sorted(told) == ["io", "io", "up", "up"]  # 'boom' fails in 'up': still timed

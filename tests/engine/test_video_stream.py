@@ -149,3 +149,9 @@ def test_nodes_know_the_sampled_frame_rate(clip: Path) -> None:
     assert {f.data.metadata["fps"] for f in frames if f.data.metadata} == {4.0}
     still = wf.predict([{"data": {"text": {"raw": "a"}}}]).results[0].outputs[0].data
     assert still.metadata == {"fps": None}
+
+
+def test_on_node_is_told_each_node_s_time_on_each_frame(clip: Path) -> None:
+    told: list[str] = []
+    _counter().predict([str(clip)], sample_ms=500, on_node=lambda n, s: told.append(n))
+    assert told == ["count", "size"] * 6

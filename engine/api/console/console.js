@@ -36,12 +36,23 @@ async function api(method, path, body, partial = false) {
   }
   let doc = null;
   try { doc = await res.json(); } catch { /* not JSON: reported below */ }
+  const timing = res.headers.get("server-timing");
+  if (timing && doc) Object.defineProperty(doc, "timing", { value: nodeTimes(timing) });
   const status = doc?.status;
   if (partial && status && Array.isArray(doc.results) && doc.results.length) return doc;
   if (!status || status.code !== OK) {
     throw new ApiError(status ? `${status.code}: ${status.description || ""}` : `HTTP ${res.status}`, status);
   }
   return doc;
+}
+
+// Server-Timing ("node0;desc=\"<id, percent-encoded>\";dur=<ms>, ...") as node id -> ms
+function nodeTimes(header) {
+  const times = new Map();
+  for (const m of header.matchAll(/desc="([^"]*)";dur=([0-9.]+)/g)) {
+    try { times.set(decodeURIComponent(m[1]), Number(m[2])); } catch { /* not ours */ }
+  }
+  return times;
 }
 
 const appPath = () =>

@@ -43,10 +43,12 @@ function statusText(st) {
   return `${st?.code}: ${st?.description || ""}${st?.details ? " \u2014 " + st.details : ""}`;
 }
 
-function output(out) {
+function output(out, times) {
   const box = h("div", null, { class: "output", "data-node-id": out.id || "" });
   const code = out.status?.code;
-  box.append(h("h4", `${out.id} (${out.model?.model_type_id || out.model?.id || ""})`));
+  const title = h("h4", `${out.id} (${out.model?.model_type_id || out.model?.id || ""})`);
+  if (times?.has(out.id)) title.append(" ", h("span", `${times.get(out.id).toFixed(1)} ms`, { class: "node-time" }));
+  box.append(title);
   if (code !== OK) {
     box.append(h("p", statusText(out.status), { class: "status-bad" }));
   }
@@ -136,13 +138,17 @@ export async function drawOutputs(box, response, media, draw) {
 
 export function showResults(box, response) {
   box.replaceChildren();
+  if (response.timing?.size) {
+    const total = [...response.timing.values()].reduce((a, b) => a + b, 0);
+    box.append(h("p", `time in the nodes: ${total.toFixed(1)} ms (each node's beside its name)`, { class: "hint run-time" }));
+  }
   const top = response.status || {};
   if (top.code !== OK) box.append(h("p", statusText(top), { class: "status-bad" }));
   for (const result of response.results || []) {
     if (result.status && result.status.code !== OK) {
       box.append(h("p", statusText(result.status), { class: "status-bad" }));
     }
-    for (const out of result.outputs || []) box.append(output(out));
+    for (const out of result.outputs || []) box.append(output(out, response.timing));
   }
   const raw = h("details", null, { id: "raw-json" });
   raw.append(h("summary", "Raw JSON"), h("pre", withoutMedia(response), { class: "code" }));

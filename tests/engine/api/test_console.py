@@ -219,6 +219,9 @@ def test_sign_in_draw_a_workflow_and_run_it_on_an_image(
     kept = _wait(driver, ".output[data-node-id='keep']")
     assert "hello console" in kept.text and "QR Code" in kept.text
     # drawn by the server with engine.draw (as --draw does), shown as an inline JPEG
+    times = driver.find_elements(By.CSS_SELECTOR, ".output .node-time")
+    assert len(times) == 2 and all(t.text.endswith(" ms") for t in times)  # Server-Timing
+    assert float(times[0].text.split()[0]) >= 0
     drawn = _wait(driver, ".output[data-node-id='keep'] .drawn img")
     assert drawn.get_attribute("src").startswith("data:image/jpeg;base64,")
     assert driver.execute_script("return arguments[0].naturalWidth", drawn) > 100

@@ -233,3 +233,43 @@ def test_status_details_list_every_mistake_in_file_order() -> None:
         {"line": 2, "col": 3, "node_id": "n", "key": None, "message": "a"},
         {"line": 5, "col": 0, "node_id": None, "key": None, "message": "b"},
     ]
+
+
+def test_each_node_s_time_comes_back_as_server_timing(server: Server) -> None:
+    import re
+
+    import requests
+
+    md = server.metadata()
+    stub = server.grpc_stub()
+    stub.PostApps(
+        pb.PostAppsRequest(user_app_id=r.UserAppIDSet(user_id="me"), apps=[r.App(id="flows")]),
+        metadata=md,
+    )
+    wf = _workflow(r"\$[0-9,]+")
+    wf.nodes[1].id = "keep it/ü"  # any id travels percent-encoded
+    wf.nodes[1].node_inputs[0].node_id = "regex"
+    made = stub.PostWorkflows(pb.PostWorkflowsRequest(user_app_id=APP, workflows=[wf]), metadata=md)
+    assert made.status.code == codes.SUCCESS, made.status
+    # over REST: the standard header, one entry per node, its id in desc, ms in dur
+    got = requests.post(
+        f"{server.base_url}/v2/users/me/apps/flows/workflows/money/results",
+        json={"inputs": [{"data": {"text": {"raw": "it cost $5"}}}]},
+        headers={"Authorization": f"Key {server.token}"},
+        timeout=30,
+    )
+    entries = got.headers["server-timing"].split(", ")
+    parsed = [re.fullmatch(r'node\d+;desc="([^"]*)";dur=([0-9.]+)', e) for e in entries]
+    assert all(parsed), entries
+    assert [m.group(1) for m in parsed if m] == ["regex", "keep%20it%2F%C3%BC"]
+    # over gRPC: the same, as trailing metadata
+    _, call = stub.PostWorkflowResults.with_call(
+        pb.PostWorkflowResultsRequest(
+            user_app_id=APP,
+            workflow_id="money",
+            inputs=[r.Input(data=r.Data(text=r.Text(raw="it cost $5")))],
+        ),
+        metadata=md,
+    )
+    trailing = dict(call.trailing_metadata())
+    assert trailing["server-timing"].startswith('node0;desc="regex";dur=')
