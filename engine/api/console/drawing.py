@@ -34,10 +34,12 @@ from engine.api.errors import ApiError
 from engine.errors import InputError
 from engine.proto import Data, Video
 
-__all__ = ["MAX_DRAWN", "MAX_SIDE", "draw_request"]
+__all__ = ["MAX_BYTES", "MAX_DRAWN", "MAX_SIDE", "MAX_VIDEO_SIDE", "draw_request"]
 
 MAX_DRAWN = 600  # pictures per request (outputs x frames)
 MAX_SIDE = 1280  # a drawn picture's long side, in pixels; larger inputs are scaled down
+MAX_VIDEO_SIDE = 640  # the same for a video's frames, which come by the hundred
+MAX_BYTES = 64 << 20  # JPEG bytes in one answer
 _QUALITY = 85
 _AT_ONCE = threading.BoundedSemaphore(2)  # drawing is CPU work: the rest wait their turn
 
@@ -56,10 +58,24 @@ def draw_request(doc: Any) -> dict[str, Any]:
     has_image, has_video = isinstance(doc.get("image"), dict), isinstance(doc.get("video"), dict)
     if has_image == has_video:
         raise _bad("send one 'image' or one 'video' ({'base64': ...}) to draw on")
+    budget = _Budget()
     with _AT_ONCE:
         if has_image:
-            return _ok({"outputs": _draw_image(doc["image"], outputs)})
-        return _ok({"outputs": _draw_video(doc["video"], outputs, doc.get("sample_ms"))})
+            return _ok({"outputs": _draw_image(doc["image"], outputs, budget)})
+        return _ok({"outputs": _draw_video(doc["video"], outputs, doc.get("sample_ms"), budget)})
+
+
+class _Budget:
+    """The answer's JPEG bytes so far; past ``MAX_BYTES`` the request is refused."""
+
+    def __init__(self) -> None:
+        self.used = 0
+
+    def spend(self, picture: str) -> str:
+        self.used += len(picture)
+        if self.used > MAX_BYTES:
+            raise _bad(f"the drawn pictures pass {MAX_BYTES >> 20} MB: ask for fewer frames")
+        return picture
 
 
 def _ok(doc: dict[str, Any]) -> dict[str, Any]:
@@ -99,18 +115,21 @@ def _base64(source: dict[str, Any], what: str) -> bytes:
         raise _bad(f"{what}.base64 is not valid base64") from None
 
 
-def _draw_image(source: dict[str, Any], outputs: list[_Output]) -> list[dict[str, Any]]:
+def _draw_image(
+    source: dict[str, Any], outputs: list[_Output], budget: _Budget
+) -> list[dict[str, Any]]:
     from engine import media
 
     try:
-        pixels = _fit(media.decode_image_bytes(_base64(source, "image"), "image.base64"))
+        raw = media.decode_image_bytes(_base64(source, "image"), "image.base64")
     except InputError as exc:
         raise ApiError(codes.INPUT_INVALID_ARGUMENT, str(exc)) from None
-    return [{"id": o.id, "image": {"base64": _jpeg(pixels, o.data)}} for o in outputs]
+    pixels = _fit(raw, MAX_SIDE)
+    return [{"id": o.id, "image": {"base64": budget.spend(_jpeg(pixels, o.data))}} for o in outputs]
 
 
 def _draw_video(
-    source: dict[str, Any], outputs: list[_Output], sample_ms: Any
+    source: dict[str, Any], outputs: list[_Output], sample_ms: Any, budget: _Budget
 ) -> list[dict[str, Any]]:
     from engine import media
     from engine.proto import Frame
@@ -129,23 +148,23 @@ def _draw_video(
         for index, time_ms, _, pixels in media.iter_frames(video, step):
             if index > last:
                 break
-            frame = _fit(pixels)
+            frame = _fit(pixels, MAX_VIDEO_SIDE)
             for found, out in zip(wanted, drawn, strict=True):
                 if index in found:
-                    picture = _jpeg(frame, found[index].data or Data())
+                    picture = budget.spend(_jpeg(frame, found[index].data or Data()))
                     out.append({"index": index, "time": time_ms, "image": {"base64": picture}})
     except InputError as exc:
         raise ApiError(codes.INPUT_INVALID_ARGUMENT, str(exc)) from None
     return [{"id": o.id, "frames": d} for o, d in zip(outputs, drawn, strict=True)]
 
 
-def _fit(pixels: np.ndarray) -> np.ndarray:
-    """``pixels`` scaled down so the long side is at most ``MAX_SIDE`` (labels are drawn at
-    the size shown, so they stay readable)."""
+def _fit(pixels: np.ndarray, side: int) -> np.ndarray:
+    """``pixels`` scaled down so the long side is at most ``side`` (labels are drawn at the
+    size shown, so they stay readable)."""
     import cv2
 
     h, w = pixels.shape[:2]
-    scale = MAX_SIDE / max(h, w)
+    scale = side / max(h, w)
     if scale >= 1:
         return pixels
     size = (max(1, round(w * scale)), max(1, round(h * scale)))

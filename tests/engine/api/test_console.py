@@ -19,6 +19,8 @@ from engine.api.console import FILES
 from tests.engine.api.conftest import Server, start_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# each page as the tests left it, for a reviewer to look at (build/ is not committed)
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "build" / "console-screenshots"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
@@ -130,6 +132,11 @@ def console(tmp_path: Path) -> Iterator[tuple[Server, Any]]:
         stop()
 
 
+def _shot(driver: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SCREENSHOTS / name))
+
+
 def _wait(driver: Any, css: str, timeout: float = 20) -> Any:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
@@ -189,7 +196,7 @@ def test_wrong_token_shows_nothing_but_the_sign_in(
 
     assert not driver.find_element(By.ID, "main").is_displayed()
     assert driver.execute_script("return sessionStorage.getItem('opgraph-console')") is None
-    driver.save_screenshot(str(tmp_path / "console-wrong-token.png"))
+    _shot(driver, "console-wrong-token.png")
 
 
 @pytest.mark.slow
@@ -226,14 +233,14 @@ def test_sign_in_draw_a_workflow_and_run_it_on_an_image(
     assert drawn.get_attribute("src").startswith("data:image/jpeg;base64,")
     assert driver.execute_script("return arguments[0].naturalWidth", drawn) > 100
     driver.execute_script("arguments[0].scrollIntoView()", kept)
-    driver.save_screenshot(str(tmp_path / "console-image-run.png"))
+    _shot(driver, "console-image-run.png")
 
     driver.find_element(By.CSS_SELECTOR, "input[name=kind][value=text]").click()
     driver.find_element(By.ID, "try-text").send_keys("no codes in a text")
     driver.find_element(By.ID, "run").click()
     failed = _wait(driver, ".output[data-node-id='barcodes'] .status-bad")
     driver.execute_script("arguments[0].scrollIntoView()", failed)
-    driver.save_screenshot(str(tmp_path / "console-text-run.png"))
+    _shot(driver, "console-text-run.png")
     raw = driver.execute_script("return document.querySelector('#raw-json pre').textContent")
     assert json.loads(raw)["status"]["code"] == codes.FAILURE  # a text has no image to read
     assert failed.text.startswith(f"{codes.FAILURE}: node 'barcodes' failed")
@@ -279,7 +286,7 @@ def test_edit_the_yaml_see_mistakes_at_their_line_and_save_a_version(
     assert [m.text for m in marked] == [str(line)]
     assert driver.find_element(By.ID, "save-state").text == "not saved"
     driver.execute_script("arguments[0].scrollIntoView()", driver.find_element(By.ID, "yaml"))
-    driver.save_screenshot(str(tmp_path / "console-yaml-mistake.png"))
+    _shot(driver, "console-yaml-mistake.png")
 
     # YAML that does not parse is refused in the page, at the reader's line
     _set_yaml(driver, "workflow:\n  id: codes\n  nodes: [\n")
@@ -359,7 +366,7 @@ def test_a_video_run_plays_back_drawn_frame_by_frame(
 
     WebDriverWait(driver, 10).until(lambda d: viewer.get_attribute("data-frame") == "3")
     driver.execute_script("arguments[0].scrollIntoView()", viewer)
-    driver.save_screenshot(str(tmp_path / "console-video-run.png"))
+    _shot(driver, "console-video-run.png")
 
 
 @pytest.mark.slow
@@ -396,7 +403,7 @@ def test_inputs_grid_pages_and_search(console: tuple[Server, Any], tmp_path: Pat
     img = driver.find_element(By.CSS_SELECTOR, ".input-card[data-input-id='zz-image'] img")
     assert img.get_attribute("src").startswith("data:image/png;base64,")
     assert driver.execute_script("return arguments[0].naturalWidth", img) > 0
-    driver.save_screenshot(str(tmp_path / "console-inputs.png"))
+    _shot(driver, "console-inputs.png")
 
     driver.find_element(By.ID, "search-text").send_keys("note number 7")
     driver.find_element(By.ID, "search").click()
@@ -407,7 +414,7 @@ def test_inputs_grid_pages_and_search(console: tuple[Server, Any], tmp_path: Pat
         for c in driver.find_elements(By.CSS_SELECTOR, ".input-card")
     ]
     assert hits[0] == "t07" and set(hits) <= first | second  # the exact text ranks first
-    driver.save_screenshot(str(tmp_path / "console-search.png"))
+    _shot(driver, "console-search.png")
     # the hits page on: the next page holds the rest, each with its score
     driver.find_element(By.ID, "in-next").click()
     rest = _searched(driver, "page 2")
@@ -531,7 +538,7 @@ def test_pick_an_app_filter_search_and_open_an_input(
     driver.find_element(By.ID, "search-clear").click()
     Select(driver.find_element(By.ID, "f-status")).select_by_value("30002")
     assert _search(driver, "status 30002") == []
-    driver.save_screenshot(str(tmp_path / "console-filters.png"))
+    _shot(driver, "console-filters.png")
     driver.find_element(By.ID, "search-clear").click()
 
     # search by a picked image: the reds rank before the blue, with scores
@@ -545,7 +552,7 @@ def test_pick_an_app_filter_search_and_open_an_input(
     assert sorted(hits[:2]) == ["red1", "red2"] and hits[2] == "blue1"
     scores = driver.find_elements(By.CSS_SELECTOR, "#inputs-grid .score")
     assert len(scores) == 3 and all(s.text.startswith("score ") for s in scores)
-    driver.save_screenshot(str(tmp_path / "console-image-search.png"))
+    _shot(driver, "console-image-search.png")
 
     # by concept, within a filter: the rank and the filter together
     driver.find_element(By.ID, "search-clear").click()
@@ -565,7 +572,7 @@ def test_pick_an_app_filter_search_and_open_an_input(
     assert sorted(li.get_attribute("data-annotation-id") for li in listed) == ["box1", "warm1"]
     assert "stripe" in driver.find_element(By.ID, "input-detail").text
     driver.execute_script("arguments[0].scrollIntoView()", drawn)
-    driver.save_screenshot(str(tmp_path / "console-input-detail.png"))
+    _shot(driver, "console-input-detail.png")
 
 
 @pytest.mark.slow
@@ -622,7 +629,7 @@ def test_review_accepts_and_rejects_annotations(
     _wait(driver, ".review-card")
     cards = driver.find_elements(By.CSS_SELECTOR, ".review-card")
     assert sorted(c.get_attribute("data-annotation-id") for c in cards) == ["a0", "a1"]
-    driver.save_screenshot(str(tmp_path / "console-review.png"))
+    _shot(driver, "console-review.png")
     driver.find_element(By.CSS_SELECTOR, ".review-card[data-annotation-id='a0'] .accept").click()
     _wait(driver, ".review-card[data-decided='accepted']")
     driver.find_element(By.CSS_SELECTOR, ".review-card[data-annotation-id='a1'] .reject").click()

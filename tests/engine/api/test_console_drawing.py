@@ -171,3 +171,23 @@ def test_a_body_over_the_server_limit_is_refused_unread(tmp_path: Path) -> None:
         _refused(_post(srv, body), 413, codes.CONN_BAD_REQUEST_FORMAT, "over 1000 bytes")
     finally:
         stop()
+
+
+def test_video_frames_are_drawn_smaller_than_stills(server: Server, tmp_path: Path) -> None:
+    path = tmp_path / "wide.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (1000, 600))
+    for _ in range(5):
+        writer.write(np.full((600, 1000, 3), 40, np.uint8))
+    writer.release()
+    body = {"video": {"base64": base64.b64encode(path.read_bytes()).decode()},
+            "outputs": [{"data": {"frames": [{"frame_info": {"index": 0}}]}}]}
+    (out,) = _post(server, body).json()["outputs"]
+    assert _decoded(out["frames"][0]["image"]["base64"]).shape[:2] == (384, drawing.MAX_VIDEO_SIDE)
+
+
+def test_an_answer_past_its_byte_budget_is_refused(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(drawing, "MAX_BYTES", 2000)
+    body = {"image": {"base64": _png()}, "outputs": [{"data": {"regions": [REGION]}}] * 5}
+    _refused(_post(server, body), 400, codes.CONN_BAD_REQUEST_FORMAT, "ask for fewer frames")
