@@ -238,6 +238,21 @@ function readFile(file) {
   });
 }
 
+// a file dropped on the try-it form goes to the image or video picker, by its type
+function dropInto(form) {
+  form.addEventListener("dragover", (e) => { e.preventDefault(); form.classList.add("over"); });
+  form.addEventListener("dragleave", () => form.classList.remove("over"));
+  form.addEventListener("drop", (e) => {
+    e.preventDefault();
+    form.classList.remove("over");
+    const files = e.dataTransfer.files;
+    const kind = files[0]?.type.startsWith("video/") ? "video" : "image";
+    if (!files.length) return;
+    $(`try-${kind}`).files = files;
+    document.querySelector(`input[name=kind][value=${kind}]`).checked = true;
+  });
+}
+
 async function runWorkflow(event) {
   event.preventDefault();
   if (!current) return;
@@ -326,6 +341,7 @@ function start() {
   $("wf-next").addEventListener("click", () => listWorkflows(wfPage + 1));
   $("versions").addEventListener("change", (e) => showVersion(e.target.value));
   $("try-form").addEventListener("submit", runWorkflow);
+  dropInto($("try-form"));
   $("save").addEventListener("click", saveVersion);
   $("yaml").addEventListener("input", () => markMistakes(null));
   $("yaml").addEventListener("scroll", () => { $("yaml-gutter").scrollTop = $("yaml").scrollTop; });

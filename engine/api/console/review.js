@@ -1,5 +1,6 @@
-// Annotations awaiting review (ListAnnotations by status), each accepted or rejected by
-// setting its status (PatchAnnotations, action merge).
+// Annotations awaiting review (ListAnnotations by status), each beside its input drawn with
+// the annotation (by the server, the --draw code), accepted or rejected by setting its status
+// (PatchAnnotations, action merge).
 import { imageUrl } from "./inputs.js";
 
 export const PER_PAGE = 24;
@@ -38,6 +39,19 @@ async function decide(api, appPath, annotation, code, box, onDone) {
   }
 }
 
+// the input's image with the annotation's regions drawn on it, else the image as it is
+async function drawn(api, input, annotation) {
+  const plain = imageUrl(input);
+  if (!plain || !annotation.data?.regions?.length) return plain;
+  try {
+    const doc = await api("POST", "/console/api/draw", { image: { base64: input.data.image.base64 },
+      outputs: [{ id: annotation.id, data: { regions: annotation.data.regions } }] });
+    return `data:image/jpeg;base64,${doc.outputs[0].image.base64}`;
+  } catch {
+    return plain;
+  }
+}
+
 export async function listAwaiting(api, appPath, page) {
   const query = `statuses.code=${AWAITING_REVIEW}&page=${page}&per_page=${PER_PAGE}`;
   const doc = await api("GET", `${appPath}/annotations?${query}`);
@@ -53,7 +67,7 @@ export async function showAwaiting(grid, api, appPath, annotations, onDone) {
       return null;
     }
   }));
-  const thumbs = inputs.map(imageUrl);
+  const thumbs = await Promise.all(inputs.map((input, i) => drawn(api, input, annotations[i])));
   grid.replaceChildren(...annotations.map((a, i) => {
     const box = document.createElement("div");
     box.className = "review-card";

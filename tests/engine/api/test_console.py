@@ -235,6 +235,18 @@ def test_sign_in_draw_a_workflow_and_run_it_on_an_image(
     driver.execute_script("arguments[0].scrollIntoView()", kept)
     _shot(driver, "console-image-run.png")
 
+    # a file dropped on the form goes to the picker of its kind
+    driver.find_element(By.CSS_SELECTOR, "input[name=kind][value=text]").click()
+    driver.execute_script(
+        "const dt = new DataTransfer();"
+        " dt.items.add(new File(['x'], 'clip.mp4', {type: 'video/mp4'}));"
+        " document.getElementById('try-form').dispatchEvent("
+        "   new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));"
+    )
+    dropped = driver.execute_script("return document.getElementById('try-video').files[0].name")
+    assert dropped == "clip.mp4"
+    assert driver.find_element(By.CSS_SELECTOR, "input[name=kind][value=video]").is_selected()
+
     driver.find_element(By.CSS_SELECTOR, "input[name=kind][value=text]").click()
     driver.find_element(By.ID, "try-text").send_keys("no codes in a text")
     driver.find_element(By.ID, "run").click()
@@ -612,13 +624,18 @@ def test_review_accepts_and_rejects_annotations(
     key = {"Authorization": f"Key {srv.token}"}
     app = f"{srv.base_url}/v2/users/me/apps/demo"
     texts = [{"id": f"t{i}", "data": {"text": {"raw": f"text {i}"}}} for i in range(3)]
+    png = base64.b64encode(_colour_png(tmp_path, "grey", (90, 90, 90)).read_bytes()).decode()
+    texts.append({"id": "pic", "data": {"image": {"base64": png}}})
     requests.post(f"{app}/inputs", json={"inputs": texts}, headers=key, timeout=60)
     awaiting = {"code": codes.ANNOTATION_AWAITING_REVIEW}
-    notes = [
+    notes: list[dict[str, Any]] = [
         {"id": f"a{i}", "input_id": f"t{i}", "data": {"concepts": [{"id": "cat", "value": 1}]}}
         for i in range(3)
     ]
-    for note in notes[:2]:
+    box = {"top_row": 0.1, "left_col": 0.1, "bottom_row": 0.9, "right_col": 0.5}
+    notes.append({"id": "a3", "input_id": "pic", "data": {"regions": [{"region_info": {
+        "bounding_box": box}, "data": {"concepts": [{"id": "cat", "value": 1}]}}]}})
+    for note in (notes[0], notes[1], notes[3]):
         note["status"] = awaiting
     made = requests.post(f"{app}/annotations", json={"annotations": notes}, headers=key, timeout=10)
     assert made.json()["status"]["code"] == 10000, made.text
@@ -628,7 +645,10 @@ def test_review_accepts_and_rejects_annotations(
     driver.find_element(By.CSS_SELECTOR, "#tabs button[data-tab='review']").click()
     _wait(driver, ".review-card")
     cards = driver.find_elements(By.CSS_SELECTOR, ".review-card")
-    assert sorted(c.get_attribute("data-annotation-id") for c in cards) == ["a0", "a1"]
+    assert sorted(c.get_attribute("data-annotation-id") for c in cards) == ["a0", "a1", "a3"]
+    # the image is drawn with the annotation's region by the server
+    pic = driver.find_element(By.CSS_SELECTOR, ".review-card[data-annotation-id='a3'] img")
+    assert pic.get_attribute("src").startswith("data:image/jpeg;base64,")
     _shot(driver, "console-review.png")
     driver.find_element(By.CSS_SELECTOR, ".review-card[data-annotation-id='a0'] .accept").click()
     _wait(driver, ".review-card[data-decided='accepted']")
