@@ -3,9 +3,11 @@
 The page (HTML, CSS and plain JavaScript, no build step) lives beside this module and is
 shipped as package data.  It holds no secrets and reads nothing the API does not give any
 other client: every call it makes is a V2 REST call with the token the user typed
-(``Authorization: Key <token>``).  Only the files named here are served, and every answer
-carries a Content-Security-Policy that lets the page talk to this server alone, so the
-browser itself refuses any request to another host.
+(``Authorization: Key <token>``), but for one route of its own, ``POST /console/api/draw``
+(``drawing``), which draws a run's outputs with ``engine.draw`` as ``--draw`` does.  Only
+the files named here are served, and every answer carries a Content-Security-Policy that
+lets the page talk to this server alone, so the browser itself refuses any request to
+another host.
 """
 
 from __future__ import annotations
@@ -112,7 +114,8 @@ def _draw_endpoint(state: Any) -> Any:
             answer = await run_in_threadpool(run, _key(request), raw)
         except ApiError as exc:
             auth = exc.code in (codes.CONN_KEY_INVALID, codes.CONN_INSUFFICIENT_SCOPES)
-            return _status(exc.code, exc.description, 401 if auth else 400)
+            busy = exc.code == codes.RPC_REQUEST_QUEUE_FULL
+            return _status(exc.code, exc.description, 401 if auth else 429 if busy else 400)
         return JSONResponse(answer)
 
     return endpoint

@@ -41,7 +41,8 @@ MAX_SIDE = 1280  # a drawn picture's long side, in pixels; larger inputs are sca
 MAX_VIDEO_SIDE = 640  # the same for a video's frames, which come by the hundred
 MAX_BYTES = 64 << 20  # JPEG bytes in one answer
 _QUALITY = 85
-_AT_ONCE = threading.BoundedSemaphore(2)  # drawing is CPU work: the rest wait their turn
+_AT_ONCE = threading.BoundedSemaphore(2)  # drawing is CPU work: the rest wait their turn,
+_WAIT_S = 10.0  # but not for long: past this they are told to retry
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,14 @@ def draw_request(doc: Any) -> dict[str, Any]:
     if has_image == has_video:
         raise _bad("send one 'image' or one 'video' ({'base64': ...}) to draw on")
     budget = _Budget()
-    with _AT_ONCE:
+    if not _AT_ONCE.acquire(timeout=_WAIT_S):
+        raise ApiError(codes.RPC_REQUEST_QUEUE_FULL, "the server is busy drawing; retry shortly")
+    try:
         if has_image:
             return _ok({"outputs": _draw_image(doc["image"], outputs, budget)})
         return _ok({"outputs": _draw_video(doc["video"], outputs, doc.get("sample_ms"), budget)})
+    finally:
+        _AT_ONCE.release()
 
 
 class _Budget:

@@ -191,3 +191,19 @@ def test_an_answer_past_its_byte_budget_is_refused(
     monkeypatch.setattr(drawing, "MAX_BYTES", 2000)
     body = {"image": {"base64": _png()}, "outputs": [{"data": {"regions": [REGION]}}] * 5}
     _refused(_post(server, body), 400, codes.CONN_BAD_REQUEST_FORMAT, "ask for fewer frames")
+
+
+def test_a_server_busy_drawing_says_so_instead_of_queueing_for_ever(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    monkeypatch.setattr(drawing, "_AT_ONCE", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(drawing, "_WAIT_S", 0.05)
+    drawing._AT_ONCE.acquire()  # another drawing holds the only turn
+    try:
+        got = _post(server, {"image": {"base64": _png()}, "outputs": [{"data": {}}]})
+    finally:
+        drawing._AT_ONCE.release()
+    _refused(got, 429, codes.RPC_REQUEST_QUEUE_FULL, "busy")
+    assert _post(server, {"image": {"base64": _png()}, "outputs": [{"data": {}}]}).ok
