@@ -181,6 +181,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--draw", metavar="OUT", help="draw the last node's output on the image/video")
     r.add_argument("--app", metavar="PATH", help="run in the context of this app")
+    from engine.cli_dataset import add_dataset_arguments
+
+    add_dataset_arguments(r)
     r.set_defaults(func=_run)
 
     g = sub.add_parser("graph", help="print the DAG as text and Mermaid")

@@ -29,6 +29,10 @@ def run(args: argparse.Namespace) -> int:
     from engine.inputs import VIDEO_SUFFIXES
     from engine.workflow import Workflow
 
+    if args.dataset:
+        from engine.cli_dataset import run_dataset_command
+
+        return run_dataset_command(args)
     if args.stream and args.format == "csv":
         raise _Usage("opgraph run: --stream prints JSON lines; use --format json or jsonl")
     live = live_source(args)
