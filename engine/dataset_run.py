@@ -77,7 +77,8 @@ def _walk(root: Path) -> Iterator[Path]:
 
 def _json_lines(path: Path) -> Iterator[DatasetItem]:
     with path.open("rb") as f:
-        for n, raw in enumerate(f, 1):
+        # readline with a bound: a file without line breaks is never read whole
+        for n, raw in enumerate(iter(lambda: f.readline(_MAX_LINE + 1), b""), 1):
             if len(raw) > _MAX_LINE:
                 raise InputError(f"{path}:{n}: a line longer than {_MAX_LINE >> 20} MiB")
             text = raw.decode("utf-8", "replace").strip()

@@ -64,6 +64,18 @@ def test_a_bad_line_is_one_error_naming_the_line(
         list(read_dataset(str(path)))
 
 
+def test_a_line_past_the_bound_is_refused_without_reading_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine import dataset_run
+
+    monkeypatch.setattr(dataset_run, "_MAX_LINE", 1000)
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "ok"}\n' + "x" * 5000)
+    with pytest.raises(InputError, match=r"in\.jsonl:2: a line longer than"):
+        list(read_dataset(str(path)))
+
+
 def test_a_path_that_is_none_of_them_is_refused(tmp_path: Path) -> None:
     (tmp_path / "f.csv").write_text("a,b\n")
     for spec in (str(tmp_path / "missing"), str(tmp_path / "f.csv")):
