@@ -147,7 +147,7 @@ def test_a_dropped_connection_is_opened_again(postgres: Any) -> None:
     store.write(WriteBatch(1, inputs=[_input("a")]))
     pid = store._conn.info.backend_pid
     with _admin(postgres) as conn:
-        conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        conn.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))  # waits until gone
     with pytest.raises(StoreError):
         store.count_inputs()  # the query that finds the connection gone fails, clearly
     assert store.count_inputs() == 1  # the next one reconnects
