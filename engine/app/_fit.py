@@ -8,8 +8,8 @@ version needs numpy alone, never scikit-learn and never a pickle.
   are not mutually exclusive get one binary model each (a sigmoid per concept, as
   Clarifai's multi-label classifiers score); mutually exclusive ones, one multinomial model
   (a softmax over the concepts).
-- ``clusterer``: k-means; an input's cluster is its nearest centroid, scored by cosine
-  mapped to [0, 1] as search scores are.
+- ``clusterer``: k-means (scikit-learn; faiss for large apps when installed); an input's
+  cluster is its nearest centroid, scored by cosine mapped to [0, 1] as search scores are.
 """
 
 from __future__ import annotations
@@ -106,16 +106,26 @@ def _need_both(concept: str, positives: int, negatives: int) -> None:
         )
 
 
-def fit_clusterer(vectors: np.ndarray, *, n_clusters: int, seed: int) -> dict[str, np.ndarray]:
-    """k-means centroids (unit length) of ``vectors``."""
-    _sklearn()
-    from sklearn.cluster import KMeans
-
+def fit_clusterer(
+    vectors: np.ndarray, *, n_clusters: int, seed: int, use_faiss: bool = False
+) -> dict[str, np.ndarray]:
+    """k-means centroids (unit length) of ``vectors``: scikit-learn's (10 initialisations),
+    or faiss's (one pass over every vector, for large apps) with ``use_faiss``."""
     if len(vectors) < n_clusters:
         raise ValueError(
             f"{n_clusters} clusters need at least {n_clusters} embedded inputs; the app has "
             f"{len(vectors)}"
         )
+    if use_faiss:
+        import faiss
+
+        x = np.ascontiguousarray(vectors, dtype=np.float32)
+        kmeans = faiss.Kmeans(x.shape[1], n_clusters, niter=25, nredo=3, seed=seed)
+        kmeans.train(x)
+        return {"centroids": _unit_rows(np.asarray(kmeans.centroids, dtype=np.float64))}
+    _sklearn()
+    from sklearn.cluster import KMeans
+
     model = KMeans(n_clusters=n_clusters, n_init=10, random_state=seed)
     model.fit(vectors.astype(np.float64))
     return {"centroids": _unit_rows(np.asarray(model.cluster_centers_))}

@@ -32,11 +32,19 @@ from engine.errors import AppError, InputError
 from engine.inputs import to_input
 from engine.proto import Concept, Data, Model, StatusCode
 from engine.store import codec
+from engine.store.index import faiss_available
 
-__all__ = ["TRAINABLE", "ClassifierTraining", "ClustererTraining", "Training"]
+__all__ = [
+    "FAISS_CLUSTER_ROWS",
+    "TRAINABLE",
+    "ClassifierTraining",
+    "ClustererTraining",
+    "Training",
+]
 
 _CACHED_VERSIONS = 16  # versions never change, so what was loaded stays right
-_MAX_CLUSTER_ROWS = 200_000  # k-means fits on a random sample of bigger apps
+_MAX_CLUSTER_ROWS = 200_000  # scikit-learn's k-means fits on a random sample of bigger apps
+FAISS_CLUSTER_ROWS = 50_000  # above this, faiss's k-means (when installed) fits every vector
 
 
 class ClassifierTraining(BaseModel):
@@ -229,15 +237,19 @@ class Training:
         self, vectors: np.ndarray, settings: ClustererTraining
     ) -> tuple[dict[str, Any], dict[str, np.ndarray], str]:
         sample = vectors
-        if len(vectors) > _MAX_CLUSTER_ROWS:
+        use_faiss = len(vectors) > FAISS_CLUSTER_ROWS and faiss_available()
+        if len(vectors) > _MAX_CLUSTER_ROWS and not use_faiss:
             rng = np.random.default_rng(settings.seed)
             sample = vectors[rng.choice(len(vectors), _MAX_CLUSTER_ROWS, replace=False)]
         try:
-            arrays = _fit.fit_clusterer(sample, n_clusters=settings.n_clusters, seed=settings.seed)
+            arrays = _fit.fit_clusterer(
+                sample, n_clusters=settings.n_clusters, seed=settings.seed, use_faiss=use_faiss
+            )
         except ValueError as exc:
             raise AppError(str(exc), code=StatusCode.MODEL_TRAINING_INSUFFICIENT_DATA) from None
         clusters = [_concept_json(f"cluster-{k}", None) for k in range(settings.n_clusters)]
-        note = f"k-means, {settings.n_clusters} clusters of {len(sample)} inputs"
+        how = "faiss k-means" if use_faiss else "k-means"
+        note = f"{how}, {settings.n_clusters} clusters of {len(sample)} inputs"
         return {"data": {"concepts": clusters}}, arrays, note
 
     def _version(self, model_id: str, version: str) -> tuple[list[Concept], dict[str, np.ndarray]]:

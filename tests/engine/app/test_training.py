@@ -187,7 +187,13 @@ def _blob(colour: tuple[int, int, int], seed: int) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def test_clusterer_finds_generated_colour_clusters(tmp_path: Path) -> None:
+@pytest.mark.parametrize("faiss", [False, True], ids=["scikit-learn", "faiss"])
+def test_clusterer_finds_generated_colour_clusters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, faiss: bool
+) -> None:
+    if faiss:
+        pytest.importorskip("faiss")
+        monkeypatch.setattr("engine.app.training.FAISS_CLUSTER_ROWS", 5)
     app = App(tmp_path / "app", base_workflow="image")
     colours = {"red": (30, 30, 220), "green": (30, 200, 40), "blue": (210, 60, 20)}
     truth = {}
@@ -199,6 +205,7 @@ def test_clusterer_finds_generated_colour_clusters(tmp_path: Path) -> None:
     ids = app.add_inputs(list(map(str, truth)), progress=False)
     model = app.train_model("groups", "clusterer", params={"n_clusters": 3})
     assert model.model_version is not None
+    assert (model.model_version.description or "").startswith("faiss" if faiss else "k-means")
     assert [c.id for c in model.model_version.output_info.data.concepts] == [
         "cluster-0",
         "cluster-1",
