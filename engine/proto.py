@@ -25,6 +25,7 @@ __all__ = [
     "Annotation",
     "Audio",
     "BoundingBox",
+    "Cluster",
     "Color",
     "Concept",
     "ConceptRelation",
@@ -378,6 +379,15 @@ class Embedding(_Proto):
     num_dimensions: int | None = None
 
 
+class Cluster(_Proto):
+    """A cluster an input falls in (a ``clusterer``'s output)."""
+
+    id: str = ""
+    count: int | None = None
+    score: float | None = None
+    projection: list[float] = Field(default_factory=list)
+
+
 class W3C(_Proto):
     hex: str | None = None
     name: str | None = None
@@ -444,6 +454,7 @@ class Data(_Proto):
     text: Text | None = None
     audio: Audio | None = None
     hits: list[Hit] = Field(default_factory=list)
+    clusters: list[Cluster] = Field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not any(getattr(self, name) for name in type(self).model_fields)

@@ -70,8 +70,16 @@ def _keep(scores: np.ndarray, concepts: list[Concept], p: TrainedParams) -> list
     return out
 
 
-def score_data(data: Data, ctx: Context, p: TrainedParams) -> Data:
-    """``data``'s concepts (or each embedded region's) by the app's model ``p.model_id``."""
+def _output(concepts: list[Concept], clusters: bool) -> Data:
+    if not clusters:
+        return Data(concepts=concepts)
+    found = [{"id": c.id, "score": c.value} for c in concepts]
+    return Data.model_validate({"concepts": [c.to_dict() for c in concepts], "clusters": found})
+
+
+def score_data(data: Data, ctx: Context, p: TrainedParams, clusters: bool = False) -> Data:
+    """``data``'s concepts (or each embedded region's) by the app's model ``p.model_id``;
+    with ``clusters`` also as ``data.clusters`` (a clusterer's output)."""
     app = ctx.app
     if app is None or not hasattr(app, "trained_scores"):
         raise InputError(
@@ -82,19 +90,21 @@ def score_data(data: Data, ctx: Context, p: TrainedParams) -> Data:
     if data.embeddings:
         vectors = _vector(data.embeddings[0].vector)[None, :]
     elif any(r.data is not None and r.data.embeddings for r in data.regions):
-        return _score_regions(data, app, p, version)
+        return _score_regions(data, app, p, version, clusters)
     else:
         vectors = np.asarray(app.embed(ctx.root), dtype=np.float64)[None, :]
     _, concepts, scores = app.trained_scores(p.model_id, version, vectors)
-    return Data(concepts=_keep(scores[0], concepts, p))
+    return _output(_keep(scores[0], concepts, p), clusters)
 
 
-def _score_regions(data: Data, app: Any, p: TrainedParams, version: str | None) -> Data:
+def _score_regions(
+    data: Data, app: Any, p: TrainedParams, version: str | None, clusters: bool
+) -> Data:
     embedded = [r for r in data.regions if r.data is not None and r.data.embeddings]
     vectors = np.stack([_vector(r.data.embeddings[0].vector) for r in embedded if r.data])
     _, concepts, scores = app.trained_scores(p.model_id, version, vectors)
     regions: list[Region] = []
     for region, row in zip(embedded, scores, strict=True):
-        inner = Data(concepts=_keep(row, concepts, p))
+        inner = _output(_keep(row, concepts, p), clusters)
         regions.append(region.model_copy(update={"data": inner}))
     return Data(regions=regions)

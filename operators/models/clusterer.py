@@ -19,11 +19,12 @@ class Clusterer(Operator):
     ``app.train_model(model_id, "clusterer", params={"n_clusters": k})`` (or ``opgraph app
     models train --type clusterer``) runs k-means on the base workflow's embeddings of the
     app's inputs; this node outputs the nearest centroid (``max_concepts`` nearest) as a
-    concept ``cluster-<i>`` scored by cosine mapped to [0, 1] (as search scores are), for
+    concept ``cluster-<i>``, and in ``clusters`` as Clarifai's clusterers give it, scored by
+    cosine mapped to [0, 1] (as search scores are), for
     the embedding it receives (an embedder upstream, each embedded region) or the base
     workflow's embedding of the input.  Runs only in the app.
 
-    Reads ``embeddings``; writes ``concepts`` (or ``regions[].data.concepts``).
+    Reads ``embeddings``; writes ``clusters`` and ``concepts`` (or in each region).
     """
 
     type_id = "clusterer"
@@ -32,11 +33,16 @@ class Clusterer(Operator):
         max_concepts: int = Field(1, ge=1, le=1000, description="the nearest clusters output")
 
     reads: ClassVar[tuple[str, ...]] = ("embeddings",)
-    writes: ClassVar[tuple[str, ...]] = ("concepts", "regions[].data.concepts")
+    writes: ClassVar[tuple[str, ...]] = (
+        "clusters",
+        "concepts",
+        "regions[].data.clusters",
+        "regions[].data.concepts",
+    )
 
     def __init__(self, params: Params) -> None:
         super().__init__(params)
         self.params: Clusterer.Params = params
 
     def process(self, data: Data, ctx: Context) -> Data | None:
-        return score_data(data, ctx, self.params)
+        return score_data(data, ctx, self.params, clusters=True)

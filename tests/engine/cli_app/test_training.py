@@ -87,7 +87,10 @@ def test_train_a_clusterer(labelled: str, capsys: pytest.CaptureFixture[str]) ->
     )
     assert len(doc["model"]["model_version"]["output_info"]["data"]["concepts"]) == 2
     doc = _run(capsys, "models", "predict", labelled, "--id", "groups", "--text", "a cat")
-    assert doc["outputs"][0]["data"]["concepts"][0]["id"].startswith("cluster-")
+    assert_clarifai_json(doc, service_pb2.MultiOutputResponse)
+    data = doc["outputs"][0]["data"]
+    assert data["concepts"][0]["id"].startswith("cluster-")
+    assert data["clusters"][0]["id"] == data["concepts"][0]["id"]
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ def test_unit_nearest_centroid_scores_and_max_concepts(app: App) -> None:
     )
     assert one is not None and three is not None
     assert len(one.concepts) == 1 and one.concepts[0].id.startswith("cluster-")
+    assert [(c.id, c.score) for c in one.clusters] == [(one.concepts[0].id, one.concepts[0].value)]
     assert three.concepts[0].id == one.concepts[0].id
     values = [c.value for c in three.concepts]
     assert values == sorted(values, reverse=True) and len(set(c.id for c in three.concepts)) == 3
