@@ -212,9 +212,10 @@ class SqliteModels:
 
 def _array_row(name: str, array: np.ndarray) -> tuple[str, str, str, bytes]:
     a = np.asarray(array)
-    kind = {"f": "<f8" if a.dtype.itemsize == 8 else "<f4", "i": "<i8"}.get(a.dtype.kind)
+    f = "<f8" if a.dtype.itemsize == 8 else "<f4"
+    kind = {"f": f, "i": "<i8", "u": "<i8", "b": "<i8"}.get(a.dtype.kind)
     if kind is None:
-        raise TypeError(f"array '{name}' of dtype {a.dtype} cannot be stored (float or int only)")
+        raise TypeError(f"array '{name}' of dtype {a.dtype} cannot be stored (numbers only)")
     a = np.ascontiguousarray(a, dtype=np.dtype(kind))
     return name, kind, json.dumps(list(a.shape)), a.tobytes()
 
