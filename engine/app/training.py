@@ -36,6 +36,7 @@ from engine.store.index import faiss_available
 
 __all__ = [
     "FAISS_CLUSTER_ROWS",
+    "MAX_CONCEPTS",
     "TRAINABLE",
     "ClassifierTraining",
     "ClustererTraining",
@@ -44,6 +45,7 @@ __all__ = [
 
 _CACHED_VERSIONS = 16  # versions never change, so what was loaded stays right
 _MAX_CLUSTER_ROWS = 200_000  # scikit-learn's k-means fits on a random sample of bigger apps
+MAX_CONCEPTS = 1000  # one model's concepts (the labels matrix is inputs x concepts)
 FAISS_CLUSTER_ROWS = 50_000  # above this, faiss's k-means (when installed) fits every vector
 
 
@@ -194,7 +196,17 @@ class Training:
                 "an embeddings-classifier needs the concepts to learn (concepts=[...])",
                 code=StatusCode.MODEL_TRAINING_INVALID_PARAMS,
             )
+        if isinstance(concepts, str) or not all(isinstance(c, str) and c for c in concepts):
+            raise AppError(
+                "concepts must be a list of concept ids",
+                code=StatusCode.MODEL_TRAINING_INVALID_PARAMS,
+            )
         wanted = list(dict.fromkeys(concepts))
+        if len(wanted) > MAX_CONCEPTS:
+            raise AppError(
+                f"a model learns at most {MAX_CONCEPTS} concepts, got {len(wanted)}",
+                code=StatusCode.MODEL_TRAINING_INVALID_PARAMS,
+            )
         examples = self._examples(ids, vectors, wanted, settings.concepts_mutually_exclusive)
         try:
             arrays = _fit.fit_classifier(

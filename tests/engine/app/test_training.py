@@ -271,6 +271,21 @@ def test_clusterer_finds_generated_colour_clusters(
             "at least 50",
         ),
         (
+            lambda a: a.train_model("m", concepts=[f"c{i}" for i in range(1001)]),
+            StatusCode.MODEL_TRAINING_INVALID_PARAMS,
+            "at most 1000 concepts",
+        ),
+        (
+            lambda a: a.train_model("m", concepts="pets"),
+            StatusCode.MODEL_TRAINING_INVALID_PARAMS,
+            "a list of concept ids",
+        ),
+        (
+            lambda a: a.train_model("m", concepts=["pets", 3]),
+            StatusCode.MODEL_TRAINING_INVALID_PARAMS,
+            "a list of concept ids",
+        ),
+        (
             lambda a: a.train_model("bad id!", concepts=["pets", "vehicles"]),
             StatusCode.BAD_REQUEST,
             "model id",
