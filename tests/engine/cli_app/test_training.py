@@ -22,13 +22,12 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str, code: int = 0) -> dict:
 
 
 @pytest.fixture
-def labelled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    app = str(tmp_path / "app")
-    _run(capsys, "create", app)
+def labelled(app: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """The app (on each store backend) with four texts labelled pets, four vehicles."""
     for texts, concept in ((PETS, "pets"), (CARS, "vehicles")):
         args = [a for t in texts for a in ("--text", t)]
-        _run(capsys, "add", app, *args, "--concept", concept)
-    return app
+        _run(capsys, "add", str(app), *args, "--concept", concept)
+    return str(app)
 
 
 def test_train_predict_and_versions(labelled: str, capsys: pytest.CaptureFixture[str]) -> None:
