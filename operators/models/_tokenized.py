@@ -9,6 +9,7 @@ onnxruntime and tokenizers are imported when a model is loaded, never at registr
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -19,9 +20,10 @@ from pydantic import Field, field_validator, model_validator
 from engine import LocalPath
 from operators.models._common import OutputFilterParams
 
-__all__ = ["Encoded", "TokenizedModel", "TokenizedParams", "activate"]
+__all__ = ["Encoded", "TokenizedModel", "TokenizedParams", "activate", "labels_beside"]
 
 _FEEDS = ("input_ids", "attention_mask", "token_type_ids")
+_MAX_CONFIG_BYTES = 1 << 20  # a Hugging Face config.json is a few KiB
 
 
 class TokenizedParams(OutputFilterParams):
@@ -34,7 +36,9 @@ class TokenizedParams(OutputFilterParams):
         None, description="its tokenizer.json (default: tokenizer.json beside the model)"
     )
     labels: list[str] = Field(
-        default_factory=list, description="concept id of each output class, in order"
+        default_factory=list,
+        description="concept id of each output class, in order (default: the id2label of "
+        "the config.json beside the model)",
     )
     max_length: int = Field(
         512, ge=2, le=8192, description="tokens fed to the model; the rest of a text is cut"
@@ -63,6 +67,24 @@ class TokenizedParams(OutputFilterParams):
             return str(Path(self.tokenizer_path).expanduser())
         assert self.model_path is not None
         return str(Path(self.model_path).expanduser().parent / "tokenizer.json")
+
+
+def labels_beside(model_path: str) -> list[str]:
+    """The class names of the ``config.json`` beside an export (``id2label``, as Hugging
+    Face's exporters write it), or [] when there is none; ``ValueError`` for a bad one."""
+    path = Path(model_path).expanduser().parent / "config.json"
+    if not path.is_file():
+        return []
+    if path.stat().st_size > _MAX_CONFIG_BYTES:
+        raise ValueError(f"{path} is larger than {_MAX_CONFIG_BYTES >> 20} MiB")
+    try:
+        found = json.loads(path.read_text(encoding="utf-8")).get("id2label") or {}
+        pairs = sorted((int(k), str(v)) for k, v in dict(found).items())
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ValueError(f"{path}: no usable id2label ({type(exc).__name__})") from None
+    if [k for k, _ in pairs] != list(range(len(pairs))):
+        raise ValueError(f"{path}: id2label must number the classes 0, 1, 2, ...")
+    return [v for _, v in pairs]
 
 
 @dataclass

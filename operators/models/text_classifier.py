@@ -9,7 +9,12 @@ from pydantic import Field, model_validator
 
 from engine import ConceptSpec, Context, Data, InputError, JsonObject, Operator, register
 from operators.models._common import keep_concepts
-from operators.models._tokenized import TokenizedModel, TokenizedParams, activate
+from operators.models._tokenized import (
+    TokenizedModel,
+    TokenizedParams,
+    activate,
+    labels_beside,
+)
 from operators.models.text_embedder import TextEmbedder
 
 __all__ = ["TextClassifier"]
@@ -86,6 +91,10 @@ class TextClassifier(Operator):
         super().__init__(params)
         self.params: TextClassifier.Params = params
         self._model = TokenizedModel(params) if params.model == "onnx" else None
+        self._names = list(params.labels)
+        if self._model is not None and not params.labels and not params.concepts:
+            assert params.model_path is not None
+            self._names = labels_beside(params.model_path)
         self._ids = [c.id or c.name for c in params.concepts]
         self._phrases = [params.template.replace("{}", c.name or c.id) for c in params.concepts]
         embedder = dict(params.embedder)
@@ -130,7 +139,7 @@ class TextClassifier(Operator):
         return cache[key], _embed(app, text)
 
     def _label(self, i: int) -> str:
-        names = self.params.labels or self._ids
+        names = self._names or self._ids
         return names[i] if i < len(names) else str(i)
 
 

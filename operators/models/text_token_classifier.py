@@ -8,7 +8,12 @@ from pydantic import Field, model_validator
 
 from engine import Context, Data, InputError, Operator, Region, RegionInfo, Text, register
 from operators.models._common import keep_concepts
-from operators.models._tokenized import TokenizedModel, TokenizedParams, activate
+from operators.models._tokenized import (
+    TokenizedModel,
+    TokenizedParams,
+    activate,
+    labels_beside,
+)
 
 __all__ = ["TextTokenClassifier"]
 
@@ -50,6 +55,8 @@ class TextTokenClassifier(Operator):
         super().__init__(params)
         self.params: TextTokenClassifier.Params = params
         self._model = TokenizedModel(params)
+        assert params.model_path is not None
+        self._names = list(params.labels) or labels_beside(params.model_path)
 
     def process(self, data: Data, ctx: Context) -> Data | None:
         if data.text is None or data.text.raw is None:
@@ -81,4 +88,4 @@ class TextTokenClassifier(Operator):
         return Data(regions=regions)
 
     def _label(self, i: int) -> str:
-        return self.params.labels[i] if i < len(self.params.labels) else str(i)
+        return self._names[i] if i < len(self._names) else str(i)

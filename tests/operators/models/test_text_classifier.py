@@ -154,3 +154,10 @@ def test_a_model_without_bert_inputs_and_bad_tokenizers(model: Path, tmp_path: P
     (lonely / "m.onnx").write_bytes(model.read_bytes())
     with pytest.raises(ValueError, match=r"no tokenizer\.json beside"):
         Params(model_path=str(lonely / "m.onnx"))
+
+
+def test_labels_from_the_config_json_beside_the_export(model: Path) -> None:
+    (model.parent / "config.json").write_text('{"id2label": {"0": "sport", "1": "food"}}')
+    assert classify(TextClassifier(Params(model_path=str(model))), "a goal")[0][0] == "sport"
+    given = TextClassifier(Params(model_path=str(model), labels=["s", "f"]))
+    assert classify(given, "a goal")[0][0] == "s"  # labels given win

@@ -127,3 +127,26 @@ def test_a_sequence_classifier_is_refused_at_run(tmp_path: Path) -> None:
     )
     out = wf.predict([{"text": {"raw": "Ada"}}]).results[0].outputs[0]
     assert out.status.code != 10000 and "[1, tokens, classes]" in out.status.details
+
+
+def test_labels_from_the_config_json_beside_the_export(model: Path) -> None:
+    import json
+
+    config = model.parent / "config.json"
+    config.write_text(json.dumps({"id2label": {str(i): lab for i, lab in enumerate(LABELS)}}))
+    op = TextTokenClassifier(Params(model_path=str(model)))
+    data = Data.model_validate({"text": {"raw": "New York"}})
+    out = op.process(data, Context(root=data))
+    assert out is not None
+    assert [r.data.concepts[0].id for r in out.regions if r.data] == ["B-LOC", "I-LOC"]
+    for bad, why in (
+        ({"id2label": {"0": "O", "2": "B-LOC"}}, "number the classes"),
+        ({"id2label": ["O"]}, "no usable id2label"),
+        ([1, 2], "no usable id2label"),
+    ):
+        config.write_text(json.dumps(bad))
+        with pytest.raises(ValueError, match=why):
+            TextTokenClassifier(Params(model_path=str(model)))
+    config.write_text("{" * 5)
+    with pytest.raises(ValueError, match="no usable id2label"):
+        TextTokenClassifier(Params(model_path=str(model)))
