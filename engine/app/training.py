@@ -102,6 +102,8 @@ class Training:
     ) -> Model:
         """Fit ``model_id`` (created if new) on the app's embeddings; a new version."""
         check_id(model_id, "model")
+        if version_id is not None:
+            check_id(version_id, "version")  # before anything is written
         settings = _settings(model_type_id, params)
         found = self._stored.find(model_id)
         if found is not None and found.model_type_id != model_type_id:

@@ -26,8 +26,8 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--type",
         default="embeddings-classifier",
-        choices=("embeddings-classifier", "clusterer"),
-        help="the model type (embeddings-classifier)",
+        metavar="TYPE",
+        help="embeddings-classifier (default) or clusterer",
     )
     p.add_argument(
         "--concept",

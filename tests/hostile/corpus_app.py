@@ -184,6 +184,25 @@ def _search_args(files: Files, args: list[str]) -> Callable[[Ctx], list[str]]:
     return run
 
 
+def _train_args(args: list[str], match: str) -> Callable[[Ctx], list[str]]:
+    """``opgraph app models train`` with a hostile argument: refused in one line, no model."""
+
+    def run(ctx: Ctx) -> list[str]:
+        from engine import App
+
+        path = str(_app_path(ctx))
+        ctx.cli("app", "create", path)
+        ctx.cli("app", "add", path, "--text", "a cat", "--text", "a dog", "--concept", "pets")
+        ctx.cli("app", "add", path, "--text", "a car", "--concept", "cars")
+        problems = cli_refused(ctx.cli("app", "models", "train", path, "--id", "m", *args), match)
+        with App(path) as app:
+            if app._store.models.get("m") is not None:
+                problems.append("refused: a model was stored by a refused training")
+        return problems
+
+    return run
+
+
 def _csv_upload(files: Files, cell: str) -> Callable[[Ctx], list[str]]:
     """A dataset CSV whose middle row has a hostile metadata cell: that row fails alone."""
 
@@ -263,6 +282,27 @@ def app_cases(files: Files) -> list[Case]:
         Case(f"app/search-args/{name}", "app-search-args", _OWNER, _search_args(files, args),
              repro=f"opgraph app search APP {' '.join(args)[:60]}")
         for name, args in searches.items()
+    ]
+    trainings = {
+        "params-deep": (["--concept", "pets", "--params", '{"k": ' * 3000 + "1" + "}" * 3000],
+                        "nested|JSON"),
+        "params-list": (["--concept", "pets", "--params", "[1, 2]"], "params"),
+        "params-nan": (["--concept", "pets", "--params", '{"regularization": NaN}'],
+                       "regularization"),
+        "clusters-huge": (["--type", "clusterer", "--params", '{"n_clusters": 1000000000}'],
+                          "n_clusters"),
+        "clusters-more-than-inputs": (["--type", "clusterer", "--params", '{"n_clusters": 50}'],
+                                      "at least 50"),
+        "concepts-many": ([a for i in range(1500) for a in ("--concept", f"c{i}")],
+                          "at most 1000"),
+        "version-id-path": (["--concept", "pets", "--concept", "cars", "--version-id", "../x"],
+                            "version id"),
+        "unknown-type": (["--type", "visual-detector"], "cannot be trained"),
+    }
+    cases += [
+        Case(f"app/train-args/{name}", "app-train-args", "train", _train_args(args, match),
+             timeout_s=40, repro=f"opgraph app models train APP --id m {' '.join(args)[:60]}")
+        for name, (args, match) in trainings.items()
     ]
     return cases
 

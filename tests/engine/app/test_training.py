@@ -286,6 +286,11 @@ def test_clusterer_finds_generated_colour_clusters(
             "a list of concept ids",
         ),
         (
+            lambda a: a.train_model("m", concepts=["pets", "vehicles"], version_id="../v"),
+            StatusCode.BAD_REQUEST,
+            "version id",
+        ),
+        (
             lambda a: a.train_model("bad id!", concepts=["pets", "vehicles"]),
             StatusCode.BAD_REQUEST,
             "model id",
