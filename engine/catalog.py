@@ -105,7 +105,10 @@ def _checked_params(
             f"unknown model_type_id '{type_id}'{hint}", (*path, "model_type_id", "=")
         )
     folder = Path(reader.file).parent
-    context = {"base_dir": str(folder)} if Path(reader.file).is_file() else None
+    # as a node that uses the binding would be checked: with its model id
+    context: dict[str, Any] = {"model_id": entry["model_id"]}
+    if Path(reader.file).is_file():
+        context["base_dir"] = str(folder)
     try:
         checked = cls.Params.model_validate(params, context=context)
     except ValidationError as exc:

@@ -175,3 +175,21 @@ def _b64(path: Path) -> str:
     import base64
 
     return base64.b64encode(path.read_bytes()).decode()
+
+
+def test_a_catalog_binds_a_model_id_to_the_apps_trained_model(app: App) -> None:
+    """A catalog entry with no params: the node's (and the entry's) model id names the
+    app's model, as it does in a workflow file."""
+    from engine.catalog import load_catalog
+
+    catalog = load_catalog(
+        "models:\n  - {model_id: topic, model_type_id: embeddings-classifier}\n"
+        "  - {model_id: other, model_type_id: embeddings-classifier, "
+        "params: {model_id: topic, max_concepts: 1}}\n"
+    )
+    flow = "workflow:\n  id: w\n  nodes:\n    - id: a\n      model: {model_id: topic}\n"
+    flow += "    - id: b\n      model: {model_id: other}\n"
+    outs = app.predict(Workflow.from_yaml(flow, models=catalog), [{"text": {"raw": "kitten"}}])
+    a, b = outs.results[0].outputs
+    assert a.data.concepts[0].id == b.data.concepts[0].id == "pets"
+    assert len(a.data.concepts) == 2 and len(b.data.concepts) == 1
