@@ -13,7 +13,8 @@ the outputs it got back, and this route answers each output drawn as a JPEG::
         "image": {"base64": ...}}, ...]}]}
 
 A video is decoded once, at the run's ``sample_ms``, and each frame the outputs name is
-drawn (frames by ``frame_info.index``).  The caller needs a token with the ``predict``
+drawn (frames by ``frame_info.index``), with each track's trail over the frames before it,
+as ``VideoDrawer`` draws them.  The caller needs a token with the ``predict``
 scope.  Everything is bounded: the body by the server's request limit, the pictures drawn
 per request, their size (the long side), and the drawings running at once.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,15 +150,17 @@ def _draw_video(
     step = sample_ms if isinstance(sample_ms, int) and not isinstance(sample_ms, bool) else 1000
     video = Video.from_source(_base64(source, "video"))
     drawn: list[list[dict[str, Any]]] = [[] for _ in outputs]
+    trails = [_Trails() for _ in outputs]
     last = max((max(w) for w in wanted if w), default=-1)
     try:
         for index, time_ms, _, pixels in media.iter_frames(video, step):
             if index > last:
                 break
             frame = _fit(pixels, MAX_VIDEO_SIDE)
-            for found, out in zip(wanted, drawn, strict=True):
+            for found, out, trail in zip(wanted, drawn, trails, strict=True):
                 if index in found:
-                    picture = budget.spend(_jpeg(frame, found[index].data or Data()))
+                    data = found[index].data or Data()
+                    picture = budget.spend(_jpeg(frame, data, trail.seen(frame, data)))
                     out.append({"index": index, "time": time_ms, "image": {"base64": picture}})
     except InputError as exc:
         raise ApiError(codes.INPUT_INVALID_ARGUMENT, str(exc)) from None
@@ -176,12 +180,46 @@ def _fit(pixels: np.ndarray, side: int) -> np.ndarray:
     return np.asarray(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA))
 
 
-def _jpeg(pixels: np.ndarray, data: Data) -> str:
+class _Trails:
+    """Each track's last box centres (pixels) over the frames drawn so far; a track unseen
+    for a trail's length is forgotten."""
+
+    def __init__(self) -> None:
+        from engine.draw import TRAIL_LENGTH
+
+        self.length = TRAIL_LENGTH
+        self.frames = 0
+        self._centres: dict[str, deque[tuple[float, float]]] = {}
+        self._last: dict[str, int] = {}
+
+    def seen(self, frame: np.ndarray, data: Data) -> dict[str, list[tuple[float, float]]]:
+        """Add this frame's tracks; the trails of those in it."""
+        h, w = frame.shape[:2]
+        here: set[str] = set()
+        for region in data.regions:
+            box = region.region_info.bounding_box if region.region_info else None
+            if region.track_id is None or box is None:
+                continue
+            x, y = (box.left_col + box.right_col) / 2, (box.top_row + box.bottom_row) / 2
+            centre = (x * w, y * h)
+            self._centres.setdefault(region.track_id, deque(maxlen=self.length)).append(centre)
+            self._last[region.track_id] = self.frames
+            here.add(region.track_id)
+        for gone in [t for t, f in self._last.items() if self.frames - f > self.length]:
+            del self._centres[gone], self._last[gone]
+        self.frames += 1
+        return {t: list(self._centres[t]) for t in here}
+
+
+def _jpeg(
+    pixels: np.ndarray, data: Data, trails: dict[str, list[tuple[float, float]]] | None = None
+) -> str:
     import cv2
 
     from engine.draw import draw
 
-    done, buf = cv2.imencode(".jpg", draw(pixels, data), [cv2.IMWRITE_JPEG_QUALITY, _QUALITY])
+    drawn = draw(pixels, data, trails)
+    done, buf = cv2.imencode(".jpg", drawn, [cv2.IMWRITE_JPEG_QUALITY, _QUALITY])
     if not done:  # pragma: no cover - OpenCV encodes any 8-bit BGR array
         raise ApiError(codes.INTERNAL_SERVER_ISSUE, "the drawn picture could not be encoded")
     return base64.b64encode(buf.tobytes()).decode()

@@ -207,3 +207,25 @@ def test_a_server_busy_drawing_says_so_instead_of_queueing_for_ever(
         drawing._AT_ONCE.release()
     _refused(got, 429, codes.RPC_REQUEST_QUEUE_FULL, "busy")
     assert _post(server, {"image": {"base64": _png()}, "outputs": [{"data": {}}]}).ok
+
+
+def test_video_frames_carry_each_track_s_trail(server: Server, tmp_path: Path) -> None:
+    # given a track moving right over four frames
+    frames = []
+    for i in range(4):
+        left = 0.1 + 0.15 * i
+        box = {"top_row": 0.3, "left_col": left, "bottom_row": 0.6, "right_col": left + 0.2}
+        region = {"region_info": {"bounding_box": box}, "track_id": "7"}
+        frames.append({"frame_info": {"index": i, "time": i * 500}, "data": {"regions": [region]}})
+    body = {"video": {"base64": _clip(tmp_path)}, "sample_ms": 500,
+            "outputs": [{"data": {"frames": frames}}]}
+    (out,) = _post(server, body).json()["outputs"]
+    last = _decoded(out["frames"][3]["image"]["base64"]).astype(int)
+    # then the last frame shows the trail behind the box: coloured pixels left of it, on the
+    # centres' row, where a frame drawn alone has only the grey background
+    grey = np.full((48, 64, 3), 40, np.uint8)
+    alone = draw(grey, Data.model_validate(frames[3]["data"])).astype(int)
+    row = round(0.45 * 48)
+    behind = slice(round(0.2 * 64), round(0.5 * 64))
+    assert np.abs(alone[row, behind] - 40).max() < 30
+    assert np.abs(last[row, behind] - 40).max() > 60
