@@ -23,7 +23,7 @@ from engine import (
 )
 from operators.track._base import REFERENCE_FPS
 
-__all__ = ["TrackerOperator"]
+__all__ = ["TrackerOperator", "embeddings_of", "frame_pixels"]
 
 # Without any image the boxes stay fractions, scaled so the numbers look like pixels.
 FRACTION_SCALE = 1000
@@ -35,6 +35,8 @@ class TrackerOperator(Operator):
 
     tracker_cls: ClassVar[type[Any]]
     uses_embeddings: ClassVar[bool] = False
+    # the tracker decides every reported box (kalman-reid-tracker's use_detect_box frames)
+    reports_tracker_box: ClassVar[bool] = False
     reads: ClassVar[tuple[str, ...]] = ("regions",)
     writes: ClassVar[tuple[str, ...]] = ("regions", "*")  # "*": the rest passes through
     # a frame on which the detector's branch stopped is still a frame: tracks age on it
@@ -65,7 +67,9 @@ class TrackerOperator(Operator):
         dets[:, :4] = boxes
         dets[:, 4] = [_score(r) for r in regions]
         dets[:, 5] = [self._class_index(r, ctx.state["classes"]) for r in regions]
-        emb = _embeddings(regions) if self.uses_embeddings else None
+        emb = self._embeddings(regions, boxes, data, ctx)
+        if hasattr(tracker, "image_size"):
+            tracker.image_size = (w, h)
         rows = tracker.update(dets, emb)
         memory: dict[int, list[Concept]] = ctx.state["concepts"]
         rows = _ordered(rows)
@@ -77,6 +81,12 @@ class TrackerOperator(Operator):
         _forget_dropped(memory, tracker.live_ids())
         ctx.carry["next_id"] = tracker.next_id
         return data.model_copy(update={"regions": out})
+
+    def _embeddings(
+        self, regions: list[Region], boxes: np.ndarray, data: Data, ctx: Context
+    ) -> np.ndarray | None:
+        """One row per region (``boxes``: theirs in pixels), or None without appearance."""
+        return embeddings_of(regions) if self.uses_embeddings else None
 
     def _tracked(
         self, row: np.ndarray, box: np.ndarray, regions: list[Region], memory: dict[int, Any]
@@ -97,7 +107,7 @@ class TrackerOperator(Operator):
         if region.data is not None and region.data.concepts:
             memory[number] = list(region.data.concepts)
         update: dict[str, Any] = {"track_id": track_id}
-        if getattr(self.params, "use_detect_box", True) is False:
+        if self.reports_tracker_box:
             info = region.region_info or RegionInfo()
             update["region_info"] = info.model_copy(
                 update={"bounding_box": geometry.box_to_proto(box)}
@@ -113,6 +123,14 @@ class TrackerOperator(Operator):
             return -1
         top = max(concepts, key=lambda c: c.value)
         return classes.setdefault(top.id or top.name or "", len(classes))
+
+
+def frame_pixels(data: Data, ctx: Context) -> np.ndarray | None:
+    """The frame's decoded image (this Data's or the nearest upstream one), if any."""
+    src = data if data.image is not None else ctx.look_back(lambda d: d.image is not None)
+    if src is None or src.image is None or not src.image.has_pixels:
+        return None
+    return src.image.array
 
 
 def _frame_size(data: Data, ctx: Context) -> tuple[int, int]:
@@ -135,7 +153,7 @@ def _score(region: Region) -> float:
     return max((c.value for c in concepts), default=1.0)
 
 
-def _embeddings(regions: list[Region]) -> np.ndarray | None:
+def embeddings_of(regions: list[Region]) -> np.ndarray | None:
     """One row per region; all zeros (unknown appearance) where a region has none."""
     vectors = [
         r.data.embeddings[0].vector if r.data and r.data.embeddings else None for r in regions

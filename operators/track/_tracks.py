@@ -34,6 +34,7 @@ class TrackBook:
         self.smooth_score = np.zeros(0)
         self.cls = np.zeros(0)
         self.det_index = np.zeros(0, dtype=np.int64)  # detection matched this frame, else -1
+        self.last_box = np.zeros((0, 4))  # the box of the last matched detection
         self.emb: np.ndarray | None = None
         self.next_id = 1
 
@@ -64,6 +65,7 @@ class TrackBook:
         self.smooth_score[rows] = m * self.smooth_score[rows] + (1 - m) * d[:, 4]
         self.cls[rows] = d[:, 5]
         self.det_index[rows] = det_idx
+        self.last_box[rows] = d[:, :4]
         if emb is not None and self.emb is not None:
             m = self.embedding_momentum
             mixed = m * self.emb[rows] + (1 - m) * emb[det_idx]
@@ -86,6 +88,7 @@ class TrackBook:
         self.smooth_score = np.concatenate([self.smooth_score, d[:, 4]])
         self.cls = np.concatenate([self.cls, d[:, 5]])
         self.det_index = np.concatenate([self.det_index, det_idx.astype(np.int64)])
+        self.last_box = np.concatenate([self.last_box, d[:, :4]])
         self._spawn_embeddings(n, None if emb is None else emb[det_idx])
 
     def _spawn_embeddings(self, n: int, new: np.ndarray | None) -> None:
@@ -130,6 +133,7 @@ class TrackBook:
             "smooth_score",
             "cls",
             "det_index",
+            "last_box",
         ):
             setattr(self, name, getattr(self, name)[keep])
         if self.emb is not None:
