@@ -1,8 +1,11 @@
 """Live video sources: an MJPEG URL, a camera device (``/dev/video0``) or index (``0``).
 
-A reader thread pulls frames as they arrive and keeps only the newest ones (two by
-default): a slow graph skips frames to stay current instead of queueing them (memory
-holds two frames, however far behind the graph is).  When the source drops, the thread
+A reader thread pulls frames as they arrive and keeps only recent ones: a frame that has
+waited longer than ``max_delay_s`` is dropped for a newer one, and at most
+``buffered_frames`` are held, so a slow graph skips frames to stay current instead of
+queueing them (memory is bounded however far behind the graph is), while frames that
+arrive together in one burst (one socket read, a busy machine) are all kept for a graph
+that keeps up.  When the source drops, the thread
 reconnects with backoff; each frame carries how long the source was down before it, so
 the caller can keep state across a short drop and reset it after a long one.  A source
 that never opens, or stays down past ``give_up_after_s``, ends the stream with one
@@ -10,8 +13,10 @@ that never opens, or stays down past ``give_up_after_s``, ends the stream with o
 
 MJPEG URLs are read through the same guarded fetch as every URL (http/https only, private
 addresses refused unless allowed); JPEG frames are cut from the byte stream at their
-start/end markers (whatever the multipart boundary) and decoded by the consumer, so a
-frame that is skipped is never decoded.
+start/end markers (whatever the multipart boundary) and decoded in the reader thread, as
+OpenCV's capture does: OpenCV releases the GIL while it decodes, so decoding the next
+frame overlaps the graph's work on this one.  A frame that does not decode is handed on
+as its bytes, and fails alone when the consumer decodes it.
 """
 
 from __future__ import annotations
@@ -47,11 +52,15 @@ class LiveSettings:
     max_frame_bytes: int = 16 << 20  # one encoded JPEG of an MJPEG stream
     backoff_s: float = 0.1  # first wait before reconnecting, doubled up to max_backoff_s
     max_backoff_s: float = 2.0
-    # frames held for a graph that is behind, oldest handed out first: 1 keeps only the
-    # newest; 2 (the default) also keeps a frame that arrived in the same socket read as the
-    # next one, at the cost of results up to one frame behind
-    buffered_frames: int = 2
+    # frames held for a graph that is behind, oldest handed out first (1 keeps only the
+    # newest); a frame older than max_delay_s is dropped when a newer one is there, so a
+    # burst of frames that arrived together is kept but a graph never falls behind
+    buffered_frames: int = 8
+    max_delay_s: float = 0.1
     allow_private_urls: bool | str = False  # as media.settings.allow_private_urls
+    # decode JPEGs in the reader thread (overlapping the graph); False hands on the bytes,
+    # so a frame that is dropped is never decoded (less CPU when the graph is far behind)
+    decode_in_reader: bool = True
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,7 @@ class LiveReader:
             with self._cond:
                 while not self._slots and self._error is None and not self._stop.is_set():
                     self._cond.wait(0.1)
+                self._drop_late(time.monotonic() - self.settings.max_delay_s)
                 frame = self._slots.popleft() if self._slots else None
                 if frame is None:
                     if self._error is not None:
@@ -129,7 +139,9 @@ class LiveReader:
             try:
                 first = True  # of this connection: it carries the time the source was down
                 for payload in self._open(self._stop):
-                    now = time.monotonic()
+                    now = time.monotonic()  # arrival: before the decode, as latency counts it
+                    if s.decode_in_reader and isinstance(payload, bytes):
+                        payload = _decoded(payload)
                     gap = now - last_frame if first and last_frame is not None else 0.0
                     self._publish(LiveFrame(payload, now, gap))
                     last_frame, backoff, first = now, s.backoff_s, False
@@ -155,18 +167,35 @@ class LiveReader:
             self.received += 1
             self._slots.append(frame)
             while len(self._slots) > max(1, self.settings.buffered_frames):
-                old = self._slots.popleft()
-                self.dropped += 1
-                if old.gap_s:  # the gap belongs to the stream: the next frame out carries it
-                    head = self._slots[0]
-                    gap = max(head.gap_s, old.gap_s)
-                    self._slots[0] = LiveFrame(head.payload, head.arrival, gap)
+                self._drop_oldest()
             self._cond.notify()
+
+    def _drop_late(self, arrived_before: float) -> None:
+        """Drop frames that arrived before ``arrived_before`` while a newer one is held."""
+        while len(self._slots) > 1 and self._slots[0].arrival < arrived_before:
+            self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        old = self._slots.popleft()
+        self.dropped += 1
+        if old.gap_s:  # the gap belongs to the stream: the next frame out carries it
+            head = self._slots[0]
+            self._slots[0] = LiveFrame(head.payload, head.arrival, max(head.gap_s, old.gap_s))
 
     def _fail(self, message: str) -> None:
         with self._cond:
             self._error = InputError(message)
             self._cond.notify_all()
+
+
+def _decoded(jpeg: bytes) -> bytes | np.ndarray:
+    """The frame's pixels, or its bytes when they do not decode (the consumer reports it)."""
+    from engine.media import decode_image_bytes
+
+    try:
+        return decode_image_bytes(jpeg)
+    except InputError:
+        return jpeg
 
 
 def _opener(source: str, settings: LiveSettings) -> _Opener:

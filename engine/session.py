@@ -69,8 +69,8 @@ class Session:
         or Clarifai JSON) as the next frame of this stream."""
         if self._closed:
             raise RuntimeError(f"the session for stream '{self.stream_id}' is closed")
-        state = self._live_state()
-        with state.lock:
+        state = self._locked_state()
+        try:
             try:
                 inp = _frame_input(frame, state.next_index)
                 info = _frame_info(state, timestamp_ms)
@@ -87,15 +87,22 @@ class Session:
             state.next_index += 1
             state.last_time_ms = info.time or 0
             state.last_used = time.monotonic()
+        finally:
+            state.lock.release()
         return self._executor.frame_result(inp, info, ctx, errors)
 
-    def _live_state(self) -> StreamState:
-        """This session's stream, a new one if the old was dropped for being idle."""
+    def _locked_state(self) -> StreamState:
+        """This session's stream with its lock held: a new stream if the old one was
+        dropped for being idle (also while this call waited for the lock)."""
         self._table.sweep()
-        if self._table.current(self._state):
-            return self._state
-        self._state = self._table.open(self.stream_id, self.idle_timeout_s)
-        return self._state
+        while True:
+            if not self._table.current(self._state):
+                self._state = self._table.open(self.stream_id, self.idle_timeout_s)
+            state = self._state
+            state.lock.acquire()
+            if self._table.current(state):
+                return state
+            state.lock.release()
 
     def close(self) -> None:
         """End the stream: its nodes' state goes (``close`` is called on them)."""

@@ -3,7 +3,9 @@
 A video file, a live source and a ``Workflow.session`` are each one stream: one
 ``StreamState`` holds every node's ``ctx.state`` for it, the next frame index and when it
 was last used.  A ``StreamTable`` holds the open streams of one workflow by id, bounded in
-number, and drops a stream that has been idle past its timeout (its nodes are closed).
+number, and drops a stream that has been idle past its timeout (its nodes are closed): on
+every call, and from a sweeper thread that runs while any stream is open, so an idle
+stream's state goes even when no call comes any more.
 
 ``ctx.carry`` is the one part of a node's state that survives a reset within a
 stream (a live source that came back after a long gap): trackers keep their id counter
@@ -24,6 +26,9 @@ __all__ = ["DEFAULT_IDLE_S", "MAX_STREAMS", "StreamState", "StreamTable"]
 
 DEFAULT_IDLE_S = 60.0
 MAX_STREAMS = 1000  # open sessions of one workflow; each holds its nodes' state
+# The sweeper wakes this often relative to the shortest idle timeout, within these bounds.
+_SWEEP_FRACTION = 0.25
+_SWEEP_MIN_S, _SWEEP_MAX_S = 0.05, 5.0
 
 
 @dataclass
@@ -55,12 +60,18 @@ class StreamTable:
     """The open streams of one workflow by id; ``close`` ends one stream's nodes."""
 
     def __init__(
-        self, close: Callable[[StreamState], None], max_streams: int = MAX_STREAMS
+        self,
+        close: Callable[[StreamState], None],
+        max_streams: int = MAX_STREAMS,
+        *,
+        timer: bool = True,
     ) -> None:
         self._close = close
         self._max = max_streams
         self._open: dict[str, StreamState] = {}
         self._lock = threading.Lock()
+        self._timer = timer  # sweep from a thread too, not only on calls
+        self._sweeper: threading.Thread | None = None
 
     def __len__(self) -> int:
         return len(self._open)
@@ -79,7 +90,24 @@ class StreamTable:
                     f"{self._max} sessions are open on this workflow: close one first"
                 )
             state = self._open[stream_id] = StreamState(stream_id, idle_s)
+            if self._timer and self._sweeper is None:
+                self._sweeper = threading.Thread(
+                    target=self._sweep_loop, name="opgraph-stream-sweeper", daemon=True
+                )
+                self._sweeper.start()
         return state
+
+    def _sweep_loop(self) -> None:
+        """Sweep while any stream is open; the thread ends with the last stream."""
+        while True:
+            with self._lock:
+                if not self._open:
+                    self._sweeper = None
+                    return
+                shortest = min(s.idle_s for s in self._open.values())
+            pause = min(max(shortest * _SWEEP_FRACTION, _SWEEP_MIN_S), _SWEEP_MAX_S)
+            time.sleep(pause)
+            self.sweep()
 
     def current(self, state: StreamState) -> bool:
         """Whether ``state`` is still open (not ended, not dropped for being idle)."""
@@ -97,10 +125,17 @@ class StreamTable:
     def sweep(self, now: float | None = None) -> list[str]:
         """End every stream idle past its timeout; their ids."""
         now = time.monotonic() if now is None else now
+        gone: list[StreamState] = []
         with self._lock:
-            gone = [s for s in self._open.values() if s.idle(now) and not s.lock.locked()]
-            for s in gone:
-                del self._open[s.stream_id]
+            for s in list(self._open.values()):
+                # a stream in the middle of a frame is never swept; holding its lock, a
+                # call that was about to start sees the stream gone and opens a new one
+                if s.idle(now) and s.lock.acquire(blocking=False):
+                    del self._open[s.stream_id]
+                    gone.append(s)
         for s in gone:
-            self._close(s)
+            try:
+                self._close(s)
+            finally:
+                s.lock.release()
         return [s.stream_id for s in gone]

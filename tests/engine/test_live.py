@@ -164,6 +164,31 @@ def test_a_slow_graph_drops_old_frames_instead_of_queueing(camera: MjpegCamera) 
         reader.close()
 
 
+def test_a_burst_of_frames_is_kept_for_a_graph_that_keeps_up(camera: MjpegCamera) -> None:
+    # given a reader whose consumer looks away for less than max_delay_s
+    reader = LiveReader(camera.url, LiveSettings(max_delay_s=5.0, buffered_frames=8))
+    try:
+        frames = reader.frames()
+        first = next(frames)
+        time.sleep(0.2)  # ~6 frames arrive together, as in one socket read
+        burst = [next(frames) for _ in range(4)]
+        # then none is dropped: they come out in order, already decoded by the reader
+        assert reader.dropped == 0
+        assert [f.arrival for f in burst] == sorted(f.arrival for f in burst)
+        assert all(isinstance(f.payload, np.ndarray) for f in [first, *burst])
+    finally:
+        reader.close()
+
+
+def test_decode_in_reader_off_hands_on_the_jpeg_bytes(camera: MjpegCamera) -> None:
+    reader = LiveReader(camera.url, LiveSettings(decode_in_reader=False))
+    try:
+        frame = next(reader.frames())
+        assert isinstance(frame.payload, bytes) and frame.payload[:2] == b"\xff\xd8"
+    finally:
+        reader.close()
+
+
 def test_stream_runs_a_video_file_frame_by_frame(tmp_path: Any) -> None:
     from tests.engine.test_video_stream import _video
 

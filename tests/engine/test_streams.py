@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -22,18 +24,38 @@ def test_reset_keeps_only_the_carried_part() -> None:
 
 def test_table_bounds_ends_and_sweeps() -> None:
     closed: list[str] = []
-    table = StreamTable(lambda s: closed.append(s.stream_id), max_streams=2)
+    table = StreamTable(lambda s: closed.append(s.stream_id), max_streams=2, timer=False)
     a = table.open("a", idle_s=10)
-    b = table.open("b", idle_s=0.01)
+    b = table.open("b", idle_s=5)
     with pytest.raises(RuntimeError, match="2 sessions are open"):
         table.open("c", idle_s=10)
     with b.lock:  # a stream in the middle of a frame is never swept
-        assert table.sweep(now=b.last_used + 1) == []
-    assert table.sweep(now=b.last_used + 1) == ["b"]
+        assert table.sweep(now=b.last_used + 6) == []
+    assert table.sweep(now=b.last_used + 6) == ["b"]
     assert not table.current(b) and table.current(a)
     table.end(b)  # already gone: nothing twice
     table.end(a)
     assert closed == ["b", "a"] and len(table) == 0
+
+
+def test_idle_streams_are_swept_on_a_timer_without_any_call() -> None:
+    # given one stream idle after 0.1 s and one that stays busy in a frame
+    closed: list[str] = []
+    table = StreamTable(lambda s: closed.append(s.stream_id))
+    table.open("idle", idle_s=0.1)
+    busy = table.open("busy", idle_s=0.1)
+    busy.lock.acquire()
+    # when nothing calls the table at all
+    deadline = time.monotonic() + 10
+    while "idle" in table and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # then the sweeper thread has closed the idle one, never the busy one
+    assert closed == ["idle"] and "busy" in table
+    busy.lock.release()
+    while table._sweeper is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # and once the last stream is gone, the sweeper thread ends too
+    assert closed == ["idle", "busy"] and table._sweeper is None
 
 
 def test_a_tracker_reset_in_a_stream_never_reuses_an_id(tmp_path: object) -> None:
