@@ -115,6 +115,12 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (0 to 65535): {text!r}")
+    return int(text)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from engine import __version__
 
@@ -173,13 +179,24 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--live",
         action="store_true",
-        help="read the --input URL as a live MJPEG stream (cameras /dev/videoN and 0 are live "
-        "by themselves); one JSON line per frame until it ends or Ctrl-C",
+        help="read the --input URLs as live MJPEG streams (cameras /dev/videoN and 0 are live "
+        "by themselves; several --input run in parallel); one JSON line per frame until "
+        "they end or Ctrl-C",
     )
     r.add_argument(
         "--max-frames", type=_positive_int, metavar="N", help="live: stop after N frames"
     )
-    r.add_argument("--draw", metavar="OUT", help="draw the last node's output on the image/video")
+    r.add_argument(
+        "--draw",
+        metavar="OUT",
+        help="draw the last node's output on the image/video (a live source: an .mp4/.avi)",
+    )
+    r.add_argument(
+        "--preview",
+        type=_port,
+        metavar="PORT",
+        help="live: serve the drawn frames as MJPEG on http://127.0.0.1:PORT/ (0: any port)",
+    )
     r.add_argument("--app", metavar="PATH", help="run in the context of this app")
     from engine.cli_dataset import add_dataset_arguments
 

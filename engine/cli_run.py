@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from engine import progress
 from engine.cli import EXIT_FAILED, EXIT_OK, _models, _output, _Usage
-from engine.cli_live import live_source, run_live
+from engine.cli_live import live_sources, run_live
 from engine.cli_output import write_response
 from engine.errors import InputError, OpgraphError
 from engine.inputs import JsonItem
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         return run_dataset_command(args)
     if args.stream and args.format == "csv":
         raise _Usage("opgraph run: --stream prints JSON lines; use --format json or jsonl")
-    live = live_source(args)
+    live = live_sources(args)
     wf = Workflow.from_yaml(Path(args.file), models=_models(args))
     if live is not None:
         return run_live(args, wf, live)

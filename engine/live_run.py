@@ -9,17 +9,21 @@ live source that was down longer than ``reset_after_s`` starts its nodes' state 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 from engine.errors import InputError
 from engine.executor import Executor
 from engine.live import LiveReader
+from engine.operator import Context
 from engine.proto import Data, FrameInfo, Image, Input, Status, StatusCode, WorkflowResult
 from engine.streams import StreamState
 
-__all__ = ["stream_file", "stream_live"]
+__all__ = ["FrameHook", "stream_file", "stream_live"]
+
+# Sees each frame's run (pixels in ctx.root.image, each node's Data in ctx.outputs).
+FrameHook = Callable[[FrameInfo, Context], None]
 
 
 def stream_live(
@@ -29,6 +33,7 @@ def stream_live(
     sample_ms: int | None,
     app: Any = None,
     max_frames: int | None = None,
+    on_frame: FrameHook | None = None,
 ) -> Iterator[WorkflowResult]:
     """One result per sampled frame of ``reader``'s source, until it ends or is closed;
     ``sample_ms=None`` runs every frame the graph keeps up with (the newest each time)."""
@@ -61,7 +66,7 @@ def stream_live(
                 yield executor.failed_result(inp, _bad_frame(str(exc)))
             else:
                 root = Data(image=Image.from_array(payload))
-                yield _run(executor, stream, inp, info, root, app, rate)
+                yield _run(executor, stream, inp, info, root, app, rate, on_frame)
             if max_frames is not None and stream.next_index >= max_frames:
                 return
     finally:
@@ -70,7 +75,12 @@ def stream_live(
 
 
 def stream_file(
-    executor: Executor, inp: Input, *, sample_ms: int, app: Any = None
+    executor: Executor,
+    inp: Input,
+    *,
+    sample_ms: int,
+    app: Any = None,
+    on_frame: FrameHook | None = None,
 ) -> Iterator[WorkflowResult]:
     """One result per sampled frame of a video input, decoded as a stream."""
     from engine import media
@@ -82,7 +92,7 @@ def stream_file(
         for fi, time_ms, number, pixels in decoded:
             info = FrameInfo(index=fi, time=time_ms, number=number)
             root = Data(image=Image.from_array(pixels), metadata=inp.data.metadata)
-            yield _run(executor, stream, inp, info, root, app, 1000.0 / sample_ms)
+            yield _run(executor, stream, inp, info, root, app, 1000.0 / sample_ms, on_frame)
     finally:
         decoded.close()
         executor.close_stream(stream)
@@ -96,9 +106,12 @@ def _run(
     root: Data,
     app: Any,
     frame_rate: float | None,
+    on_frame: FrameHook | None = None,
 ) -> WorkflowResult:
     ctx, errors = executor.run_frame(root, stream, info, app=app, frame_rate=frame_rate)
     stream.next_index += 1
+    if on_frame is not None:
+        on_frame(info, ctx)
     return executor.frame_result(inp, info, ctx, errors)
 
 

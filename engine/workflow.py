@@ -30,7 +30,7 @@ from engine.executor import (
 from engine.graph import CompiledGraph, compile_spec
 from engine.inputs import to_input
 from engine.live import LiveReader, LiveSettings, is_live_source
-from engine.live_run import stream_file, stream_live
+from engine.live_run import FrameHook, stream_file, stream_live
 from engine.media import MAX_SAMPLE_MS, MIN_SAMPLE_MS
 from engine.operator import ModelBinding
 from engine.proto import (
@@ -205,7 +205,7 @@ class Workflow:
         """A frame-by-frame stream whose trackers and counters keep their state between
         ``predict`` calls; close it (or use ``with``).  ``frame_rate`` (frames per second
         fed) scales trackers' frame-counted params as ``sample_ms`` does for a video; a
-        session unused for ``idle_timeout_s`` loses its state (swept on any session's call).
+        session unused for ``idle_timeout_s`` loses its state (swept by a background thread).
         """
         if not self._nodes:
             raise RuntimeError("the workflow has no nodes")
@@ -229,6 +229,7 @@ class Workflow:
         app: Any = None,
         live: LiveSettings | None = None,
         max_frames: int | None = None,
+        on_frame: FrameHook | None = None,
     ) -> Iterator[WorkflowResult]:
         """One result per sampled frame, yielded as each is done, with trackers' state kept
         for the stream.  ``source``: a live source (an http(s) MJPEG URL, ``/dev/videoN`` or a
@@ -236,7 +237,9 @@ class Workflow:
         or a video input as
         ``predict`` takes it.  ``sample_ms=None`` (live sources only) runs every frame the
         graph keeps up with.  ``live`` sets reconnecting and limits; ``max_frames`` stops
-        after that many frames.  Closing the generator stops the reader."""
+        after that many frames.  ``on_frame(info, ctx)`` sees each frame's run before its
+        result is yielded (``ctx.root.image`` holds the pixels, ``ctx.outputs`` each node's
+        Data): drawing and previews use it.  Closing the generator stops the reader."""
         if not self._nodes:
             raise RuntimeError("the workflow has no nodes")
         live_source = isinstance(source, LiveReader) or is_live_source(source)
@@ -246,12 +249,19 @@ class Workflow:
         if live_source:
             reader = source if isinstance(source, LiveReader) else LiveReader(source, live)
             return stream_live(
-                executor, reader, sample_ms=sample_ms, app=app, max_frames=max_frames
+                executor,
+                reader,
+                sample_ms=sample_ms,
+                app=app,
+                max_frames=max_frames,
+                on_frame=on_frame,
             )
         inp = to_input(source)
         if inp.data.video is None:
             raise InputError("stream() takes a live source or a video; use predict for images")
-        return stream_file(executor, inp, sample_ms=sample_ms or DEFAULT_SAMPLE_MS, app=app)
+        return stream_file(
+            executor, inp, sample_ms=sample_ms or DEFAULT_SAMPLE_MS, app=app, on_frame=on_frame
+        )
 
     def _get_executor(self) -> Executor:
         if self._executor is None:

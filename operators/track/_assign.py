@@ -12,13 +12,20 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Matches", "Strategy", "assign"]
+__all__ = ["Matches", "Strategy", "assign", "load_solver"]
 
 Strategy = Literal["hungarian", "greedy"]
 # (matched rows, matched cols, unmatched rows, unmatched cols), all int64 index arrays
 Matches = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def load_solver(strategy: Strategy) -> None:
+    """Import the solver now (scipy takes a second or more): a tracker operator does it when
+    its graph is set up, so a live stream's first matched frame does not stall on it."""
+    if strategy == "hungarian":
+        import scipy.optimize  # noqa: F401
 
 
 def _hungarian(cost: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

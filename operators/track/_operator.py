@@ -21,6 +21,7 @@ from engine import (
     RegionInfo,
     geometry,
 )
+from operators.track._assign import load_solver
 from operators.track._base import REFERENCE_FPS
 
 __all__ = ["TrackerOperator", "embeddings_of", "frame_pixels"]
@@ -41,6 +42,10 @@ class TrackerOperator(Operator):
     writes: ClassVar[tuple[str, ...]] = ("regions", "*")  # "*": the rest passes through
     # a frame on which the detector's branch stopped is still a frame: tracks age on it
     every_frame = True
+
+    def __init__(self, params: Any) -> None:
+        super().__init__(params)
+        load_solver(getattr(params, "strategy", "hungarian"))
 
     def _tracker(self, ctx: Context) -> Any:
         tracker = ctx.state.get("tracker")
