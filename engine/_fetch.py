@@ -27,7 +27,15 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 from engine._netguard import ALLOW_ENV, AddressPolicy, parse_ip
 from engine.errors import InputError
 
-__all__ = ["FetchError", "FetchReply", "check_url", "fetch", "iter_live_chunks", "iter_url_chunks"]
+__all__ = [
+    "FetchError",
+    "FetchReply",
+    "check_url",
+    "fetch",
+    "iter_live_chunks",
+    "iter_url_chunks",
+    "resolve_checked",
+]
 
 _SCHEMES = ("http", "https")
 _CHUNK = 1 << 16
@@ -282,6 +290,30 @@ def _errors(ex: _Exchange) -> Iterator[None]:
             ) from None
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise FetchError(f"could not fetch {ex.first!r}: {reason}", retryable=True) from None
+
+
+def resolve_checked(
+    url: str, host: str, port: int, *, timeout_s: float, allow_private: _Allow = False
+) -> str:
+    """The one address of ``host`` a client for ``url`` may dial (every address the name
+    resolves to must pass the same checks as a fetch's, as ``fetch`` requires): for a
+    protocol another library speaks (RTSP, RTMP), pinned to this address."""
+    policy = _policy(allow_private)
+    deadline = _Deadline(timeout_s)
+    try:
+        addrs = _resolve(host, port, deadline)
+    except TimeoutError:
+        why = f"cannot resolve {host!r} within {timeout_s:g} s"
+        raise FetchError(why, retryable=True) from None
+    for *_, sockaddr in addrs:
+        ip = parse_ip(str(sockaddr[0]))
+        if not policy.permits(ip):
+            raise FetchError(
+                f"refusing to open {url!r}: {host} is {ip}, a private, loopback or link-local "
+                f"address (allow it with {ALLOW_ENV}=1, or =NETWORK/BITS for some addresses, "
+                "or media.settings.allow_private_urls)"
+            )
+    return str(addrs[0][4][0])
 
 
 def _policy(allow: _Allow) -> AddressPolicy:

@@ -1,7 +1,8 @@
 """``opgraph run`` on live sources: one JSON line per sampled frame, a status line on stderr.
 
-A camera index (``0``) or device (``/dev/video0``) is live by itself; an http(s) URL is
-read as a live MJPEG stream with ``--live`` (without it a URL is an image or video file).
+A camera index (``0``) or device (``/dev/video0``), an HLS playlist (``.m3u8``) and an
+``rtsp://`` / ``rtmp://`` URL are live by themselves; another http(s) URL is read as a live
+MJPEG stream with ``--live`` (without it, it is an image or video file).
 ``--input`` given several times runs one stream per source, each in its own thread with its
 own state; every line names its ``input`` (the position) and ``stream`` (the source).
 ``--draw out.mp4`` writes the drawn frames of one source; ``--preview PORT`` serves them as
@@ -23,7 +24,7 @@ from typing import Any, TextIO
 from engine import media, progress
 from engine.cli import EXIT_FAILED, EXIT_OK, _output, _Usage
 from engine.errors import InputError
-from engine.live import LiveReader, LiveSettings, is_live_source
+from engine.live import LiveReader, LiveSettings, is_live_by_itself, is_live_source
 from engine.proto import FrameInfo, StatusCode, WorkflowResult
 
 __all__ = ["MAX_SOURCES", "live_sources", "run_live"]
@@ -38,7 +39,10 @@ def live_sources(args: argparse.Namespace) -> list[str] | None:
     """The live sources the arguments name, if any (then every input must be one)."""
     live = [p for p in args.input if _live_here(p, args.live)]
     if args.live and not live:
-        raise _Usage("opgraph run: --live needs an http(s) URL, /dev/videoN or a camera index")
+        raise _Usage(
+            "opgraph run: --live needs an http(s) URL, rtsp:// or rtmp://, /dev/videoN or a "
+            "camera index"
+        )
     if getattr(args, "preview", None) is not None and not live:
         raise _Usage("opgraph run: --preview is for live sources")
     if not live:
@@ -61,7 +65,7 @@ def live_sources(args: argparse.Namespace) -> list[str] | None:
 
 
 def _live_here(path: str, flag: bool) -> bool:
-    return (path.isdigit() or path.startswith("/dev/video") or flag) and is_live_source(path)
+    return is_live_by_itself(path) or (flag and is_live_source(path))
 
 
 def run_live(args: argparse.Namespace, wf: Any, sources: list[str]) -> int:

@@ -1,4 +1,7 @@
-"""Live video sources: an MJPEG URL, a camera device (``/dev/video0``) or index (``0``).
+"""Live video sources: an MJPEG or HLS URL, an RTSP/RTMP URL, a camera device or index.
+
+``engine.live_hls`` reads HLS playlists (``.m3u8``) and ``engine.live_rtsp`` RTSP/RTMP
+streams, both behind the URL guard; this module reads MJPEG and cameras itself.
 
 A reader thread pulls frames as they arrive and keeps only recent ones: a frame that has
 waited longer than ``max_delay_s`` is dropped for a newer one, and at most
@@ -33,8 +36,10 @@ import numpy as np
 
 from engine._fetch import FetchError, iter_live_chunks
 from engine.errors import InputError
+from engine.live_hls import SourceEnded, hls_frames, is_hls_url
+from engine.live_rtsp import is_stream_url, stream_frames
 
-__all__ = ["LiveFrame", "LiveReader", "LiveSettings", "is_live_source"]
+__all__ = ["LiveFrame", "LiveReader", "LiveSettings", "is_live_by_itself", "is_live_source"]
 
 _SOI, _EOI = b"\xff\xd8", b"\xff\xd9"
 _DEVICE = re.compile(r"/dev/video\d{1,3}")
@@ -73,12 +78,27 @@ class LiveFrame:
 
 
 def is_live_source(source: object) -> bool:
-    """A camera index ("0"), a camera device ("/dev/video0") or an http(s) URL."""
+    """A camera index ("0"), a camera device ("/dev/video0"), an http(s) URL (MJPEG or an
+    HLS playlist) or an rtsp:// / rtmp:// URL."""
     if isinstance(source, int) and not isinstance(source, bool):
         return source >= 0
     if not isinstance(source, str):
         return False
-    return source.isdigit() or bool(_DEVICE.fullmatch(source)) or _is_http(source)
+    return (
+        source.isdigit()
+        or bool(_DEVICE.fullmatch(source))
+        or _is_http(source)
+        or is_stream_url(source)
+    )
+
+
+def is_live_by_itself(source: str) -> bool:
+    """Sources no file could be: cameras, HLS playlists, RTSP/RTMP (an http URL needs
+    ``--live`` on the command line, or it is an image or video to download)."""
+    return is_live_source(source) and (
+        source.isdigit() or bool(_DEVICE.fullmatch(source)) or is_hls_url(source)
+        or is_stream_url(source)
+    )
 
 
 def _is_http(source: str) -> bool:
@@ -91,8 +111,8 @@ class LiveReader:
     def __init__(self, source: str | int, settings: LiveSettings | None = None) -> None:
         if not is_live_source(source):
             raise InputError(
-                f"{source!r} is not a live source (an http(s) MJPEG URL, /dev/videoN or a "
-                "camera index)"
+                f"{source!r} is not a live source (an http(s) MJPEG or .m3u8 URL, rtsp:// or "
+                "rtmp://, /dev/videoN or a camera index)"
             )
         self.source = str(source)
         self.settings = settings or LiveSettings()
@@ -146,6 +166,8 @@ class LiveReader:
                     self._publish(LiveFrame(payload, now, gap))
                     last_frame, backoff, first = now, s.backoff_s, False
                 reason = "the source ended the stream"
+            except SourceEnded:
+                return self._end()
             except InputError as exc:
                 if isinstance(exc, FetchError) and not exc.retryable:
                     return self._fail(f"cannot read live source {self.source}: {exc}")
@@ -182,6 +204,12 @@ class LiveReader:
             head = self._slots[0]
             self._slots[0] = LiveFrame(head.payload, head.arrival, max(head.gap_s, old.gap_s))
 
+    def _end(self) -> None:
+        """The source has no more frames: the kept ones are handed out, then frames() ends."""
+        with self._cond:
+            self._stop.set()
+            self._cond.notify_all()
+
     def _fail(self, message: str) -> None:
         with self._cond:
             self._error = InputError(message)
@@ -199,6 +227,15 @@ def _decoded(jpeg: bytes) -> bytes | np.ndarray:
 
 
 def _opener(source: str, settings: LiveSettings) -> _Opener:
+    s = settings
+    if is_hls_url(source):
+        return lambda stop: hls_frames(
+            source, timeout_s=s.idle_timeout_s, allow_private=s.allow_private_urls, stop=stop
+        )
+    if is_stream_url(source):
+        return lambda stop: stream_frames(
+            source, timeout_s=s.idle_timeout_s, allow_private=s.allow_private_urls, stop=stop
+        )
     if _is_http(source):
         return lambda stop: _mjpeg(source, settings, stop)
     return lambda stop: _camera(source, stop)

@@ -194,3 +194,17 @@ def test_status_line_counts_frames_in_processed_and_dropped() -> None:
     text = err.getvalue()
     assert "fps in" in text and "fps processed" in text and "20 dropped" in text
     assert text.endswith("\n")
+
+
+def test_an_hls_playlist_is_live_without_the_flag(
+    flow: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.hls_server import hls_camera
+
+    monkeypatch.setenv("OPGRAPH_ALLOW_PRIVATE_URLS", "127.0.0.1/32")
+    with hls_camera() as cam:
+        argv = ["run", str(flow), "--input", cam.url, "--sample-ms", "100"]
+        assert main([*argv, "--max-frames", "3"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x["frame_info"]["index"] for x in lines] == [0, 1, 2]
+    assert {x["stream"] for x in lines} == {cam.url}
