@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+from typing import Any
 
 from engine.errors import InputError
 
@@ -20,6 +22,7 @@ __all__ = [
     "MAX_FPS",
     "MIN_FPS",
     "check_fps",
+    "open_capture",
     "restrict_ffmpeg",
     "sniff_container",
 ]
@@ -68,6 +71,30 @@ def restrict_ffmpeg() -> None:
     current = os.environ.get(_OPTIONS_ENV, "")
     kept = [o for o in current.split("|") if o and not o.startswith("protocol_whitelist;")]
     os.environ[_OPTIONS_ENV] = "|".join([*kept, _WHITELIST])
+
+
+_options_lock = threading.Lock()  # the options travel in one process-wide variable
+
+
+def open_capture(
+    target: str, *, protocols: str = "file", options: tuple[str, ...] = (),
+    params: tuple[int, ...] = (),
+) -> Any:
+    """``cv2.VideoCapture(target, CAP_FFMPEG)`` with FFmpeg's protocols limited to
+    ``protocols`` and the capture ``options`` given ("key;value").  OpenCV reads them from a
+    process-wide variable at each open, so opens are serialised here, and the variable is
+    left limiting FFmpeg to ``file`` again whatever this open allowed."""
+    import cv2
+
+    with _options_lock:
+        current = os.environ.get(_OPTIONS_ENV, "")
+        keys = {o.split(";", 1)[0] for o in options} | {"protocol_whitelist"}
+        kept = [o for o in current.split("|") if o and o.split(";", 1)[0] not in keys]
+        os.environ[_OPTIONS_ENV] = "|".join([*kept, *options, f"protocol_whitelist;{protocols}"])
+        try:
+            return cv2.VideoCapture(target, cv2.CAP_FFMPEG, list(params))
+        finally:
+            os.environ[_OPTIONS_ENV] = "|".join([*kept, _WHITELIST])
 
 
 def check_fps(fps: float, what: str) -> float | None:

@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import numpy as np
 
 from engine._fetch import FetchError, fetch
-from engine._videosafe import restrict_ffmpeg, sniff_container
+from engine._videosafe import open_capture, sniff_container
 from engine.errors import InputError
 
 __all__ = ["MAX_PLAYLIST_BYTES", "MAX_SEGMENT_BYTES", "Playlist", "hls_frames", "is_hls_url"]
@@ -221,8 +221,7 @@ def decode_segment(data: bytes, what: str) -> Iterator[tuple[np.ndarray, float]]
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        restrict_ffmpeg()  # no protocol but file for anything inside the segment
-        cap = cv2.VideoCapture(os.path.abspath(path), cv2.CAP_FFMPEG)
+        cap = open_capture(os.path.abspath(path))  # no protocol but file inside a segment
         try:
             if not cap.isOpened():
                 raise FetchError(f"HLS segment {what} could not be opened", retryable=True)

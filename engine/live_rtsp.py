@@ -12,7 +12,6 @@ another host (over the same protocols).
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -20,13 +19,12 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from engine._fetch import FetchError, resolve_checked
+from engine._videosafe import open_capture
 
 __all__ = ["is_stream_url", "pinned_url", "stream_frames"]
 
 _PORTS = {"rtsp": 554, "rtmp": 1935}
-_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
 _PROTOCOLS = {"rtsp": "rtsp,rtp,tcp", "rtmp": "rtmp,tcp"}
-_open_lock = threading.Lock()  # the options travel in a process-wide variable
 
 
 def is_stream_url(source: str) -> bool:
@@ -60,23 +58,12 @@ def stream_frames(
     pinned = pinned_url(url, timeout_s=timeout_s, allow_private=allow_private)
     ms = int(timeout_s * 1000)
     scheme = urlsplit(url).scheme.lower()
-    options = [f"protocol_whitelist;{_PROTOCOLS[scheme]}"]
-    if scheme == "rtsp":
-        options.append("rtsp_transport;tcp")
-    with _open_lock:
-        saved = os.environ.get(_OPTIONS_ENV)
-        os.environ[_OPTIONS_ENV] = "|".join(options)
-        try:
-            cap = cv2.VideoCapture(
-                pinned,
-                cv2.CAP_FFMPEG,
-                [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms],
-            )
-        finally:
-            if saved is None:
-                os.environ.pop(_OPTIONS_ENV, None)
-            else:
-                os.environ[_OPTIONS_ENV] = saved
+    cap = open_capture(
+        pinned,
+        protocols=_PROTOCOLS[scheme],
+        options=("rtsp_transport;tcp",) if scheme == "rtsp" else (),
+        params=(cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms),
+    )
     try:
         if not cap.isOpened():
             raise FetchError(f"live stream {_hide(url)} did not open", retryable=True)

@@ -26,7 +26,7 @@ from engine._fetch import iter_url_chunks
 from engine._imgheader import Header, read_header
 from engine._pixels import to_bgr
 from engine._prefetch import prefetched
-from engine._videosafe import CONTAINERS, HEAD_BYTES, check_fps, restrict_ffmpeg, sniff_container
+from engine._videosafe import CONTAINERS, HEAD_BYTES, check_fps, open_capture, sniff_container
 from engine.errors import InputError
 from engine.proto import Image, Video, VideoInfo
 
@@ -230,10 +230,9 @@ class VideoStream:
         try:
             _check_container(path, what)
             cv2 = _cv2()
-            restrict_ffmpeg()
             # FFMPEG explicitly: never read "img%03d.png" as an image sequence; an absolute
             # path, so a name like "concat:..." is never taken for a protocol
-            self._cap = cv2.VideoCapture(os.path.abspath(path), cv2.CAP_FFMPEG)
+            self._cap = open_capture(os.path.abspath(path))
             if not self._cap.isOpened():
                 raise InputError(f"{what} is not a video OpenCV can read (corrupt or bad codec)")
             self.info = self._read_info(cv2)

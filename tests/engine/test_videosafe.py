@@ -133,6 +133,23 @@ def test_restricting_ffmpeg_keeps_the_users_other_options(
     assert options == "rtsp_transport;tcp|protocol_whitelist;file"
 
 
+def test_an_open_allowing_stream_protocols_leaves_ffmpeg_limited_to_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine._videosafe import open_capture
+
+    good = _video(tmp_path / "good.mp4")
+    monkeypatch.setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", "stimeout;5|protocol_whitelist;http")
+    # an RTSP open (nothing listens on port 9: it fails) with its own protocols and options
+    cap = open_capture("rtsp://127.0.0.1:9/x", protocols="rtsp,rtp,tcp",
+                       options=("rtsp_transport;tcp",))
+    assert not cap.isOpened()
+    # then the variable limits FFmpeg to files again, the user's other options kept
+    assert os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] == "stimeout;5|protocol_whitelist;file"
+    assert not open_capture(f"concat:{good}|{good}").isOpened()
+    assert open_capture(str(good)).isOpened()
+
+
 @pytest.mark.parametrize(("scale", "rate"), [(1_000_000_000, 1), (1, 1_000_000_000), (1, 5000)])
 def test_absurd_frame_rates_are_refused(tmp_path: Path, scale: int, rate: int) -> None:
     video = Video.from_source(str(_avi_at_rate(tmp_path, scale, rate)))
