@@ -59,7 +59,7 @@ def add_dataset_arguments(r: argparse.ArgumentParser) -> None:
 
 def run_dataset_command(args: argparse.Namespace) -> int:
     """Run ``args.file`` over ``args.dataset`` into ``args.out``; prints a one-line summary."""
-    from engine.cli import EXIT_OK
+    from engine.cli import EXIT_FAILED, EXIT_OK
     from engine.dataset_run import run_dataset
     from engine.workflow import Workflow
 
@@ -76,7 +76,7 @@ def run_dataset_command(args: argparse.Namespace) -> int:
 
     wf = Workflow.from_yaml(Path(args.file), models=_models(args))
     yaml_text = wf.with_catalog_resolved().to_yaml()
-    ran, skipped = run_dataset(
+    ran, skipped, failed = run_dataset(
         yaml_text,
         args.dataset,
         Path(args.out),
@@ -85,5 +85,8 @@ def run_dataset_command(args: argparse.Namespace) -> int:
         workers=getattr(args, "workers", None),
         batch_size=args.batch_size,
     )
-    print(f"opgraph run: {ran} input(s) run, {skipped} already in {args.out}", file=sys.stderr)
-    return EXIT_OK
+    print(
+        f"opgraph run: {ran} input(s) run ({failed} failed), {skipped} already in {args.out}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED if failed else EXIT_OK

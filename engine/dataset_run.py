@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 
@@ -32,9 +32,17 @@ from engine import progress
 from engine.errors import InputError
 from engine.limits import load_json
 
-__all__ = ["DatasetItem", "WorkflowRunner", "done_ids", "read_dataset", "run_dataset"]
+__all__ = [
+    "DatasetItem",
+    "RunCounts",
+    "WorkflowRunner",
+    "done_ids",
+    "read_dataset",
+    "run_dataset",
+]
 
 _MAX_LINE = 64 * 1024 * 1024  # one JSON input line (media as base64 fits)
+_SUCCESS = 10000
 
 
 @dataclass(frozen=True)
@@ -127,13 +135,16 @@ class WorkflowRunner:
             DatasetItem(str(i), str(p), str(j))
             for i, p, j in zip(batch["id"], batch["path"], batch["json"], strict=True)
         ]
+        rows = self.lines(items)
         return {
             "id": np.array([i.id for i in items], dtype=object),
-            "line": np.array(self.lines(items), dtype=object),
+            "line": np.array([line for line, _ in rows], dtype=object),
+            "ok": np.array([ok for _, ok in rows], dtype=bool),
         }
 
-    def lines(self, items: list[DatasetItem]) -> list[str]:
-        """One JSON line per item: its result, or its error (one bad input fails alone)."""
+    def lines(self, items: list[DatasetItem]) -> list[tuple[str, bool]]:
+        """(JSON line, succeeded) per item: its result, or its error (a bad input fails
+        alone)."""
         sources = [_source(i) for i in items]
         try:
             results = self.workflow.predict(sources).results
@@ -141,7 +152,7 @@ class WorkflowRunner:
             return [self._one(item, source) for item, source in zip(items, sources, strict=True)]
         return [_line(i.id, r.to_dict()) for i, r in zip(items, results, strict=True)]
 
-    def _one(self, item: DatasetItem, source: Any) -> str:
+    def _one(self, item: DatasetItem, source: Any) -> tuple[str, bool]:
         try:
             return _line(item.id, self.workflow.predict([source]).results[0].to_dict())
         except Exception as exc:
@@ -157,8 +168,17 @@ def _source(item: DatasetItem) -> Any:
     return JsonItem(json.loads(item.json))
 
 
-def _line(input_id: str, result: dict[str, Any]) -> str:
-    return json.dumps({"id": input_id, **result}, separators=(",", ":"))
+def _line(input_id: str, result: dict[str, Any]) -> tuple[str, bool]:
+    ok = result.get("status", {}).get("code") == _SUCCESS
+    return json.dumps({"id": input_id, **result}, separators=(",", ":")), ok
+
+
+class RunCounts(NamedTuple):
+    """What a dataset run did: inputs run now, skipped (in ``out`` already), failed."""
+
+    ran: int
+    skipped: int
+    failed: int
 
 
 def run_dataset(
@@ -171,30 +191,32 @@ def run_dataset(
     workers: int | None = None,
     batch_size: int = 32,
     show_progress: bool | None = None,
-) -> tuple[int, int]:
-    """Run the workflow on every input of ``dataset`` not yet in ``out``; (run, skipped)."""
+) -> RunCounts:
+    """Run the workflow on every input of ``dataset`` not yet in ``out``."""
     done = done_ids(out)
     todo = [item for item in read_dataset(dataset) if item.id not in done]
     enabled = progress.shown() if show_progress is None else show_progress
     bar = progress.Bar(len(todo), "running", unit="input", enabled=enabled and len(todo) > 1)
+    failed = 0
     try:
         with out.open("a", encoding="utf-8") as f:
             if engine == "ray":
-                _run_ray(yaml_text, todo, f, bar, address, workers, batch_size)
+                failed = _run_ray(yaml_text, todo, f, bar, address, workers, batch_size)
             else:
                 runner = WorkflowRunner(yaml_text)
                 for start in range(0, len(todo), batch_size):
-                    chunk = todo[start : start + batch_size]
-                    _write(f, runner.lines(chunk), bar)
+                    failed += _write(f, runner.lines(todo[start : start + batch_size]), bar)
     finally:
         bar.close()
-    return len(todo), len(done)
+    return RunCounts(len(todo), len(done), failed)
 
 
-def _write(f: IO[str], lines: list[str], bar: progress.Bar) -> None:
-    f.write("".join(line + "\n" for line in lines))
+def _write(f: IO[str], rows: list[tuple[str, bool]], bar: progress.Bar) -> int:
+    """Append the rows' lines; the number that failed."""
+    f.write("".join(line + "\n" for line, _ in rows))
     f.flush()  # whole lines on disk: a kill loses at most the batch in flight
-    bar.update(len(lines))
+    bar.update(len(rows))
+    return sum(1 for _, ok in rows if not ok)
 
 
 def _run_ray(
@@ -205,16 +227,16 @@ def _run_ray(
     address: str | None,
     workers: int | None,
     batch_size: int,
-) -> None:
+) -> int:
     try:
         import ray
     except ImportError:
         raise InputError("--engine ray needs Ray: pip install 'opgraph[ray]'") from None
     if not todo:
-        return
+        return 0
     with warnings.catch_warnings():  # Ray's own deprecations are not the user's to see
         warnings.simplefilter("ignore", DeprecationWarning)
-        _ray_batches(ray, yaml_text, todo, f, bar, address, workers, batch_size)
+        return _ray_batches(ray, yaml_text, todo, f, bar, address, workers, batch_size)
 
 
 def _ray_batches(
@@ -226,7 +248,8 @@ def _ray_batches(
     address: str | None,
     workers: int | None,
     batch_size: int,
-) -> None:
+) -> int:
+    """Run ``todo`` with Ray Data, writing each finished batch; the number that failed."""
     started = not ray.is_initialized()
     if started:
         ray.init(
@@ -239,6 +262,7 @@ def _ray_batches(
     context.enable_progress_bars = False  # ours is the bar; Ray's would print per block
     context.execution_options.preserve_order = True  # results in the dataset's order
     logging.getLogger("ray.data").setLevel(logging.WARNING)
+    failed = 0
     try:
         rows = [{"id": i.id, "path": i.path, "json": i.json} for i in todo]
         ds = ray.data.from_items(rows).map_batches(
@@ -249,7 +273,9 @@ def _ray_batches(
             batch_format="numpy",
         )
         for batch in ds.iter_batches(batch_size=batch_size, batch_format="numpy"):
-            _write(f, [str(line) for line in batch["line"]], bar)
+            done = zip(batch["line"], batch["ok"], strict=True)
+            failed += _write(f, [(str(line), bool(ok)) for line, ok in done], bar)
     finally:
         if started:
             ray.shutdown()
+    return failed

@@ -85,14 +85,14 @@ def test_a_path_that_is_none_of_them_is_refused(tmp_path: Path) -> None:
 
 def test_a_rerun_skips_what_is_done_and_drops_a_line_cut_short(tmp_path: Path) -> None:
     data, out = _jsonl(tmp_path / "in.jsonl", 10), tmp_path / "out.jsonl"
-    assert run_dataset(_flow(), str(data), out, batch_size=4, show_progress=False) == (10, 0)
+    assert run_dataset(_flow(), str(data), out, batch_size=4, show_progress=False) == (10, 0, 0)
     whole = _results(out)
     text = out.read_text()
     cut = text.index("\n", len(text) // 2) + 20  # half the lines and a piece of the next
     out.write_text(text[:cut])
     kept = done_ids(out)
     assert 0 < len(kept) < 10 and out.read_text().endswith("\n")
-    ran, skipped = run_dataset(_flow(), str(data), out, batch_size=4, show_progress=False)
+    ran, skipped, _ = run_dataset(_flow(), str(data), out, batch_size=4, show_progress=False)
     assert (ran, skipped) == (10 - len(kept), len(kept))
     assert _results(out) == whole and len(out.read_text().splitlines()) == 10
 
@@ -102,7 +102,7 @@ def test_a_bad_input_fails_alone(tmp_path: Path) -> None:
     with data.open("a") as f:
         f.write(json.dumps({"id": "bad", "data": {"image": {"url": "file:///etc/passwd"}}}) + "\n")
     out = tmp_path / "out.jsonl"
-    run_dataset(_flow(), str(data), out, show_progress=False)
+    assert run_dataset(_flow(), str(data), out, show_progress=False).failed == 1
     got = _results(out)
     assert [got[f"x{i}"]["status"]["code"] for i in range(3)] == [10000] * 3
     assert got["bad"]["status"]["code"] != 10000
@@ -120,10 +120,14 @@ def test_the_command_needs_out_and_takes_no_other_inputs(
     assert "from the dataset alone" in capsys.readouterr().err
     out = tmp_path / "out.jsonl"
     assert main(["run", str(flow), "--dataset", str(data), "--out", str(out)]) == 0
-    assert "5 input(s) run, 0 already" in capsys.readouterr().err
+    assert "5 input(s) run (0 failed), 0 already" in capsys.readouterr().err
     assert main(["run", str(flow), "--dataset", str(data), "--out", str(out)]) == 0
-    assert "0 input(s) run, 5 already" in capsys.readouterr().err
+    assert "0 input(s) run (0 failed), 5 already" in capsys.readouterr().err
     assert [d["id"] for d in _results(out).values()] == [f"x{i}" for i in range(5)]
+    with data.open("a") as f:  # one input that fails: the run exits 1, as run does
+        f.write(json.dumps({"id": "bad", "data": {"image": {"url": "file:///etc/x"}}}) + "\n")
+    assert main(["run", str(flow), "--dataset", str(data), "--out", str(out)]) == 1
+    assert "1 input(s) run (1 failed), 5 already" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +154,8 @@ def test_ray_gives_the_in_process_results_input_by_input(ray_local: Any, tmp_pat
         assert distributed[input_id] == result, input_id
     assert sum(1 for r in local.values() if r["outputs"][1]["data"].get("concepts")) == 1000
     # resumable under Ray as well: nothing left to run
-    assert run_dataset(_flow(), str(data), there, engine="ray", show_progress=False) == (0, 3000)
+    again = run_dataset(_flow(), str(data), there, engine="ray", show_progress=False)
+    assert again == (0, 3000, 0)
 
 
 def test_items_carry_either_a_path_or_json() -> None:
