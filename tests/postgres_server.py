@@ -25,6 +25,7 @@ from pathlib import Path
 __all__ = ["PostgresServer"]
 
 _START_TIMEOUT_S = 30.0
+_PREFIX = "opgraph-pg-"
 
 
 def _bin_dir() -> Path | None:
@@ -37,6 +38,16 @@ def _bin_dir() -> Path | None:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     return Path(os.path.realpath(initdb)).parent if initdb else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _free_port() -> int:
@@ -77,10 +88,13 @@ class PostgresServer:
 
     def start(self) -> None:
         assert self.bin is not None
-        self.folder = Path(tempfile.mkdtemp(prefix="opgraph-pg-"))
         if os.geteuid() == 0:
             self._user = "postgres"
-            entry = pwd.getpwnam("postgres")
+        self._reap_stale()
+        self.folder = Path(tempfile.mkdtemp(prefix=_PREFIX))
+        (self.folder / "owner.pid").write_text(str(os.getpid()))
+        if self._user is not None:
+            entry = pwd.getpwnam(self._user)
             os.chown(self.folder, entry.pw_uid, entry.pw_gid)
         data = self.folder / "data"
         done = self._run(
@@ -103,6 +117,20 @@ class PostgresServer:
             log = (self.folder / "server.log").read_text(errors="replace")[-2000:]
             raise RuntimeError(f"PostgreSQL did not start: {done.stderr.strip()} {log}")
         self._wait()
+
+    def _reap_stale(self) -> None:
+        """Stop the servers of earlier test sessions that were killed before stopping them
+        (their owner process is gone), so killed runs do not pile servers up."""
+        for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+            try:
+                owner = int((folder / "owner.pid").read_text())
+            except (OSError, ValueError):
+                continue  # not ours, or still being made
+            if _alive(owner):
+                continue
+            self._run(str(self.bin / "pg_ctl"), "-D", str(folder / "data"),
+                      "-m", "immediate", "-w", "stop")  # fmt: skip
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _wait(self) -> None:
         import psycopg
