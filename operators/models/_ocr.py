@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["OCR_EXTRA_MISSING", "OcrSettings", "PaddleOcr", "TextLine", "bundled_models"]
+__all__ = [
+    "OCR_EXTRA_MISSING",
+    "OcrSettings",
+    "PaddleOcr",
+    "TextLine",
+    "bundled_classifier",
+    "bundled_models",
+]
 
 OCR_EXTRA_MISSING = (
     "optical-character-recognizer needs the OCR models of the 'ocr' extra: "
@@ -27,6 +34,9 @@ OCR_EXTRA_MISSING = (
 )
 _PACKAGE = "rapidocr_onnxruntime"
 _DET_FILE, _REC_FILE = "ch_PP-OCRv4_det_infer.onnx", "ch_PP-OCRv4_rec_infer.onnx"
+_CLS_FILE = "ch_ppocr_mobile_v2.0_cls_infer.onnx"  # upright or upside down, per line
+_CLS_SIZE = (192, 48)  # the orientation classifier's input width and height
+_CLS_SURE = 0.9  # a line is turned only when the classifier is at least this sure
 _REC_HEIGHT = 48  # the recognizer's input height
 _REC_MIN_RATIO = 320 / 48  # narrowest input the recognizer is fed (PaddleOCR's default)
 _REC_BATCH = 6
@@ -49,6 +59,14 @@ def bundled_models() -> tuple[Path, Path]:
     if not det.is_file() or not rec.is_file():
         raise ValueError(f"{OCR_EXTRA_MISSING}; the installed {_PACKAGE} lacks {folder}")
     return det, rec
+
+
+def bundled_classifier() -> Path:
+    """The line orientation classifier (0 or 180 degrees) inside the installed OCR wheel."""
+    path = bundled_models()[0].parent / _CLS_FILE
+    if not path.is_file():
+        raise ValueError(f"{OCR_EXTRA_MISSING}; the installed {_PACKAGE} lacks {path.name}")
+    return path
 
 
 @dataclass(frozen=True)
@@ -95,9 +113,11 @@ class PaddleOcr:
         rec_path: Path,
         settings: OcrSettings,
         alphabet: list[str] | None = None,
+        cls_path: Path | None = None,
     ) -> None:
         self._det = _session(det_path)
         self._rec = _session(rec_path)
+        self._cls = _session(cls_path) if cls_path is not None else None
         if alphabet is None:
             stored = self._rec.get_modelmeta().custom_metadata_map.get("character")
             if not stored:
@@ -117,6 +137,8 @@ class PaddleOcr:
         if not quads:
             return []
         crops = [_straighten(img, q) for q in quads]
+        if self._cls is not None:
+            crops = self._upright(crops)
         read = self._recognize(crops)
         lines = []
         for quad, (text, score) in zip(quads, read, strict=True):
@@ -159,6 +181,20 @@ class PaddleOcr:
         if min(bw, bh) < _MIN_BOX_SIDE + 2:
             return None
         return _clockwise(cv2.boxPoints(((cx, cy), (bw, bh), angle)))
+
+    def _upright(self, crops: list[np.ndarray]) -> list[np.ndarray]:
+        """Lines the orientation classifier is sure are upside down, turned half a turn."""
+        assert self._cls is not None
+        width, height = _CLS_SIZE
+        name = self._cls.get_inputs()[0].name
+        out = list(crops)
+        for start in range(0, len(crops), _REC_BATCH):
+            x = np.stack([_rec_input(c, width, height) for c in crops[start : start + _REC_BATCH]])
+            probs = np.asarray(self._cls.run(None, {name: x})[0])
+            for i, p in enumerate(probs, start):
+                if p[1] > p[0] and p[1] >= _CLS_SURE:
+                    out[i] = np.ascontiguousarray(crops[i][::-1, ::-1])
+        return out
 
     def _recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         order = np.argsort([c.shape[1] / c.shape[0] for c in crops], kind="stable")
@@ -238,13 +274,19 @@ def _merge_words(quads: list[np.ndarray]) -> list[np.ndarray]:
 
 def _same_line(a: np.ndarray, b: np.ndarray) -> bool:
     ha, hb = _height(a), _height(b)
-    if not 0.6 < ha / max(hb, 1e-6) < 1.67:
+    # a much smaller box (a dash, a stray blob) joins only if it sits inside the line's height
+    if not 0.6 < ha / max(hb, 1e-6) < 1.67 and not _inside_height(a, b):
         return False
     centre_a, centre_b = a.mean(axis=0), b.mean(axis=0)
     gap = b[:, 0].min() - a[:, 0].max()
     tall = max(ha, hb)
     # overlapping boxes of one line (a word cut in two) join too
     return abs(centre_a[1] - centre_b[1]) < 0.4 * tall and gap < _WORD_GAP * tall
+
+
+def _inside_height(a: np.ndarray, b: np.ndarray) -> bool:
+    small, big = (a, b) if _height(a) < _height(b) else (b, a)
+    return bool(big[:, 1].min() <= small[:, 1].min() and small[:, 1].max() <= big[:, 1].max())
 
 
 def _height(quad: np.ndarray) -> float:
@@ -272,12 +314,13 @@ def _clockwise(pts: np.ndarray) -> np.ndarray:
 
 
 def _reading_order(quads: list[np.ndarray]) -> list[np.ndarray]:
-    """Top to bottom; lines within 10 pixels of each other's top, left to right."""
-    quads = sorted(quads, key=lambda q: (q[0, 1], q[0, 0]))
+    """Top to bottom by centre; boxes of one line (centres within half a height), left to right."""
+    quads = sorted(quads, key=lambda q: (q[:, 1].mean(), q[0, 0]))
     for i in range(len(quads) - 1):  # one bubble pass, as PaddleOCR does
         for j in range(i, -1, -1):
             a, b = quads[j], quads[j + 1]
-            if abs(b[0, 1] - a[0, 1]) < 10 and b[0, 0] < a[0, 0]:
+            near = abs(b[:, 1].mean() - a[:, 1].mean()) < 0.5 * min(_height(a), _height(b))
+            if near and b[0, 0] < a[0, 0]:
                 quads[j], quads[j + 1] = b, a
             else:
                 break
@@ -300,12 +343,13 @@ def _straighten(img: np.ndarray, quad: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(crop)
 
 
-def _rec_input(crop: np.ndarray, width: int) -> np.ndarray:
+def _rec_input(crop: np.ndarray, width: int, height: int = _REC_HEIGHT) -> np.ndarray:
+    """A crop scaled to ``height``, normalised to -1..1 and padded on the right to ``width``."""
     import cv2
 
     h, w = crop.shape[:2]
-    resized_w = min(width, math.ceil(_REC_HEIGHT * w / h))
-    x = cv2.resize(crop, (resized_w, _REC_HEIGHT)).astype(np.float32) / 255.0
-    out = np.zeros((3, _REC_HEIGHT, width), dtype=np.float32)
+    resized_w = min(width, math.ceil(height * w / h))
+    x = cv2.resize(crop, (resized_w, height)).astype(np.float32) / 255.0
+    out = np.zeros((3, height, width), dtype=np.float32)
     out[:, :, :resized_w] = ((x - 0.5) / 0.5).transpose(2, 0, 1)
     return out

@@ -23,7 +23,13 @@ from engine import (
     geometry,
     register,
 )
-from operators.models._ocr import OcrSettings, PaddleOcr, TextLine, bundled_models
+from operators.models._ocr import (
+    OcrSettings,
+    PaddleOcr,
+    TextLine,
+    bundled_classifier,
+    bundled_models,
+)
 
 __all__ = ["OpticalCharacterRecognizer"]
 
@@ -35,13 +41,15 @@ class OpticalCharacterRecognizer(Operator):
     Runs PP-OCRv4 (PaddleOCR's text detector and recogniser, ONNX) on this machine; the
     models ship inside the ``rapidocr-onnxruntime`` wheel of the ``ocr`` extra (``pip
     install 'opgraph[ocr]'``; without it the workflow is refused when it is compiled).
-    The recogniser reads Chinese and English letters, digits and punctuation; accented
-    letters come out without their accents.  ``det_model_path`` / ``rec_model_path`` run
-    other PP-OCR exports instead (e.g. PaddleOCR's Latin or Cyrillic recognisers, with
+    The recogniser reads Chinese and English letters, digits and punctuation; of accented
+    letters it knows a few (é, è, à, ü ...) and often drops accents.  ``det_model_path``
+    / ``rec_model_path`` run other PP-OCR exports instead (e.g. PaddleOCR's Latin or
+    Cyrillic recognisers, with
     ``rec_char_dict_path`` when the model does not carry its alphabet).  Each line is a
     region: its box (and its four corners as ``region_info.polygon``, as lines may be
     slanted), ``data.text.raw`` and ``value``, the mean confidence of its characters.
-    Lines come top to bottom.  After a cropper it reads each crop.
+    Lines come top to bottom.  ``use_angle_cls`` turns lines the bundled orientation
+    classifier finds upside down before reading them.  After a cropper it reads each crop.
 
     Reads ``image``; writes ``regions`` (with ``regions[].data.text``).
     """
@@ -77,6 +85,10 @@ class OpticalCharacterRecognizer(Operator):
             description="a space goes between two characters when the recogniser's space "
             "probability between them exceeds this (it seldom makes a space its best guess "
             "between Latin words); 1 keeps only the spaces it reads",
+        )
+        use_angle_cls: bool = Field(
+            False, description="turn lines the bundled orientation classifier finds upside "
+            "down before reading them (slower; for text that may be rotated half a turn)",
         )
         det_model_path: LocalPath | None = Field(
             None, description="a PP-OCR text detection ONNX file instead of the bundled one"
@@ -117,7 +129,8 @@ class OpticalCharacterRecognizer(Operator):
             space_threshold=p.space_threshold,
         )
         alphabet = _read_alphabet(p.rec_char_dict_path) if p.rec_char_dict_path else None
-        self._ocr = PaddleOcr(det, rec, settings, alphabet)
+        cls = bundled_classifier() if p.use_angle_cls else None
+        self._ocr = PaddleOcr(det, rec, settings, alphabet, cls)
 
     def process(self, data: Data, ctx: Context) -> Data | None:
         bgr = ctx.image(data)

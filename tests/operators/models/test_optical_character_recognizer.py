@@ -72,6 +72,14 @@ def test_slanted_text_is_read_and_its_corners_follow_the_slant(
     assert top_right.row < top_left.row  # turned counter-clockwise: the right end is higher
 
 
+def test_upside_down_lines_are_turned_with_the_angle_classifier() -> None:
+    bgr, _ = text_page(["Upside down 2024"])
+    flipped = np.ascontiguousarray(bgr[::-1, ::-1])
+    op = OpticalCharacterRecognizer(Params(use_angle_cls=True))
+    assert _texts(_read(op, flipped)) == ["Upside down 2024"]
+    assert _texts(_read(op, bgr)) == ["Upside down 2024"]  # upright lines stay as they are
+
+
 def test_a_page_without_text_gives_no_regions(ocr: OpticalCharacterRecognizer) -> None:
     assert _read(ocr, np.full((120, 300, 3), 255, np.uint8)).regions == []
     assert _read(ocr, np.zeros((1, 1, 3), np.uint8)).regions == []
@@ -86,10 +94,11 @@ def test_a_line_cut_tight_is_still_read(ocr: OpticalCharacterRecognizer) -> None
     assert " ".join(_texts(out)) == "CROP 7781"
 
 
-def test_min_value_drops_unsure_lines(ocr: OpticalCharacterRecognizer) -> None:
-    bgr, _ = text_page(_LINES)
+def test_min_value_drops_unsure_lines() -> None:
+    bgr, _ = text_page(["Noisy 42"], size=20)
+    noisy = np.clip(bgr + np.random.default_rng(0).normal(0, 40, bgr.shape), 0, 255)
     sure = OpticalCharacterRecognizer(Params(min_value=1.0))
-    assert _texts(sure.process(Data(image=Image.from_array(bgr)), Context(root=Data()))) == []
+    assert _read(sure, noisy.astype(np.uint8)).regions == []
 
 
 def test_large_images_are_scaled_down_first() -> None:
