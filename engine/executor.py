@@ -1,7 +1,9 @@
 """Runs a compiled graph over a batch of inputs, or over the frames of a video stream.
 
-Still inputs run node by node across the batch (so an I/O-bound node can serve the whole
-batch, and independent I/O-bound branches, at once from a thread pool).  A video input runs
+Still inputs run in chunks of ``BATCH_CHUNK``, node by node across a chunk (so an I/O-bound
+node can serve the chunk, and independent I/O-bound branches, at once from a thread pool),
+with Python's automatic full garbage collections paused (``engine._gcpause``) so the cost
+of an input stays flat in the batch size.  A video input runs
 frame by frame, every node in order on each frame, so stateful nodes (trackers) see frames
 in order and memory stays flat in the video's length.
 
@@ -21,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from engine._gcpause import paused_gc, settle
 from engine.errors import OperatorError, OpgraphError
 from engine.graph import CompiledGraph, CompiledNode
 from engine.operator import Context, Operator
@@ -41,6 +44,7 @@ from engine.proto import (
 from engine.streams import StreamState
 
 __all__ = [
+    "BATCH_CHUNK",
     "DEFAULT_SAMPLE_MS",
     "Executor",
     "FrameCallback",
@@ -50,6 +54,9 @@ __all__ = [
 ]
 
 DEFAULT_SAMPLE_MS = 1000
+# still inputs run through the graph this many at a time: enough to keep the I/O thread pool
+# busy, few enough that a chunk's data stays in the CPU's caches between nodes
+BATCH_CHUNK = 32
 _log = logging.getLogger(__name__)
 _NESTED_FIELDS = ("regions", "concepts", "text", "embeddings", "colors", "metadata")
 _MERGED_LISTS = ("concepts", "regions", "embeddings", "colors", "frames", "hits")
@@ -109,16 +116,14 @@ class Executor:
         """
         numbers = range(len(inputs)) if indices is None else indices
         if all(inp.data.video is None for inp in inputs):  # the common case: no streams
-            runs = self._run_batch(inputs, numbers, app, on_step, on_node)
-            pairs = zip(inputs, runs, strict=True)
-            return [self._result(inp, r.ctx.outputs, r.errors) for inp, r in pairs]
+            return self._run_still(inputs, numbers, app, on_step, on_node)
         results: list[WorkflowResult | None] = [None] * len(inputs)
         still = [i for i, inp in enumerate(inputs) if inp.data.video is None]
-        runs = self._run_batch(
+        done = self._run_still(
             [inputs[i] for i in still], [numbers[i] for i in still], app, on_step, on_node
         )
-        for i, run in zip(still, runs, strict=True):
-            results[i] = self._result(inputs[i], run.ctx.outputs, run.errors)
+        for i, result in zip(still, done, strict=True):
+            results[i] = result
         for i, inp in enumerate(inputs):
             if inp.data.video is not None:
                 results[i] = self._run_video(
@@ -134,6 +139,19 @@ class Executor:
         return result
 
     # ---- still inputs --------------------------------------------------------------------
+
+    def _run_still(
+        self,
+        inputs: list[Input],
+        indices: Sequence[int],
+        app: Any,
+        on_step: StepCallback | None,
+        on_node: NodeCallback | None,
+    ) -> list[WorkflowResult]:
+        with paused_gc():  # the results too: building them allocates as much as the run
+            runs = self._run_batch(inputs, indices, app, on_step, on_node)
+            pairs = zip(inputs, runs, strict=True)
+            return [self._result(inp, r.ctx.outputs, r.errors) for inp, r in pairs]
 
     def _run_batch(
         self,
@@ -156,9 +174,17 @@ class Executor:
             )
             for inp, i in zip(inputs, indices, strict=True)
         ]
-        if not runs:
-            return runs
         total, done = len(runs) * len(self.graph.nodes), 0
+        # chunk by chunk: a chunk's outputs are still in the CPU's caches when the next node
+        # reads them
+        for start in range(0, len(runs), BATCH_CHUNK):
+            done = self._run_chunk(runs[start : start + BATCH_CHUNK], done, total, on_step)
+        return runs
+
+    def _run_chunk(
+        self, runs: list[_Run], done: int, total: int, on_step: StepCallback | None
+    ) -> int:
+        """Every node, level by level, on a chunk of inputs; the node steps done after it."""
         for inline, io_nodes in self._plan:
             for node in inline:
                 for run in runs:
@@ -166,12 +192,14 @@ class Executor:
                     done += 1
                     if on_step is not None:
                         on_step(done, total)
+                settle()  # this node's outputs are not scanned again during the batch
             if io_nodes:
                 self._step_io(io_nodes, runs)
                 done += len(io_nodes) * len(runs)
+                settle()
                 if on_step is not None:
                     on_step(done, total)
-        return runs
+        return done
 
     def _step_io(self, nodes: list[CompiledNode], runs: list[_Run]) -> None:
         """Run I/O-bound nodes of one generation for every input at once."""
