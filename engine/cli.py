@@ -69,8 +69,10 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
         level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     progress.set_quiet(quiet)
     handler = logging.StreamHandler(sys.stderr)  # the stderr of this call (tests swap it)
-    fmt = "opgraph: %(levelname)s: %(message)s" if verbose < 2 else (
-        "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    fmt = (
+        "opgraph: %(levelname)s: %(message)s"
+        if verbose < 2
+        else ("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     handler.setFormatter(logging.Formatter(fmt))
     for name in _LOGGERS:
@@ -88,11 +90,17 @@ def _add_verbosity(parser: argparse.ArgumentParser, top: bool) -> None:
     # both work; a command's copy must not reset what the top parser set
     keep: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
     parser.add_argument(
-        "-v", "--verbose", action="count", help="say more on stderr (-vv: debug)",
+        "-v",
+        "--verbose",
+        action="count",
+        help="say more on stderr (-vv: debug)",
         **({"default": 0} if top else keep),
     )
     parser.add_argument(
-        "-q", "--quiet", action="store_true", help="errors only on stderr, no progress bars",
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="errors only on stderr, no progress bars",
         **({"default": False} if top else keep),
     )
 
@@ -198,6 +206,13 @@ def _build_parser() -> argparse.ArgumentParser:
         help="live: serve the drawn frames as MJPEG on http://127.0.0.1:PORT/ (0: any port)",
     )
     r.add_argument("--app", metavar="PATH", help="run in the context of this app")
+    r.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="spread the inputs (a video whole) over N worker processes; default: the number "
+        "of cores for a CPU-bound graph whose batch takes more than about 2 s, else 1",
+    )
     from engine.cli_dataset import add_dataset_arguments
 
     add_dataset_arguments(r)

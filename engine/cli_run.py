@@ -24,6 +24,7 @@ from engine.proto import FrameInfo, StatusCode
 
 __all__ = ["run"]
 
+
 def run(args: argparse.Namespace) -> int:
     """``opgraph run``: see ``opgraph run --help`` and the README."""
     from engine.inputs import VIDEO_SUFFIXES
@@ -46,24 +47,31 @@ def run(args: argparse.Namespace) -> int:
     videos = [p for p in paths if Path(p).suffix.lower() in VIDEO_SUFFIXES]
     if args.draw:
         _check_draw_target(args.draw, bool(videos))
+    workers = _check_workers(args, videos)
     crops = _crop_writer(args.save_crops)
     app = _open_app(args.app) if args.app else None
     on_frame: _FramePrinter | None = None
     stills = len(inputs) - len(videos)
     try:
-        with _output(args.out) as out, progress.Bar(
-            stills, "inputs", "input", enabled=None if stills > 1 else False
-        ) as bar:
+        with (
+            _output(args.out) as out,
+            progress.Bar(stills, "inputs", "input", enabled=None if stills > 1 else False) as bar,
+        ):
             on_frame = _FramePrinter(wf, out, args, crops, _input_ids(inputs))
             on_frame.expect(videos, args.sample_ms)
+            # per-frame work runs here: with it (or one video), videos stay in this process
+            here = workers == 1 or _per_frame(args) or (workers is None and len(videos) < 2)
             options = {
                 "sample_ms": args.sample_ms,
-                "on_frame": on_frame,
+                "on_frame": on_frame if videos and here else None,
                 "keep_frames": not args.stream,
                 "on_step": _step_bar(bar, stills) if bar.enabled and stills > 1 else None,
             }
             # in an app's context the app runs it: annotation-writer knows the stored inputs
-            response = app.predict(wf, inputs, **options) if app else wf.predict(inputs, **options)
+            if app is not None:
+                response = app.predict(wf, inputs, **options)
+            else:
+                response = wf.predict(inputs, workers=workers, **options)
             bar.close()
             on_frame.finish()
             # with --stream the frames went out line by line; the rest follows them
@@ -80,6 +88,29 @@ def run(args: argparse.Namespace) -> int:
     if args.draw and not on_frame.drew:  # after the JSON: a failed drawing loses no results
         _draw_still(response, args.draw)
     return EXIT_OK if response.status.code == StatusCode.SUCCESS else EXIT_FAILED
+
+
+def _per_frame(args: argparse.Namespace) -> bool:
+    """Whether each video frame has work in this process (JSON lines, drawing, crops)."""
+    return bool(args.stream or args.draw or args.save_crops)
+
+
+def _check_workers(args: argparse.Namespace, videos: list[str]) -> int | None:
+    """``--workers``, refused with what needs this one process."""
+    from engine.run.workers import MAX_WORKERS
+
+    workers: int | None = args.workers
+    if workers is not None and workers > MAX_WORKERS:
+        raise _Usage(f"opgraph run: --workers must be at most {MAX_WORKERS}")
+    if workers is not None and workers > 1:
+        if args.app:
+            raise _Usage("opgraph run: --app runs in one process; leave out --workers")
+        if videos and _per_frame(args):
+            raise _Usage(
+                "opgraph run: --stream, --draw and --save-crops handle video frames in this "
+                "process; leave out --workers"
+            )
+    return workers
 
 
 def _is_terminal(out: TextIO) -> bool:

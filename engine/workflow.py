@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -21,13 +22,14 @@ import yaml
 from engine.catalog import load_catalog
 from engine.errors import InputError
 from engine.executor import (
+    BATCH_CHUNK,
     DEFAULT_SAMPLE_MS,
     Executor,
     FrameCallback,
     NodeCallback,
     StepCallback,
 )
-from engine.graph import CompiledGraph, compile_spec
+from engine.graph import CompiledGraph, CompiledNode, compile_spec
 from engine.inputs import to_input
 from engine.live import LiveReader, LiveSettings, is_live_source
 from engine.live_run import FrameHook, stream_file, stream_live
@@ -67,6 +69,8 @@ class Workflow:
         self._executor: Executor | None = None
         self._streams: StreamTable | None = None
         self._defined: WorkflowDefinition | None = None
+        # CPU seconds per still input of the last run in this process (choose_workers reads it)
+        self._seconds_per_input: float | None = None
 
     # ---- construction --------------------------------------------------------------------
 
@@ -147,22 +151,98 @@ class Workflow:
         keep_frames: bool = True,
         on_step: StepCallback | None = None,
         on_node: NodeCallback | None = None,
+        workers: int | None = None,
     ) -> PostWorkflowResultsResponse:
         """Run every input through the graph; one result per input, one output per node.
 
         ``on_frame(input_index, frame_info, ctx)`` is called after each sampled video frame,
         ``on_step(done, total)`` as a batch of still inputs advances node by node,
         ``on_node(node_id, seconds)`` after each node ran on an input or a frame.
+        ``workers=N`` spreads the inputs (a video stream whole) over N worker processes,
+        each holding this graph compiled once; ``workers=None`` chooses: see
+        ``engine.run.workers.choose_workers``.  Results come back in input order either way.
         """
         if not self._nodes:
             raise RuntimeError("the workflow has no nodes")
         _check_sample_ms(sample_ms)
+        self._get_executor()
+        items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        options: dict[str, Any] = {"sample_ms": sample_ms, "keep_frames": keep_frames}
+        if on_node is not None and workers is not None and workers > 1:
+            raise ValueError("workers: on_node runs in this process; use workers=1")
+        here = {"app": app, "on_frame": on_frame, "on_node": on_node}
+        results = self._run(items, workers, here, on_step, options)
+        return trusted(
+            PostWorkflowResultsResponse,
+            status=_overall(results),
+            workflow=self._definition(),
+            results=results,
+            workflow_state=None,
+        )
+
+    def _run(
+        self,
+        items: list[Any],
+        workers: int | None,
+        here: dict[str, Any],
+        on_step: StepCallback | None,
+        options: dict[str, Any],
+    ) -> list[WorkflowResult]:
+        """In this process or in workers (``engine.run.workers`` says how many); ``here``:
+        what stays in this process (the App, the frame and node callbacks)."""
+        app = here["app"]
+        on_frame = here["on_frame"] or here["on_node"]  # a callback keeps the run here
+        from engine.run.workers import choose_workers, may_use_workers, run_in_workers
+
+        n = choose_workers(self, items, workers, app=app, on_frame=on_frame)
+        if n > 1:
+            return run_in_workers(self, items, n, on_step=on_step, **options)
+        head = len(items)
+        if (
+            workers is None
+            and self._seconds_per_input is None
+            and len(items) > 2 * BATCH_CHUNK
+            and may_use_workers(self, app=app, on_frame=on_frame)
+        ):
+            head = BATCH_CHUNK  # no measure yet: run a chunk here, timed, then choose
+        t0 = time.process_time()
+        results = self.run_items(items[:head], range(head), on_step=on_step, **here, **options)
+        if all(r.input is None or r.input.data.video is None for r in results):
+            self._seconds_per_input = (time.process_time() - t0) / max(1, head)
+        if head == len(items):
+            return results
+        nodes = len(self._nodes)
+        rest = None if on_step is None else _shifted(on_step, head * nodes, len(items) * nodes)
+        n = choose_workers(self, items[head:], None, app=app, on_frame=on_frame)
+        if n > 1:
+            return results + run_in_workers(self, items, n, start=head, on_step=rest, **options)
+        rest_items = items[head:]
+        return results + self.run_items(
+            rest_items, range(head, len(items)), on_step=rest, **here, **options
+        )
+
+    def _graph_nodes(self) -> list[CompiledNode]:
+        return (self._graph or self.compile()).nodes
+
+    def run_items(
+        self,
+        items: Sequence[Any],
+        indices: Sequence[int],
+        *,
+        app: Any = None,
+        sample_ms: int = DEFAULT_SAMPLE_MS,
+        on_frame: FrameCallback | None = None,
+        keep_frames: bool = True,
+        on_step: StepCallback | None = None,
+        on_node: NodeCallback | None = None,
+    ) -> list[WorkflowResult]:
+        """``predict``'s results for ``items`` in this process, ``indices`` numbering them in
+        the user's batch (a worker process runs its share of a batch with this)."""
         executor = self._get_executor()
-        items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         parsed: list[Input] = []
         accepted: list[int] = []
         refused: dict[int, WorkflowResult] = {}
-        for i, item in enumerate(items):
+        for k, (i, item) in enumerate(zip(indices, items, strict=True)):
             try:
                 parsed.append(to_input(item, i))
                 accepted.append(i)
@@ -173,7 +253,7 @@ class Workflow:
                     description="input refused",
                     details=str(exc),
                 )
-                refused[i] = executor.failed_result(Input(id=_given_id(item)), status)
+                refused[k] = executor.failed_result(Input(id=_given_id(item)), status)
         results = executor.run(
             parsed,
             app=app,
@@ -184,15 +264,9 @@ class Workflow:
             on_step=on_step,
             on_node=on_node,
         )
-        for i in sorted(refused):  # refused inputs keep their place in the batch
-            results.insert(i, refused[i])
-        return trusted(
-            PostWorkflowResultsResponse,
-            status=_overall(results),
-            workflow=self._definition(),
-            results=results,
-            workflow_state=None,
-        )
+        for k in sorted(refused):  # refused inputs keep their place in the batch
+            results.insert(k, refused[k])
+        return results
 
     def session(
         self,
@@ -359,6 +433,15 @@ def _node_dict(n: NodeSpec) -> dict[str, Any]:
     if n.suppress_output:
         out["suppress_output"] = True
     return out
+
+
+def _shifted(on_step: StepCallback, before: int, total: int) -> StepCallback:
+    """``on_step`` for the second part of a batch whose first part made ``before`` steps."""
+
+    def step(done: int, _: int) -> None:
+        on_step(before + done, total)
+
+    return step
 
 
 def _check_sample_ms(sample_ms: int) -> None:

@@ -244,7 +244,11 @@ def _run_on_a_terminal(argv: list[str], cwd: Path) -> tuple[int, str, str]:
     with tempfile.TemporaryFile() as stdout:
         proc = subprocess.Popen(
             [sys.executable, "-m", "engine.cli", *argv],
-            cwd=cwd, stdout=stdout, stderr=slave, stdin=subprocess.DEVNULL, env=env,
+            cwd=cwd,
+            stdout=stdout,
+            stderr=slave,
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
         os.close(slave)
         err = b""
@@ -292,3 +296,24 @@ def test_a_batch_shows_an_inputs_bar(tmp_path: Path) -> None:
     assert code == 0, err
     assert "inputs" in err and "100%" in err and "12/12" in err
     assert len(json.loads(out)["results"]) == 12
+
+
+@pytest.mark.slow
+def test_workers_give_the_same_lines_as_one_process(shout: Path, tmp_path: Path) -> None:
+    texts = [a for i in range(12) for a in ("--text", f"t{i}")]
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert main(["run", str(shout), *texts, "--format", "jsonl", "--out", str(one)]) == 0
+    args = ["run", str(shout), *texts, "--format", "jsonl", "--workers", "2", "--out", str(two)]
+    assert main(args) == 0
+    assert two.read_text() == one.read_text()
+
+
+def test_workers_refuse_what_needs_one_process(
+    shout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = ["--app", str(tmp_path / "app")]
+    assert main(["run", str(shout), "--text", "a", "--workers", "2", *app]) == 2
+    assert "--app runs in one process" in capsys.readouterr().err
+    assert main(["run", str(shout), "--text", "a", "--workers", "100000"]) == 2
+    assert "at most" in capsys.readouterr().err
+    assert main(["run", str(shout), "--text", "a", "--workers", "0"]) == 2
