@@ -192,11 +192,21 @@ class Workflow:
         what stays in this process (the App, the frame and node callbacks)."""
         app = here["app"]
         on_frame = here["on_frame"] or here["on_node"]  # a callback keeps the run here
-        from engine.run.workers import choose_workers, may_use_workers, run_in_workers
+        from engine.run.workers import (
+            WorkersUnavailable,
+            choose_workers,
+            may_use_workers,
+            run_in_workers,
+        )
 
         n = choose_workers(self, items, workers, app=app, on_frame=on_frame)
         if n > 1:
-            return run_in_workers(self, items, n, on_step=on_step, **options)
+            try:
+                return run_in_workers(self, items, n, on_step=on_step, **options)
+            except WorkersUnavailable:
+                if workers is not None:
+                    raise
+                _log.warning("worker processes could not start; running in this process")
         head = len(items)
         if (
             workers is None

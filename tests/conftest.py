@@ -12,6 +12,13 @@ from tests.clarifai_json import assert_clarifai_json
 
 
 @pytest.fixture(autouse=True)
+def _one_process_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``workers=None`` chooses by measured time: the suite runs in one process unless a
+    test asks for workers (or clears this to test the choice)."""
+    monkeypatch.setenv("OPGRAPH_WORKERS", "1")
+
+
+@pytest.fixture(autouse=True)
 def _auto_text_embedder_is_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same suite on every machine: ``auto`` picks hashing even where the semantic extra
     is installed (tests that want MiniLM ask for it, and skip without the extra)."""

@@ -11,7 +11,8 @@ A worker that dies (a crash in native code, ``os._exit``, the OOM killer) fails 
 inputs: its chunk is run again one input per task on a new worker, and the input that kills
 a worker on its own gets a FAILURE status saying so; every other input completes.
 
-``workers=None`` chooses (``choose_workers``): one process unless the graph is CPU-bound
+``workers=None`` takes ``OPGRAPH_WORKERS`` from the environment if set, else chooses
+(``choose_workers``): one process unless the graph is CPU-bound
 (no I/O-bound node: LLM and remote calls already overlap in threads), runs outside an App's
 context without a frame callback, the machine has more than one core, and the batch is big
 enough to pay for starting workers: two or more videos, or still inputs expected to take at
@@ -25,6 +26,7 @@ import importlib
 import multiprocessing as mp
 import os
 import sys
+import types
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,14 +42,21 @@ if TYPE_CHECKING:
 __all__ = [
     "AUTO_MIN_SECONDS",
     "MAX_WORKERS",
+    "WORKERS_ENV",
+    "WorkersUnavailable",
     "choose_workers",
     "may_use_workers",
     "run_in_workers",
 ]
 
+WORKERS_ENV = "OPGRAPH_WORKERS"  # a default for workers=None (tests pin it to 1)
 AUTO_MIN_SECONDS = 2.0  # a worker takes about 0.5-1 s to start and compile: pay 2x that back
 MAX_WORKERS = 256
 _IN_WORKER = False  # set in worker processes: they never start workers of their own
+
+
+class WorkersUnavailable(RuntimeError):
+    """Worker processes could not start (or could not compile the workflow)."""
 
 
 # ---- choosing ----------------------------------------------------------------------------
@@ -56,7 +65,13 @@ _IN_WORKER = False  # set in worker processes: they never start workers of their
 def choose_workers(
     wf: Workflow, items: Sequence[Any], workers: int | None, *, app: Any, on_frame: Any
 ) -> int:
-    """How many processes run ``items`` (1: this one); ``ValueError`` for a bad ``workers``."""
+    """How many processes run ``items`` (1: this one); ``ValueError`` for a bad ``workers``.
+    ``workers=None`` takes ``OPGRAPH_WORKERS`` from the environment where it is set."""
+    if workers is None and os.environ.get(WORKERS_ENV, "").strip():
+        text = os.environ[WORKERS_ENV].strip()
+        if not text.isdigit():
+            raise ValueError(f"{WORKERS_ENV} must be a whole number >= 1, got {text!r}")
+        workers = int(text)
     if workers is not None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a whole number >= 1 or None, got {workers!r}")
@@ -66,6 +81,12 @@ def choose_workers(
             raise ValueError("workers: an App's context stays in its process; use workers=1")
         if workers > 1 and on_frame is not None:
             raise ValueError("workers: on_frame runs in this process; use workers=1")
+        if workers > 1 and _main_operators(wf):
+            raise ValueError(
+                f"workers: operator(s) {', '.join(_main_operators(wf))} are defined in the "
+                "script itself; worker processes import operators from modules: move them "
+                "into one, or use workers=1"
+            )
         return min(workers, max(1, len(items)))
     if not may_use_workers(wf, app=app, on_frame=on_frame):
         return 1
@@ -83,9 +104,20 @@ def may_use_workers(wf: Workflow, *, app: Any, on_frame: Any) -> bool:
     """Whether ``workers=None`` may choose workers at all, whatever the batch."""
     if _IN_WORKER or app is not None or on_frame is not None or (os.cpu_count() or 1) < 2:
         return False
+    if _main_operators(wf):
+        return False
     return not any(
         n.operator_cls is not None and n.operator_cls.io_bound for n in wf._graph_nodes()
     )
+
+
+def _main_operators(wf: Workflow) -> list[str]:
+    """Types of the graph's operators defined in ``__main__`` (a worker cannot import them)."""
+    return [
+        n.operator_cls.type_id
+        for n in wf._graph_nodes()
+        if n.operator_cls is not None and n.operator_cls.__module__ == "__main__"
+    ]
 
 
 def _is_video(item: Any) -> bool:
@@ -188,7 +220,7 @@ def _receive(w: _Worker, batch: _Batch, wf: Workflow) -> bool:
             if kind == "ready":
                 w.ready = True
             elif kind == "failed":
-                raise RuntimeError(f"a worker process could not start the workflow: {body}")
+                raise WorkersUnavailable(f"a worker process could not start the workflow: {body}")
             else:
                 assert w.task is not None
                 for i, result in zip(w.task.indices, body, strict=True):
@@ -201,10 +233,7 @@ def _receive(w: _Worker, batch: _Batch, wf: Workflow) -> bool:
         return True
     w.proc.join()
     if not w.ready:
-        raise RuntimeError(
-            f"a worker process exited ({w.proc.exitcode}) while starting; a script that "
-            "starts workers must do so under `if __name__ == '__main__':`"
-        )
+        raise WorkersUnavailable(f"a worker process exited ({w.proc.exitcode}) while starting")
     _worker_died(w, batch, wf)
     return False
 
@@ -270,9 +299,7 @@ def _payload(wf: Workflow) -> dict[str, Any]:
     bindings = list(wf.models) + [
         n.binding for n in graph if n.binding is not None and n.binding not in wf.models
     ]
-    modules = sorted(
-        {n.operator_cls.__module__ for n in graph if n.operator_cls is not None} - {"__main__"}
-    )
+    modules = sorted({n.operator_cls.__module__ for n in graph if n.operator_cls is not None})
     return {
         "id": wf.id,
         "file": wf.file,
@@ -285,7 +312,15 @@ def _payload(wf: Workflow) -> dict[str, Any]:
 def _start(context: Any, payload: dict[str, Any]) -> _Worker:
     parent, child = context.Pipe()
     proc = context.Process(target=_worker_main, args=(child, payload), daemon=True)
-    proc.start()
+    # a worker needs the engine and the graph's operator modules, never the user's script:
+    # with __main__ hidden, a script without an `if __name__ == "__main__":` guard is not
+    # run again in every worker (spawn and forkserver re-run a main module they are shown)
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        proc.start()
+    finally:
+        sys.modules["__main__"] = main
     child.close()
     return _Worker(proc, parent)
 

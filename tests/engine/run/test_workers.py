@@ -96,6 +96,7 @@ def test_workers_refuse_an_app_context_and_a_frame_callback() -> None:
 
 
 def test_automatic_choice_follows_the_documented_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(w.WORKERS_ENV)
     wf = _exit_workflow()
     items = _texts(["a"] * 100)
     monkeypatch.setattr(w.os, "cpu_count", lambda: 2)
@@ -111,6 +112,7 @@ def test_automatic_choice_follows_the_documented_rule(monkeypatch: pytest.Monkey
 
 
 def test_an_io_bound_graph_stays_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(w.WORKERS_ENV)
     wf = _exit_workflow()
     monkeypatch.setattr(w.os, "cpu_count", lambda: 8)
     wf._seconds_per_input = 10.0
@@ -118,3 +120,44 @@ def test_an_io_bound_graph_stays_in_one_process(monkeypatch: pytest.MonkeyPatch)
     assert node.operator_cls is not None
     monkeypatch.setattr(node.operator_cls, "io_bound", True)
     assert w.choose_workers(wf, _texts(["a"] * 10), None, app=None, on_frame=None) == 1
+
+
+def test_the_environment_sets_the_default_and_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    wf = _exit_workflow()
+    items = _texts(["a"] * 10)
+    monkeypatch.setenv(w.WORKERS_ENV, "3")
+    assert w.choose_workers(wf, items, None, app=None, on_frame=None) == 3
+    assert w.choose_workers(wf, items, 1, app=None, on_frame=None) == 1  # asked for wins
+    monkeypatch.setenv(w.WORKERS_ENV, "many")
+    with pytest.raises(ValueError, match="OPGRAPH_WORKERS"):
+        w.choose_workers(wf, items, None, app=None, on_frame=None)
+
+
+def test_auto_falls_back_to_one_process_when_workers_cannot_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(w.WORKERS_ENV)
+    monkeypatch.setattr(w, "choose_workers", lambda *a, **k: 2)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise w.WorkersUnavailable("no")
+
+    monkeypatch.setattr(w, "run_in_workers", broken)
+    res = _exit_workflow().predict(_texts(["a", "b"]))
+    assert [r.outputs[0].data.metadata["index"] for r in res.results] == [0, 1]
+    with pytest.raises(w.WorkersUnavailable):
+        _exit_workflow().predict(_texts(["a", "b"]), workers=2)
+
+
+def test_operators_defined_in_the_script_are_refused_for_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wf = _exit_workflow()
+    node = wf._graph_nodes()[0]
+    assert node.operator_cls is not None
+    monkeypatch.setattr(node.operator_cls, "__module__", "__main__")
+    with pytest.raises(ValueError, match="defined in the script"):
+        wf.predict(_texts(["a", "b"]), workers=2)
+    monkeypatch.delenv(w.WORKERS_ENV)
+    wf._seconds_per_input = 100.0
+    assert w.choose_workers(wf, _texts(["a"] * 4), None, app=None, on_frame=None) == 1
