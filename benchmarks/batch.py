@@ -96,11 +96,14 @@ def make_data(kind: str, seed: int = 0) -> Any:
 
 
 def _per_call(fn: Callable[[], object], min_s: float) -> tuple[int, float]:
-    """How many calls fill ``min_s`` of CPU time, and the seconds per call of that run."""
-    n, t0 = 0, time.process_time()
+    """How many calls fill ``min_s`` of CPU time, and the seconds per call of that run (the
+    clock is read every few calls: reading the CPU clock is a slow call on some systems)."""
+    n, step, t0 = 0, 1, time.process_time()
     while (elapsed := time.process_time() - t0) < min_s:
-        fn()
-        n += 1
+        for _ in range(step):
+            fn()
+        n += step
+        step = min(step * 2, 64)
     return n, elapsed / n
 
 

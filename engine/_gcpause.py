@@ -66,7 +66,9 @@ def paused_gc() -> Iterator[None]:
 
 
 def settle() -> None:
-    """Between chunks of a batch: what is alive now is never scanned again during it."""
-    with _lock:
-        if _depth and _freezing:
-            gc.freeze()
+    """Within a batch, after a node: what is alive now is not scanned again during it.
+
+    No lock: the caller's own batch keeps ``_depth`` above 0, and a freeze racing another
+    batch's end only leaves objects frozen until the caller's batch ends."""
+    if _depth and _freezing:
+        gc.freeze()

@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -148,9 +149,11 @@ class Executor:
         on_step: StepCallback | None,
         on_node: NodeCallback | None,
     ) -> list[WorkflowResult]:
-        with paused_gc():  # the results too: building them allocates as much as the run
+        # one chunk retains too little for the collector to matter: no pause (it costs locks)
+        with paused_gc() if len(inputs) > BATCH_CHUNK else nullcontext():
             runs = self._run_batch(inputs, indices, app, on_step, on_node)
             pairs = zip(inputs, runs, strict=True)
+            # the results too: building them allocates as much as the run
             return [self._result(inp, r.ctx.outputs, r.errors) for inp, r in pairs]
 
     def _run_batch(

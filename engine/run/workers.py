@@ -22,6 +22,7 @@ no measure yet, the first chunk runs here first, timed).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import multiprocessing as mp
 import os
@@ -88,27 +89,34 @@ def choose_workers(
                 "into one, or use workers=1"
             )
         return min(workers, max(1, len(items)))
-    if not may_use_workers(wf, app=app, on_frame=on_frame):
+    if len(items) < 2:  # one input, or one stream: one process runs it
         return 1
-    cores = os.cpu_count() or 1
     videos = sum(1 for item in items if _is_video(item))
+    per_input = wf._seconds_per_input
+    pays = videos >= 2 or (per_input is not None and len(items) * per_input >= AUTO_MIN_SECONDS)
+    if not pays or not may_use_workers(wf, app=app, on_frame=on_frame):
+        return 1
+    cores = _cores()
     if videos >= 2:
         return min(cores, videos)
-    per_input = wf._seconds_per_input
-    if per_input is None or len(items) * per_input < AUTO_MIN_SECONDS:
-        return 1
     return min(cores, len(items))
 
 
 def may_use_workers(wf: Workflow, *, app: Any, on_frame: Any) -> bool:
     """Whether ``workers=None`` may choose workers at all, whatever the batch."""
-    if _IN_WORKER or app is not None or on_frame is not None or (os.cpu_count() or 1) < 2:
+    if _IN_WORKER or app is not None or on_frame is not None or _cores() < 2:
         return False
     if _main_operators(wf):
         return False
     return not any(
         n.operator_cls is not None and n.operator_cls.io_bound for n in wf._graph_nodes()
     )
+
+
+@functools.cache
+def _cores() -> int:
+    """The machine's cores, asked once (``os.cpu_count`` is a slow call on some systems)."""
+    return os.cpu_count() or 1
 
 
 def _main_operators(wf: Workflow) -> list[str]:

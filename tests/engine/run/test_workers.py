@@ -99,13 +99,13 @@ def test_automatic_choice_follows_the_documented_rule(monkeypatch: pytest.Monkey
     monkeypatch.delenv(w.WORKERS_ENV)
     wf = _exit_workflow()
     items = _texts(["a"] * 100)
-    monkeypatch.setattr(w.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(w, "_cores", lambda: 2)
     assert w.choose_workers(wf, items, None, app=None, on_frame=None) == 1  # no measure yet
     wf._seconds_per_input = w.AUTO_MIN_SECONDS / 50  # 100 inputs: 4 s in one process
     assert w.choose_workers(wf, items, None, app=None, on_frame=None) == 2
     assert w.choose_workers(wf, items[:10], None, app=None, on_frame=None) == 1  # 0.4 s
     assert w.choose_workers(wf, items, None, app=object(), on_frame=None) == 1
-    monkeypatch.setattr(w.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(w, "_cores", lambda: 1)
     assert w.choose_workers(wf, items, None, app=None, on_frame=None) == 1
     assert w.choose_workers(wf, items, 3, app=None, on_frame=None) == 3  # asked for
     assert w.choose_workers(wf, items[:2], 3, app=None, on_frame=None) == 2  # no idle worker
@@ -114,7 +114,7 @@ def test_automatic_choice_follows_the_documented_rule(monkeypatch: pytest.Monkey
 def test_an_io_bound_graph_stays_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(w.WORKERS_ENV)
     wf = _exit_workflow()
-    monkeypatch.setattr(w.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(w, "_cores", lambda: 8)
     wf._seconds_per_input = 10.0
     node = wf._graph_nodes()[0]
     assert node.operator_cls is not None
