@@ -69,7 +69,7 @@ class Workflow:
         self._executor: Executor | None = None
         self._streams: StreamTable | None = None
         self._defined: WorkflowDefinition | None = None
-        # seconds per still input of the last run in this process (choose_workers reads it)
+        # CPU seconds per still input of the last batch run here (choose_workers reads it)
         self._seconds_per_input: float | None = None
 
     # ---- construction --------------------------------------------------------------------
@@ -215,10 +215,12 @@ class Workflow:
             and may_use_workers(self, app=app, on_frame=on_frame)
         ):
             head = BATCH_CHUNK  # no measure yet: run a chunk here, timed, then choose
-        t0 = time.perf_counter()
+        # CPU time, not wall time: on a busy machine the wall clock would count other
+        # processes' work (reading the CPU clock is slow on some systems: batches only)
+        t0 = time.process_time() if len(items) > 1 else None
         results = self.run_items(items[:head], range(head), on_step=on_step, **here, **options)
-        if all(r.input is None or r.input.data.video is None for r in results):
-            self._seconds_per_input = (time.perf_counter() - t0) / max(1, head)
+        if t0 is not None and all(r.input is None or r.input.data.video is None for r in results):
+            self._seconds_per_input = (time.process_time() - t0) / max(1, head)
         if head == len(items):
             return results
         nodes = len(self._nodes)

@@ -1,6 +1,7 @@
 """Running at scale: worker processes on one machine (``engine.run.workers``)."""
 
 from engine.run.workers import (
+    AUTO_MIN_INPUT_SECONDS,
     AUTO_MIN_SECONDS,
     MAX_WORKERS,
     WorkersUnavailable,
@@ -9,6 +10,7 @@ from engine.run.workers import (
 )
 
 __all__ = [
+    "AUTO_MIN_INPUT_SECONDS",
     "AUTO_MIN_SECONDS",
     "MAX_WORKERS",
     "WorkersUnavailable",

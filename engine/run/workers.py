@@ -15,9 +15,10 @@ a worker on its own gets a FAILURE status saying so; every other input completes
 (``choose_workers``): one process unless the graph is CPU-bound
 (no I/O-bound node: LLM and remote calls already overlap in threads), runs outside an App's
 context without a frame callback, the machine has more than one core, and the batch is big
-enough to pay for starting workers: two or more videos, or still inputs expected to take at
-least ``AUTO_MIN_SECONDS`` in one process (from this workflow's measured time per input; with
-no measure yet, the first chunk runs here first, timed).
+enough to pay for starting workers: two or more videos, or still inputs that each take at
+least ``AUTO_MIN_INPUT_SECONDS`` (else sending results back costs more than it saves) and
+together at least ``AUTO_MIN_SECONDS`` in one process (from this workflow's measured time
+per input; with no measure yet, the first chunk runs here first, timed).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from engine.workflow import Workflow
 
 __all__ = [
+    "AUTO_MIN_INPUT_SECONDS",
     "AUTO_MIN_SECONDS",
     "MAX_WORKERS",
     "WORKERS_ENV",
@@ -52,6 +54,9 @@ __all__ = [
 
 WORKERS_ENV = "OPGRAPH_WORKERS"  # a default for workers=None (tests pin it to 1)
 AUTO_MIN_SECONDS = 2.0  # a worker takes about 0.5-1 s to start and compile: pay 2x that back
+# and each input must cost more than sending its result back from a worker does (pickling
+# a result with a few hundred regions costs milliseconds): light graphs stay in one process
+AUTO_MIN_INPUT_SECONDS = 0.02
 MAX_WORKERS = 256
 _IN_WORKER = False  # set in worker processes: they never start workers of their own
 
@@ -93,7 +98,11 @@ def choose_workers(
         return 1
     videos = sum(1 for item in items if _is_video(item))
     per_input = wf._seconds_per_input
-    pays = videos >= 2 or (per_input is not None and len(items) * per_input >= AUTO_MIN_SECONDS)
+    pays = videos >= 2 or (
+        per_input is not None
+        and per_input >= AUTO_MIN_INPUT_SECONDS
+        and len(items) * per_input >= AUTO_MIN_SECONDS
+    )
     if not pays or not may_use_workers(wf, app=app, on_frame=on_frame):
         return 1
     cores = _cores()

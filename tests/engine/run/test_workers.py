@@ -104,6 +104,9 @@ def test_automatic_choice_follows_the_documented_rule(monkeypatch: pytest.Monkey
     wf._seconds_per_input = w.AUTO_MIN_SECONDS / 50  # 100 inputs: 4 s in one process
     assert w.choose_workers(wf, items, None, app=None, on_frame=None) == 2
     assert w.choose_workers(wf, items[:10], None, app=None, on_frame=None) == 1  # 0.4 s
+    wf._seconds_per_input = w.AUTO_MIN_INPUT_SECONDS / 2  # light inputs: results cost more
+    assert w.choose_workers(wf, items * 1000, None, app=None, on_frame=None) == 1
+    wf._seconds_per_input = w.AUTO_MIN_SECONDS / 50
     assert w.choose_workers(wf, items, None, app=object(), on_frame=None) == 1
     monkeypatch.setattr(w, "_cores", lambda: 1)
     assert w.choose_workers(wf, items, None, app=None, on_frame=None) == 1
