@@ -210,8 +210,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_positive_int,
         metavar="N",
-        help="spread the inputs (a video whole) over N worker processes; default: the number "
-        "of cores for a CPU-bound graph whose batch takes more than about 2 s, else 1",
+        help="spread the inputs (a video whole) over N worker processes (with --dataset "
+        "--engine ray: N Ray actors); default: the cores for a CPU-bound graph whose batch "
+        "pays for them (README: All cores), else 1",
     )
     from engine.cli_dataset import add_dataset_arguments
 

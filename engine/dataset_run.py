@@ -147,14 +147,15 @@ class WorkflowRunner:
         alone)."""
         sources = [_source(i) for i in items]
         try:
-            results = self.workflow.predict(sources).results
+            # one process per runner: Ray's actors (or the caller) are the parallelism
+            results = self.workflow.predict(sources, workers=1).results
         except Exception:  # one input the batch cannot take: run each alone to find it
             return [self._one(item, source) for item, source in zip(items, sources, strict=True)]
         return [_line(i.id, r.to_dict()) for i, r in zip(items, results, strict=True)]
 
     def _one(self, item: DatasetItem, source: Any) -> tuple[str, bool]:
         try:
-            return _line(item.id, self.workflow.predict([source]).results[0].to_dict())
+            return _line(item.id, self.workflow.predict([source], workers=1).results[0].to_dict())
         except Exception as exc:
             status = {"code": 30002, "description": "Input failed", "details": str(exc)[:500]}
             return _line(item.id, {"status": status})
