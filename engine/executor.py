@@ -149,8 +149,8 @@ class Executor:
         on_step: StepCallback | None,
         on_node: NodeCallback | None,
     ) -> list[WorkflowResult]:
-        # one chunk retains too little for the collector to matter: no pause (it costs locks)
-        with paused_gc() if len(inputs) > BATCH_CHUNK else nullcontext():
+        # one input retains too little for the collector to matter: no pause (it takes locks)
+        with paused_gc() if len(inputs) > 1 else nullcontext():
             runs = self._run_batch(inputs, indices, app, on_step, on_node)
             pairs = zip(inputs, runs, strict=True)
             # the results too: building them allocates as much as the run
