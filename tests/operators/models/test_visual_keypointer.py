@@ -128,3 +128,71 @@ def test_a_model_whose_rows_do_not_hold_the_keypoints_is_refused_at_load(pose: P
     wf = Workflow.from_yaml(_yaml(f"{{model_path: '{pose}', labels: [person]}}"))
     with pytest.raises(ParamsError, match=r"fits neither \[N, 5\+1\+51\]"):
         wf.compile().instantiate()
+
+
+# ---------------------------------------------------------------- one object per image
+
+
+def test_landmark_coordinates_as_fractions_and_as_pixels(tmp_path: Path) -> None:
+    marks = np.array([[0.25, 0.5], [0.75, 0.5], [0.5, 0.875]])  # exact in float32
+    path = constant_outputs(tmp_path / "pfld.onnx", [marks.reshape(1, -1)])
+    op = VisualKeypointer(Params(model_path=str(path), format="landmarks", num_keypoints=3,
+                                 keypoint_dims=2, labels=["face"]))
+    # 128 x 64 crop squeezed into the 64 x 64 model (no letterbox): fractions stay fractions
+    (face,) = _run(op, np.zeros((64, 128, 3), np.uint8))
+    assert [(p.col, p.row, p.visibility) for p in face.region_info.keypoint_locations] == [
+        (0.25, 0.5, "VISIBLE"), (0.75, 0.5, "VISIBLE"), (0.5, 0.875, "VISIBLE")
+    ]
+    bb = face.region_info.bounding_box
+    assert (bb.left_col, bb.top_row, bb.right_col, bb.bottom_row) == (0.0, 0.0, 1.0, 1.0)
+    assert face.value == 1.0 and face.data.concepts[0].id == "face"
+    # [1, K, 3] in model pixels, with confidences
+    rows = np.array([[[16, 32, 0.9], [48, 32, 0.8], [32, 60, 0.1]]])
+    path = constant_outputs(tmp_path / "px.onnx", [rows])
+    op = VisualKeypointer(Params(model_path=str(path), format="landmarks", num_keypoints=3,
+                                 landmark_units="pixels"))
+    (face,) = _run(op, np.zeros((64, 128, 3), np.uint8))
+    located = [(p.col, p.row, p.visibility) for p in face.region_info.keypoint_locations]
+    assert located == [(0.25, 0.5, "VISIBLE"), (0.75, 0.5, "VISIBLE"),
+                       (0.5, 0.9375, "NOT_VISIBLE")]
+    assert face.value == pytest.approx(0.6)
+
+
+def test_heatmap_peaks_with_their_quarter_pixel_shift(tmp_path: Path) -> None:
+    maps = np.zeros((1, 2, 16, 16))
+    maps[0, 0, 8, 4], maps[0, 0, 8, 5] = 0.9, 0.5  # right neighbour higher: x + 1/4
+    maps[0, 1, 2, 12] = 0.3  # an unsure keypoint
+    path = constant_outputs(tmp_path / "hrnet.onnx", [maps])
+    op = VisualKeypointer(Params(model_path=str(path), format="heatmaps", num_keypoints=2))
+    (body,) = _run(op, np.zeros((64, 64, 3), np.uint8))
+    first, second = body.region_info.keypoint_locations
+    # heatmap (4.25, 8) -> centre (4.75, 8.5) x 4 model pixels each -> (19, 34) of 64
+    assert (first.col, first.row, first.visibility) == (19 / 64, 34 / 64, "VISIBLE")
+    assert (second.col, second.row, second.visibility) == (50 / 64, 10 / 64, "NOT_VISIBLE")
+    assert body.value == pytest.approx(0.6)
+    quiet = VisualKeypointer(Params(model_path=str(path), format="heatmaps", num_keypoints=2,
+                                    min_value=0.7))
+    assert _run(quiet, np.zeros((64, 64, 3), np.uint8)) == []
+
+
+@pytest.mark.parametrize("params,match", [
+    ("{model_path: M, format: landmarks, nms_threshold: 0.5}", "does not apply to format"),
+    ("{model_path: M, landmark_units: pixels}", "does not apply to format 'yolo'"),
+    ("{model_path: M, format: heatmaps, keypoint_dims: 2}", "keypoint_dims"),
+    ("{model_path: M, format: skeleton}", "format"),
+])
+def test_format_rejections(params: str, match: str, pose: Path) -> None:
+    with pytest.raises(ParamsError, match=match):
+        Workflow.from_yaml(_yaml(params.replace("M", f"'{pose}'")))
+
+
+def test_single_object_outputs_of_the_wrong_shape_are_refused_at_load(tmp_path: Path) -> None:
+    seven = constant_outputs(tmp_path / "seven.onnx", [np.zeros((1, 7))])
+    wf = Workflow.from_yaml(_yaml(f"{{model_path: '{seven}', format: landmarks, "
+                                  "num_keypoints: 3, keypoint_dims: 2}"))
+    with pytest.raises(ParamsError, match=r"not 3 landmarks of 2 numbers"):
+        wf.compile().instantiate()
+    wf = Workflow.from_yaml(_yaml(f"{{model_path: '{seven}', format: heatmaps, "
+                                  "num_keypoints: 3}"))
+    with pytest.raises(ParamsError, match=r"not 3 keypoint heatmaps"):
+        wf.compile().instantiate()

@@ -237,3 +237,34 @@ def test_models_that_are_not_segmenters_are_refused_at_load(tmp_path: Path,
     bad.write_bytes(b"not a model")
     with pytest.raises(ParamsError, match="cannot load ONNX model"):
         _load(bad)
+
+
+# ---------------------------------------------------------------- a real network
+
+
+def test_a_real_segmentation_net_ppocr_text_detector() -> None:
+    # PP-OCRv4's text detector (a DB segmentation net: one [1, 1, H, W] plane of text
+    # probabilities) ships inside the rapidocr-onnxruntime wheel: real weights, no download
+    rapidocr = pytest.importorskip("rapidocr_onnxruntime")
+    det = Path(rapidocr.__file__).parent / "models" / "ch_PP-OCRv4_det_infer.onnx"
+    if not det.is_file():
+        pytest.skip("this rapidocr-onnxruntime has no PP-OCRv4 detector")
+    op = VisualSegmenter(Params(
+        model_path=str(det), input_size=(320, 96), labels=["text"], channel_order="bgr",
+        mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), softmax=False,  # as PaddleOCR feeds it
+    ))
+    img = np.full((96, 320, 3), 255, np.uint8)
+    cv2.putText(img, "HELLO WORLD", (20, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 0), 3,
+                cv2.LINE_AA)
+    (text,) = _run(op, img)
+    assert text.data.concepts[0].id == "text" and text.value > 0.9
+    mask = _full_mask(text, 320, 96)
+    ink = (img < 128).any(axis=2)
+    ys, xs = np.nonzero(ink)
+    # DB marks each word's shrunk kernel: all of the mask lies on the text's box, and it
+    # spans both words along the line's middle
+    assert mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].sum() == mask.sum()
+    middle = mask[(ys.min() + ys.max()) // 2]
+    assert middle[xs.min() + 15 : xs.min() + 40].all()
+    assert middle[xs.max() - 40 : xs.max() - 20].all()
+    assert _run(op, np.full((96, 320, 3), 255, np.uint8)) == []  # a blank page: no text
