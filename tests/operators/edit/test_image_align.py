@@ -149,16 +149,29 @@ workflow:
 """
 
 
-def test_clarifai_face_search_aligns_each_face_crop_by_its_landmarks(tmp_path: Path) -> None:
+def _landmarker(tmp_path: Path, points: list[Point], fmt: str) -> str:
+    """A constant face-landmarks model for the 128 x 128 face crop at (96, 56) of the photo,
+    and its keypointer params: a YOLO-pose head at half size, or PFLD-style fractions."""
+    if fmt == "yolo":
+        marks = [((p.col * 320 - 96) * 0.5, (p.row * 240 - 56) * 0.5, 0.95) for p in points]
+        row = [32, 32, 64, 64, 0.9, *[v for m in marks for v in m]]
+        path = constant_outputs(tmp_path / "marks.onnx", [np.array([row])])
+        return f"{{model_path: '{path}', labels: [face], num_keypoints: 5, letterbox: false}}"
+    fractions = [((p.col * 320 - 96) / 128, (p.row * 240 - 56) / 128) for p in points]
+    path = constant_outputs(tmp_path / "pfld.onnx", [np.array(fractions).reshape(1, -1)])
+    return (f"{{model_path: '{path}', format: landmarks, num_keypoints: 5, keypoint_dims: 2, "
+            "labels: [face]}")
+
+
+@pytest.mark.parametrize("fmt", ["yolo", "landmarks"])
+def test_clarifai_face_search_aligns_each_face_crop_by_its_landmarks(
+    tmp_path: Path, fmt: str
+) -> None:
     photo, points = _posed(25.0, 1.1, (160, 120))
     # the detector finds the face in the box (96, 56)-(224, 184) of the 320 x 240 photo
     # (in its 64 x 64 letterboxed input: scale 0.2, 16 px of padding above and below)
     box = [(96 + 224) / 2 * 0.2, (56 + 184) / 2 * 0.2 + 8, 128 * 0.2, 128 * 0.2, 0.9, 0.9]
     detector = constant_detector(tmp_path / "face.onnx", np.array([box]))
-    # the landmarker sees the 128 x 128 crop at half size (64 x 64, no letterbox)
-    marks = [((p.col * 320 - 96) * 0.5, (p.row * 240 - 56) * 0.5, 0.95) for p in points]
-    row = [32, 32, 64, 64, 0.9, *[v for m in marks for v in m]]
-    landmarks = constant_outputs(tmp_path / "marks.onnx", [np.array([row])])
     catalog = f"""
 models:
   - model_id: my-face-detector
@@ -166,7 +179,7 @@ models:
     params: {{model: onnx, model_path: '{detector}', labels: [face]}}
   - model_id: face-landmarks
     model_type_id: visual-keypointer
-    params: {{model_path: '{landmarks}', labels: [face], num_keypoints: 5, letterbox: false}}
+    params: {_landmarker(tmp_path, points, fmt)}
 """  # landmarks-align: the bundled catalog binds it to image-align
     wf = Workflow.from_yaml(_FACE_SEARCH, models=catalog)
     result = wf.predict([photo]).results[0]
