@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from engine.deprecated import deprecation
 from engine.operator import ModelBinding, get_operator, operator_types, suggest
 from engine.spec import _Reader, looks_like_path, read_spec_file
 
@@ -101,9 +102,8 @@ def _checked_params(
     cls = get_operator(type_id)
     if cls is None:
         hint = suggest(type_id, list(operator_types()))
-        raise reader.error(
-            f"unknown model_type_id '{type_id}'{hint}", (*path, "model_type_id", "=")
-        )
+        why = deprecation(type_id) or f"unknown model_type_id '{type_id}'{hint}"
+        raise reader.error(why, (*path, "model_type_id", "="))
     folder = Path(reader.file).parent
     # as a node that uses the binding would be checked: with its model id
     context: dict[str, Any] = {"model_id": entry["model_id"]}

@@ -387,6 +387,11 @@ def _operators(args: argparse.Namespace) -> int:
             )
             desc = f" - {f.description}" if f.description else ""
             print(f"  {name}: {default}{desc}")
+    from engine.deprecated import DEPRECATED_TYPES
+
+    print("\ndeprecated by Clarifai (refused when a workflow is validated):")
+    for type_id, instead in DEPRECATED_TYPES.items():
+        print(f"  {type_id}: {instead}")
     return EXIT_OK
 
 

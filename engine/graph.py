@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from engine.deprecated import deprecation
 from engine.errors import GraphError, ParamsError, SpecError, UnknownOperatorError
 from engine.operator import (
     BaseParams,
@@ -226,6 +227,12 @@ def _resolve(
     cls = get_operator(type_id)
     if cls is None:
         p = ns.pos("model_type_id", "model_id", "model")
+        old = deprecation(type_id)
+        if old is not None:
+            raise UnknownOperatorError(
+                f"node '{ns.id}': {old}", file=file, line=p.line, col=p.col, node_id=ns.id,
+                key="model_type_id",
+            )
         hint = suggest(type_id, list(operator_types()))
         raise UnknownOperatorError(
             f"node '{ns.id}': unknown model_type_id '{type_id}'{hint}; "

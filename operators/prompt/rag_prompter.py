@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from engine import BaseParams, Context, Data, Hit, InputError, JsonObject, Operator, Text, register
 
@@ -18,6 +18,20 @@ _DEFAULT_TEMPLATE = (
     "Context information is below:\n{data.hits}\nGiven the context information and not prior "
     "knowledge, answer the query.\nQuery: {data.text.raw}\nAnswer: "
 )
+_MAX_DATASETS = 1000
+
+
+def _id_list(value: Any) -> Any:
+    """Clarifai's docs allow one id or a comma-separated string as well as a list."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",")]
+        value = [part for part in value if part]
+    if isinstance(value, list):
+        if len(value) > _MAX_DATASETS:
+            raise ValueError(f"at most {_MAX_DATASETS} dataset ids, got {len(value)}")
+        if any(isinstance(v, str) and not v.strip() for v in value):
+            raise ValueError("a dataset id may not be empty")
+    return value
 
 
 @register
@@ -52,8 +66,10 @@ class RagPrompter(Operator):
         max_results: int = Field(
             default=5, ge=1, le=100, description="at most this many hits go into the prompt"
         )
-        dataset_ids: list[str] = Field(
-            default_factory=list, description="search only inputs in these datasets"
+        dataset_ids: Annotated[list[str], BeforeValidator(_id_list)] = Field(
+            default_factory=list,
+            description="search only inputs in these datasets: a list, one id, or ids "
+            "separated by commas",
         )
         metadata: JsonObject = Field(
             default_factory=dict,

@@ -86,6 +86,37 @@ def test_search_params_reach_the_app() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("given", "searched"),
+    [
+        ("d1", ["d1"]),
+        ("d1, d2,d3", ["d1", "d2", "d3"]),
+        ("d1,,d2,", ["d1", "d2"]),
+        (["d1", "d2"], ["d1", "d2"]),
+        ("", None),
+        ([], None),
+    ],
+)
+def test_dataset_ids_take_one_id_a_comma_separated_string_or_a_list(
+    given: Any, searched: list[str] | None
+) -> None:
+    app = _FakeApp([])
+    _run({"dataset_ids": given}, text_data("q"), app)
+    assert app.calls[0]["dataset_ids"] == searched
+
+
+def test_dataset_ids_as_text_in_a_workflow_file(tmp_path: Path) -> None:
+    flow = tmp_path / "rag.yml"
+    flow.write_text(
+        "workflow:\n  id: rag\n  nodes:\n    - id: rag\n      model:\n"
+        "        model_id: rag\n        model_type_id: rag-prompter\n"
+        "        output_info:\n          params: {dataset_ids: 'manuals, faq'}\n"
+    )
+    wf = Workflow.from_yaml(str(flow))
+    node = wf.compile().nodes[0]
+    assert node.params.dataset_ids == ["manuals", "faq"]  # type: ignore[union-attr]
+
+
 def test_no_app_or_no_text_is_an_input_error() -> None:
     with pytest.raises(InputError, match=r"app\.predict"):
         _run({}, text_data("q"), None)
@@ -135,6 +166,9 @@ def test_one_node_graph_without_an_app_reports_the_error_per_input() -> None:
         ({"max_results": 0}, "max_results"),
         ({"metadata": "{oops"}, "metadata.*not JSON"),
         ({"top_k": 3}, "unknown param 'top_k'"),
+        ({"dataset_ids": ["a", " "]}, "dataset_ids.*may not be empty"),
+        ({"dataset_ids": ",".join(["d"] * 1001)}, "dataset_ids.*at most 1000"),
+        ({"dataset_ids": 7}, "dataset_ids"),
     ],
 )
 def test_bad_params_are_refused(params: dict[str, Any], match: str) -> None:
