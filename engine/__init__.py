@@ -16,6 +16,7 @@ from engine import geometry, limits
 from engine._version import __version__ as __version__
 from engine.errors import (
     AppError,
+    DeliveryError,
     GraphError,
     InputError,
     OperatorError,
@@ -79,6 +80,7 @@ __all__ = [
     "ConceptSpec",
     "Context",
     "Data",
+    "DeliveryError",
     "Embedding",
     "FetchError",
     "Frame",
@@ -121,10 +123,11 @@ __all__ = [
     "geometry",
     "limits",
     "register",
+    "resolve_allowed",
 ]
 
 if TYPE_CHECKING:
-    from engine._fetch import FetchError, fetch
+    from engine._fetch import FetchError, fetch, resolve_allowed
     from engine.app import App
 
 
@@ -135,7 +138,8 @@ def __getattr__(name: str) -> object:
         from engine.app import App
 
         return App
-    if name in ("FetchError", "fetch"):  # http.client and ssl: only for graphs that fetch
+    # http.client and ssl: only for graphs that fetch
+    if name in ("FetchError", "fetch", "resolve_allowed"):
         from engine import _fetch
 
         return getattr(_fetch, name)

@@ -34,6 +34,7 @@ __all__ = [
     "fetch",
     "iter_live_chunks",
     "iter_url_chunks",
+    "resolve_allowed",
     "resolve_checked",
 ]
 
@@ -335,14 +336,7 @@ def _connect(parts: SplitResult, deadline: _Deadline, policy: AddressPolicy,
     https = parts.scheme.lower() == "https"
     port = parts.port or (443 if https else 80)
     addrs = _resolve(host, port, deadline)
-    for *_, sockaddr in addrs:
-        ip = parse_ip(str(sockaddr[0]))
-        if not policy.permits(ip):
-            raise FetchError(
-                f"refusing to fetch {url!r}: {host} is {ip}, a private, loopback or link-local "
-                f"address (allow it with {ALLOW_ENV}=1, or =NETWORK/BITS for some addresses, "
-                "or media.settings.allow_private_urls)"
-            )
+    _check_addresses(addrs, policy, host, f"fetch {url!r}")
     conn: http.client.HTTPConnection
     if https:
         conn = http.client.HTTPSConnection(host, port, timeout=deadline.seconds,
@@ -353,6 +347,36 @@ def _connect(parts: SplitResult, deadline: _Deadline, policy: AddressPolicy,
     # for the Host header and TLS (SNI and certificate checks)
     conn._create_connection = lambda *_a, **_k: _dial(addrs, deadline)  # type: ignore[attr-defined]
     return conn
+
+
+def _check_addresses(
+    addrs: list[tuple[Any, ...]], policy: AddressPolicy, host: str, doing: str
+) -> None:
+    for *_, sockaddr in addrs:
+        ip = parse_ip(str(sockaddr[0]))
+        if not policy.permits(ip):
+            raise FetchError(
+                f"refusing to {doing}: {host} is {ip}, a private, loopback or link-local "
+                f"address (allow it with {ALLOW_ENV}=1, or =NETWORK/BITS for some addresses, "
+                "or media.settings.allow_private_urls)"
+            )
+
+
+def resolve_allowed(
+    host: str, port: int, *, timeout_s: float, allow_private: _Allow = False
+) -> list[tuple[Any, ...]]:
+    """The addresses of ``host`` (``getaddrinfo`` tuples) for a connection that is not
+    HTTP (SMTP), each checked as a URL's host is; ``FetchError`` when one is refused, or
+    when the name does not resolve within ``timeout_s``.  Connect to these addresses, not
+    to the name, so a second lookup cannot return another one."""
+    deadline = _Deadline(timeout_s)
+    try:
+        addrs = _resolve(host, port, deadline)
+    except TimeoutError:
+        message = f"resolving {host!r} took longer than {timeout_s:g} s"
+        raise FetchError(message, retryable=True) from None
+    _check_addresses(addrs, _policy(allow_private), host, f"connect to {host}:{port}")
+    return addrs
 
 
 def _resolve(host: str, port: int, deadline: _Deadline) -> list[tuple[Any, ...]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
+from engine.audio import AUDIO_SUFFIXES
 from engine.errors import InputError
 from engine.inputs import VIDEO_SUFFIXES
 
@@ -21,7 +22,7 @@ IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".pgm", ".ppm", ".pbm"}
 )
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
-MEDIA_SUFFIXES = IMAGE_SUFFIXES | VIDEO_SUFFIXES | TEXT_SUFFIXES
+MEDIA_SUFFIXES = IMAGE_SUFFIXES | VIDEO_SUFFIXES | TEXT_SUFFIXES | AUDIO_SUFFIXES
 # one command line runs at most this many files: a pattern like /**/* is refused, not walked
 MAX_INPUT_FILES = 100_000
 _GLOB_CHARS = frozenset("*?[")

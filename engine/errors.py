@@ -12,6 +12,7 @@
     ├── InputError                bad media or a bad request for one input
     │   └── AppError              a request to an app refused; carries Clarifai's status code
     ├── OperatorError             a node failed on one input (chains the cause)
+    ├── DeliveryError             an action node could not deliver; its input still passes on
     └── StoreError                an app's database cannot be opened, read or written
 
 API misuse (calling things in the wrong order, wrong Python types) raises plain
@@ -20,8 +21,11 @@ API misuse (calling things in the wrong order, wrong Python types) raises plain
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AppError",
+    "DeliveryError",
     "GraphError",
     "InputError",
     "OperatorError",
@@ -155,6 +159,18 @@ class OperatorError(OpgraphError):
 
     def __str__(self) -> str:
         return f"node '{self.node_id}' ({self.type_id}): {self.message}"
+
+
+class DeliveryError(OpgraphError):
+    """An action node (results-push, email, sms, ...) could not deliver for one input.
+
+    The node's status is this error, but ``data`` (its input) still passes on: a failed
+    notification never stops the branch it sits on.
+    """
+
+    def __init__(self, message: str, data: Any) -> None:
+        super().__init__(message)
+        self.data = data
 
 
 class StoreError(OpgraphError):

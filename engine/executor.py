@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine._gcpause import paused_gc, settle
-from engine.errors import OperatorError, OpgraphError
+from engine.errors import DeliveryError, OperatorError, OpgraphError
 from engine.graph import CompiledGraph, CompiledNode
 from engine.operator import Context, Operator
 from engine.proto import (
@@ -81,6 +81,9 @@ class _Run:
     errors: dict[str, str] = field(default_factory=dict)
     on_node: NodeCallback | None = None
 
+    def __post_init__(self) -> None:
+        self.ctx.errors = self.errors  # a node may see why the nodes before it failed
+
 
 class Executor:
     def __init__(self, graph: CompiledGraph, *, max_workers: int = 8) -> None:
@@ -94,6 +97,9 @@ class Executor:
         ]
         self._models = {n.id: _model_info(n) for n in graph.nodes}
         self._shown = [n for n in graph.nodes if not n.spec.suppress_output]
+        self._counting = {
+            n.id for n in graph.nodes if n.operator_cls is not None and n.operator_cls.counts_tokens
+        }
 
     # ---- public -------------------------------------------------------------------------
 
@@ -168,6 +174,7 @@ class Executor:
             _Run(
                 Context(
                     root=inp.data,
+                    input_id=inp.id,
                     input_index=i,
                     stream_id=str(i),
                     app=app,
@@ -262,6 +269,10 @@ class Executor:
                 ctx.outputs[node_id] = _per_region_image(op, data, ctx)
             else:
                 ctx.outputs[node_id] = op.process(data, ctx)
+        except DeliveryError as exc:  # an action node that failed passes its input on
+            run.errors[node_id] = str(exc)
+            ctx.outputs[node_id] = exc.data
+            _log.info("node %r could not deliver for input %s: %s", node_id, ctx.input_index, exc)
         except OpgraphError as exc:
             run.errors[node_id] = str(exc)
             ctx.outputs[node_id] = None
@@ -407,6 +418,7 @@ class Executor:
             err = errors.get(node.id)
             status = _OK if err is None else _failed(f"node '{node.id}' failed", err)
             data = outputs.get(node.id)
+            prompt, completion = _tokens(data) if node.id in self._counting else (None, None)
             shown.append(
                 trusted(
                     Output,
@@ -416,6 +428,8 @@ class Executor:
                     model=self._models[node.id],
                     input=None,
                     data=_EMPTY if data is None else data,
+                    prompt_tokens=prompt,
+                    completion_tokens=completion,
                 )
             )
         status = _OK
@@ -425,6 +439,16 @@ class Executor:
         return trusted(
             WorkflowResult, id=inp.id, status=status, created_at=None, input=inp, outputs=shown
         )
+
+
+def _tokens(data: Data | None) -> tuple[int | None, int | None]:
+    """The token counts a generative node put in ``metadata.usage``, for its Output."""
+    usage = data.metadata.get("usage") if data is not None and data.metadata else None
+    if not isinstance(usage, dict):
+        return None, None
+    counts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens")]
+    prompt, completion = (int(v) if isinstance(v, int | float) and v >= 0 else None for v in counts)
+    return prompt, completion
 
 
 def _io(node: CompiledNode) -> bool:

@@ -2,7 +2,7 @@
 
 Accepted: Clarifai JSON dicts (``{"data": {"image": {"base64": ...}}}``, a bare Data dict,
 snake_case or camelCase), ``Input`` and ``Data`` objects, file paths (image or video by
-extension), raw image bytes, and numpy images (BGR, as OpenCV uses).
+extension; audio files as ``audio``), raw image bytes, and numpy images (BGR, as OpenCV uses).
 
 A JSON request carries data (base64, raw text, an http(s) URL), never a local path: a
 value that came from JSON is wrapped in ``JsonItem``, and a plain string in it is refused
@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from engine.audio import AUDIO_SUFFIXES
 from engine.errors import InputError
-from engine.proto import Data, Image, Input, Text, Video, trusted
+from engine.proto import Audio, Data, Image, Input, Text, Video, trusted
 
 __all__ = ["VIDEO_SUFFIXES", "InputSettings", "JsonItem", "settings", "to_input"]
 
@@ -132,6 +133,8 @@ def _from_path(path: Path, index: int) -> Input:
         return Input(id=path.stem, data=Data(video=Video.from_source(str(path))))
     if suffix in _TEXT_SUFFIXES:
         return Input(id=path.stem, data=Data(text=Text(raw=_read_text(path, index))))
+    if suffix in AUDIO_SUFFIXES:
+        return Input(id=path.stem, data=Data(audio=Audio.from_source(str(path))))
     return Input(id=path.stem, data=Data(image=Image.from_source(str(path))))
 
 
@@ -143,14 +146,16 @@ def _from_dict(item: dict[str, Any], index: int) -> Input:
         err = exc.errors()[0]
         where = ".".join(str(x) for x in err["loc"])
         raise InputError(f"input {index}: bad request at '{where}': {err['msg']}") from None
-    for media in (inp.data.image, inp.data.video):
+    for media in (inp.data.image, inp.data.video, inp.data.audio):
         if media is not None and media.base64:
             try:
                 base64.b64decode(media.base64, validate=True)
             except (binascii.Error, ValueError):
                 raise InputError(f"input {index}: base64 is not valid base64") from None
     if inp.data.is_empty():
-        raise InputError(f"input {index}: the input has no data (give image, video or text)")
+        raise InputError(
+            f"input {index}: the input has no data (give image, video, text or audio)"
+        )
     return inp
 
 

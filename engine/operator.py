@@ -125,6 +125,7 @@ class Context:
     """
 
     root: Data
+    input_id: str | None = None
     input_index: int = 0
     stream_id: str = "0"
     node_id: str = ""
@@ -138,6 +139,8 @@ class Context:
     app: Any = None
     # outputs of nodes already run for this input, by node id
     outputs: dict[str, Data | None] = field(default_factory=dict)
+    # why nodes already run for this input failed, by node id (a status-push reports it)
+    errors: dict[str, str] = field(default_factory=dict)
     # node id -> its ancestors, nearest first (set by the executor from the compiled graph)
     ancestors: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -180,6 +183,9 @@ class Operator:
     # True for stream nodes that must see every frame, even one on which their branch stopped
     # upstream (trackers age their tracks on frames without detections): they get empty Data.
     every_frame: ClassVar[bool] = False
+    # True for generative nodes whose ``metadata.usage`` holds the token counts of their own
+    # call: the executor copies them to the Output's prompt_tokens / completion_tokens.
+    counts_tokens: ClassVar[bool] = False
 
     def __init__(self, params: BaseParams) -> None:
         self.params = params

@@ -24,6 +24,7 @@ __all__ = [
     "W3C",
     "Annotation",
     "Audio",
+    "AudioInfo",
     "BoundingBox",
     "Cluster",
     "Color",
@@ -369,9 +370,31 @@ class Text(_Proto):
     text_info: TextInfo | None = None
 
 
+class AudioInfo(_Proto):
+    audio_format: str | None = None
+    sample_rate: int | None = None
+    duration_seconds: float | None = None
+    bit_rate: int | None = None
+
+
 class Audio(_Proto):
     url: str | None = None
     base64: str | None = None
+    allow_duplicate_url: bool | None = None
+    audio_info: AudioInfo | None = None
+    _source: str | bytes | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_source(cls, source: str | bytes) -> Audio:
+        """Audio to read on first use from a file path or raw file bytes."""
+        audio = cls()
+        audio._source = source
+        return audio
+
+    @property
+    def stored_bytes(self) -> bytes | None:
+        """The encoded file, when this audio came as bytes."""
+        return self._source if isinstance(self._source, bytes) else None
 
 
 class Embedding(_Proto):
@@ -524,6 +547,9 @@ class Output(_Proto):
     model: Model | None = None
     input: Input | None = None
     data: Data = Field(default_factory=Data)
+    # what a generative node's endpoint reported using (clarifai-grpc's Output has them)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
 
 class WorkflowResult(_Proto):

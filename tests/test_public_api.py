@@ -13,6 +13,7 @@ EXPECTED = [
     "ConceptSpec",
     "Context",
     "Data",
+    "DeliveryError",
     "Embedding",
     "FetchError",
     "Frame",
@@ -55,6 +56,7 @@ EXPECTED = [
     "geometry",
     "limits",
     "register",
+    "resolve_allowed",
 ]
 
 

@@ -1,4 +1,4 @@
-"""A small OpenAI-compatible chat-completions client, with retries.
+"""A small OpenAI-compatible client (chat completions, and any other POST), with retries.
 
 One POST per call through ``engine.fetch`` (the same address guard and total deadline as
 media URLs: a ``base_url`` on a private address is refused unless the user allows it,
@@ -17,9 +17,9 @@ from typing import Any
 
 from engine import FetchError, fetch
 
-__all__ = ["ChatClient", "ChatReply"]
+__all__ = ["MAX_REPLY_BYTES", "ChatClient", "ChatReply", "usage_counts"]
 
-_MAX_REPLY_BYTES = 16 * 1024 * 1024
+MAX_REPLY_BYTES = _MAX_REPLY_BYTES = 16 * 1024 * 1024
 _MAX_DELAY_S = 30.0
 
 
@@ -48,15 +48,31 @@ class ChatClient:
 
     @property
     def url(self) -> str:
-        return self.base_url.rstrip("/") + "/chat/completions"
+        return self.url_of("/chat/completions")
+
+    def url_of(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
 
     def complete(self, body: dict[str, Any]) -> ChatReply:
-        """POST ``body``; the reply, or ValueError saying what went wrong."""
+        """POST ``body`` to chat/completions; the reply, or ValueError saying what went wrong."""
         payload = json.dumps(body).encode()
+        return _parse(self.post("/chat/completions", payload, "application/json"), self.url)
+
+    def post(
+        self,
+        path: str,
+        payload: bytes,
+        content_type: str,
+        *,
+        max_bytes: int = _MAX_REPLY_BYTES,
+        accept: str = "application/json",
+    ) -> bytes:
+        """POST ``payload`` to ``{base_url}{path}`` with retries; the 2xx reply's body."""
+        url = self.url_of(path)
         last = ""
         for attempt in range(self.max_retries + 1):
             try:
-                return _parse(self._post(payload), self.url)
+                return self._post(url, payload, content_type, accept, max_bytes)
             except _Retryable as exc:
                 last = str(exc)
                 if attempt == self.max_retries:
@@ -64,16 +80,18 @@ class ChatClient:
                 delay = exc.delay if exc.delay is not None else self.backoff * 2**attempt
                 time.sleep(min(delay, _MAX_DELAY_S))
         tries = self.max_retries + 1
-        raise ValueError(f"{self.url} failed after {tries} attempt{'s' * (tries > 1)}: {last}")
+        raise ValueError(f"{url} failed after {tries} attempt{'s' * (tries > 1)}: {last}")
 
-    def _post(self, payload: bytes) -> bytes:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    def _post(
+        self, url: str, payload: bytes, content_type: str, accept: str, max_bytes: int
+    ) -> bytes:
+        headers = {"Content-Type": content_type, "Accept": accept}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         try:
             reply = fetch(
-                self.url, method="POST", body=payload, headers=headers,
-                max_bytes=_MAX_REPLY_BYTES, timeout_s=self.timeout,
+                url, method="POST", body=payload, headers=headers,
+                max_bytes=max_bytes, timeout_s=self.timeout,
                 allow_private=self.allow_private,
             )
         except FetchError as exc:
@@ -85,7 +103,7 @@ class ChatClient:
         message = f"HTTP {reply.status}: {_error_text(reply.body, reply.reason)}"
         if reply.status == 429 or reply.status >= 500:
             raise _Retryable(message, _retry_after(reply.headers))
-        raise ValueError(f"{self.url} answered {message}")
+        raise ValueError(f"{url} answered {message}")
 
 
 def _error_text(body: bytes, reason: str) -> str:
@@ -112,10 +130,18 @@ def _parse(raw: bytes, url: str) -> ChatReply:
         content = reply["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError):
         raise ValueError(f"{url} sent an unexpected reply: {raw[:200]!r}") from None
+    return ChatReply(text=str(content or ""), usage=usage_counts(reply))
+
+
+def usage_counts(reply: Any) -> dict[str, int]:
+    """The token counts of an OpenAI-style reply's ``usage`` (chat or images/audio names)."""
     usage = reply.get("usage") if isinstance(reply, dict) else None
-    counts = {
-        k: int(v)
-        for k, v in (usage or {}).items()
-        if k in ("prompt_tokens", "completion_tokens", "total_tokens") and isinstance(v, int)
-    }
-    return ChatReply(text=str(content or ""), usage=counts)
+    if not isinstance(usage, dict):
+        return {}
+    names = {"input_tokens": "prompt_tokens", "output_tokens": "completion_tokens"}
+    counts: dict[str, int] = {}
+    for k, v in usage.items():
+        name = names.get(k, k)
+        if name in ("prompt_tokens", "completion_tokens", "total_tokens") and type(v) is int:
+            counts.setdefault(name, v)
+    return counts

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 from pydantic import Field, field_validator
 
 from engine import BaseParams, Context, Data, InputError, Operator, register
-from operators.models.text_to_text import _api_key
+from operators.models._endpoint import api_key as _api_key
 
 __all__ = ["RemoteModel"]
 

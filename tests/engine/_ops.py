@@ -150,3 +150,16 @@ class AnyModel(Operator):
 
     def process(self, data: Data, ctx: Context) -> Data | None:
         return data
+
+
+@register
+class Usage(Operator):
+    """Passes its input on with token counts in ``metadata.usage`` (``counts_tokens``)."""
+
+    type_id = "test-usage"
+    writes = ("metadata", "*")
+    counts_tokens = True
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        usage = {"prompt_tokens": 11, "completion_tokens": 4, "total_tokens": 15}
+        return data.model_copy(update={"metadata": {**(data.metadata or {}), "usage": usage}})

@@ -197,3 +197,13 @@ def test_on_node_hears_failed_nodes_and_io_bound_nodes_from_their_threads() -> N
 
     wf.predict([text_data("boom"), text_data("2")], on_node=hear)
     assert sorted(told) == ["io", "io", "up", "up"]  # 'boom' fails in 'up': still timed
+
+
+def test_token_counts_reach_the_output_only_from_nodes_that_count_them() -> None:
+    wf = Workflow("usage")
+    first = wf.add("test-usage", id="llm")
+    wf.add("test-upper", id="after", inputs=[first])
+    outputs = wf.predict([{"text": {"raw": "hi"}}]).results[0].outputs
+    assert (outputs[0].prompt_tokens, outputs[0].completion_tokens) == (11, 4)
+    assert outputs[0].to_dict()["completion_tokens"] == 4
+    assert outputs[1].prompt_tokens is None and "prompt_tokens" not in outputs[1].to_dict()
