@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 import smtplib
+import socket
 import ssl
+import threading
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Annotated, Any, ClassVar, Literal
@@ -142,11 +144,14 @@ class EmailAlert(Operator):
             if exc.retryable:
                 raise Retry(str(exc)) from None
             raise ValueError(str(exc)) from None
+        smtp = self._client()
+        # one deadline for the whole exchange: a server answering a byte at a time is cut off
+        fired = threading.Event()
+        watchdog = threading.Timer(p.timeout, _cut, args=(smtp, fired))
+        watchdog.daemon = True
+        watchdog.start()
         try:
-            with self._connect(str(addrs[0][4][0])) as smtp:
-                if self._login is not None:
-                    smtp.login(*self._login)
-                smtp.send_message(msg)
+            self._exchange(smtp, str(addrs[0][4][0]), msg)
         except smtplib.SMTPResponseException as exc:
             raw = exc.smtp_error
             text = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
@@ -158,23 +163,41 @@ class EmailAlert(Operator):
         except smtplib.SMTPRecipientsRefused as exc:
             raise ValueError(f"recipients refused: {', '.join(exc.recipients)}") from None
         except (smtplib.SMTPException, OSError) as exc:
+            if fired.is_set():
+                message = f"the exchange took longer than the time limit ({p.timeout:g} s)"
+                raise Retry(message) from None
             raise Retry(f"{type(exc).__name__}: {exc}") from None
-
-    def _connect(self, address: str) -> smtplib.SMTP:
-        p = self._p
-        context = ssl.create_default_context()
-        smtp: smtplib.SMTP
-        if p.security == "ssl":
-            smtp = smtplib.SMTP_SSL(timeout=p.timeout, context=context)
-        else:
-            smtp = smtplib.SMTP(timeout=p.timeout)
-        # connect to the checked address, but name the host for TLS (SNI and certificate)
-        smtp._host = p.smtp_host  # type: ignore[attr-defined]
-        try:
-            smtp.connect(address, p.smtp_port)
-            if p.security == "starttls":
-                smtp.starttls(context=context)
-        except BaseException:
+        finally:
+            watchdog.cancel()
             smtp.close()
-            raise
-        return smtp
+
+    def _client(self) -> smtplib.SMTP:
+        p = self._p
+        if p.security == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                timeout=p.timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(timeout=p.timeout)
+        # connect to the checked address, but name the host for TLS (SNI and certificate)
+        client._host = p.smtp_host  # type: ignore[attr-defined]
+        return client
+
+    def _exchange(self, smtp: smtplib.SMTP, address: str, msg: EmailMessage) -> None:
+        smtp.connect(address, self._p.smtp_port)
+        if self._p.security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if self._login is not None:
+            smtp.login(*self._login)
+        smtp.send_message(msg)
+        smtp.quit()
+
+
+def _cut(smtp: smtplib.SMTP, fired: threading.Event) -> None:
+    fired.set()
+    sock = smtp.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

@@ -320,5 +320,61 @@ def endpoint_cases(files: Files) -> list[Case]:
     return cases
 
 
+# ---- generative and action nodes: every address they reach goes through the guard ----------
+
+_ONE_NODE = """workflow:
+  id: hostile-{type_id}
+  nodes:
+    - id: node
+      model:
+        model_id: node
+        model_type_id: {type_id}
+        output_info:
+          params: {params}
+"""
+
+
+def _node_to(files: Files, type_id: str, params: dict[str, Any]) -> Callable[[Ctx], list[str]]:
+    def run(ctx: Ctx) -> list[str]:
+        os.environ["OPGRAPH_HOSTILE_TOKEN"] = "hostile-token"
+        text = _ONE_NODE.format(type_id=type_id, params=json.dumps(params))
+        flow = files.write(f"{ctx.slug}.yml", text)
+        res = ctx.cli("run", str(flow), "--text", "hi")
+        problems = [] if res.code == 1 else [f"exit: expected 1, got {res.code}"]
+        if not re.search(REFUSAL, res.out + res.err, re.I):
+            problems.append(f"refused: {type_id} reached a private address: "
+                            f"{(res.err or res.out)[-200:]}")
+        return problems + no_connect(ctx)
+
+    return run
+
+
+def _node_params(host: str) -> dict[str, dict[str, Any]]:
+    base = {"base_url": f"http://{host}/v1", "model": "m", "max_retries": 0}
+    return {
+        "text-to-image": base,
+        "text-to-audio": base,
+        "multimodal-to-text": base,
+        "results-push": {"url": f"http://{host}/hook", "max_retries": 0},
+        "status-push": {"url": f"http://{host}/hook", "max_retries": 0},
+        "sms": {"gateway_url": f"http://{host}", "account_sid": "AC1", "max_retries": 0,
+                "auth_token_env": "OPGRAPH_HOSTILE_TOKEN", "from_number": "+15550001111",
+                "to_numbers": "+15550002222"},
+        "email": {"smtp_host": host.strip("[]"), "smtp_port": 25, "security": "none",
+                  "from_address": "a@example.com", "to_addresses": "b@example.com",
+                  "max_retries": 0, "timeout": 2},
+    }
+
+
+def node_address_cases(files: Files) -> list[Case]:
+    cases = []
+    for name, host in (("v4-metadata", "169.254.169.254"), ("v6-mapped-10", "[::ffff:10.0.0.1]")):
+        for type_id, params in _node_params(host).items():
+            cases.append(Case(f"node-address/{type_id}/{name}", "node-address", _OWNER,
+                              _node_to(files, type_id, params),
+                              repro=f"{type_id} pointed at {host}"))
+    return cases
+
+
 def net_cases(files: Files) -> list[Case]:
-    return url_cases(files) + endpoint_cases(files)
+    return url_cases(files) + endpoint_cases(files) + node_address_cases(files)

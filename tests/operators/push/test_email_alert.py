@@ -179,3 +179,26 @@ def test_secrets_come_only_from_allowed_variables(monkeypatch: pytest.MonkeyPatc
 def test_bad_params_are_refused(params: dict[str, Any], match: str) -> None:
     with pytest.raises(ParamsError, match=match):
         Workflow("w").add("email", params=params)
+
+
+def test_a_server_that_never_answers_hits_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    monkeypatch.setenv("OPGRAPH_ALLOW_PRIVATE_URLS", "127.0.0.1")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)  # accepts connections, never sends a greeting
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.append(listener.accept()[0]), daemon=True).start()
+    try:
+        params = {"smtp_host": "127.0.0.1", "smtp_port": listener.getsockname()[1],
+                  "security": "none", "from_address": "a@example.com",
+                  "to_addresses": "b@example.com", "max_retries": 0, "timeout": 0.5}
+        op = EmailAlert(EmailAlert.Params(**params))
+        data = Data(text=Text(raw="x"))
+        with pytest.raises(DeliveryError, match=r"time limit|timed out"):
+            op.process(data, Context(root=data, node_id="m"))
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
