@@ -418,7 +418,9 @@ class Executor:
             err = errors.get(node.id)
             status = _OK if err is None else _failed(f"node '{node.id}' failed", err)
             data = outputs.get(node.id)
-            prompt, completion = _tokens(data) if node.id in self._counting else (None, None)
+            prompt, completion, cached = (
+                _tokens(data) if node.id in self._counting else (None, None, None)
+            )
             shown.append(
                 trusted(
                     Output,
@@ -430,6 +432,7 @@ class Executor:
                     data=_EMPTY if data is None else data,
                     prompt_tokens=prompt,
                     completion_tokens=completion,
+                    cached_tokens=cached,
                 )
             )
         status = _OK
@@ -441,14 +444,16 @@ class Executor:
         )
 
 
-def _tokens(data: Data | None) -> tuple[int | None, int | None]:
+def _tokens(data: Data | None) -> tuple[int | None, int | None, int | None]:
     """The token counts a generative node put in ``metadata.usage``, for its Output."""
     usage = data.metadata.get("usage") if data is not None and data.metadata else None
     if not isinstance(usage, dict):
-        return None, None
-    counts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens")]
-    prompt, completion = (int(v) if isinstance(v, int | float) and v >= 0 else None for v in counts)
-    return prompt, completion
+        return None, None, None
+    counts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens", "cached_tokens")]
+    prompt, completion, cached = (
+        int(v) if isinstance(v, int | float) and v >= 0 else None for v in counts
+    )
+    return prompt, completion, cached
 
 
 def _io(node: CompiledNode) -> bool:

@@ -550,6 +550,7 @@ class Output(_Proto):
     # what a generative node's endpoint reported using (clarifai-grpc's Output has them)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    cached_tokens: int | None = None
 
 
 class WorkflowResult(_Proto):

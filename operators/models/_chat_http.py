@@ -134,7 +134,8 @@ def _parse(raw: bytes, url: str) -> ChatReply:
 
 
 def usage_counts(reply: Any) -> dict[str, int]:
-    """The token counts of an OpenAI-style reply's ``usage`` (chat or images/audio names)."""
+    """The token counts of an OpenAI-style reply's ``usage`` (chat or images/audio names),
+    with ``cached_tokens`` from its details when the server reports prompt caching."""
     usage = reply.get("usage") if isinstance(reply, dict) else None
     if not isinstance(usage, dict):
         return {}
@@ -144,4 +145,9 @@ def usage_counts(reply: Any) -> dict[str, int]:
         name = names.get(k, k)
         if name in ("prompt_tokens", "completion_tokens", "total_tokens") and type(v) is int:
             counts.setdefault(name, v)
+    for key in ("prompt_tokens_details", "input_tokens_details"):
+        details = usage.get(key)
+        cached = details.get("cached_tokens") if isinstance(details, dict) else None
+        if type(cached) is int:
+            counts.setdefault("cached_tokens", cached)
     return counts

@@ -161,5 +161,6 @@ class Usage(Operator):
     counts_tokens = True
 
     def process(self, data: Data, ctx: Context) -> Data | None:
-        usage = {"prompt_tokens": 11, "completion_tokens": 4, "total_tokens": 15}
+        usage = {"prompt_tokens": 11, "completion_tokens": 4, "total_tokens": 15,
+                 "cached_tokens": 8}
         return data.model_copy(update={"metadata": {**(data.metadata or {}), "usage": usage}})

@@ -205,5 +205,6 @@ def test_token_counts_reach_the_output_only_from_nodes_that_count_them() -> None
     wf.add("test-upper", id="after", inputs=[first])
     outputs = wf.predict([{"text": {"raw": "hi"}}]).results[0].outputs
     assert (outputs[0].prompt_tokens, outputs[0].completion_tokens) == (11, 4)
+    assert outputs[0].cached_tokens == 8
     assert outputs[0].to_dict()["completion_tokens"] == 4
     assert outputs[1].prompt_tokens is None and "prompt_tokens" not in outputs[1].to_dict()

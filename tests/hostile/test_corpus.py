@@ -22,8 +22,8 @@ MIN_CASES = 300
 CLASSES = {
     # security
     "url-guard", "url-redirect", "endpoint-key-env", "endpoint-base-url",
-    "endpoint-auth-redirect", "json-request-paths", "ffmpeg-demuxers", "content-echo",
-    "file-params", "out-o-excl",
+    "endpoint-auth-redirect", "node-address", "json-request-paths", "ffmpeg-demuxers",
+    "content-echo", "file-params", "out-o-excl",
     # resources
     "file-size", "regex-bombs", "tile-cap", "yaml-alias-bombs", "image-decode-bytes",
     "video-timing", "url-deadline", "endpoint-deadline",

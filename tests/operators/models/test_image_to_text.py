@@ -120,3 +120,16 @@ def test_a_base_url_on_loopback_needs_allowing(monkeypatch: pytest.MonkeyPatch) 
     op = ImageToText(ImageToText.Params(base_url="http://127.0.0.1:9/v1", model="m"))
     with pytest.raises(ValueError, match="private, loopback"):
         op.process(data, Context(root=data))
+
+
+def test_cached_prompt_tokens_reach_the_output(openai: FakeOpenAI) -> None:
+    usage = {"prompt_tokens": 90, "completion_tokens": 3, "total_tokens": 93,
+             "prompt_tokens_details": {"cached_tokens": 64}}
+    reply = {"choices": [{"message": {"role": "assistant", "content": "a cat"}}], "usage": usage}
+    openai.script = [(200, reply, {}, 0.0)]
+    wf = Workflow("caption")
+    wf.add("image-to-text", params={"base_url": openai.url, "model": "v"})
+    out = wf.predict([np.zeros((8, 8, 3), np.uint8)]).results[0].outputs[0]
+    assert (out.prompt_tokens, out.completion_tokens, out.cached_tokens) == (90, 3, 64)
+    assert out.data.metadata == {"usage": {"prompt_tokens": 90, "completion_tokens": 3,
+                                           "total_tokens": 93, "cached_tokens": 64}}
