@@ -61,7 +61,7 @@ class ResultsPush(Operator):
     io_bound = True
 
     class Params(DeliveryParams):
-        url: str = Field(description="where the results are POSTed (http or https)")
+        url: str = Field(description="where the JSON is POSTed (http or https)")
         api_key_env: str | None = Field(
             default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
             description="variable whose value is sent as 'Authorization: Bearer ...'",
@@ -79,11 +79,16 @@ class ResultsPush(Operator):
         self._p = params
         self._key = secret(params.api_key_env, "api_key_env") if params.api_key_env else None
 
+    def body(self, data: Data, ctx: Context) -> dict[str, Any]:
+        """What is POSTed for ``data`` (status-push sends another body the same way)."""
+        return results_body(data, ctx)
+
     def process(self, data: Data, ctx: Context) -> Data | None:
-        body = json.dumps(results_body(data, ctx)).encode()
+        body = json.dumps(self.body(data, ctx)).encode()
         headers = {"Content-Type": "application/json"}
         if self._key:
             headers["Authorization"] = f"Bearer {self._key}"
         p = self._p
-        retrying(p, f"results-push to {p.url}", data, lambda: post(p.url, body, headers, p.timeout))
+        what = f"{self.type_id} to {p.url}"
+        retrying(p, what, data, lambda: post(p.url, body, headers, p.timeout))
         return data

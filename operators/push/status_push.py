@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any, ClassVar
+from typing import Any
 
-from pydantic import Field, field_validator
-
-from engine import Context, Data, Operator, StatusCode, register
-from operators.push._deliver import (
-    DeliveryParams,
-    http_url,
-    node_status,
-    post,
-    retrying,
-    secret,
-    status,
-)
+from engine import Context, Data, StatusCode, register
+from operators.push._deliver import node_status, status
+from operators.push.results_push import ResultsPush
 
 __all__ = ["StatusPush", "status_body"]
 
@@ -48,7 +38,7 @@ def status_body(ctx: Context) -> dict[str, Any]:
 
 
 @register
-class StatusPush(Operator):
+class StatusPush(ResultsPush):
     """POSTs each input's processing status to ``url``; passes its input on.
 
     The body is Clarifai's ``MultiInputResponse`` shape for the input (its ``id`` and a
@@ -62,32 +52,6 @@ class StatusPush(Operator):
     """
 
     type_id = "status-push"
-    io_bound = True
 
-    class Params(DeliveryParams):
-        url: str = Field(description="where the status is POSTed (http or https)")
-        api_key_env: str | None = Field(
-            default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-            description="variable whose value is sent as 'Authorization: Bearer ...'",
-        )
-
-        @field_validator("url")
-        @classmethod
-        def _http(cls, value: str) -> str:
-            return http_url(value)
-
-    writes: ClassVar[tuple[str, ...]] = ("*",)
-
-    def __init__(self, params: Params) -> None:
-        super().__init__(params)
-        self._p = params
-        self._key = secret(params.api_key_env, "api_key_env") if params.api_key_env else None
-
-    def process(self, data: Data, ctx: Context) -> Data | None:
-        body = json.dumps(status_body(ctx)).encode()
-        headers = {"Content-Type": "application/json"}
-        if self._key:
-            headers["Authorization"] = f"Bearer {self._key}"
-        p = self._p
-        retrying(p, f"status-push to {p.url}", data, lambda: post(p.url, body, headers, p.timeout))
-        return data
+    def body(self, data: Data, ctx: Context) -> dict[str, Any]:
+        return status_body(ctx)
