@@ -23,6 +23,7 @@ from starlette.routing import Route
 from engine.api import routes
 from engine.api.codec import BadRequest, from_json, from_query, to_json
 from engine.api.console import console_routes
+from engine.api.requests import bounded_body, request_key
 from engine.api.server import ServerState, invoke
 from engine.api.service import failure, http_status, request_type
 from engine.limits import load_json
@@ -30,29 +31,6 @@ from engine.limits import load_json
 __all__ = ["rest_app"]
 
 _VERBS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _key(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() in ("key", "bearer") and token.strip() else None
 
 
 def _set(doc: dict[str, Any], dotted: str, value: str) -> None:
@@ -87,9 +65,8 @@ def rest_app(state: ServerState) -> Starlette:
             )
         route, fields = found
         name = route.method
-        try:
-            raw = await _body(request, limit)
-        except _TooLarge:
+        raw = await bounded_body(request, limit)
+        if raw is None:
             return _reply(
                 name,
                 codes.CONN_BAD_REQUEST_FORMAT,
@@ -112,7 +89,7 @@ def rest_app(state: ServerState) -> Starlette:
             if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | RecursionError):
                 text = "the body is not valid JSON"
             return _reply(name, codes.CONN_BAD_REQUEST_FORMAT, text)
-        reply = await run_in_threadpool(invoke, state, name, message, _key(request))
+        reply = await run_in_threadpool(invoke, state, name, message, request_key(request))
         return JSONResponse(
             reply.json(), status_code=http_status(reply.code), headers=reply.headers
         )

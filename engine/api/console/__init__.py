@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from engine.api.errors import ApiError
+from engine.api.requests import bounded_body, request_key
 from engine.limits import load_json
 
 __all__ = ["FILES", "console_routes"]
@@ -69,26 +70,6 @@ async def _slash(request: Request) -> Response:
     return RedirectResponse("/console/", status_code=308)
 
 
-async def _bounded_body(request: Request, limit: int) -> bytes | None:
-    """The body, or None past ``limit`` bytes (read no further)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _key(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() in ("key", "bearer") and token.strip() else None
-
-
 def _status(code: int, description: str, http: int) -> JSONResponse:
     return JSONResponse({"status": {"code": code, "description": description}}, status_code=http)
 
@@ -107,11 +88,11 @@ def _draw_endpoint(state: Any) -> Any:
         return draw_request(doc)
 
     async def endpoint(request: Request) -> JSONResponse:
-        raw = await _bounded_body(request, limit)
+        raw = await bounded_body(request, limit)
         if raw is None:
             return _status(codes.CONN_BAD_REQUEST_FORMAT, f"the body is over {limit} bytes", 413)
         try:
-            answer = await run_in_threadpool(run, _key(request), raw)
+            answer = await run_in_threadpool(run, request_key(request), raw)
         except ApiError as exc:
             auth = exc.code in (codes.CONN_KEY_INVALID, codes.CONN_INSUFFICIENT_SCOPES)
             busy = exc.code == codes.RPC_REQUEST_QUEUE_FULL
