@@ -299,21 +299,7 @@ def resolve_checked(
     """The one address of ``host`` a client for ``url`` may dial (every address the name
     resolves to must pass the same checks as a fetch's, as ``fetch`` requires): for a
     protocol another library speaks (RTSP, RTMP), pinned to this address."""
-    policy = _policy(allow_private)
-    deadline = _Deadline(timeout_s)
-    try:
-        addrs = _resolve(host, port, deadline)
-    except TimeoutError:
-        why = f"cannot resolve {host!r} within {timeout_s:g} s"
-        raise FetchError(why, retryable=True) from None
-    for *_, sockaddr in addrs:
-        ip = parse_ip(str(sockaddr[0]))
-        if not policy.permits(ip):
-            raise FetchError(
-                f"refusing to open {url!r}: {host} is {ip}, a private, loopback or link-local "
-                f"address (allow it with {ALLOW_ENV}=1, or =NETWORK/BITS for some addresses, "
-                "or media.settings.allow_private_urls)"
-            )
+    addrs = _resolve_checked(host, port, timeout_s, allow_private, f"open {url!r}")
     return str(addrs[0][4][0])
 
 
@@ -369,13 +355,19 @@ def resolve_allowed(
     HTTP (SMTP), each checked as a URL's host is; ``FetchError`` when one is refused, or
     when the name does not resolve within ``timeout_s``.  Connect to these addresses, not
     to the name, so a second lookup cannot return another one."""
-    deadline = _Deadline(timeout_s)
+    return _resolve_checked(host, port, timeout_s, allow_private, f"connect to {host}:{port}")
+
+
+def _resolve_checked(
+    host: str, port: int, timeout_s: float, allow: _Allow, doing: str
+) -> list[tuple[Any, ...]]:
+    policy = _policy(allow)
     try:
-        addrs = _resolve(host, port, deadline)
+        addrs = _resolve(host, port, _Deadline(timeout_s))
     except TimeoutError:
-        message = f"resolving {host!r} took longer than {timeout_s:g} s"
-        raise FetchError(message, retryable=True) from None
-    _check_addresses(addrs, _policy(allow_private), host, f"connect to {host}:{port}")
+        why = f"cannot resolve {host!r} within {timeout_s:g} s"
+        raise FetchError(why, retryable=True) from None
+    _check_addresses(addrs, policy, host, doing)
     return addrs
 
 
