@@ -186,6 +186,10 @@ class Operator:
     # True for generative nodes whose ``metadata.usage`` holds the token counts of their own
     # call: the executor copies them to the Output's prompt_tokens / completion_tokens.
     counts_tokens: ClassVar[bool] = False
+    # True for nodes that read or write the App through ``ctx.app`` (annotation-writer,
+    # rag-prompter, models trained in an app, ...): a graph holding one runs in the App's
+    # own process, never in worker processes (an App does not cross a process boundary).
+    uses_app: ClassVar[bool] = False
 
     def __init__(self, params: BaseParams) -> None:
         self.params = params

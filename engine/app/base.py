@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.app._core import AppCore, Scope
+from engine.app.runners import Runner, app_nodes
 from engine.errors import InputError
 from engine.proto import Input
 from engine.store import InputRecord, WriteBatch, codec
@@ -47,21 +48,29 @@ class BaseWorkflowHook:
         if stored is not None and stored != self._text:
             self.workflow, self._text = h.resolve_stored(stored)
 
-    def run(self, inputs: list[Input], batch: WriteBatch, mode: str) -> Iterator[tuple[str, Any]]:
-        """(input id, IndexRecord or failure reason) per input; annotations join ``batch``."""
-        if self.workflow is None:
+    def run(
+        self, inputs: list[Input], batch: WriteBatch, mode: str, runner: Runner | None = None
+    ) -> Iterator[tuple[str, Any]]:
+        """(input id, IndexRecord or failure reason) per input; annotations join ``batch``.
+        ``runner`` runs the workflow unless it reads or writes the App (then it runs here)."""
+        wf = self.workflow
+        if wf is None:
             return
         ids = [str(i.id) for i in inputs]
-        scope = Scope(mode, self.workflow.id, list(ids), known=set(ids))
-        with self._core.scoped(scope):
-            response = self.workflow.predict(inputs, app=self._app)
-        batch.annotations.extend(scope.pending)
-        for input_id, result in zip(ids, response.results, strict=True):
+        if runner is not None and not app_nodes(wf):
+            results = runner(wf, inputs)
+        else:
+            scope = Scope(mode, wf.id, list(ids), known=set(ids))
+            with self._core.scoped(scope):
+                results = wf.predict(inputs, app=self._app).results
+            batch.annotations.extend(scope.pending)
+        for input_id, result in zip(ids, results, strict=True):
             reason = codec.failure_reason(result)
             yield input_id, reason if reason is not None else codec.index_entry(result, input_id)
 
-    def set(self, workflow: Any, reindex: bool = True) -> None:
-        """Use ``workflow`` from now on; with ``reindex`` re-run it on every stored input.
+    def set(self, workflow: Any, reindex: bool = True, runner: Runner | None = None) -> None:
+        """Use ``workflow`` from now on; with ``reindex`` re-run it on every stored input
+        (with ``runner``, if given, as ``run`` does).
 
         The new index is built beside the old one and replaces it in one step when
         complete; if reindexing fails the app keeps its old base workflow and index.
@@ -76,14 +85,14 @@ class BaseWorkflowHook:
             old, self.workflow = self.workflow, wf
             generation = store.new_generation()
             try:
-                self._reindex(generation, text)
+                self._reindex(generation, text, runner)
             except BaseException:
                 self.workflow = old
                 store.drop_generation(generation)
                 raise
             self._text = text
 
-    def _reindex(self, generation: int, text: str) -> None:
+    def _reindex(self, generation: int, text: str, runner: Runner | None) -> None:
         """Index every input into ``generation``, then switch to it.
 
         Inputs another writer adds meanwhile are picked up before the switch, which the
@@ -95,17 +104,19 @@ class BaseWorkflowHook:
         with h.Progress(store.count_inputs(), None) as bar:
             while True:
                 for upto, records in store.iter_inputs(self._core.batch_size, cursor):
-                    failed.extend(self._reindex_batch(generation, records))
+                    failed.extend(self._reindex_batch(generation, records, runner))
                     bar.advance(len(records))
                     cursor = upto
                 if store.switch_generation(generation, {"base_workflow": text}, failed, cursor):
                     return
 
-    def _reindex_batch(self, generation: int, records: list[InputRecord]) -> list[tuple[str, str]]:
+    def _reindex_batch(
+        self, generation: int, records: list[InputRecord], runner: Runner | None
+    ) -> list[tuple[str, str]]:
         batch = WriteBatch(generation=generation, building=True)
         failed = []
         inputs = [codec.input_from_record(r) for r in records]
-        for input_id, result in self.run(inputs, batch, mode="reindex"):
+        for input_id, result in self.run(inputs, batch, "reindex", runner):
             if isinstance(result, str):
                 failed.append((input_id, result))
             else:

@@ -140,6 +140,7 @@ class App:
         *,
         progress: bool | None = None,
         skip_existing: bool = False,
+        workers: int | None = None,
     ) -> list[str]:
         """Store ``inputs`` and index them with the base workflow; returns their ids.
 
@@ -149,9 +150,19 @@ class App:
         (unreadable file, metadata that is not a bounded JSON object, an id already in the
         app unless ``skip_existing``) stores nothing; an input the base workflow fails on is
         stored with status INPUT_FAILED and the reason.
+
+        ``workers=N`` runs the base workflow in N worker processes kept for the whole call
+        (the store writes stay in this process, one transaction per batch); it is refused
+        for a base workflow whose nodes read or write the app (annotation-writer, ...), which
+        always runs here.  ``workers=None`` chooses as ``Workflow.predict`` does.
         """
         ids = self._inputs.add(
-            inputs, dataset_id, metadata, progress=progress, skip_existing=skip_existing
+            inputs,
+            dataset_id,
+            metadata,
+            progress=progress,
+            skip_existing=skip_existing,
+            workers=workers,
         )
         self._search.refresh()  # the new rows join a loaded index now, not at the next search
         return ids

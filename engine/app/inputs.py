@@ -21,6 +21,7 @@ from engine.app._core import AppCore
 from engine.app._merge import check_action, patch_concepts, patch_metadata
 from engine.app._requests import check_json, page_window
 from engine.app.base import BaseWorkflowHook
+from engine.app.runners import Runner, open_runner
 from engine.errors import AppError
 from engine.inputs import to_input
 from engine.proto import Input, InputCount, StatusCode
@@ -61,6 +62,8 @@ class Inputs:
         progress: bool | None = None,
         skip_existing: bool = False,
         annotations: Sequence[AnnotationRecord] = (),
+        workers: int | None = None,
+        runner: Runner | None = None,
     ) -> list[str]:
         """Store ``inputs`` and index them with the base workflow; returns their ids.
 
@@ -68,6 +71,8 @@ class Inputs:
         ``skip_existing``, which leaves those inputs as they are and adds the others.
         ``annotations`` (an import's, as exported) are written with their inputs, in the
         same transaction, replacing any the add itself makes with the same ids.
+        ``workers`` runs the base workflow in that many worker processes for the whole
+        call (``engine.app.runners.open_runner``); ``runner`` is another engine for it.
         """
         extra = h.parse_metadata(metadata)
         items = h.as_list(inputs)
@@ -76,13 +81,26 @@ class Inputs:
         taken = self._check_new_ids(ids, skip_existing)
         todo = [p for p in parsed if p.id not in taken]
         core = self._core
-        with core.lock, h.Progress(len(todo), progress) as bar:
+        with core.lock:
             self._base.sync()
-            for start in range(0, len(todo), core.batch_size):
-                chunk = todo[start : start + core.batch_size]
-                self._add_chunk(chunk, skip_existing, annotations)
-                bar.advance(len(chunk))
+            with open_runner(self._base.workflow, workers, len(todo)) as pool:
+                self._add_all(todo, skip_existing, annotations, runner or pool, progress)
         return ids
+
+    def _add_all(
+        self,
+        todo: list[Input],
+        skip_existing: bool,
+        annotations: Sequence[AnnotationRecord],
+        runner: Runner | None,
+        progress: bool | None,
+    ) -> None:
+        size = self._core.batch_size
+        with h.Progress(len(todo), progress) as bar:
+            for start in range(0, len(todo), size):
+                chunk = todo[start : start + size]
+                self._add_chunk(chunk, skip_existing, annotations, runner)
+                bar.advance(len(chunk))
 
     def _prepare(
         self, item: Any, index: int, extra: dict[str, Any] | None, dataset_id: str | None
@@ -116,7 +134,11 @@ class Inputs:
         return taken
 
     def _add_chunk(
-        self, chunk: list[Input], skip_existing: bool, annotations: Sequence[AnnotationRecord]
+        self,
+        chunk: list[Input],
+        skip_existing: bool,
+        annotations: Sequence[AnnotationRecord],
+        runner: Runner | None,
     ) -> None:
         core = self._core
         while chunk:
@@ -124,7 +146,7 @@ class Inputs:
             try:
                 # another process may switch in a reindexed base workflow meanwhile: then
                 # the batch is run again with it, and written to the index now in use
-                if self._add_batch(chunk, generation, annotations):
+                if self._add_batch(chunk, generation, annotations, runner):
                     return
                 self._base.sync()
             except AppError as exc:  # another writer added some of these ids meanwhile
@@ -134,7 +156,11 @@ class Inputs:
                 chunk = [i for i in chunk if i.id in missing]
 
     def _add_batch(
-        self, chunk: list[Input], generation: int, annotations: Sequence[AnnotationRecord] = ()
+        self,
+        chunk: list[Input],
+        generation: int,
+        annotations: Sequence[AnnotationRecord] = (),
+        runner: Runner | None = None,
     ) -> bool:
         now = h.now()
         batch = WriteBatch(generation=generation)
@@ -144,7 +170,7 @@ class Inputs:
         batch.inputs = list(records.values())
         labels = (_labels(i, records[i].data, now) for i in records)
         batch.annotations.extend(a for a in labels if a is not None)
-        for input_id, result in self._base.run(chunk, batch, mode="add"):
+        for input_id, result in self._base.run(chunk, batch, "add", runner):
             if isinstance(result, str):
                 records[input_id].status_code = StatusCode.INPUT_FAILED
                 records[input_id].status_description = result

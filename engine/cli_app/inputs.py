@@ -47,6 +47,21 @@ def _add_args(p: argparse.ArgumentParser) -> None:
         help="leave inputs whose id is already stored as they are and add the others "
         "(resumes an interrupted add)",
     )
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="run the base workflow in N worker processes (default: chosen as `opgraph run` "
+        "does; refused when the base workflow reads or writes the app)",
+    )
+
+
+def _workers(text: str) -> int:
+    from engine.run.workers import MAX_WORKERS
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_WORKERS}, not {text!r}")
+    return int(text)
 
 
 @command("add", "store inputs and index them with the base workflow", arguments=_add_args)
@@ -58,7 +73,11 @@ def _add(app: App, args: argparse.Namespace) -> int:
         labels = [concept_arg(c) for c in args.concept]
         items = [_labelled(item, i, labels) for i, item in enumerate(items)]
     ids = app.add_inputs(
-        items, dataset_id=args.dataset, metadata=args.metadata, skip_existing=args.skip_existing
+        items,
+        dataset_id=args.dataset,
+        metadata=args.metadata,
+        skip_existing=args.skip_existing,
+        workers=args.workers,
     )
     inputs = [input_json(i) for i in app.get_inputs(ids)]
     failed = sum(i["status"]["code"] != StatusCode.INPUT_SUCCESS for i in inputs)

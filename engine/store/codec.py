@@ -97,9 +97,14 @@ def failure_reason(result: WorkflowResult) -> str | None:
     if result.status.code == StatusCode.SUCCESS:
         return None
     failed = [o for o in result.outputs if o.status.code != StatusCode.SUCCESS]
+    whole = result.status.details or result.status.description
+    messages = {o.status.details or o.status.description for o in failed}
+    if len(failed) > 1 and len(failed) == len(result.outputs) and messages == {whole}:
+        # refused as a whole (unreadable media, a worker process that died): say it once
+        return f"{result.status.description}: {whole}" if result.status.details else whole
     if failed:
         return "; ".join(f"{o.id}: {o.status.details or o.status.description}" for o in failed)
-    return result.status.details or result.status.description
+    return whole
 
 
 def index_entry(result: WorkflowResult, input_id: str) -> IndexRecord:

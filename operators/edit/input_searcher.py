@@ -49,6 +49,7 @@ class InputSearcher(Operator):
     """
 
     type_id = "input-searcher"
+    uses_app = True  # reads or writes the App through ctx.app: never in worker processes
 
     class Params(BaseParams):
         app_id: str = Field(

@@ -30,6 +30,7 @@ class ConceptSynonymMapper(Operator):
     """
 
     type_id = "concept-synonym-mapper"
+    uses_app = True  # reads or writes the App through ctx.app: never in worker processes
 
     class Params(BaseParams):
         knowledge_graph_id: str = Field(

@@ -28,6 +28,7 @@ class Clusterer(Operator):
     """
 
     type_id = "clusterer"
+    uses_app = True  # reads or writes the App through ctx.app: never in worker processes
 
     class Params(TrainedParams):
         max_concepts: int = Field(1, ge=1, le=1000, description="the nearest clusters output")

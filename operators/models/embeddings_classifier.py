@@ -26,6 +26,7 @@ class EmbeddingsClassifier(Operator):
     """
 
     type_id = "embeddings-classifier"
+    uses_app = True  # reads or writes the App through ctx.app: never in worker processes
 
     class Params(TrainedParams):
         pass

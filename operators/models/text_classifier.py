@@ -40,6 +40,7 @@ class TextClassifier(Operator):
     """
 
     type_id = "text-classifier"
+    uses_app = True  # reads or writes the App through ctx.app: never in worker processes
 
     class Params(TokenizedParams):
         model: Literal["onnx", "zero-shot"] = Field(

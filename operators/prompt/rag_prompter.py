@@ -50,6 +50,7 @@ class RagPrompter(Operator):
     """
 
     type_id = "rag-prompter"
+    uses_app = True  # reads or writes the App through ctx.app: never in worker processes
 
     class Params(BaseParams):
         prompt_template: str = Field(

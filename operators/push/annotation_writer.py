@@ -50,6 +50,7 @@ class AnnotationWriter(Operator):
     """
 
     type_id = "annotation-writer"
+    uses_app = True  # reads or writes the App through ctx.app: never in worker processes
 
     class Params(BaseParams):
         annotation_status: int = Field(

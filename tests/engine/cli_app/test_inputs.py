@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from clarifai_grpc.grpc.api import service_pb2
 from clarifai_grpc.grpc.api.status import status_pb2
 
@@ -95,3 +96,14 @@ def test_bad_input_commands_exit_2_with_clarifais_status(run: Run) -> None:
         doc = run(*argv, expect=2, response=status_pb2.BaseResponse)
         assert doc["status"]["code"] == code, argv
     assert run("inputs", "count")["counts"]["processed"] == 1
+
+
+@pytest.mark.slow  # starts two worker processes
+def test_add_with_workers_indexes_as_one_process_does(run: Run) -> None:
+    texts = [w for i in range(6) for w in ("--text", f"note {i}")]
+    one = run("add", *texts[:6], "--workers", "1", response=service_pb2.MultiInputResponse)
+    two = run("add", *texts[6:], "--workers", "2", response=service_pb2.MultiInputResponse)
+    codes = {i["status"]["code"] for i in one["inputs"] + two["inputs"]}
+    assert codes == {30000} and len(two["inputs"]) == 3
+    hits = run("search", "--text", "note 4", "--max-results", "1")["hits"]
+    assert hits[0]["input"]["data"]["text"]["raw"] == "note 4"  # indexed by a worker

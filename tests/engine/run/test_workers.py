@@ -164,3 +164,14 @@ def test_operators_defined_in_the_script_are_refused_for_workers(
     monkeypatch.delenv(w.WORKERS_ENV)
     wf._seconds_per_input = 100.0
     assert w.choose_workers(wf, _texts(["a"] * 4), None, app=None, on_frame=None) == 1
+
+
+def test_the_environment_is_a_default_that_a_run_bound_here_ignores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(w.WORKERS_ENV, "2")
+    wf, items = _exit_workflow(), _texts(["a"] * 10)
+    assert w.choose_workers(wf, items, None, app=object(), on_frame=None) == 1
+    assert w.choose_workers(wf, items, None, app=None, on_frame=print) == 1
+    with pytest.raises(ValueError, match="App's context"):
+        w.choose_workers(wf, items, 2, app=object(), on_frame=None)  # asked for: refused

@@ -1,0 +1,46 @@
+"""engine/run/pool.py: one pool of worker processes kept for many batches."""
+
+from __future__ import annotations
+
+import pytest
+
+import tests.engine.run._crash_ops  # noqa: F401  (registers test-exit-on-text)
+from engine import Data, Text, Workflow
+from engine.proto import StatusCode
+from engine.run.pool import WorkerPool
+
+pytestmark = pytest.mark.slow  # starts worker processes
+
+
+def _wf() -> Workflow:
+    wf = Workflow("crash")
+    wf.add("test-exit-on-text", id="exit")
+    return wf
+
+
+def _texts(raws: list[str]) -> list[Data]:
+    return [Data(text=Text(raw=r)) for r in raws]
+
+
+def test_the_same_workers_run_every_batch_until_the_pool_closes() -> None:
+    with WorkerPool(_wf(), 2) as pool:
+        first = pool.run(_texts(["a"] * 12), sample_ms=1000, keep_frames=True)
+        second = pool.run(_texts(["b"] * 12), sample_ms=1000, keep_frames=True)
+        procs = [w.proc for w in pool._workers]
+    pids = lambda res: {r.outputs[0].data.metadata["pid"] for r in res}  # noqa: E731
+    assert pids(first) | pids(second) <= {p.pid for p in procs}
+    assert [r.outputs[0].data.metadata["index"] for r in second] == list(range(12))
+    assert not any(p.is_alive() for p in procs)  # closed with the block
+
+
+def test_a_worker_that_dies_is_replaced_for_the_next_batch() -> None:
+    with WorkerPool(_wf(), 2) as pool:
+        res = pool.run(_texts(["a", "die", "b"]), sample_ms=1000, keep_frames=True)
+        assert [r.status.code for r in res] == [
+            StatusCode.SUCCESS,
+            StatusCode.FAILURE,
+            StatusCode.SUCCESS,
+        ]
+        again = pool.run(_texts(["c"] * 4), sample_ms=1000, keep_frames=True)
+        assert {r.status.code for r in again} == {StatusCode.SUCCESS}
+        assert len(pool._workers) == 2
