@@ -34,9 +34,17 @@ if TYPE_CHECKING:
 __all__ = ["WorkerPool", "WorkersUnavailable", "in_worker", "is_video"]
 
 _IN_WORKER = False  # set in worker processes: they never start workers of their own
-# what every worker needs whatever the graph: imported once in the forkserver, so each new
-# worker is forked with them loaded instead of importing them again (seconds on a busy box)
-_PRELOAD = ["engine", "engine.workflow", "engine.executor", "engine.run.pool", "numpy", "cv2"]
+# imported once in the forkserver, so each new worker is forked with them loaded instead of
+# importing them again (seconds each on a busy machine): the engine, every operator module,
+# and what operators import when a graph compiles (the trackers' assignment solver)
+_PRELOAD = [
+    "engine.workflow",
+    "engine.executor",
+    "engine.run.pool",
+    "engine.run._preload",
+    "cv2",
+    "scipy.optimize",
+]
 
 
 class WorkersUnavailable(RuntimeError):
@@ -87,11 +95,13 @@ class WorkerPool:
 
     def __init__(self, wf: Workflow, n: int) -> None:
         self.workflow, self.size = wf, n
-        self._payload = _payload(wf)
+        # the cores shared out: n workers each running OpenCV's pool on every core would
+        # oversubscribe the machine (n x cores threads on cores)
+        self._payload = {**_payload(wf), "threads": max(1, (os.cpu_count() or 1) // n)}
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
         self._context: Any = mp.get_context(method)
-        if method == "forkserver":  # only the first pool's preload counts: the server stays
-            self._context.set_forkserver_preload(_PRELOAD + self._payload["modules"])
+        if method == "forkserver":  # read when the server starts (the first pool's start)
+            self._context.set_forkserver_preload(_PRELOAD)
         self._workers = [self._start() for _ in range(n)]
 
     def __enter__(self) -> WorkerPool:
@@ -289,6 +299,9 @@ def _worker_main(conn: Connection, payload: dict[str, Any]) -> None:
     global _IN_WORKER
     _IN_WORKER = True
     try:
+        import cv2
+
+        cv2.setNumThreads(payload["threads"])
         wf = _compile(payload)
     except Exception as exc:
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
