@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["WorkerPool", "WorkersUnavailable", "in_worker", "is_video"]
 
+TASK_SECONDS = 0.25  # a task's work, where known: a task costs well under 1 ms to hand out
 _IN_WORKER = False  # set in worker processes: they never start workers of their own
 # imported once in the forkserver, so each new worker is forked with them loaded instead of
 # importing them again (seconds each on a busy machine): the engine, every operator module,
@@ -130,7 +131,8 @@ class WorkerPool:
         batch = _Batch(items, {"sample_ms": sample_ms, "keep_frames": keep_frames})
         while len(self._workers) < self.size:  # replace workers that died in an earlier batch
             self._workers.append(self._start())
-        batch.pending.extend(_tasks(items, self.size, start))
+        per_input = self.workflow._seconds_per_input
+        batch.pending.extend(_tasks(items, self.size, start, per_input))
         restarts = len(items) + self.size  # each death fails or splits a task: a bound
         count = len(items) - start
         nodes = len(self.workflow.node_ids)
@@ -200,12 +202,15 @@ class WorkerPool:
         return False
 
 
-def _tasks(items: list[Any], n: int, start: int) -> list[_Task]:
+def _tasks(items: list[Any], n: int, start: int, per_input: float | None) -> list[_Task]:
     """Videos one per task (a stream stays in one worker); stills in chunks that give every
-    worker several tasks, so a slow chunk does not leave the others idle at the end."""
+    worker several tasks, each of at most about ``TASK_SECONDS`` where the time per input is
+    known, so a slow chunk does not leave the others idle at the end."""
     videos = [i for i in range(start, len(items)) if is_video(items[i])]
     still = [i for i in range(start, len(items)) if not is_video(items[i])]
     size = max(1, min(BATCH_CHUNK, -(-len(still) // (4 * n))))
+    if per_input:
+        size = max(1, min(size, int(TASK_SECONDS / per_input)))
     tasks = [_Task([i]) for i in videos]
     tasks += [_Task(still[k : k + size]) for k in range(0, len(still), size)]
     return tasks

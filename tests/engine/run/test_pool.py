@@ -44,3 +44,25 @@ def test_a_worker_that_dies_is_replaced_for_the_next_batch() -> None:
         again = pool.run(_texts(["c"] * 4), sample_ms=1000, keep_frames=True)
         assert {r.status.code for r in again} == {StatusCode.SUCCESS}
         assert len(pool._workers) == 2
+
+
+def test_tasks_are_videos_whole_and_still_chunks_of_a_quarter_second() -> None:
+    from engine.run.pool import TASK_SECONDS, _tasks
+
+    items: list[object] = ["a.mp4", *(["x"] * 40), "b.mov"]
+    tasks = _tasks(items, 2, 0, None)
+    assert [t.indices for t in tasks[:2]] == [[0], [41]]  # each stream is one task
+    assert [len(t.indices) for t in tasks[2:]] == [5] * 8  # 4 tasks a worker at least
+    slow = _tasks(items, 2, 0, TASK_SECONDS / 2)  # measured: 2 inputs fill a task
+    assert {len(t.indices) for t in slow[2:]} == {2}
+    assert len(_tasks(items, 2, 0, 10.0)) == 42  # slower than a task: one input each
+    assert sum(len(t.indices) for t in _tasks(items, 2, 30, None)) == 12
+
+
+def test_the_forkserver_preload_loads_every_operator() -> None:
+    import engine.run._preload  # noqa: F401  (what the forkserver imports once)
+    from engine.operator import operator_types
+    from engine.run.pool import _PRELOAD
+
+    assert "engine.run._preload" in _PRELOAD
+    assert {"image-crop", "centroid-tracker", "visual-detector"} <= set(operator_types())
