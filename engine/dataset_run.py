@@ -1,36 +1,36 @@
 """A workflow over a dataset of any size: ``opgraph run FLOW.yml --dataset ... --out FILE``.
 
-The dataset is a folder (its media and text files, recursively, in sorted order), a glob
-pattern, or a JSON Lines file (one Clarifai input per line: ``{"id": ..., "data": ...}``).
-Each input's result is one line of ``--out``: its ``WorkflowResult`` JSON with the input's
-``id`` (the path relative to the folder, the path a glob matched, or the line's id).
-Output is resumable: a rerun reads ``--out`` first and skips every id already there (a
-last line cut short by a killed run is dropped and redone), so only the rest is run.
+The dataset (a folder, a glob pattern or a JSON Lines file: see ``engine.dataset_read``) is
+planned first, holding no input's content, and read one unit at a time: a batch of still
+inputs, or one video alone.  Each input's result is one line of ``--out``: its
+``WorkflowResult`` JSON with the input's ``id``.  Output is resumable: a rerun reads
+``--out`` first and skips every id already there (a last line cut short by a killed run is
+dropped and redone), so only the rest is run.
 
-``engine="local"`` runs in this process; ``engine="ray"`` runs the same batches with Ray
-Data (``pip install 'opgraph[ray]'``): ``map_batches`` with ``WorkflowRunner``, a
-callable class that compiles the workflow once per actor (models load once per actor),
-``workers`` actors, Ray's streaming back-pressure, and results written on the driver as
-batches finish, with a progress bar.
+``engine="local"`` runs the units in this process; ``engine="ray"`` runs them with Ray Data
+(``pip install 'opgraph[ray]'``): the units are read by tasks on the driver's machine (so a
+JSON Lines file need not be on the other machines), then ``map_batches`` hands each unit to
+``WorkflowRunner``, a callable class that compiles the workflow once per actor (models load
+once per actor), over ``workers`` actors with Ray's streaming back-pressure.  A video is a
+unit alone, so one actor runs the whole stream and its trackers keep their state there;
+videos and batches run side by side on different actors.  Results are written on the
+driver as units finish, in the dataset's order, with a progress bar: the same lines as the
+in-process run.
 """
 
 from __future__ import annotations
 
-import glob
 import json
 import logging
-import os
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 import numpy as np
 
 from engine import progress
+from engine.dataset_read import DatasetItem, Unit, done_ids, plan_units, read_dataset, read_unit
 from engine.errors import InputError
-from engine.limits import load_json
 
 __all__ = [
     "DatasetItem",
@@ -41,88 +41,11 @@ __all__ = [
     "run_dataset",
 ]
 
-_MAX_LINE = 64 * 1024 * 1024  # one JSON input line (media as base64 fits)
 _SUCCESS = 10000
 
 
-@dataclass(frozen=True)
-class DatasetItem:
-    """One input of a dataset: its id and either a file path or a JSON input's text."""
-
-    id: str
-    path: str = ""
-    json: str = ""
-
-
-def read_dataset(spec: str) -> Iterator[DatasetItem]:
-    """The inputs of ``spec`` (a folder, a glob pattern or a ``.jsonl`` file), in order."""
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        for file in _walk(path):
-            yield DatasetItem(file.relative_to(path).as_posix(), path=str(file))
-    elif path.is_file() and path.suffix.lower() in (".jsonl", ".ndjson"):
-        yield from _json_lines(path)
-    elif glob.has_magic(spec):
-        for match in sorted(glob.iglob(str(path), recursive=True)):
-            if Path(match).is_file():
-                yield DatasetItem(match, path=match)
-    else:
-        raise InputError(
-            f"--dataset {spec}: not a folder, a glob pattern or a .jsonl file of inputs"
-        )
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    """The media and text files under ``root``, recursively, sorted; hidden ones left out."""
-    from engine.cli_inputs import MEDIA_SUFFIXES
-
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in MEDIA_SUFFIXES:
-                yield Path(folder) / name
-
-
-def _json_lines(path: Path) -> Iterator[DatasetItem]:
-    with path.open("rb") as f:
-        # readline with a bound: a file without line breaks is never read whole
-        for n, raw in enumerate(iter(lambda: f.readline(_MAX_LINE + 1), b""), 1):
-            if len(raw) > _MAX_LINE:
-                raise InputError(f"{path}:{n}: a line longer than {_MAX_LINE >> 20} MiB")
-            text = raw.decode("utf-8", "replace").strip()
-            if not text:
-                continue
-            try:
-                doc = load_json(text)
-            except (ValueError, RecursionError) as exc:
-                raise InputError(f"{path}:{n}: not a JSON input ({exc})") from None
-            if not isinstance(doc, dict):
-                raise InputError(f"{path}:{n}: an input is a JSON object, not {type(doc).__name__}")
-            iid = doc.get("id")
-            yield DatasetItem(iid if isinstance(iid, str) and iid else f"line-{n}", json=text)
-
-
-def done_ids(out: Path) -> set[str]:
-    """The ids already in a results file (a last line cut short by a kill is dropped)."""
-    if not out.exists():
-        return set()
-    ids: set[str] = set()
-    good = 0
-    with out.open("rb") as f:
-        for raw in f:
-            try:
-                ids.add(str(json.loads(raw)["id"]))
-                good += len(raw)
-            except (ValueError, KeyError, TypeError):
-                break
-    if good < out.stat().st_size:  # a partial line: cut it, so appends start clean
-        with out.open("r+b") as f:
-            f.truncate(good)
-    return ids
-
-
 class WorkflowRunner:
-    """Runs batches of dataset items through one compiled workflow (one per Ray actor)."""
+    """Runs units of dataset items through one compiled workflow (one per Ray actor)."""
 
     def __init__(self, yaml_text: str) -> None:
         from engine.workflow import Workflow
@@ -130,17 +53,14 @@ class WorkflowRunner:
         self.workflow = Workflow.from_yaml(yaml_text)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Ray Data's batch (columns id, path, json) -> columns id, line (the result)."""
-        items = [
-            DatasetItem(str(i), str(p), str(j))
-            for i, p, j in zip(batch["id"], batch["path"], batch["json"], strict=True)
-        ]
-        rows = self.lines(items)
-        return {
-            "id": np.array([i.id for i in items], dtype=object),
-            "line": np.array([line for line, _ in rows], dtype=object),
-            "ok": np.array([ok for _, ok in rows], dtype=bool),
-        }
+        """Ray Data's batch (column ``items``: one unit's items per row) -> columns
+        ``lines`` (the unit's result lines, joined by newlines) and ``failed``."""
+        lines, failed = [], []
+        for encoded in batch["items"]:
+            rows = self.lines([DatasetItem(*item) for item in json.loads(str(encoded))])
+            lines.append("\n".join(line for line, _ in rows))
+            failed.append(sum(1 for _, ok in rows if not ok))
+        return {"lines": np.array(lines, dtype=object), "failed": np.array(failed, dtype=int)}
 
     def lines(self, items: list[DatasetItem]) -> list[tuple[str, bool]]:
         """(JSON line, succeeded) per item: its result, or its error (a bad input fails
@@ -166,12 +86,17 @@ def _source(item: DatasetItem) -> Any:
         return item.path
     from engine.inputs import JsonItem
 
-    return JsonItem(json.loads(item.json))
+    try:
+        return JsonItem(json.loads(item.json))
+    except ValueError:  # the line changed since it was planned: it fails alone
+        return JsonItem({"id": item.id, "data": {"text": None}})
 
 
 def _line(input_id: str, result: dict[str, Any]) -> tuple[str, bool]:
     ok = result.get("status", {}).get("code") == _SUCCESS
-    return json.dumps({"id": input_id, **result}, separators=(",", ":")), ok
+    doc = {"id": input_id, **result}
+    doc["id"] = input_id  # the dataset's id (a file's path), which a rerun looks for
+    return json.dumps(doc, separators=(",", ":")), ok
 
 
 class RunCounts(NamedTuple):
@@ -195,88 +120,111 @@ def run_dataset(
 ) -> RunCounts:
     """Run the workflow on every input of ``dataset`` not yet in ``out``."""
     done = done_ids(out)
-    todo = [item for item in read_dataset(dataset) if item.id not in done]
+    units = plan_units(dataset, done, batch_size)
+    total = sum(u.size for u in units)
     enabled = progress.shown() if show_progress is None else show_progress
-    bar = progress.Bar(len(todo), "running", unit="input", enabled=enabled and len(todo) > 1)
+    bar = progress.Bar(total, "running", unit="input", enabled=enabled and total > 1)
     failed = 0
     try:
         with out.open("a", encoding="utf-8") as f:
             if engine == "ray":
-                failed = _run_ray(yaml_text, todo, f, bar, address, workers, batch_size)
+                failed = _run_ray(yaml_text, units, f, bar, address, workers)
             else:
                 runner = WorkflowRunner(yaml_text)
-                for start in range(0, len(todo), batch_size):
-                    failed += _write(f, runner.lines(todo[start : start + batch_size]), bar)
+                for unit in units:
+                    rows = runner.lines(read_unit(unit))
+                    _write(f, [line for line, _ in rows], bar)
+                    failed += sum(1 for _, ok in rows if not ok)
     finally:
         bar.close()
-    return RunCounts(len(todo), len(done), failed)
+    return RunCounts(total, len(done), failed)
 
 
-def _write(f: IO[str], rows: list[tuple[str, bool]], bar: progress.Bar) -> int:
-    """Append the rows' lines; the number that failed."""
-    f.write("".join(line + "\n" for line, _ in rows))
-    f.flush()  # whole lines on disk: a kill loses at most the batch in flight
-    bar.update(len(rows))
-    return sum(1 for _, ok in rows if not ok)
+def _write(f: IO[str], lines: list[str], bar: progress.Bar) -> None:
+    """Append whole lines and flush them (a kill loses at most the unit in flight)."""
+    f.write("".join(line + "\n" for line in lines))
+    f.flush()
+    bar.update(len(lines))
 
 
 def _run_ray(
     yaml_text: str,
-    todo: list[DatasetItem],
+    units: list[Unit],
     f: IO[str],
     bar: progress.Bar,
     address: str | None,
     workers: int | None,
-    batch_size: int,
 ) -> int:
     try:
         import ray
     except ImportError:
         raise InputError("--engine ray needs Ray: pip install 'opgraph[ray]'") from None
-    if not todo:
+    if not units:
         return 0
     with warnings.catch_warnings():  # Ray's own deprecations are not the user's to see
         warnings.simplefilter("ignore", DeprecationWarning)
-        return _ray_batches(ray, yaml_text, todo, f, bar, address, workers, batch_size)
+        started = start_ray(ray, address)
+        try:
+            return _ray_units(ray, yaml_text, units, f, bar, workers)
+        finally:
+            if started:
+                ray.shutdown()
 
 
-def _ray_batches(
+def start_ray(ray: Any, address: str | None) -> bool:
+    """Connect to (or start) Ray unless already connected; whether this call started it."""
+    if ray.is_initialized():
+        return False
+    ray.init(
+        address=address,
+        log_to_driver=False,
+        include_dashboard=False,
+        logging_level=logging.WARNING,
+    )
+    return True
+
+
+def _ray_units(
     ray: Any,
     yaml_text: str,
-    todo: list[DatasetItem],
+    units: list[Unit],
     f: IO[str],
     bar: progress.Bar,
-    address: str | None,
     workers: int | None,
-    batch_size: int,
 ) -> int:
-    """Run ``todo`` with Ray Data, writing each finished batch; the number that failed."""
-    started = not ray.is_initialized()
-    if started:
-        ray.init(
-            address=address,
-            log_to_driver=False,
-            include_dashboard=False,
-            logging_level=logging.WARNING,
-        )
+    """Run ``units`` with Ray Data, writing each finished unit; the number that failed."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # ours is the bar; Ray's would print per block
     context.execution_options.preserve_order = True  # results in the dataset's order
     logging.getLogger("ray.data").setLevel(logging.WARNING)
-    failed = 0
-    try:
-        rows = [{"id": i.id, "path": i.path, "json": i.json} for i in todo]
-        ds = ray.data.from_items(rows).map_batches(
+    here = ray.get_runtime_context().get_node_id()
+    ds = (
+        ray.data.from_items([{"unit": u.to_json()} for u in units])
+        .map(  # read on the driver's machine: the dataset file need not be anywhere else
+            _read_row,
+            num_cpus=0,
+            compute=ray.data.TaskPoolStrategy(size=1),  # one reader: no crowd of idle workers
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=here, soft=False),
+        )
+        .map_batches(
             WorkflowRunner,
             fn_constructor_args=(yaml_text,),
-            batch_size=batch_size,
+            batch_size=1,  # a unit per call: a batch of stills, or one whole video
             compute=ray.data.ActorPoolStrategy(size=workers or 1),
             batch_format="numpy",
         )
-        for batch in ds.iter_batches(batch_size=batch_size, batch_format="numpy"):
-            done = zip(batch["line"], batch["ok"], strict=True)
-            failed += _write(f, [(str(line), bool(ok)) for line, ok in done], bar)
-    finally:
-        if started:
-            ray.shutdown()
+    )
+    failed = 0
+    for row in ds.iter_rows():
+        lines = str(row["lines"])
+        _write(f, lines.split("\n") if lines else [], bar)
+        failed += int(row["failed"])
     return failed
+
+
+def _read_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A planned unit -> its items (id, path, JSON text), as one JSON text."""
+    items = [[i.id, i.path, i.json] for i in read_unit(Unit.from_json(row["unit"]))]
+    return {"items": json.dumps(items, separators=(",", ":"))}

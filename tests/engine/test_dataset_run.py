@@ -67,9 +67,9 @@ def test_a_bad_line_is_one_error_naming_the_line(
 def test_a_line_past_the_bound_is_refused_without_reading_it_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from engine import dataset_run
+    from engine import dataset_read
 
-    monkeypatch.setattr(dataset_run, "_MAX_LINE", 1000)
+    monkeypatch.setattr(dataset_read, "_MAX_LINE", 1000)
     path = tmp_path / "in.jsonl"
     path.write_text('{"id": "ok"}\n' + "x" * 5000)
     with pytest.raises(InputError, match=r"in\.jsonl:2: a line longer than"):
@@ -158,5 +158,90 @@ def test_ray_gives_the_in_process_results_input_by_input(ray_local: Any, tmp_pat
     assert again == (0, 3000, 0)
 
 
+def _video_flow(dets: Path) -> str:
+    wf = Workflow("streams")
+    params = {"path": str(dets), "fps": 10, "label": "box"}
+    wf.add("detections-file", id="detect", params=params)
+    wf.add("centroid-tracker", id="track", inputs=["detect"], params={"track_id_prefix": "b-"})
+    wf.add("object-counter", id="count", inputs=["track"])
+    return wf.to_yaml()
+
+
+def _videos(folder: Path) -> Path:
+    """Three short videos of different lengths, and the detections they replay."""
+    from engine import samples
+
+    folder.mkdir()
+    dets = folder.parent / "boxes.det.json"
+    for name, seconds in (("a", 2), ("b", 3), ("c", 1)):
+        samples.moving_boxes(folder / f"{name}.mp4", dets, seconds=seconds)
+    samples.moving_boxes(folder.parent / "long.mp4", dets, seconds=3)  # dets cover 3 s
+    return dets
+
+
+@pytest.mark.slow
+def test_ray_runs_each_video_as_one_stream_as_the_in_process_run_does(
+    ray_local: Any, tmp_path: Path
+) -> None:
+    dets = _videos(tmp_path / "videos")
+    here, there = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
+    flow = _video_flow(dets)
+    run_dataset(flow, str(tmp_path / "videos"), here, show_progress=False)
+    counts = run_dataset(flow, str(tmp_path / "videos"), there, engine="ray", workers=2)
+    assert counts == (3, 0, 0)
+    assert there.read_text().splitlines() == here.read_text().splitlines()
+    results = _results(there)
+    assert list(results) == ["a.mp4", "b.mp4", "c.mp4"]
+    for input_id, seconds in (("a.mp4", 2), ("b.mp4", 3), ("c.mp4", 1)):
+        frames = results[input_id]["outputs"][1]["data"]["frames"]
+        assert len(frames) == seconds  # one frame a second: the default sample_ms
+        # each stream's tracker starts afresh: its own ids, kept from its first frame
+        tracks = {r["track_id"] for f in frames for r in f["data"].get("regions", [])}
+        assert tracks == {"b-1", "b-2", "b-3"}, input_id
+
+
+def test_a_video_is_a_unit_alone_and_stills_are_batched(tmp_path: Path) -> None:
+    from engine.dataset_read import plan_units, read_unit
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for name in ("1.txt", "2.txt", "3.mp4", "4.txt", "5.txt", "6.txt"):
+        (folder / name).write_text("x")
+    units = plan_units(str(folder), {"4.txt"}, batch_size=2)
+    assert [[i.id for i in read_unit(u)] for u in units] == [
+        ["1.txt", "2.txt"],
+        ["3.mp4"],
+        ["5.txt", "6.txt"],
+    ]
+    assert [u.video for u in units] == [False, True, False]
+
+
+def test_json_lines_are_planned_as_byte_ranges_and_read_back(tmp_path: Path) -> None:
+    from engine.dataset_read import Unit, plan_units, read_unit
+
+    data = _jsonl(tmp_path / "in.jsonl", 7)
+    with data.open("a") as f:
+        f.write("\n" + json.dumps({"data": {"video": {"url": "file:///v.mp4"}}}) + "\n")
+        f.write(json.dumps({"data": {"text": {"raw": "no id"}}}) + "\n")
+    units = plan_units(str(data), {"x2", "x3"}, batch_size=3)
+    read = [[i.id for i in read_unit(Unit.from_json(u.to_json()))] for u in units]
+    assert read == [["x0", "x1", "x4"], ["x5", "x6"], ["line-9"], ["line-10"]]
+    assert [len(u.ranges) for u in units] == [2, 1, 1, 1]  # a done line splits a range
+    assert units[2].video and sum(u.size for u in units) == 7
+    texts = [i.json for u in units for i in read_unit(u)]
+    assert [json.loads(t).get("id") for t in texts][:5] == ["x0", "x1", "x4", "x5", "x6"]
+
+
 def test_items_carry_either_a_path_or_json() -> None:
     assert DatasetItem("a", path="p").json == "" and DatasetItem("b", json="{}").path == ""
+
+
+def test_a_folder_run_resumes_by_the_files_paths(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("a.txt", "sub/a.txt"):  # one stem twice: the path tells them apart
+        (folder / name).write_text("red car")
+    out = tmp_path / "out.jsonl"
+    assert run_dataset(_flow(), str(folder), out, show_progress=False) == (2, 0, 0)
+    assert list(_results(out)) == ["a.txt", "sub/a.txt"]
+    assert run_dataset(_flow(), str(folder), out, show_progress=False) == (0, 2, 0)
