@@ -1,15 +1,21 @@
-"""``opgraph run --dataset``: in this process beside Ray (local, 2 workers), per input.
+"""Ray beside one process: ``opgraph run --dataset`` and an app's indexing, per input.
 
-    .venv/bin/python benchmarks/ray_run.py                    # 20,000 text inputs, ~2-4 min
-    .venv/bin/python benchmarks/ray_run.py --inputs 100000    # the issue's size
+    .venv/bin/python benchmarks/ray_run.py                    # 20,000 + 4,000 inputs, ~2-3 min
+    .venv/bin/python benchmarks/ray_run.py --inputs 100000    # the issue's size for the run
     .venv/bin/python benchmarks/ray_run.py --address auto     # a running Ray cluster
+    .venv/bin/python benchmarks/ray_run.py --url postgresql://USER@HOST/DB   # your server
 
-A 5-node workflow over short texts (a regex classifier, three concept-thresholders in a
-chain, the hashing text-embedder), run by ``engine.dataset_run.run_dataset`` into a
-results file: once with ``engine="local"``, once with ``engine="ray"`` and ``--workers``
-actors on a local Ray (``ray.init(num_cpus=workers)``).  Printed: wall time, time per
-input, Ray's start-up (``ray.init`` until the first result is written) apart, and the
-results compared input by input.
+Run: a 5-node workflow over short texts (a regex classifier, three concept-thresholders in
+a chain, the hashing text-embedder), by ``engine.dataset_run.run_dataset`` from a JSON Lines
+file into a results file: once with ``engine="local"``, once with ``engine="ray"`` and
+``--workers`` actors on a local Ray (``ray.init(num_cpus=workers)``).  Printed: wall time
+and time per input, Ray's start-up (``ray.init``, and starting the actors with a first tiny
+run) apart, the driver's memory, and the results compared input by input.
+
+Index: ``App.add_inputs`` of ``--index-inputs`` texts with a hashing-embedder base workflow,
+in-process into SQLite, in-process into PostgreSQL, and with ``engine="ray"`` into
+PostgreSQL (a throw-away server started in a temporary folder on 127.0.0.1, as the tests
+do, unless ``--url``); the apps' index rows are compared input by input.
 """
 
 from __future__ import annotations
@@ -17,14 +23,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import shlex
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine import dataset_run
+from engine.app import App
 from engine.workflow import Workflow
 
 
@@ -41,34 +52,121 @@ def _flow() -> str:
     return wf.to_yaml()
 
 
-def _dataset(path: Path, n: int) -> None:
+def _text(i: int) -> str:
     colours = ("red", "blue", "green")
+    return f"input {i}: a {colours[i % 3]} car parked by house {i * 7}"
+
+
+def _dataset(path: Path, n: int) -> None:
     with path.open("w") as f:
         for i in range(n):
-            text = f"input {i}: a {colours[i % 3]} car parked by house {i * 7}"
-            f.write(json.dumps({"id": f"x{i}", "data": {"text": {"raw": text}}}) + "\n")
+            f.write(json.dumps({"id": f"x{i}", "data": {"text": {"raw": _text(i)}}}) + "\n")
 
 
-def _timed(engine: str, data: Path, out: Path, **kw: object) -> float:
+def _rss_mib() -> tuple[float, float]:
+    """(now, peak) resident memory of this process, MiB."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    now = pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return now, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(engine: str, data: Path, out: Path, **kw: Any) -> float:
     t = time.perf_counter()
-    dataset_run.run_dataset(_flow(), str(data), out, engine=engine, show_progress=False, **kw)  # type: ignore[arg-type]
+    dataset_run.run_dataset(_flow(), str(data), out, engine=engine, show_progress=False, **kw)
     return time.perf_counter() - t
+
+
+def _row(label: str, seconds: float, n: int | None = None, extra: str = "") -> None:
+    per = f"{seconds / n * 1e6:>12,.0f}" if n else f"{'':>12}"
+    print(f"{label:<40}{seconds:>10.1f}{per}  {extra}")
+
+
+# ---- the run -----------------------------------------------------------------------------
+
+
+def _run_part(args: argparse.Namespace, folder: Path) -> None:
+    data = folder / "in.jsonl"
+    _dataset(data, args.inputs)
+    before = _rss_mib()[0]
+    local = _timed("local", data, folder / "local.jsonl", batch_size=args.batch)
+    after_local = _rss_mib()
+    tiny = folder / "tiny.jsonl"
+    _dataset(tiny, args.workers)
+    warm = _timed("ray", tiny, folder / "tiny-out.jsonl", workers=args.workers, batch_size=1)
+    distributed = _timed(
+        "ray", data, folder / "ray.jsonl", workers=args.workers, batch_size=args.batch
+    )
+    after_ray = _rss_mib()
+    same = (folder / "local.jsonl").read_text() == (folder / "ray.jsonl").read_text()
+    n = args.inputs
+    print(f"\nRun: {n:,} text inputs, 5-node workflow, batches of {args.batch}")
+    print(f"{'':<40}{'wall s':>10}{'us/input':>12}")
+    _row("in-process", local, n)
+    _row(f"Ray, {args.workers} workers", distributed, n)
+    _row("  actors up + a first tiny run", warm)
+    steady = max(0.0, distributed - warm)
+    _row("  Ray less one actor start-up", steady, n)
+    print(
+        f"driver RSS MiB: {before:.0f} before, {after_local[0]:.0f} after in-process, "
+        f"{after_ray[0]:.0f} after Ray (peak {after_ray[1]:.0f})"
+    )
+    print(f"results equal input by input: {same}")
+
+
+# ---- indexing ----------------------------------------------------------------------------
+
+
+def _base() -> Workflow:
+    wf = Workflow("hashing-base")
+    wf.add("text-embedder", id="embed", params={"model": "hashing"})
+    return wf
+
+
+def _inputs(n: int) -> list[dict[str, Any]]:
+    return [{"id": f"i{i}", "data": {"text": {"raw": _text(i)}}} for i in range(n)]
+
+
+def _index(where: str, n: int, batch: int, **kw: Any) -> tuple[float, dict[str, bytes]]:
+    """Seconds to add ``n`` inputs, and the app's search vector of each input."""
+    with App(where, _base(), batch_size=batch) as app:
+        t = time.perf_counter()
+        app.add_inputs(_inputs(n), progress=False, **kw)
+        seconds = time.perf_counter() - t
+        _, ids, matrix = app.store.load_vectors(app._core.generation(), 0)
+    return seconds, {i: row.round(6).tobytes() for i, row in zip(ids, matrix, strict=True)}
+
+
+def _index_part(args: argparse.Namespace, folder: Path, pg_url: str) -> None:
+    n, b = args.index_inputs, args.index_batch
+    sqlite, v_sqlite = _index(str(folder / "sqlite-app"), n, b)
+    pg, v_pg = _index(f"{pg_url}?schema=bench_{uuid.uuid4().hex[:12]}", n, b)
+    ray_pg, v_ray = _index(
+        f"{pg_url}?schema=bench_{uuid.uuid4().hex[:12]}", n, b, engine="ray", workers=args.workers
+    )
+    print(f"\nIndex: App.add_inputs of {n:,} texts, hashing-embedder base, {b} per transaction")
+    print(f"{'':<40}{'wall s':>10}{'us/input':>12}")
+    _row("in-process -> SQLite", sqlite, n)
+    _row("in-process -> PostgreSQL", pg, n)
+    _row(f"Ray, {args.workers} workers -> PostgreSQL", ray_pg, n, "(with its actors' start-up)")
+    same = len(v_sqlite) == n and v_sqlite == v_pg == v_ray
+    print(f"index vectors equal input by input (SQLite, PostgreSQL, Ray): {same}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--inputs", type=int, default=20_000)
+    parser.add_argument("--inputs", type=int, default=20_000, help="inputs of the run")
+    parser.add_argument("--index-inputs", type=int, default=4_000, help="inputs indexed")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--batch", type=int, default=256, help="inputs per unit of the run")
+    parser.add_argument("--index-batch", type=int, default=128, help="inputs per transaction")
     parser.add_argument("--address", help="a Ray cluster (default: a local one)")
+    parser.add_argument("--url", help="a PostgreSQL server (default: start one on 127.0.0.1)")
     args = parser.parse_args(argv)
     import ray
 
-    print(f"load average {os.getloadavg()[0]:.1f} (2 cores shared: compare within a row)")
+    print("reproduce: .venv/bin/python benchmarks/ray_run.py " + shlex.join(argv or sys.argv[1:]))
+    print(f"load average {os.getloadavg()[0]:.1f} at the start (compare within a table)")
     folder = Path(tempfile.mkdtemp(prefix="opgraph-ray-bench-"))
-    data = folder / "in.jsonl"
-    _dataset(data, args.inputs)
-    local = _timed("local", data, folder / "local.jsonl", batch_size=args.batch)
     t = time.perf_counter()
     ray.init(
         address=args.address,
@@ -76,27 +174,32 @@ def main(argv: list[str] | None = None) -> None:
         include_dashboard=False,
         log_to_driver=False,
     )
-    start = time.perf_counter() - t
-    tiny = folder / "tiny.jsonl"
-    _dataset(tiny, args.workers)
-    warm = _timed("ray", tiny, folder / "tiny-out.jsonl", workers=args.workers, batch_size=1)
-    distributed = _timed(
-        "ray", data, folder / "ray.jsonl", workers=args.workers, batch_size=args.batch
-    )
-    ray.shutdown()
-    same = (folder / "local.jsonl").read_text() == (folder / "ray.jsonl").read_text()
-    n = args.inputs
-    print(f"\n{args.inputs:,} text inputs, 5-node workflow, batches of {args.batch}")
-    print(f"{'':<34}{'wall s':>10}{'us/input':>12}")
-    print(f"{'in-process':<34}{local:>10.1f}{local / n * 1e6:>12.0f}")
-    label = f"Ray, {args.workers} workers"
-    print(f"{label:<34}{distributed:>10.1f}{distributed / n * 1e6:>12.0f}")
-    print(f"{'  ray.init':<34}{start:>10.1f}")
-    print(f"{'  actors up + first batch':<34}{warm:>10.1f}")
-    steady = max(0.0, distributed - warm)
-    print(f"{'Ray, less one actor start-up':<34}{steady:>10.1f}{steady / n * 1e6:>12.0f}")
-    print(f"results equal input by input: {same}")
+    print(f"ray.init: {time.perf_counter() - t:.1f} s (once; not in the figures below)")
+    server = None
+    try:
+        if args.inputs:
+            _run_part(args, folder)
+        if args.index_inputs:
+            server, url = _postgres(args.url)
+            _index_part(args, folder, url)
+    finally:
+        ray.shutdown()
+        if server is not None:
+            server.stop()
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
+
+
+def _postgres(url: str | None) -> tuple[Any, str]:
+    if url is not None:
+        return None, url.split("?")[0]
+    from tests.postgres_server import PostgresServer
+
+    server = PostgresServer()
+    reason = server.missing()
+    if reason is not None:
+        raise SystemExit(f"no PostgreSQL: {reason}; or give --url, or --index-inputs 0")
+    server.start()
+    return server, server.url()
 
 
 if __name__ == "__main__":

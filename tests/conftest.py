@@ -41,6 +41,19 @@ def _every_response_is_clarifai_json(monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 
 @pytest.fixture(scope="session")
+def ray_local() -> Iterator[Any]:
+    """A local Ray of 2 CPUs, started once per session (Ray takes 10-60 s to start here)."""
+    import warnings
+
+    ray = pytest.importorskip("ray")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
 def postgres() -> Iterator[Any]:
     """One real PostgreSQL server for the whole session (``tests/postgres_server.py``);
     a test takes an app of its own with ``postgres.new_url()``.  Skips, saying why, where

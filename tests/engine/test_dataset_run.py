@@ -4,8 +4,6 @@ output, failures kept to their input, and Ray's run equal to the in-process one.
 from __future__ import annotations
 
 import json
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,16 +126,6 @@ def test_the_command_needs_out_and_takes_no_other_inputs(
         f.write(json.dumps({"id": "bad", "data": {"image": {"url": "file:///etc/x"}}}) + "\n")
     assert main(["run", str(flow), "--dataset", str(data), "--out", str(out)]) == 1
     assert "1 input(s) run (1 failed), 5 already" in capsys.readouterr().err
-
-
-@pytest.fixture(scope="module")
-def ray_local() -> Iterator[Any]:
-    ray = pytest.importorskip("ray")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
 
 
 @pytest.mark.slow
