@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
+from engine.errors import OpgraphError
 from engine.executor import BATCH_CHUNK, StepCallback
 from engine.proto import Input, Status, StatusCode, WorkflowResult, trusted
 
@@ -48,8 +49,9 @@ _PRELOAD = [
 ]
 
 
-class WorkersUnavailable(RuntimeError):
-    """Worker processes could not start (or could not compile the workflow)."""
+class WorkersUnavailable(OpgraphError, RuntimeError):
+    """Worker processes could not start (or could not compile the workflow): one line from
+    the CLI, not a traceback (the machine's limits, not the user's request)."""
 
 
 def in_worker() -> bool:

@@ -126,3 +126,37 @@ def test_automatic_mode_waits_for_a_measure_that_pays(monkeypatch: pytest.Monkey
     wf._seconds_per_input = 0.05
     assert runner._size(wf, []) == 2
     assert runners.PoolRunner(None, total=10)._size(wf, []) == 1  # 0.5 s in all: not worth it
+
+
+def test_by_default_a_measured_heavy_base_workflow_goes_to_workers_and_back_if_they_fail(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPGRAPH_WORKERS")
+    monkeypatch.setattr(runners.w, "_cores", lambda: 2)
+    pools: list[int] = []
+    real = runners.WorkerPool
+
+    def counted(wf: Workflow, n: int) -> Any:
+        pools.append(n)
+        return real(wf, n)
+
+    monkeypatch.setattr(runners, "WorkerPool", counted)
+    with App(tmp_path / "auto", base_workflow=_embed_base()) as app:
+        assert app._base.workflow is not None
+        app._base.workflow._seconds_per_input = 0.05  # as measured by an earlier batch
+        app.add_inputs(_texts(60))
+        assert pools == [2] and _index(app)[0] == [f"t{i}" for i in range(60)]
+
+    def broken(wf: Workflow, n: int) -> Any:
+        raise runners.WorkersUnavailable("no processes here")
+
+    monkeypatch.setattr(runners, "WorkerPool", broken)
+    with App(tmp_path / "fallback", base_workflow=_embed_base()) as app:
+        app.add_inputs(_texts(40))  # no measure yet: 32 run here, timed; then it chooses
+        assert app.count_inputs() == 40
+        assert app._base.workflow is not None
+        app._base.workflow._seconds_per_input = 0.05
+        app.add_inputs([{"id": f"u{i}", "data": {"text": {"raw": "x"}}} for i in range(40)])
+        assert app.count_inputs() == 80  # workers could not start: indexed here instead
+        with pytest.raises(runners.WorkersUnavailable):
+            app.add_inputs([{"id": "v", "data": {"text": {"raw": "x"}}}] * 1, workers=2)
