@@ -132,7 +132,7 @@ def _index(where: str, n: int, batch: int, **kw: Any) -> tuple[float, dict[str, 
         t = time.perf_counter()
         app.add_inputs(_inputs(n), progress=False, **kw)
         seconds = time.perf_counter() - t
-        _, ids, matrix = app.store.load_vectors(app._core.generation(), 0)
+        _, ids, matrix = app._core.store.load_vectors(app._core.generation(), 0)
     return seconds, {i: row.round(6).tobytes() for i, row in zip(ids, matrix, strict=True)}
 
 

@@ -8,6 +8,7 @@ annotations written by ``annotation-writer`` during the run join the caller's ba
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,8 @@ from engine.store import _app_support as h
 from engine.workflow import Workflow
 
 __all__ = ["BaseWorkflowHook"]
+
+_AHEAD = 3  # batches a prefetching runner computes ahead of the store writes
 
 
 class BaseWorkflowHook:
@@ -103,19 +106,39 @@ class BaseWorkflowHook:
         cursor = 0
         with h.Progress(store.count_inputs(), None) as bar:
             while True:
-                for upto, records in store.iter_inputs(self._core.batch_size, cursor):
-                    failed.extend(self._reindex_batch(generation, records, runner))
+                batches = store.iter_inputs(self._core.batch_size, cursor)
+                for upto, records, inputs in self._looking_ahead(batches, runner):
+                    failed.extend(self._reindex_batch(generation, records, inputs, runner))
                     bar.advance(len(records))
                     cursor = upto
                 if store.switch_generation(generation, {"base_workflow": text}, failed, cursor):
                     return
 
+    def _looking_ahead(
+        self, batches: Iterator[tuple[int, list[InputRecord]]], runner: Runner | None
+    ) -> Iterator[tuple[int, list[InputRecord], list[Input]]]:
+        """(cursor, records, inputs) per batch; a runner that can start batches early
+        (``prefetch``) gets the next ones while this one is written."""
+        prefetch = getattr(runner, "prefetch", None)
+        ahead = _AHEAD if prefetch is not None else 1
+        queue: deque[tuple[int, list[InputRecord], list[Input]]] = deque()
+        for upto, records in batches:
+            queue.append((upto, records, [codec.input_from_record(r) for r in records]))
+            if prefetch is not None and self.workflow is not None:
+                prefetch(self.workflow, [queue[-1][2]])
+            if len(queue) >= ahead:
+                yield queue.popleft()
+        yield from queue
+
     def _reindex_batch(
-        self, generation: int, records: list[InputRecord], runner: Runner | None
+        self,
+        generation: int,
+        records: list[InputRecord],
+        inputs: list[Input],
+        runner: Runner | None,
     ) -> list[tuple[str, str]]:
         batch = WriteBatch(generation=generation, building=True)
         failed = []
-        inputs = [codec.input_from_record(r) for r in records]
         for input_id, result in self.run(inputs, batch, "reindex", runner):
             if isinstance(result, str):
                 failed.append((input_id, result))

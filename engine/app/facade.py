@@ -30,6 +30,7 @@ from engine.app.dataset_client import AppDataset, import_export
 from engine.app.datasets import Datasets
 from engine.app.inputs import Inputs
 from engine.app.models import AppModel, Models
+from engine.app.runners import open_runner
 from engine.app.search import Search
 from engine.app.searcher import Searcher
 from engine.app.stored_models import StoredModels
@@ -126,9 +127,24 @@ class App:
             self._core.store.set_meta({"app_info": json.dumps(info)})
             return info
 
-    def set_base_workflow(self, workflow: Any, reindex: bool = True) -> None:
-        """Use ``workflow`` from now on; with ``reindex`` re-run it on every stored input."""
-        self._base.set(workflow, reindex)
+    def set_base_workflow(
+        self,
+        workflow: Any,
+        reindex: bool = True,
+        *,
+        workers: int | None = None,
+        engine: str = "local",
+        address: str | None = None,
+    ) -> None:
+        """Use ``workflow`` from now on; with ``reindex`` re-run it on every stored input,
+        in ``workers`` worker processes or Ray actors (``engine``, ``address``) as
+        ``add_inputs`` runs it."""
+        if not reindex or (engine == "local" and workers is None and address is None):
+            self._base.set(workflow, reindex)
+            return
+        wf = h.resolve(workflow)[0]
+        with open_runner(wf, workers, self.count_inputs(), engine, address) as runner:
+            self._base.set(workflow, reindex, runner)
 
     # ---- inputs --------------------------------------------------------------------------
 
@@ -141,6 +157,8 @@ class App:
         progress: bool | None = None,
         skip_existing: bool = False,
         workers: int | None = None,
+        engine: str = "local",
+        address: str | None = None,
     ) -> list[str]:
         """Store ``inputs`` and index them with the base workflow; returns their ids.
 
@@ -155,6 +173,12 @@ class App:
         (the store writes stay in this process, one transaction per batch); it is refused
         for a base workflow whose nodes read or write the app (annotation-writer, ...), which
         always runs here.  ``workers=None`` chooses as ``Workflow.predict`` does.
+
+        ``engine="ray"`` runs the base workflow in ``workers`` Ray actors (default 2; ``pip
+        install 'opgraph[ray]'``) on the cluster at ``address`` (``auto``, ``ray://HOST:PORT``;
+        default: start one on this machine), each compiling it once, a video whole in one
+        actor; this process still writes the store, one transaction per batch, while the
+        actors compute the next batches.  Same results as in-process.
         """
         ids = self._inputs.add(
             inputs,
@@ -163,6 +187,8 @@ class App:
             progress=progress,
             skip_existing=skip_existing,
             workers=workers,
+            engine=engine,
+            address=address,
         )
         self._search.refresh()  # the new rows join a loaded index now, not at the next search
         return ids

@@ -32,6 +32,7 @@ __all__ = ["LABELS_NAMESPACE", "Inputs", "file_input_id", "labels_annotation_id"
 
 LABELS_NAMESPACE = uuid.UUID("6f1d8e52-93a4-4c1e-9d43-0b0c7a3c5e21")
 _INPUT_TYPES = ("image", "video", "text", "audio")
+_AHEAD = 3  # batches a prefetching runner computes ahead of the store writes
 
 
 def file_input_id(path: str | Path) -> str:
@@ -64,6 +65,8 @@ class Inputs:
         annotations: Sequence[AnnotationRecord] = (),
         workers: int | None = None,
         runner: Runner | None = None,
+        engine: str = "local",
+        address: str | None = None,
     ) -> list[str]:
         """Store ``inputs`` and index them with the base workflow; returns their ids.
 
@@ -72,7 +75,8 @@ class Inputs:
         ``annotations`` (an import's, as exported) are written with their inputs, in the
         same transaction, replacing any the add itself makes with the same ids.
         ``workers`` runs the base workflow in that many worker processes for the whole
-        call (``engine.app.runners.open_runner``); ``runner`` is another engine for it.
+        call (``engine.app.runners.open_runner``), or in that many Ray actors with
+        ``engine="ray"`` (on the cluster at ``address``); ``runner`` is another engine.
         """
         extra = h.parse_metadata(metadata)
         items = h.as_list(inputs)
@@ -83,7 +87,8 @@ class Inputs:
         core = self._core
         with core.lock:
             self._base.sync()
-            with open_runner(self._base.workflow, workers, len(todo)) as pool:
+            wf = self._base.workflow
+            with open_runner(wf, workers, len(todo), engine, address) as pool:
                 self._add_all(todo, skip_existing, annotations, runner or pool, progress)
         return ids
 
@@ -96,9 +101,13 @@ class Inputs:
         progress: bool | None,
     ) -> None:
         size = self._core.batch_size
+        prefetch = getattr(runner, "prefetch", None)  # a runner that can start batches early
         with h.Progress(len(todo), progress) as bar:
             for start in range(0, len(todo), size):
                 chunk = todo[start : start + size]
+                if prefetch is not None and self._base.workflow is not None:
+                    coming = range(start, min(len(todo), start + size * _AHEAD), size)
+                    prefetch(self._base.workflow, [todo[k : k + size] for k in coming])
                 self._add_chunk(chunk, skip_existing, annotations, runner)
                 bar.advance(len(chunk))
 

@@ -26,7 +26,9 @@ from engine.run import workers as w
 from engine.run.pool import WorkerPool, WorkersUnavailable, is_video
 from engine.workflow import Workflow
 
-__all__ = ["PoolRunner", "Runner", "app_nodes", "open_runner"]
+__all__ = ["ENGINES", "PoolRunner", "Runner", "app_nodes", "open_runner"]
+
+ENGINES = ("local", "ray")
 
 Runner = Callable[[Workflow, list[Input]], list[WorkflowResult]]
 _log = logging.getLogger(__name__)
@@ -42,10 +44,26 @@ def app_nodes(wf: Workflow) -> list[str]:
 
 
 @contextmanager
-def open_runner(wf: Workflow | None, workers: int | None, total: int) -> Iterator[Runner | None]:
+def open_runner(
+    wf: Workflow | None,
+    workers: int | None,
+    total: int,
+    engine: str = "local",
+    address: str | None = None,
+) -> Iterator[Runner | None]:
     """The runner for ``total`` inputs of one call (``None``: in this process), closed at
     the end of the call.  ``AppError`` for ``workers`` > 1 with a workflow that needs the
-    App; ``ValueError`` for a ``workers`` that is not a whole number in range."""
+    App; ``ValueError`` for a ``workers`` that is not a whole number in range.
+    ``engine="ray"``: ``workers`` Ray actors (``engine.run.ray_runner``) on the cluster at
+    ``address`` (default: a local one), refused for a workflow that needs the App."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "ray":
+        with _ray_runner(wf, workers, address, total) as runner:
+            yield runner
+        return
+    if address is not None:
+        raise ValueError("address is for engine='ray'")
     explicit = workers is not None
     if workers is None and os.environ.get(w.WORKERS_ENV, "").strip():
         workers = _env_workers()
@@ -65,6 +83,27 @@ def open_runner(wf: Workflow | None, workers: int | None, total: int) -> Iterato
         yield runner
     finally:
         runner.close()
+
+
+@contextmanager
+def _ray_runner(
+    wf: Workflow | None, workers: int | None, address: str | None, total: int
+) -> Iterator[Runner | None]:
+    if workers is not None:
+        _check(workers)
+    if wf is None or total == 0:
+        yield None
+        return
+    if app_nodes(wf):
+        raise AppError(
+            f"engine='ray': the base workflow's node(s) {', '.join(app_nodes(wf))} read or "
+            "write the app, which stays in this process; add with engine='local'",
+            code=StatusCode.INPUT_INVALID_ARGUMENT,
+        )
+    from engine.run.ray_runner import RayRunner
+
+    with RayRunner(workers, address) as runner:
+        yield runner
 
 
 def _env_workers() -> int:

@@ -22,7 +22,7 @@ from engine.proto import (
     StatusCode,
 )
 
-__all__: list[str] = []
+__all__ = ["engine_args", "workers_arg"]
 
 group("inputs", "inputs: list, get, patch, delete, count")
 
@@ -49,14 +49,32 @@ def _add_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--workers",
-        type=_workers,
+        type=workers_arg,
         metavar="N",
-        help="run the base workflow in N worker processes (default: chosen as `opgraph run` "
-        "does; refused when the base workflow reads or writes the app)",
+        help="run the base workflow in N worker processes, or N Ray actors with --engine ray "
+        "(default: chosen as `opgraph run` does; refused when the base workflow reads or "
+        "writes the app)",
+    )
+    engine_args(p)
+
+
+def engine_args(p: argparse.ArgumentParser) -> None:
+    """``--engine local|ray`` and ``--address``, for the commands that run the base workflow."""
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="run the base workflow here, or in Ray actors (pip install 'opgraph[ray]'); "
+        "this process writes the app either way",
+    )
+    p.add_argument(
+        "--address",
+        metavar="auto|ray://HOST:PORT",
+        help="with --engine ray: the Ray cluster (default: start one on this machine)",
     )
 
 
-def _workers(text: str) -> int:
+def workers_arg(text: str) -> int:
     from engine.run.workers import MAX_WORKERS
 
     if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
@@ -69,6 +87,8 @@ def _add(app: App, args: argparse.Namespace) -> int:
     items: list[Any] = [*args.files, *({"text": {"raw": t}} for t in args.text)]
     if not items:
         raise InputError("opgraph app add: give FILES or --text")
+    if args.address and args.engine != "ray":
+        raise InputError("--address is for --engine ray")
     if args.concept:
         labels = [concept_arg(c) for c in args.concept]
         items = [_labelled(item, i, labels) for i, item in enumerate(items)]
@@ -78,6 +98,8 @@ def _add(app: App, args: argparse.Namespace) -> int:
         metadata=args.metadata,
         skip_existing=args.skip_existing,
         workers=args.workers,
+        engine=args.engine,
+        address=args.address,
     )
     inputs = [input_json(i) for i in app.get_inputs(ids)]
     failed = sum(i["status"]["code"] != StatusCode.INPUT_SUCCESS for i in inputs)

@@ -7,6 +7,7 @@ import argparse
 from engine.app import App
 from engine.cli_app._output import EXIT_FAILED, EXIT_OK, emit, ok_status
 from engine.cli_app._registry import command
+from engine.errors import InputError
 from engine.proto import StatusCode
 
 __all__: list[str] = []
@@ -30,7 +31,16 @@ def _create(app: App, args: argparse.Namespace) -> int:
 
 
 def _reindex_args(p: argparse.ArgumentParser) -> None:
+    from engine.cli_app.inputs import engine_args, workers_arg
+
     p.add_argument("--base-workflow", required=True, metavar="FILE|NAME")
+    p.add_argument(
+        "--workers",
+        type=workers_arg,
+        metavar="N",
+        help="run the base workflow in N worker processes, or N Ray actors with --engine ray",
+    )
+    engine_args(p)
 
 
 @command(
@@ -39,7 +49,15 @@ def _reindex_args(p: argparse.ArgumentParser) -> None:
     arguments=_reindex_args,
 )
 def _reindex(app: App, args: argparse.Namespace) -> int:
-    app.set_base_workflow(args.base_workflow, reindex=True)
+    if args.address and args.engine != "ray":
+        raise InputError("--address is for --engine ray")
+    app.set_base_workflow(
+        args.base_workflow,
+        reindex=True,
+        workers=args.workers,
+        engine=args.engine,
+        address=args.address,
+    )
     failed = app.count_inputs(status=StatusCode.INPUT_FAILED)
     emit({"status": ok_status(), "reindexed": app.count_inputs(), "failed": failed})
     return EXIT_FAILED if failed else EXIT_OK

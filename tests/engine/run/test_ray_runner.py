@@ -69,3 +69,97 @@ def _record(result: Any) -> tuple[Any, ...]:
     entry = codec.index_entry(result, str(result.input.id))
     vector = None if entry.vector is None else entry.vector.tolist()
     return entry.input_id, vector, entry.vector_node, entry.concepts, entry.regions
+
+
+# ---- through the App: add_inputs(engine="ray") and reindex --engine ray ------------------
+
+
+def _vectors(app: Any) -> dict[str, list[float]]:
+    _, ids, matrix = app._core.store.load_vectors(app._core.generation(), 0)
+    return {i: row.round(6).tolist() for i, row in zip(ids, matrix, strict=True)}
+
+
+def _stored(app: Any) -> list[tuple[str, int, str]]:
+    return [
+        (str(i.id), i.status.code, i.status.description or "")
+        for i in app.list_inputs(per_page=1000)
+    ]
+
+
+@pytest.mark.slow
+def test_an_app_indexed_by_ray_actors_equals_one_indexed_here(
+    ray_local: Any, app_location: Any, tmp_path: Path
+) -> None:
+    from engine.app import App
+
+    items = [{"id": str(i.id), "data": i.data.model_dump(exclude_none=True)} for i in _texts(500)]
+    items.append({"id": "bad", "data": {"image": {"base64": "bm90IGFuIGltYWdl"}}})
+    with App(app_location("here"), _base(), batch_size=64) as here:
+        here.add_inputs(items, progress=False)
+        with App(app_location("there"), _base(), batch_size=64) as there:
+            there.add_inputs(items, progress=False, engine="ray", workers=2)
+            assert _stored(there) == _stored(here)  # the bad input failed alone, both ways
+            assert there.count_inputs(StatusCode.INPUT_FAILED) == 1
+            assert _vectors(there) == _vectors(here) and len(_vectors(here)) == 500
+            probe = "a red car 7"
+            assert _hits(there, probe) == _hits(here, probe)
+
+
+def _hits(app: Any, text: str) -> list[tuple[str, float]]:
+    hits = app.search(text=text, per_page=5).hits
+    return [(str(h.input.id), round(h.score, 6)) for h in hits if h.input]
+
+
+@pytest.mark.slow
+def test_reindex_engine_ray_from_the_command_line(
+    ray_local: Any, app_location: Any, tmp_path: Path
+) -> None:
+    from engine.app import App
+    from engine.cli import main
+
+    flow = tmp_path / "base.yml"
+    other = Workflow("other")
+    other.add("text-embedder", id="embed", params={"model": "hashing", "dimensions": 128})
+    flow.write_text(other.to_yaml())
+    location = app_location()
+    items = [{"id": str(i.id), "data": i.data.model_dump(exclude_none=True)} for i in _texts(300)]
+    with App(location, _base(), batch_size=64) as app:
+        app.add_inputs(items, progress=False)
+        app.set_base_workflow(str(flow))  # in this process: the expected index
+        expected = _vectors(app)
+        app.set_base_workflow(_base())
+    args = ["app", "reindex", str(location), "--base-workflow", str(flow), "--engine", "ray"]
+    assert main([*args, "--workers", "2"]) == 0
+    with App(location) as app:
+        assert _vectors(app) == expected and len(expected) == 300
+
+
+def test_engine_ray_refuses_a_base_workflow_that_uses_the_app(tmp_path: Path) -> None:
+    from engine.app import App
+    from engine.errors import AppError
+
+    wf = Workflow("writer")
+    wf.add("regex-based-classifier", id="rx", params={"regex": "red", "concepts": [{"id": "red"}]})
+    wf.add("annotation-writer", id="w", inputs=["rx"], params={"annotation_user_id": "bot"})
+    with App(tmp_path / "app", wf) as app:
+        with pytest.raises(AppError, match=r"engine='ray'.*'w' \(annotation-writer\)"):
+            app.add_inputs([{"data": {"text": {"raw": "a red car"}}}], engine="ray")
+        with pytest.raises(ValueError, match="engine must be one of local, ray"):
+            app.add_inputs([{"data": {"text": {"raw": "a red car"}}}], engine="spark")
+        with pytest.raises(ValueError, match="address is for engine='ray'"):
+            app.add_inputs([{"data": {"text": {"raw": "a red car"}}}], address="auto")
+        assert app.count_inputs() == 0
+
+
+def test_the_command_line_refuses_an_address_without_ray(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.cli import main
+
+    assert main(["app", "create", str(tmp_path / "app")]) == 0
+    code = main(["app", "add", str(tmp_path / "app"), "--text", "x", "--address", "auto"])
+    assert code == 2 and "--address is for --engine ray" in capsys.readouterr().err
+    code = main(
+        ["app", "reindex", str(tmp_path / "app"), "--base-workflow", "text", "--address", "auto"]
+    )
+    assert code == 2 and "--address is for --engine ray" in capsys.readouterr().err
