@@ -70,15 +70,32 @@ def _rss_mib() -> tuple[float, float]:
     return now, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _timed(engine: str, data: Path, out: Path, **kw: Any) -> float:
-    t = time.perf_counter()
-    dataset_run.run_dataset(_flow(), str(data), out, engine=engine, show_progress=False, **kw)
-    return time.perf_counter() - t
+class _Clock:
+    """Wall time and this process's CPU time (the driver's share of the work)."""
+
+    def __enter__(self) -> _Clock:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
 
 
-def _row(label: str, seconds: float, n: int | None = None, extra: str = "") -> None:
-    per = f"{seconds / n * 1e6:>12,.0f}" if n else f"{'':>12}"
-    print(f"{label:<40}{seconds:>10.1f}{per}  {extra}")
+def _timed(engine: str, data: Path, out: Path, **kw: Any) -> _Clock:
+    with _Clock() as clock:
+        dataset_run.run_dataset(_flow(), str(data), out, engine=engine, show_progress=False, **kw)
+    return clock
+
+
+_HEAD = f"{'':<40}{'wall s':>10}{'us/input':>12}{'driver CPU us/input':>22}"
+
+
+def _row(label: str, clock: _Clock | float, n: int | None = None) -> None:
+    wall = clock if isinstance(clock, float) else clock.wall
+    per = f"{wall / n * 1e6:>12,.0f}" if n else f"{'':>12}"
+    cpu = f"{clock.cpu / n * 1e6:>22,.0f}" if n and isinstance(clock, _Clock) else ""
+    print(f"{label:<40}{wall:>10.1f}{per}{cpu}")
 
 
 # ---- the run -----------------------------------------------------------------------------
@@ -100,12 +117,11 @@ def _run_part(args: argparse.Namespace, folder: Path) -> None:
     same = (folder / "local.jsonl").read_text() == (folder / "ray.jsonl").read_text()
     n = args.inputs
     print(f"\nRun: {n:,} text inputs, 5-node workflow, batches of {args.batch}")
-    print(f"{'':<40}{'wall s':>10}{'us/input':>12}")
+    print(_HEAD)
     _row("in-process", local, n)
     _row(f"Ray, {args.workers} workers", distributed, n)
-    _row("  actors up + a first tiny run", warm)
-    steady = max(0.0, distributed - warm)
-    _row("  Ray less one actor start-up", steady, n)
+    _row("  actors up + a first tiny run", warm.wall)
+    _row("  Ray less the actors' start-up", max(0.0, distributed.wall - warm.wall), n)
     print(
         f"driver RSS MiB: {before:.0f} before, {after_local[0]:.0f} after in-process, "
         f"{after_ray[0]:.0f} after Ray (peak {after_ray[1]:.0f})"
@@ -126,14 +142,14 @@ def _inputs(n: int) -> list[dict[str, Any]]:
     return [{"id": f"i{i}", "data": {"text": {"raw": _text(i)}}} for i in range(n)]
 
 
-def _index(where: str, n: int, batch: int, **kw: Any) -> tuple[float, dict[str, bytes]]:
-    """Seconds to add ``n`` inputs, and the app's search vector of each input."""
+def _index(where: str, n: int, batch: int, **kw: Any) -> tuple[_Clock, dict[str, bytes]]:
+    """The time to add ``n`` inputs, and the app's search vector of each input."""
+    items = _inputs(n)
     with App(where, _base(), batch_size=batch) as app:
-        t = time.perf_counter()
-        app.add_inputs(_inputs(n), progress=False, **kw)
-        seconds = time.perf_counter() - t
+        with _Clock() as clock:
+            app.add_inputs(items, progress=False, **kw)
         _, ids, matrix = app._core.store.load_vectors(app._core.generation(), 0)
-    return seconds, {i: row.round(6).tobytes() for i, row in zip(ids, matrix, strict=True)}
+    return clock, {i: row.round(6).tobytes() for i, row in zip(ids, matrix, strict=True)}
 
 
 def _index_part(args: argparse.Namespace, folder: Path, pg_url: str) -> None:
@@ -141,19 +157,19 @@ def _index_part(args: argparse.Namespace, folder: Path, pg_url: str) -> None:
     sqlite, v_sqlite = _index(str(folder / "sqlite-app"), n, b)
     pg, v_pg = _index(f"{pg_url}?schema=bench_{uuid.uuid4().hex[:12]}", n, b)
 
-    def on_ray(count: int) -> tuple[float, dict[str, bytes]]:
+    def on_ray(count: int) -> tuple[_Clock, dict[str, bytes]]:
         where = f"{pg_url}?schema=bench_{uuid.uuid4().hex[:12]}"
         return _index(where, count, b, engine="ray", workers=args.workers)
 
     warm = on_ray(args.workers)[0]  # actors started and a first tiny add: the fixed cost
     ray_pg, v_ray = on_ray(n)
     print(f"\nIndex: App.add_inputs of {n:,} texts, hashing-embedder base, {b} per transaction")
-    print(f"{'':<40}{'wall s':>10}{'us/input':>12}")
+    print(_HEAD)
     _row("in-process -> SQLite", sqlite, n)
     _row("in-process -> PostgreSQL", pg, n)
     _row(f"Ray, {args.workers} workers -> PostgreSQL", ray_pg, n)
-    _row("  actors up + a first tiny add", warm)
-    _row("  Ray less its actors' start-up", max(0.0, ray_pg - warm), n)
+    _row("  actors up + a first tiny add", warm.wall)
+    _row("  Ray less its actors' start-up", max(0.0, ray_pg.wall - warm.wall), n)
     same = len(v_sqlite) == n and v_sqlite == v_pg == v_ray
     print(f"index vectors equal input by input (SQLite, PostgreSQL, Ray): {same}")
 
