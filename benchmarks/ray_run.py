@@ -9,13 +9,16 @@ Run: a 5-node workflow over short texts (a regex classifier, three concept-thres
 a chain, the hashing text-embedder), by ``engine.dataset_run.run_dataset`` from a JSON Lines
 file into a results file: once with ``engine="local"``, once with ``engine="ray"`` and
 ``--workers`` actors on a local Ray (``ray.init(num_cpus=workers)``).  Printed: wall time
-and time per input, Ray's start-up (``ray.init``, and starting the actors with a first tiny
-run) apart, the driver's memory, and the results compared input by input.
+and time per input, the driver's CPU time per input (what one driver can feed), Ray's
+start-up apart (``ray.init`` once; then each run's own: until its first results come back,
+the actors starting and compiling the workflow), the driver's memory, and the results
+compared input by input.
 
 Index: ``App.add_inputs`` of ``--index-inputs`` texts with a hashing-embedder base workflow,
 in-process into SQLite, in-process into PostgreSQL, and with ``engine="ray"`` into
 PostgreSQL (a throw-away server started in a temporary folder on 127.0.0.1, as the tests
-do, unless ``--url``); the apps' index rows are compared input by input.
+do, unless ``--url``), with the same start-up split; the apps' search vectors are compared
+input by input.
 """
 
 from __future__ import annotations
@@ -82,10 +85,41 @@ class _Clock:
         self.cpu = time.process_time() - self.cpu
 
 
-def _timed(engine: str, data: Path, out: Path, **kw: Any) -> _Clock:
-    with _Clock() as clock:
-        dataset_run.run_dataset(_flow(), str(data), out, engine=engine, show_progress=False, **kw)
-    return clock
+class _FirstDone:
+    """When the first results of a run came back, and how many: the time after it is the
+    steady state, with every actor up (wraps ``fn``, the function that takes results)."""
+
+    def __init__(self, owner: Any, name: str, count: Any) -> None:
+        self.at: float | None = None
+        self.n = 0
+        self._owner, self._name = owner, name
+        original = getattr(owner, name)
+
+        def wrapped(*a: Any, **kw: Any) -> Any:
+            out = original(*a, **kw)
+            if self.at is None:
+                self.at, self.n = time.perf_counter(), count(a, out)
+            return out
+
+        self._original = original
+        setattr(owner, name, wrapped)
+
+    def close(self) -> None:
+        setattr(self._owner, self._name, self._original)
+
+
+def _timed(engine: str, data: Path, out: Path, **kw: Any) -> tuple[_Clock, float, int]:
+    """The run's clock, and (seconds, inputs) after its first results were written."""
+    first = _FirstDone(dataset_run, "_write", lambda a, _: len(a[1]))
+    try:
+        with _Clock() as clock:
+            dataset_run.run_dataset(
+                _flow(), str(data), out, engine=engine, show_progress=False, **kw
+            )
+        end = time.perf_counter()
+    finally:
+        first.close()
+    return clock, end - (first.at or end), first.n
 
 
 _HEAD = f"{'':<40}{'wall s':>10}{'us/input':>12}{'driver CPU us/input':>22}"
@@ -105,12 +139,9 @@ def _run_part(args: argparse.Namespace, folder: Path) -> None:
     data = folder / "in.jsonl"
     _dataset(data, args.inputs)
     before = _rss_mib()[0]
-    local = _timed("local", data, folder / "local.jsonl", batch_size=args.batch)
+    local = _timed("local", data, folder / "local.jsonl", batch_size=args.batch)[0]
     after_local = _rss_mib()
-    tiny = folder / "tiny.jsonl"
-    _dataset(tiny, args.workers)
-    warm = _timed("ray", tiny, folder / "tiny-out.jsonl", workers=args.workers, batch_size=1)
-    distributed = _timed(
+    distributed, steady, first = _timed(
         "ray", data, folder / "ray.jsonl", workers=args.workers, batch_size=args.batch
     )
     after_ray = _rss_mib()
@@ -120,8 +151,8 @@ def _run_part(args: argparse.Namespace, folder: Path) -> None:
     print(_HEAD)
     _row("in-process", local, n)
     _row(f"Ray, {args.workers} workers", distributed, n)
-    _row("  actors up + a first tiny run", warm.wall)
-    _row("  Ray less the actors' start-up", max(0.0, distributed.wall - warm.wall), n)
+    _row("  start-up: actors up, first unit back", distributed.wall - steady)
+    _row(f"  after it (the other {n - first:,} inputs)", steady, n - first)
     print(
         f"driver RSS MiB: {before:.0f} before, {after_local[0]:.0f} after in-process, "
         f"{after_ray[0]:.0f} after Ray (peak {after_ray[1]:.0f})"
@@ -157,19 +188,23 @@ def _index_part(args: argparse.Namespace, folder: Path, pg_url: str) -> None:
     sqlite, v_sqlite = _index(str(folder / "sqlite-app"), n, b)
     pg, v_pg = _index(f"{pg_url}?schema=bench_{uuid.uuid4().hex[:12]}", n, b)
 
-    def on_ray(count: int) -> tuple[_Clock, dict[str, bytes]]:
-        where = f"{pg_url}?schema=bench_{uuid.uuid4().hex[:12]}"
-        return _index(where, count, b, engine="ray", workers=args.workers)
+    from engine.run.ray_runner import RayRunner
 
-    warm = on_ray(args.workers)[0]  # actors started and a first tiny add: the fixed cost
-    ray_pg, v_ray = on_ray(n)
+    first = _FirstDone(RayRunner, "_collect", lambda a, _: len(a[2]))
+    try:
+        where = f"{pg_url}?schema=bench_{uuid.uuid4().hex[:12]}"
+        ray_pg, v_ray = _index(where, n, b, engine="ray", workers=args.workers)
+        end = time.perf_counter()
+    finally:
+        first.close()
+    steady = end - (first.at or end)
     print(f"\nIndex: App.add_inputs of {n:,} texts, hashing-embedder base, {b} per transaction")
     print(_HEAD)
     _row("in-process -> SQLite", sqlite, n)
     _row("in-process -> PostgreSQL", pg, n)
     _row(f"Ray, {args.workers} workers -> PostgreSQL", ray_pg, n)
-    _row("  actors up + a first tiny add", warm.wall)
-    _row("  Ray less its actors' start-up", max(0.0, ray_pg.wall - warm.wall), n)
+    _row("  start-up: actors up, first batch back", ray_pg.wall - steady)
+    _row(f"  after it (the other {n - first.n:,} inputs)", steady, n - first.n)
     same = len(v_sqlite) == n and v_sqlite == v_pg == v_ray
     print(f"index vectors equal input by input (SQLite, PostgreSQL, Ray): {same}")
 
