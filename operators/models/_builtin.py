@@ -48,7 +48,7 @@ class HaarFaceDetector:
         n = np.asarray(counts, dtype=np.float64).reshape(-1)
         # a box is kept when more than min_neighbors raw hits agree; more agreement, higher score
         scores = n / (n + max(self._min_neighbors, 1))
-        return _xywh_to_fractions(rects, bgr.shape), scores
+        return _ordered(_xywh_to_fractions(rects, bgr.shape), scores)
 
 
 class HogPersonDetector:
@@ -74,7 +74,15 @@ class HogPersonDetector:
             bgr, hitThreshold=self._hit_threshold, winStride=self._win_stride, scale=self._scale
         )
         margin = np.asarray(weights, dtype=np.float64).reshape(-1)
-        return _xywh_to_fractions(rects, bgr.shape), 1.0 / (1.0 + np.exp(-margin))
+        return _ordered(_xywh_to_fractions(rects, bgr.shape), 1.0 / (1.0 + np.exp(-margin)))
+
+
+def _ordered(boxes: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best score first, ties top to bottom then left to right: OpenCV's detectors return
+    their boxes in an order that depends on how many threads ran them, and the results must
+    not (one process and worker processes running OpenCV on fewer threads agree)."""
+    order = np.lexsort((boxes[:, 0], boxes[:, 1], -scores)) if len(scores) else np.arange(0)
+    return boxes[order], scores[order]
 
 
 def _xywh_to_fractions(rects: object, shape: tuple[int, ...]) -> np.ndarray:
