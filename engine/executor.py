@@ -26,6 +26,7 @@ from typing import Any
 
 from engine._gcpause import paused_gc, settle
 from engine.errors import DeliveryError, OperatorError, OpgraphError
+from engine.frames import FrameRecorder
 from engine.graph import CompiledGraph, CompiledNode
 from engine.operator import Context, Operator
 from engine.proto import (
@@ -314,7 +315,8 @@ class Executor:
     ) -> WorkflowResult:
         from engine import media  # OpenCV is loaded only when a video is run
 
-        frames: dict[str, list[Frame]] = {n.id: [] for n in self.graph.nodes}
+        nodes = self.graph.nodes
+        recorder = FrameRecorder(len(nodes))
         errors: dict[str, str] = {}
         stream = StreamState(str(index))
         video = inp.data.video
@@ -348,14 +350,15 @@ class Executor:
                 if on_frame is not None:
                     on_frame(index, info, ctx)
                 if keep_frames:
-                    for node in self.graph.nodes:
-                        out = ctx.outputs.get(node.id)
-                        frames[node.id].append(Frame(frame_info=info, data=_strip_pixels(out)))
+                    recorder.add(_frame_row(nodes, ctx.outputs, info))
         finally:
             decoded.close()  # stops the decoding thread now, even if a frame callback raised
             self.close_stream(stream)
-        outputs = {nid: Data(frames=f) for nid, f in frames.items()}
-        return self._result(inp, dict(outputs), errors)
+        kept = recorder.finish()
+        outputs: dict[str, Data | None] = {
+            n.id: Data.model_construct(frames=frames) for n, frames in zip(nodes, kept, strict=True)
+        }
+        return self._result(inp, outputs, errors)
 
     def run_frame(
         self,
@@ -503,6 +506,16 @@ def _unique(values: Iterable[Any]) -> list[Any]:
             seen.add(id(v))
             out.append(v)
     return out
+
+
+def _frame_row(
+    nodes: Sequence[CompiledNode], outputs: dict[str, Data | None], info: FrameInfo
+) -> list[Frame]:
+    """Each node's output for one frame, as the ``Frame`` its video result keeps."""
+    return [
+        trusted(Frame, id=None, frame_info=info, data=_strip_pixels(outputs.get(n.id)))
+        for n in nodes
+    ]
 
 
 def _strip_pixels(data: Data | None) -> Data:

@@ -15,9 +15,19 @@ from enum import IntEnum
 from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationInfo
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    WrapSerializer,
+)
 from pydantic.alias_generators import to_camel
 
+from engine.frames import FrameList
 from engine.limits import check_struct
 
 __all__ = [
@@ -190,6 +200,20 @@ def _bounded_struct(value: Any, info: ValidationInfo) -> Any:
 # validated (a JSON request, the Python API, an app's stored input), so a request cannot
 # nest it past what serialising it back allows
 Struct = Annotated[dict[str, Any], BeforeValidator(_bounded_struct)]
+
+
+def _frames_out(value: FrameList, handler: SerializerFunctionWrapHandler) -> Any:
+    # a video result's frames (stored compressed, decoded on access) serialised as the list
+    # they stand for, a block at a time so a long video's frames are never all alive at once
+    out: list[Any] = []
+    for chunk in value.chunks():
+        out += handler(chunk)
+    return out
+
+
+# Data.frames: a list, or a video result's read-only FrameList; a list is serialised in
+# Rust without calling back into Python (the union tries the list first)
+FrameSeq = list["Frame"] | Annotated[FrameList, WrapSerializer(_frames_out)]
 
 
 def _drop_empty_lists(obj: Any) -> Any:
@@ -473,7 +497,7 @@ class Data(_Proto):
     colors: list[Color] = Field(default_factory=list)
     embeddings: list[Embedding] = Field(default_factory=list)
     regions: list[Region] = Field(default_factory=list)
-    frames: list[Frame] = Field(default_factory=list)
+    frames: FrameSeq = Field(default_factory=list)
     text: Text | None = None
     audio: Audio | None = None
     hits: list[Hit] = Field(default_factory=list)
