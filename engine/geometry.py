@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.proto import BoundingBox
+from engine.proto import BoundingBox, trusted
 
 __all__ = [
     "area",
@@ -30,6 +30,7 @@ __all__ = [
     "nms",
     "overlap_pairs",
     "region_id",
+    "region_ids",
     "scale_about_center",
     "tile_grid",
     "to_fractions",
@@ -362,12 +363,21 @@ def boxes_from_proto(boxes: Sequence[BoundingBox | None]) -> Boxes:
 def box_to_proto(box: Sequence[float] | np.ndarray) -> BoundingBox:
     """One fractional xyxy box as a ``BoundingBox`` proto."""
     x1, y1, x2, y2 = (float(v) for v in box)
-    return BoundingBox(top_row=y1, left_col=x1, bottom_row=y2, right_col=x2)
+    # four floats are a valid box: skip validation (a detector builds one per region)
+    return trusted(BoundingBox, top_row=y1, left_col=x1, bottom_row=y2, right_col=x2)
 
 
 def region_id(box: Boxes | Sequence[float], label: str) -> str:
     """A detection's region id: a hash of its label and its box rounded to 6 decimals, stable
     across runs (results and golden files do not churn) and the same for the same object
     whichever node found it (a whole-image detector, or tiles merged back)."""
-    key = f"{label}:{np.round(np.asarray(box, dtype=np.float64).reshape(4), 6).tolist()}".encode()
-    return hashlib.blake2b(key, digest_size=8).hexdigest()
+    return region_ids(np.asarray(box, dtype=np.float64).reshape(1, 4), [label])[0]
+
+
+def region_ids(boxes: Boxes, labels: Sequence[str]) -> list[str]:
+    """``region_id`` of each row of ``boxes`` with its label (one rounding for all rows)."""
+    rounded = np.round(np.asarray(boxes, dtype=np.float64).reshape(-1, 4), 6).tolist()
+    return [
+        hashlib.blake2b(f"{label}:{row}".encode(), digest_size=8).hexdigest()
+        for row, label in zip(rounded, labels, strict=True)
+    ]

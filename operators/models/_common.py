@@ -99,15 +99,17 @@ def keep_detections(dets: Detections, params: OutputFilterParams, max_n: int) ->
 def regions_from_detections(dets: Detections) -> list[Region]:
     """One region per detection: its box, one concept with the score, ``value`` = the score."""
     boxes = geometry.clip(dets.boxes)
+    ids = geometry.region_ids(boxes, dets.labels)
     regions = []
-    rows = zip(boxes, dets.scores, dets.labels, dets.track_ids, strict=True)
-    for box, score, label, track in rows:
+    # plain floats from one tolist() each, not a numpy scalar per value
+    rows = zip(boxes.tolist(), dets.scores.tolist(), dets.labels, dets.track_ids, ids, strict=True)
+    for box, score, label, track, rid in rows:
         regions.append(
             Region(
-                id=geometry.region_id(box, label),
+                id=rid,
                 region_info=RegionInfo(bounding_box=geometry.box_to_proto(box)),
-                data=Data(concepts=[Concept(id=label, name=label, value=float(score))]),
-                value=float(score),
+                data=Data(concepts=[Concept(id=label, name=label, value=score)]),
+                value=score,
                 track_id=track,
             )
         )
