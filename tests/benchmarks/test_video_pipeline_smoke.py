@@ -61,3 +61,9 @@ def test_a_short_run_end_to_end(vp: ModuleType, tmp_path: Path) -> None:
     assert t.processed == n and len(t.rss_mib) == n
     assert np.median(t.counts) == objects
     assert set(clock) == set(wf.node_ids) and all(v > 0 for v in t.nodes.values())
+
+
+def test_the_gil_probe_counts_frames(vp: ModuleType, tmp_path: Path) -> None:
+    video = tmp_path / "g.mp4"
+    vp.write_video(video, 30, 10.0, 2, (160, 120))
+    assert vp.gil_probe(video, 0.0002, cpu_s=0.05) > 0

@@ -129,3 +129,39 @@ def test_ctrl_c_during_a_slow_video_download_returns_at_once(
     while any(t.name == "opgraph-video-decode" for t in threading.enumerate()):
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_the_gil_switch_interval_is_short_while_decoding_ahead(tmp_path: Path) -> None:
+    import sys
+
+    from engine._prefetch import SWITCH_S
+
+    video = Video.from_source(str(_write_video(tmp_path / "v.mp4", 6)))
+    before = sys.getswitchinterval()
+    seen = [sys.getswitchinterval() for _ in media.iter_frames(video, 100)]
+    assert seen and all(s == pytest.approx(SWITCH_S, abs=2e-6) for s in seen)
+    assert sys.getswitchinterval() == before  # restored at the end
+    frames = media.iter_frames(video, 100)
+    next(frames)
+    frames.close()  # a caller stopping early restores it too
+    assert sys.getswitchinterval() == before
+
+
+def test_quick_switches_nest_and_keep_a_shorter_interval() -> None:
+    import sys
+
+    from engine._prefetch import SWITCH_S, quick_switches
+
+    before = sys.getswitchinterval()
+    try:
+        with quick_switches():
+            with quick_switches():
+                assert sys.getswitchinterval() == pytest.approx(SWITCH_S, abs=2e-6)
+            assert sys.getswitchinterval() == pytest.approx(SWITCH_S, abs=2e-6)  # one user is left
+        assert sys.getswitchinterval() == before
+        sys.setswitchinterval(SWITCH_S / 2)  # a caller's shorter interval is not raised
+        with quick_switches():
+            assert sys.getswitchinterval() == pytest.approx(SWITCH_S / 2, abs=2e-6)
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_S / 2, abs=2e-6)
+    finally:
+        sys.setswitchinterval(before)
