@@ -225,9 +225,7 @@ class Server:
         from clarifai_grpc.grpc.api import service_pb2_grpc
 
         if transport == "grpc":
-            channel = ClarifaiChannel.get_insecure_grpc_channel(
-                base="127.0.0.1", port=self.grpc_port
-            )
+            channel = _own_grpc_channel(self.grpc_port)
         else:
             channel = ClarifaiChannel.get_json_channel(base_url=f"http://127.0.0.1:{self.port}")
         return service_pb2_grpc.V2Stub(channel), (("authorization", f"Key {self.token}"),)
@@ -257,6 +255,26 @@ class Server:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(30)
+
+
+def _own_grpc_channel(port: int) -> Any:
+    """clarifai-grpc's insecure channel (its options, its retry policy) with a connection
+    of its own: grpcio otherwise shares one TCP connection between every channel of a
+    process to the same address, so a client process's threads would all reach the one
+    worker process the kernel gave that connection, as no set of real clients would."""
+    import grpc
+    from clarifai_grpc.channel import clarifai_channel as cc
+
+    cc.ClarifaiChannel.get_insecure_grpc_channel(base="127.0.0.1", port=port).close()  # its setup
+    return grpc.insecure_channel(
+        f"127.0.0.1:{port}",
+        options=[
+            ("grpc.service_config", cc.grpc_json_config),
+            ("grpc.max_receive_message_length", cc.MAX_MESSAGE_LENGTH),
+            ("grpc.max_send_message_length", cc.MAX_MESSAGE_LENGTH),
+            ("grpc.use_local_subchannel_pool", 1),
+        ],
+    )
 
 
 def _proto(text: str) -> Any:

@@ -217,12 +217,22 @@ FrameSeq = list["Frame"] | Annotated[FrameList, WrapSerializer(_frames_out)]
 
 
 def _drop_empty_lists(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {
-            k: v if k in _STRUCTS else _drop_empty_lists(v) for k, v in obj.items() if v != []
-        }
-    if isinstance(obj, list):
-        return [_drop_empty_lists(v) for v in obj]
+    # a hot path of every JSON answer: recurse into containers only, never per scalar
+    kind = type(obj)
+    if kind is dict:
+        out: dict[Any, Any] = {}
+        for k, v in obj.items():
+            inner = type(v)
+            if inner is list:
+                if v:
+                    out[k] = v if k in _STRUCTS else [_drop_empty_lists(x) for x in v]
+            elif inner is dict and k not in _STRUCTS:
+                out[k] = _drop_empty_lists(v)
+            else:
+                out[k] = v
+        return out
+    if kind is list:
+        return [_drop_empty_lists(x) for x in obj]
     return obj
 
 

@@ -59,56 +59,115 @@ def to_proto(cls: type[Message], value: BaseModel | Mapping[str, Any]) -> Messag
         value.model_dump(mode="json", exclude_none=True) if isinstance(value, BaseModel) else value
     )
     try:
-        return cls(**_kwargs(cls.DESCRIPTOR, doc))
+        # protobuf's own constructor takes nested dicts and lists, in C; it refuses (never
+        # misreads) base64 for bytes, a Timestamp's text and a wrapper's bare value
+        return cls(**doc)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        pass
+    try:
+        return cls(**_prepared(cls.DESCRIPTOR, doc))  # those fields converted first
     except (TypeError, ValueError, KeyError, AttributeError):
         message = cls()  # protobuf's JSON parser: slower, and says what is wrong
         json_format.ParseDict(doc, message, ignore_unknown_fields=False)
         return message
 
 
-_TIMESTAMP = "google.protobuf.Timestamp"
-_WRAPPERS = {
-    f"google.protobuf.{n}Value"
-    for n in ("Float", "Double", "Int32", "Int64", "UInt32", "UInt64", "Bool", "String", "Bytes")
-}
-_STRUCTS = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
+_WELL_KNOWN = frozenset(
+    {
+        "google.protobuf.Timestamp",
+        "google.protobuf.Duration",
+        "google.protobuf.Struct",
+        "google.protobuf.Value",
+        "google.protobuf.ListValue",
+    }
+    | {f"google.protobuf.{n}Value" for n in ("Float", "Double", "Bool", "String", "Bytes")}
+    | {f"google.protobuf.{n}Value" for n in ("Int32", "Int64", "UInt32", "UInt64")}
+)
+_BYTES, _MAP, _PARSED, _NESTED = range(4)
+# per message type: (field name, kind, its type, repeated) of each field that needs
+# converting, directly or somewhere below
+_Step = tuple[str, int, Any, bool]
+_PLANS: dict[str, tuple[_Step, ...]] = {}
 
 
-def _kwargs(descriptor: Any, doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Constructor arguments for a message from its JSON (several times faster than
-    protobuf's JSON parser); anything it does not take raises, and the parser is used."""
-    out: dict[str, Any] = {}
-    for key, value in doc.items():
-        field = descriptor.fields_by_name[key]
-        out[key] = _value(field, value)
+def _prepared(descriptor: Any, doc: Any) -> Any:
+    """``doc`` with every value the constructor cannot take converted (a copy only along
+    the paths that need it; ``doc`` itself is never changed)."""
+    plan = _PLANS.get(descriptor.full_name)
+    if plan is None:
+        _plan(descriptor)
+        plan = _PLANS[descriptor.full_name]
+    if not plan or not isinstance(doc, Mapping):
+        return doc
+    out = dict(doc)
+    for name, kind, sub, repeated in plan:
+        if name in doc:
+            value = doc[name]
+            out[name] = [_one(kind, sub, v) for v in value] if repeated else _one(kind, sub, value)
     return out
 
 
-def _value(field: FieldDescriptor, value: Any) -> Any:
-    if field.type == FieldDescriptor.TYPE_MESSAGE:
-        sub = field.message_type
-        if sub.GetOptions().map_entry:
-            value_field = sub.fields_by_name["value"]
-            return {k: _value(value_field, v) for k, v in value.items()}
-        if _repeated(field):
-            return [_message(sub, v) for v in value]
-        return _message(sub, value)
-    if field.type == FieldDescriptor.TYPE_BYTES:
-        if _repeated(field):
-            return [base64.b64decode(v) for v in value]
+def _one(kind: int, sub: Any, value: Any) -> Any:
+    if kind == _BYTES:
         return base64.b64decode(value)
-    return value
+    if kind == _PARSED:
+        return json_format.ParseDict(value, GetMessageClass(sub)())
+    if kind == _MAP:  # a map whose values are messages that need converting
+        values = sub.fields_by_name["value"].message_type
+        inner = _PARSED if values.full_name in _WELL_KNOWN else _NESTED
+        return {k: _one(inner, values, v) for k, v in value.items()}
+    return _prepared(sub, value)
 
 
-def _message(descriptor: Any, value: Any) -> Any:
-    cls = GetMessageClass(descriptor)
-    if descriptor.full_name in _STRUCTS | _WRAPPERS | {_TIMESTAMP}:
-        message = cls()
-        json_format.ParseDict(value, message)
-        return message
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{descriptor.full_name} needs an object")
-    return cls(**_kwargs(descriptor, value))
+def _step(field: FieldDescriptor, needs: dict[str, bool]) -> _Step | None:
+    """How to convert ``field``, or None when the constructor takes it as it is."""
+    repeated = _repeated(field)
+    if field.type == FieldDescriptor.TYPE_BYTES:
+        return (field.name, _BYTES, None, repeated)
+    if field.type != FieldDescriptor.TYPE_MESSAGE:
+        return None
+    sub = field.message_type
+    if sub.GetOptions().map_entry:
+        value = sub.fields_by_name["value"]
+        if value.type == FieldDescriptor.TYPE_MESSAGE and _needs(value, needs):
+            return (field.name, _MAP, sub, False)
+        return None
+    if sub.full_name in _WELL_KNOWN:
+        return (field.name, _PARSED, sub, repeated)
+    return (field.name, _NESTED, sub, repeated) if _needs(field, needs) else None
+
+
+def _plan(root: Any) -> None:
+    """The plans of ``root`` and of every message type under it: a type needs converting
+    if it has a bytes or well-known field, or a message field of a type that does (types
+    nest in cycles, so this is a fixed point over all of them)."""
+    types: dict[str, Any] = {}
+    todo = [root]
+    while todo:
+        d = todo.pop()
+        if d.full_name in types or d.full_name in _PLANS:
+            continue
+        types[d.full_name] = d
+        todo.extend(f.message_type for f in d.fields if f.type == FieldDescriptor.TYPE_MESSAGE)
+    needs = {name: bool(plan) for name, plan in _PLANS.items()}
+    needs.update({name: False for name in types})
+    changed = True
+    while changed:
+        changed = False
+        for name, d in types.items():
+            if not needs[name] and any(_needs(f, needs) for f in d.fields):
+                needs[name] = changed = True
+    for name, d in types.items():
+        _PLANS[name] = tuple(s for s in (_step(f, needs) for f in d.fields) if s is not None)
+
+
+def _needs(field: FieldDescriptor, needs: dict[str, bool]) -> bool:
+    if field.type == FieldDescriptor.TYPE_BYTES:
+        return True
+    if field.type != FieldDescriptor.TYPE_MESSAGE:
+        return False
+    name = field.message_type.full_name
+    return name in _WELL_KNOWN or needs.get(name, False)
 
 
 def from_query(cls: type[Message], pairs: list[tuple[str, str]]) -> dict[str, Any]:

@@ -123,8 +123,13 @@ def spec_details(exc: SpecError) -> str:
     mistakes = getattr(exc, "errors", None) or [exc]
     return json.dumps(
         [
-            {"line": e.line, "col": e.col, "node_id": e.node_id, "key": _key(e.key),
-             "message": e.message}
+            {
+                "line": e.line,
+                "col": e.col,
+                "node_id": e.node_id,
+                "key": _key(e.key),
+                "message": e.message,
+            }
             for e in mistakes[:_MAX_PLACES]
         ]
     )
@@ -148,22 +153,32 @@ def failure(name: str, code: int, description: str, details: str = "") -> Messag
 class Reply:
     """A handler's answer, built for the transport that sends it.
 
-    A handler gives either a response proto or the App's pydantic response as Clarifai
-    JSON; REST sends that JSON as it is and gRPC turns it into the proto, so neither pays
-    for a conversion it does not need.
+    A handler gives a response proto, the App's pydantic response (``model``) or that
+    response as Clarifai JSON (``doc``); REST sends the JSON and gRPC builds the proto, each
+    from the model directly, so neither pays for a conversion it does not need.  A response
+    without a status code answers success.
     """
 
     def __init__(
-        self, method: str, *, proto: Message | None = None, doc: dict[str, Any] | None = None
+        self,
+        method: str,
+        *,
+        proto: Message | None = None,
+        doc: dict[str, Any] | None = None,
+        model: Any = None,
     ) -> None:
         self.method = method
         self._proto = proto
         self._doc = doc
+        self._model = model
         # sent beside the answer: HTTP headers over REST, trailing metadata over gRPC
         self.headers: dict[str, str] = {}
 
     @property
     def code(self) -> int:
+        if self._model is not None:
+            status = getattr(self._model, "status", None)
+            return int(getattr(status, "code", 0) or Codes.SUCCESS)
         if self._doc is not None:
             return int(self._doc.get("status", {}).get("code", 0))
         return int(self._proto.status.code)  # type: ignore[union-attr]
@@ -171,7 +186,7 @@ class Reply:
     def proto(self) -> Message:
         if self._proto is None:
             try:
-                self._proto = to_proto(response_type(self.method), self._doc or {})
+                self._proto = to_proto(response_type(self.method), self._dump(for_json=False))
             except Exception:
                 log.exception("%s: the response does not fit its proto", self.method)
                 self._proto = failure(
@@ -182,7 +197,24 @@ class Reply:
         return self._proto
 
     def json(self) -> dict[str, Any]:
+        if self._doc is None and self._model is not None:
+            self._doc = self._dump(for_json=True)
         return self._doc if self._doc is not None else to_json(self.proto())
+
+    def _dump(self, *, for_json: bool) -> dict[str, Any]:
+        """The model as Clarifai JSON (without empty lists, as Clarifai writes it, when it
+        is sent as JSON: a proto does not care), its status success unless it says."""
+        model = self._model
+        if model is None:
+            return self._doc or {}
+        if hasattr(model, "to_dict"):
+            doc = model.to_dict() if for_json else model.model_dump(mode="json", exclude_none=True)
+        else:
+            doc = model.model_dump(mode="json")
+        status = doc.get("status") or {}
+        if not status.get("code"):
+            doc["status"] = {**status, "code": Codes.SUCCESS, "description": "Ok"}
+        return dict(doc)
 
 
 def dispatch(name: str, request: Message, tokens: TokenStore, call: Call, key: str | None) -> Reply:
@@ -206,8 +238,9 @@ def _run(
     except BadRequest as exc:
         return failure(name, Codes.CONN_BAD_REQUEST_FORMAT, str(exc))
     except RecursionError:  # a Struct (metadata, params) nested deeper than Python's stack
-        return failure(name, Codes.CONN_BAD_REQUEST_FORMAT, f"{name}: the request is nested "
-                       "too deeply")
+        return failure(
+            name, Codes.CONN_BAD_REQUEST_FORMAT, f"{name}: the request is nested too deeply"
+        )
     except SpecError as exc:
         code = getattr(exc, "status_code", None) or Codes.CONN_INVALID_REQUEST
         return failure(name, code, str(exc), spec_details(exc))

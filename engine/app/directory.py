@@ -31,6 +31,7 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _DUPLICATE = 40010  # Clarifai's DATABASE_DUPLICATE_KEY
 _NOT_FOUND = 11101  # CONN_DOES_NOT_EXIST
 _INVALID = 11102  # CONN_INVALID_REQUEST
+_KNOWN_FILES = 4096  # app names whose file path is kept
 
 
 try:  # POSIX: creating and deleting apps are serialised across processes too
@@ -60,6 +61,7 @@ class AppDirectory:
         self.root = Path(root)
         self._lock = threading.RLock()
         self._open: dict[tuple[str, str], tuple[App, tuple[int, int]]] = {}
+        self._files: dict[tuple[str, str], str] = {}  # checked ids -> the app's file
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -118,8 +120,14 @@ class AppDirectory:
 
     def _identity(self, user_id: str, app_id: str) -> tuple[int, int] | None:
         """The app's file as (device, inode), or None when there is no such app."""
+        db = self._files.get((user_id, app_id))
+        if db is None:  # ids checked once per name, not on every request
+            db = str(self.path(user_id, app_id) / "app.db")
+            if len(self._files) >= _KNOWN_FILES:
+                self._files.clear()
+            self._files[(user_id, app_id)] = db
         try:
-            st = os.stat(self.path(user_id, app_id) / "app.db")
+            st = os.stat(db)
         except FileNotFoundError:
             return None
         return (st.st_dev, st.st_ino)

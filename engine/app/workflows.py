@@ -51,6 +51,8 @@ class Workflows:
         self._db = core.store.workflows
         self._cache: dict[tuple[str, str], tuple[Workflow, WorkflowVersion]] = {}
         self._cache_lock = threading.Lock()
+        # (workflow id, version id or None) -> (store epoch when looked up, the workflow)
+        self._resolved: dict[tuple[str, str | None], tuple[int, AppWorkflow]] = {}
 
     def create(
         self,
@@ -150,7 +152,25 @@ class Workflows:
         return _version(self._version_record(workflow_id, version_id))
 
     def workflow(self, workflow_id: str, version_id: str | None = None) -> AppWorkflow:
-        """A stored workflow (a given version, or the newest), ready to run in the app."""
+        """A stored workflow (a given version, or the newest), ready to run in the app.
+
+        What a name resolves to is kept while nothing is committed to the app (its store's
+        epoch, which sees other processes' commits too): a run then reads nothing."""
+        epoch = self._core.store.epoch()  # before reading: what is read is at least as new
+        key = (workflow_id, version_id)
+        if epoch is not None:
+            hit = self._resolved.get(key)
+            if hit is not None and hit[0] == epoch:
+                return hit[1]
+        found = self._lookup(workflow_id, version_id)
+        if epoch is not None:
+            with self._cache_lock:
+                if len(self._resolved) >= _CACHED_VERSIONS:
+                    self._resolved.clear()
+                self._resolved[key] = (epoch, found)
+        return found
+
+    def _lookup(self, workflow_id: str, version_id: str | None) -> AppWorkflow:
         if self._is_base(workflow_id):
             base = self._base_proto()
             if version_id is not None and (base.version is None or version_id != base.version.id):

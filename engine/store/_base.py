@@ -38,6 +38,11 @@ class StoreConnection:
     def close(self) -> None:
         raise NotImplementedError
 
+    def epoch(self) -> int | None:
+        """Equal to an earlier epoch only if nothing was committed to the store between
+        (by anyone); None when unknown, and then nothing read may be kept."""
+        return None
+
     # ---- meta ------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:

@@ -22,6 +22,7 @@ from engine.query import GeoArea
 from engine.store._base import StoreConnection
 from engine.store._rows import put_meta
 from engine.store._schema import MIGRATIONS, SCHEMA_VERSION
+from engine.store._watch import ChangeWatch
 
 __all__ = ["SqliteConnection"]
 
@@ -60,6 +61,7 @@ class SqliteConnection(StoreConnection):
         except StoreError:
             self._conn.close()
             raise
+        self._watch = ChangeWatch(self.path)
 
     # ---- plumbing --------------------------------------------------------------------
 
@@ -162,7 +164,11 @@ class SqliteConnection(StoreConnection):
             except sqlite3.Error as exc:
                 raise self._error(exc) from None
 
+    def epoch(self) -> int | None:
+        return self._watch.epoch()
+
     def close(self) -> None:
+        self._watch.close()
         with self._lock:
             self._conn.close()
 

@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from engine.api.errors import ApiError
 from engine.api.service import Call, Reply
 from engine.proto import Input
-from engine.proto import Status as StatusModel
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -26,17 +25,12 @@ __all__ = [
     "without_media",
 ]
 
-_SUCCESS = 10000
 _INVALID = 11102  # CONN_INVALID_REQUEST
 
 
 def answer(method: str, model: BaseModel) -> Reply:
     """The App's pydantic response as the method's reply, success unless its status says."""
-    doc = model.to_dict() if hasattr(model, "to_dict") else model.model_dump(mode="json")
-    status = doc.setdefault("status", {})
-    if not status.get("code"):
-        status.update(StatusModel(code=_SUCCESS, description="Ok").model_dump(exclude_none=True))
-    return Reply(method, doc=doc)
+    return Reply(method, model=model)
 
 
 def request_docs(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 from typing import Any
 
 import pytest
@@ -75,6 +76,56 @@ DOCS: list[tuple[Any, dict[str, Any]]] = [
         pb.MultiDatasetVersionResponse,
         {"dataset_versions": [{"id": "v", "metrics": {"/": {"inputs_count": 2}}}]},
     ),
+    # the constructor refuses these (a Value's bare JSON, a Timestamp's text, an int for
+    # a float is fine but a float for an int is not): each reaches the same proto
+    (
+        pb.MultiModelTypeResponse,
+        {
+            "model_types": [
+                {
+                    "id": "t",
+                    "model_type_fields": [
+                        {"path": "a", "default_value": 0.5},
+                        {"path": "b", "default_value": {"x": [1, None]}},
+                        {"path": "c", "default_value": "text"},
+                        {"path": "d", "default_value": [True]},
+                    ],
+                }
+            ]
+        },
+    ),
+    (
+        pb.MultiModelResponse,
+        {
+            "models": [
+                {
+                    "id": "m",
+                    "created_at": "2026-11-30T23:04:39Z",
+                    "model_version": {"id": "v", "total_input_count": 2.0},
+                    "output_info": {
+                        "params": {"k": 1},
+                        "data": {"concepts": [{"id": "c", "value": 1}]},
+                    },
+                }
+            ],
+        },
+    ),
+    (
+        pb.SingleInputResponse,
+        {
+            "input": {
+                "data": {
+                    "image": {
+                        "decoded_bytes": base64.b64encode(b"raw").decode(),
+                        "hosted_image_info": {"small": {"width": 4, "height": 3}},
+                    },
+                    "regions": [],
+                    "concepts": [],
+                }
+            }
+        },
+    ),
+    (pb.MultiInputResponse, {"status": {"code": 10000, "description": "Ok"}, "inputs": []}),
 ]
 
 
@@ -83,6 +134,13 @@ def test_direct_builder_matches_the_json_parser(cls: Any, doc: dict[str, Any]) -
     expected = cls()
     json_format.ParseDict(doc, expected)
     assert to_proto(cls, doc) == expected
+
+
+@pytest.mark.parametrize(("cls", "doc"), DOCS)
+def test_the_builder_never_changes_its_doc(cls: Any, doc: dict[str, Any]) -> None:
+    before = copy.deepcopy(doc)
+    to_proto(cls, doc)
+    assert doc == before
 
 
 def test_a_field_the_proto_lacks_is_an_error() -> None:

@@ -18,6 +18,7 @@ from engine.proto_app import (
 )
 from engine.workflow import Workflow
 from tests.clarifai_json import assert_clarifai_json
+from tests.engine.app.conftest import hashing_base
 
 
 def flow(word: str, wid: str = "tagger") -> str:
@@ -138,3 +139,28 @@ def test_bad_requests_change_nothing(app: App, call, code) -> None:
 def test_the_base_workflow_cannot_be_deleted_with_a_clear_message(app: App) -> None:
     with pytest.raises(AppError, match="base workflow and cannot be deleted; set another"):
         app.delete_workflow("hashing-base")
+
+
+def test_a_run_never_uses_what_another_writer_changed(app_location, backend: str) -> None:
+    # two App objects on one app stand for two server processes: what one resolves a
+    # workflow name to is kept for speed, and must never outlive a change by the other
+    where = app_location()
+    with App(where, base_workflow=hashing_base()) as mine, App(where) as theirs:
+        theirs.create_workflow(flow("cat"))
+        assert _tags(mine, None) == ["cat"] == _tags(mine, None)
+        kept = mine.workflow("tagger")
+        theirs.patch_workflow("tagger", flow("dog"))
+        assert _tags(mine, None) == ["dog"]
+        mine.workflow("tagger")  # resolved again, and kept again
+        theirs.delete_workflow("tagger")
+        with pytest.raises(AppError) as info:
+            mine.workflow("tagger")
+        assert info.value.code == StatusCode.WORKFLOW_DOES_NOT_EXIST
+        with pytest.raises(AppError):
+            mine.workflow("tagger", kept.version_id)  # an old version of a deleted workflow
+        theirs.create_workflow(flow("bird"))
+        assert _tags(mine, None) == ["bird"]
+        theirs.set_base_workflow(flow("x", "new-base"), reindex=False)
+        assert mine.workflow("new-base").workflow.id == "new-base"
+        if backend == "sqlite":  # nothing changed: the same resolution, read from nothing
+            assert mine.workflow("tagger") is mine.workflow("tagger")
