@@ -307,9 +307,10 @@ def _proto(text: str) -> Any:
     return r.Workflow(id=doc["id"], nodes=nodes)
 
 
-def _client(args: tuple[str, int, int, str, str, str, int, float]) -> list[float]:
-    """One client process: ``threads`` threads sending requests for ``seconds``."""
-    transport, port, grpc_port, token, kind, workflow_id, threads, seconds = args
+def _client(args: tuple[str, int, int, str, str, str, int, float, float]) -> dict[str, Any]:
+    """One client process: ``threads`` threads, each with its own stub, sending requests
+    from wall-clock time ``start`` for ``seconds``; its latencies, errors and CPU time."""
+    transport, port, grpc_port, token, kind, workflow_id, threads, start, seconds = args
     from clarifai_grpc.grpc.api import resources_pb2 as r
     from clarifai_grpc.grpc.api import service_pb2 as pb
     from google.protobuf import json_format
@@ -321,48 +322,79 @@ def _client(args: tuple[str, int, int, str, str, str, int, float]) -> list[float
         workflow_id=workflow_id,
         inputs=[json_format.ParseDict(i, r.Input()) for i in _inputs(kind)],
     )
+    stubs = [srv.stub(transport) for _ in range(threads)]
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
-    stop = time.monotonic() + seconds
+    late = max(0.0, time.time() - start)
+    time.sleep(max(0.0, start - time.time()))
+    stop = time.monotonic() + seconds - late
 
-    def loop() -> None:
-        stub, md = srv.stub(transport)
+    def loop(stub: Any, md: Any) -> None:
         mine: list[float] = []
+        failed = 0
         while time.monotonic() < stop:
             t0 = time.perf_counter()
             reply = stub.PostWorkflowResults(request, metadata=md)
-            dt = time.perf_counter() - t0
+            mine.append(time.perf_counter() - t0)
             if reply.status.code != 10000:
-                with lock:
-                    errors[0] += 1
-            mine.append(dt)
+                failed += 1
         with lock:
             latencies.extend(mine)
+            errors[0] += failed
 
-    pool = [threading.Thread(target=loop) for _ in range(threads)]
+    cpu0 = time.process_time()
+    pool = [threading.Thread(target=loop, args=stub) for stub in stubs]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    return [*latencies, -float(errors[0])]  # the error count rides at the end, negated
+    cpu = time.process_time() - cpu0
+    return {"latencies": latencies, "errors": errors[0], "cpu": cpu, "late": late}
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of ``pids`` so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def _remote(
-    server: Server | BareServer, transport: str, kind: str, n: int, seconds: float
+    server: Server | BareServer,
+    transport: str,
+    kind: str,
+    n: int,
+    seconds: float,
+    clients: Any,
 ) -> dict[str, Any]:
+    """N client threads over the two client processes of ``clients``, started together."""
     procs = min(2, n)
     split = [n // procs + (1 if i < n % procs else 0) for i in range(procs)]
     wid = "text5" if kind == "text" else "image5"
+    start = time.time() + 1.0  # every client process connected and waiting by then
     jobs = [
-        (transport, server.port, server.grpc_port, server.token, kind, wid, k, seconds)
+        (transport, server.port, server.grpc_port, server.token, kind, wid, k, start, seconds)
         for k in split
     ]
-    with mp.get_context("spawn").Pool(procs) as pool:
-        parts = pool.map(_client, jobs)
-    errors = int(sum(-p[-1] for p in parts))
-    lat = [x for p in parts for x in p[:-1]]
-    return _row(lat, seconds, errors)
+    pids = server.pids()
+    cpu0 = _cpu_seconds(pids)
+    parts = clients.map(_client, jobs)
+    server_cpu = _cpu_seconds(pids) - cpu0
+    lat = [x for p in parts for x in p["latencies"]]
+    row = _row(lat, seconds, sum(p["errors"] for p in parts))
+    done = max(1, len(lat))
+    row["client_ms"] = 1000 * sum(p["cpu"] for p in parts) / done
+    row["server_ms"] = 1000 * server_cpu / done
+    if any(p["late"] > 0.2 for p in parts):
+        print(f"  (a client process started {max(p['late'] for p in parts):.1f} s late)")
+    return row
 
 
 def _bare_worker(port: int, reply: bytes, threads: int, ready: Any) -> None:
@@ -422,6 +454,9 @@ class BareServer:
                 self.stop()
                 raise RuntimeError("the bare gRPC server did not start")
 
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs if p.pid is not None]
+
     def stop(self) -> None:
         for proc in self.procs:
             proc.terminate()
@@ -451,12 +486,16 @@ def _local(kind: str, n: int, seconds: float) -> dict[str, Any]:
             latencies.extend(mine)
             errors[0] += failed
 
+    cpu0 = time.process_time()
     pool = [threading.Thread(target=loop) for _ in range(n)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    return _row(latencies, seconds, errors[0])
+    row = _row(latencies, seconds, errors[0])
+    row["client_ms"] = 1000 * (time.process_time() - cpu0) / max(1, len(latencies))
+    row["server_ms"] = 0.0
+    return row
 
 
 def _row(latencies: list[float], seconds: float, errors: int) -> dict[str, Any]:
@@ -467,8 +506,9 @@ def _row(latencies: list[float], seconds: float, errors: int) -> dict[str, Any]:
     return {"rps": len(ms) / seconds, "p50": statistics.median(ms), "p99": p99, "errors": errors}
 
 
-def _soak(server: Server, total: int) -> None:
-    stub, md = server.stub("grpc")
+def _soak(server: Server, total: int, threads: int = 8) -> None:
+    """``total`` gRPC requests from ``threads`` clients, each on a connection of its own
+    (so the kernel spreads them over the worker processes); server RSS at each tenth."""
     from clarifai_grpc.grpc.api import resources_pb2 as r
     from clarifai_grpc.grpc.api import service_pb2 as pb
     from google.protobuf import json_format
@@ -478,30 +518,75 @@ def _soak(server: Server, total: int) -> None:
         workflow_id="text5",
         inputs=[json_format.ParseDict(i, r.Input()) for i in _inputs("text")],
     )
-    print(f"{'requests':>9} {'server RSS MiB (total: parent + workers)':>40}  errors")
-    step = max(1, total // 10)
+    stubs = [server.stub("grpc") for _ in range(threads)]
+    print(f"{threads} client threads, one gRPC connection each")
+    head = "server RSS MiB (total: parent + workers)"
+    print(f"{'requests':>9} {head:>42} {'errors':>7} {'req/s':>7}")
+    step = max(threads, total // 10)
     done, errors = 0, [0]
     lock = threading.Lock()
 
-    def send(count: int) -> None:
+    def send(stub: Any, md: Any, count: int) -> None:
+        failed = 0
         for _ in range(count):
-            reply = stub.PostWorkflowResults(request, metadata=md)
-            if reply.status.code != 10000:
-                with lock:
-                    errors[0] += 1
+            if stub.PostWorkflowResults(request, metadata=md).status.code != 10000:
+                failed += 1
+        with lock:
+            errors[0] += failed
 
+    rate = float("nan")
     while True:
         rss = server.rss_mib()
         parts = " + ".join(f"{x:.1f}" for x in rss)
-        print(f"{done:>9} {sum(rss):>8.1f} ({parts}){'':>4}{errors[0]:>6}", flush=True)
+        print(f"{done:>9} {sum(rss):>10.1f} ({parts}){errors[0]:>8} {rate:>7.0f}", flush=True)
         if done >= total:
             break
-        pool = [threading.Thread(target=send, args=(step // 8,)) for _ in range(8)]
+        count = min(step, total - done)
+        shares = [count // threads + (1 if i < count % threads else 0) for i in range(threads)]
+        pool = [
+            threading.Thread(target=send, args=(*stub, k))
+            for stub, k in zip(stubs, shares, strict=True)
+        ]
+        t0 = time.perf_counter()
         for t in pool:
             t.start()
         for t in pool:
             t.join()
-        done += 8 * (step // 8)
+        rate = count / (time.perf_counter() - t0)
+        done += count
+
+
+def _warm_client(_: int) -> None:
+    """A client process imports what it needs once, before anything is timed."""
+    import clarifai_grpc.channel.clarifai_channel
+    import clarifai_grpc.grpc.api.service_pb2_grpc  # noqa: F401
+
+    time.sleep(0.5)  # so that each process takes one
+
+
+def _print_rows(kind: str, n: int, rows: dict[str, dict[str, Any]]) -> None:
+    local = rows["in-process"]
+    for mode, row in rows.items():
+        label = {"json": "REST"}.get(mode, mode)
+        ratio = row["rps"] / local["rps"] if local["rps"] else float("nan")
+        spread = row["p99"] / row["p50"] if row["p50"] else float("nan")
+        print(
+            f"{kind:<6}{n:>4}  {label:<11}{row['rps']:>8.1f}{row['p50']:>9.2f}{row['p99']:>9.2f}"
+            f"{spread:>7.1f}{row['errors']:>7}{ratio:>9.2f}{row['client_ms']:>9.2f}"
+            f"{row['server_ms']:>9.2f}",
+            flush=True,
+        )
+    cores = os.cpu_count() or 1
+    for mode in ("grpc", "json", "grpc bare"):
+        row = rows.get(mode)
+        if row is None or not row["rps"]:
+            continue
+        per = row["client_ms"] + row["server_ms"]
+        most = 1000 * cores / per if per else float("nan")
+        print(
+            f"{'':>10}{mode}: {per:.2f} ms of CPU a request (clients + server): {cores} cores "
+            f"serve at most {most:.0f} req/s = {most / local['rps']:.2f} x in-process"
+        )
 
 
 def main() -> None:
@@ -515,6 +600,7 @@ def main() -> None:
         "--workers", type=int, default=os.cpu_count() or 1, help="server worker processes"
     )
     args = parser.parse_args()
+    print("command:", " ".join([".venv/bin/python", "benchmarks/serve.py", *sys.argv[1:]]))
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp), args.workers)
@@ -522,35 +608,33 @@ def main() -> None:
         try:
             if args.soak:
                 _soak(server, args.soak)
-                return
-            print(
-                f"{'kind':<6}{'N':>4}  {'mode':<11}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}"
-                f"{'errors':>8}{'vs local':>10}"
-            )
-            for kind in args.kinds.split(","):
-                for n in (int(x) for x in args.clients.split(",")):
-                    local = _local(kind, n, args.seconds)
-                    rows = {"in-process": local}
-                    for transport in ("grpc", "json"):
-                        rows[transport] = _remote(server, transport, kind, n, args.seconds)
-                    if args.bare:
-                        bare = BareServer(server, kind, args.workers)
-                        try:
-                            rows["grpc bare"] = _remote(bare, "grpc", kind, n, args.seconds)
-                        finally:
-                            bare.stop()
-                    for mode, row in rows.items():
-                        label = {"json": "REST"}.get(mode, mode)
-                        ratio = row["rps"] / local["rps"] if local["rps"] else float("nan")
-                        print(
-                            f"{kind:<6}{n:>4}  {label:<11}{row['rps']:>8.1f}{row['p50']:>9.2f}"
-                            f"{row['p99']:>9.2f}{row['errors']:>8}{ratio:>10.2f}",
-                            flush=True,
-                        )
+            else:
+                _table(server, args)
         finally:
             server.stop()
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(json.dumps({"goals": {"grpc_at_32": 0.7, "rest_at_32": 0.5, "p99_over_p50": 5}}))
+
+
+def _table(server: Server, args: argparse.Namespace) -> None:
+    print(
+        f"{'kind':<6}{'N':>4}  {'mode':<11}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'p99/50':>7}"
+        f"{'errors':>7}{'vs local':>9}{'cli CPU':>9}{'srv CPU':>9}   (CPU: ms a request)"
+    )
+    with mp.get_context("spawn").Pool(2) as clients:
+        clients.map(_warm_client, [0, 1])
+        for kind in args.kinds.split(","):
+            for n in (int(x) for x in args.clients.split(",")):
+                rows = {"in-process": _local(kind, n, args.seconds)}
+                for transport in ("grpc", "json"):
+                    rows[transport] = _remote(server, transport, kind, n, args.seconds, clients)
+                if args.bare:
+                    bare = BareServer(server, kind, args.workers)
+                    try:
+                        rows["grpc bare"] = _remote(bare, "grpc", kind, n, args.seconds, clients)
+                    finally:
+                        bare.stop()
+                _print_rows(kind, n, rows)
 
 
 if __name__ == "__main__":

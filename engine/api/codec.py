@@ -108,8 +108,9 @@ def _prepared(descriptor: Any, doc: Any) -> Any:
 
 
 def _one(kind: int, sub: Any, value: Any) -> Any:
-    if kind == _BYTES:
-        return base64.b64decode(value)
+    if kind == _BYTES:  # decoded as protobuf's JSON parser does (either alphabet)
+        encoded = value.encode() if isinstance(value, str) else value
+        return base64.urlsafe_b64decode(encoded + b"=" * (4 - len(encoded) % 4))
     if kind == _PARSED:
         return json_format.ParseDict(value, GetMessageClass(sub)())
     if kind == _MAP:  # a map whose values are messages that need converting
