@@ -17,13 +17,16 @@ PostgreSQL app at once.
 
 Inputs cross to the actors with their media as bytes (a file path is read here first: an
 actor may run on a machine without the file); results come back without their input, which
-is attached again here.  An actor that dies fails its chunk's inputs with a clear status;
-Ray starts it again for the next chunk.
+is attached again here.  When an actor dies, Ray starts it again and its chunk is run again
+one input per call, so only an input that kills an actor on its own fails, with a clear
+status.  Operators are imported in the actors from their modules, as worker processes do.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +39,7 @@ from engine.workflow import Workflow
 __all__ = ["RayRunner", "ray_module"]
 
 _PER_ACTOR = 2  # chunks per actor and batch: a slow chunk does not leave the others idle
+_RESTART_WAITS, _RESTART_PAUSE_S = 120, 0.5  # how long an input waits for a restarting actor
 _log = logging.getLogger(__name__)
 
 
@@ -51,7 +55,9 @@ def ray_module() -> Any:
 class _Indexer:
     """A Ray actor's body: one compiled workflow, run on chunks of inputs."""
 
-    def __init__(self, yaml_text: str) -> None:
+    def __init__(self, yaml_text: str, modules: list[str]) -> None:
+        for module in modules:  # operators registered by a module of the caller's
+            importlib.import_module(module)
         self.workflow = Workflow.from_yaml(yaml_text)
 
     def run(self, inputs: list[Input]) -> list[WorkflowResult]:
@@ -121,7 +127,8 @@ class RayRunner:
         self._drop_actors()
         text = wf.with_catalog_resolved().to_yaml()
         cls = self._ray.remote(num_cpus=1, max_restarts=-1)(_Indexer)
-        self._actors = [cls.remote(text) for _ in range(self._size)]
+        modules = _operator_modules(wf)
+        self._actors = [cls.remote(text, modules) for _ in range(self._size)]
         self._wf = wf
 
     def _drop_actors(self) -> None:
@@ -146,12 +153,57 @@ class RayRunner:
             try:
                 chunk = self._ray.get(ref)
             except self._ray.exceptions.RayError as exc:  # the actor died, or Ray failed
-                why = f"the Ray actor running it failed: {type(exc).__name__}"
-                _log.warning("%s (%d inputs failed)", why, len(indices))
-                chunk = [_failed(wf, inputs[i], why) for i in indices]
+                chunk = self._one_by_one(wf, [inputs[i] for i in indices], exc)
             for i, result in zip(indices, chunk, strict=True):
                 results[i] = _with_input(result, inputs[i])
         return [r for r in results if r is not None]
+
+    def _one_by_one(self, wf: Workflow, inputs: list[Input], exc: Exception) -> list[Any]:
+        """A chunk whose actor died, run again one input per call (Ray restarts the
+        actor): only an input that kills an actor on its own fails."""
+        _log.warning("a Ray actor failed (%s): its inputs run again one by one", exc)
+        return [self._alone(wf, inp) for inp in inputs]
+
+    def _alone(self, wf: Workflow, inp: Input) -> Any:
+        """One input in one call, on an actor seen alive just before: if the call fails,
+        this input is what killed it."""
+        for _ in range(len(self._actors)):
+            actor = self._actors[self._next % len(self._actors)]
+            self._next += 1
+            if not self._ready(actor):
+                continue
+            try:
+                return self._ray.get(actor.run.remote([_portable(inp)]))[0]
+            except self._ray.exceptions.RayError as exc:
+                why = f"the Ray actor running it failed: {type(exc).__name__}"
+                _log.warning("%s (input %s failed)", why, inp.id)
+                return _failed(wf, inp, why)
+        return _failed(wf, inp, "no Ray actor came back to run it")
+
+    def _ready(self, actor: Any) -> bool:
+        """Wait (a while) for ``actor`` to be up again after a restart."""
+        for _ in range(_RESTART_WAITS):
+            try:
+                self._ray.get(actor.__ray_ready__.remote())
+                return True
+            except self._ray.exceptions.ActorUnavailableError:
+                time.sleep(_RESTART_PAUSE_S)
+            except self._ray.exceptions.RayError:
+                return False
+        return False
+
+
+def _operator_modules(wf: Workflow) -> list[str]:
+    """The modules the actors import before compiling: those of the graph's operators
+    (an operator defined in the calling script cannot be imported there: refused)."""
+    ops = [n.operator_cls for n in wf._graph_nodes() if n.operator_cls is not None]
+    in_script = sorted({op.type_id for op in ops if op.__module__ == "__main__"})
+    if in_script:
+        raise InputError(
+            f"engine='ray': operator(s) {', '.join(in_script)} are defined in the script "
+            "itself; Ray actors import operators from modules: move them into one"
+        )
+    return sorted({op.__module__ for op in ops})
 
 
 def _key(inputs: list[Input]) -> tuple[str, ...]:

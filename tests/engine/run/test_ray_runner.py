@@ -163,3 +163,39 @@ def test_the_command_line_refuses_an_address_without_ray(
         ["app", "reindex", str(tmp_path / "app"), "--base-workflow", "text", "--address", "auto"]
     )
     assert code == 2 and "--address is for --engine ray" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_an_input_that_kills_its_actor_fails_alone(ray_local: Any, tmp_path: Path) -> None:
+    from engine.app import App
+    from tests.engine.run import _crash_ops
+
+    wf = Workflow("crash")
+    wf.add(_crash_ops.ExitOnText.type_id, id="x")
+    texts = ["fine 0", "fine 1", "fine 2", "die", "fine 4", "fine 5"]
+    items = [{"id": f"i{k}", "data": {"text": {"raw": t}}} for k, t in enumerate(texts)]
+    with App(tmp_path / "app", wf, batch_size=64) as app:
+        app.add_inputs(items, progress=False, engine="ray", workers=2)
+        stored = {str(i.id): i.status for i in app.list_inputs(per_page=100)}
+    failed = {i: s.description for i, s in stored.items() if s.code != StatusCode.INPUT_SUCCESS}
+    assert list(failed) == ["i3"], failed
+    assert "Ray actor" in failed["i3"]
+
+
+def test_an_operator_defined_in_the_script_is_refused_for_ray() -> None:
+    from engine.errors import InputError
+    from engine.run.ray_runner import _operator_modules
+
+    wf = _base()
+    assert _operator_modules(wf) == sorted(
+        {n.operator_cls.__module__ for n in wf._graph_nodes() if n.operator_cls}
+    )
+    node = wf._graph_nodes()[0]
+    assert node.operator_cls is not None
+    original = node.operator_cls.__module__
+    try:
+        node.operator_cls.__module__ = "__main__"
+        with pytest.raises(InputError, match="defined in the script itself"):
+            _operator_modules(wf)
+    finally:
+        node.operator_cls.__module__ = original
