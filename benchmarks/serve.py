@@ -119,7 +119,7 @@ def _inputs(kind: str) -> list[dict[str, Any]]:
 class Server:
     """``opgraph serve`` in its own process, with an app holding both workflows."""
 
-    def __init__(self, data: Path, workers: int) -> None:
+    def __init__(self, data: Path, workers: int, threads: int = 16) -> None:
         self.port, self.grpc_port = _free_port(), _free_port()
         self.token = subprocess.run(
             [
@@ -154,7 +154,7 @@ class Server:
                 "--workers",
                 str(workers),
                 "--threads",
-                "16",
+                str(threads),
                 "--max-in-flight",
                 "256",
             ],
@@ -424,7 +424,7 @@ def _bare_worker(port: int, reply: bytes, threads: int, ready: Any) -> None:
 class BareServer:
     """The bare gRPC server's worker processes, on a port of their own."""
 
-    def __init__(self, server: Server, kind: str, workers: int) -> None:
+    def __init__(self, server: Server, kind: str, workers: int, threads: int) -> None:
         from clarifai_grpc.grpc.api import resources_pb2 as r
         from clarifai_grpc.grpc.api import service_pb2 as pb
         from google.protobuf import json_format
@@ -442,7 +442,7 @@ class BareServer:
         self.token = ""
         ctx = mp.get_context("spawn")
         ready = ctx.Semaphore(0)
-        args = (self.port, reply.SerializeToString(), 16, ready)
+        args = (self.port, reply.SerializeToString(), threads, ready)
         self.procs = [ctx.Process(target=_bare_worker, args=args) for _ in range(workers)]
         for proc in self.procs:
             proc.start()
@@ -599,12 +599,13 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="server worker processes"
     )
+    parser.add_argument("--threads", type=int, default=16, help="server threads per worker")
     args = parser.parse_args()
     print("command:", " ".join([".venv/bin/python", "benchmarks/serve.py", *sys.argv[1:]]))
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp), args.workers)
-        print(f"server: {args.workers} worker processes, 16 threads each")
+        server = Server(Path(tmp), args.workers, args.threads)
+        print(f"server: {args.workers} worker processes, {args.threads} threads each")
         try:
             if args.soak:
                 _soak(server, args.soak)
@@ -629,7 +630,7 @@ def _table(server: Server, args: argparse.Namespace) -> None:
                 for transport in ("grpc", "json"):
                     rows[transport] = _remote(server, transport, kind, n, args.seconds, clients)
                 if args.bare:
-                    bare = BareServer(server, kind, args.workers)
+                    bare = BareServer(server, kind, args.workers, args.threads)
                     try:
                         rows["grpc bare"] = _remote(bare, "grpc", kind, n, args.seconds, clients)
                     finally:

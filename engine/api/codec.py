@@ -12,9 +12,10 @@ import base64
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from clarifai_grpc.channel.custom_converters.custom_dict_to_message import dict_to_protobuf
+from clarifai_grpc.grpc.api.utils import extensions_pb2
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.json_format import _Parser
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 from pydantic import BaseModel
@@ -34,9 +35,40 @@ def from_json(cls: type[Message], doc: Any) -> Message:
     if not isinstance(doc, dict):
         raise BadRequest(f"the body of {cls.__name__} must be a JSON object")
     try:
-        return dict_to_protobuf(cls, doc, max_recursion_depth=_MAX_DEPTH)
+        message = cls()
+        _ChannelParser(False, None, _MAX_DEPTH).ConvertMessage(doc, message, path="")
+        return message
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
         raise BadRequest(f"{cls.__name__}: {_short(exc)}") from None
+
+
+class _ChannelParser(_Parser):  # type: ignore[misc]
+    """What clarifai-grpc's JSON channel parses with (its ``dict_to_protobuf``: protobuf's
+    parser, and a missing field with a ``cl_default_float`` option, ``Concept.value``, takes
+    that default), with the defaults looked up once per message type, not on every message
+    of every request."""
+
+    def _ConvertFieldValuePair(self, js: Any, message: Message, path: str) -> None:
+        for name, value in _float_defaults(message.DESCRIPTOR):
+            if name not in js:
+                js[name] = value
+        super()._ConvertFieldValuePair(js, message, path)
+
+
+_FLOAT_DEFAULTS: dict[str, tuple[tuple[str, float], ...]] = {}
+
+
+def _float_defaults(descriptor: Any) -> tuple[tuple[str, float], ...]:
+    found = _FLOAT_DEFAULTS.get(descriptor.full_name)
+    if found is None:
+        option = extensions_pb2.cl_default_float
+        found = tuple(
+            (f.name, f.GetOptions().Extensions[option])
+            for f in descriptor.fields
+            if f.GetOptions().Extensions[option]
+        )
+        _FLOAT_DEFAULTS[descriptor.full_name] = found
+    return found
 
 
 def to_json(message: Message) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine.api import routes
@@ -48,10 +48,46 @@ def _reply(name: str, code: int, description: str, status: int = 400) -> JSONRes
     return JSONResponse(to_json(failure(name, code, description)), status_code=status)
 
 
+def _render(doc: Any) -> bytes:
+    """JSON as Starlette's ``JSONResponse`` writes it."""
+    text = json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+def _request(name: str, verb: str, raw: bytes, query: list[tuple[str, str]], fields: Any) -> Any:
+    """The request proto from the body, the query string (GET, DELETE) and the path."""
+    doc = load_json(raw) if raw.strip() else {}
+    cls = request_type(name)
+    if verb in ("GET", "DELETE") and query:
+        found = from_query(cls, query)
+        doc = found | doc if isinstance(doc, dict) else doc
+    if not isinstance(doc, dict):
+        raise BadRequest("the request body must be a JSON object")
+    for dotted, value in fields.items():
+        _set(doc, dotted, value)
+    return from_json(cls, doc)
+
+
+def _answer(
+    state: ServerState, name: str, verb: str, raw: bytes, query: Any, fields: Any, key: Any
+) -> tuple[bytes, int, dict[str, str]]:
+    """Parse, run and write one request: the body, HTTP status and headers to send.  Runs
+    on a handler thread, so the event loop only moves bytes."""
+    try:
+        message = _request(name, verb, raw, query, fields)
+    except (ValueError, RecursionError) as exc:
+        text = str(exc.args[0]) if exc.args else "the body is not valid JSON"
+        if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | RecursionError):
+            text = "the body is not valid JSON"
+        return _render(to_json(failure(name, codes.CONN_BAD_REQUEST_FORMAT, text))), 400, {}
+    reply = invoke(state, name, message, key)
+    return _render(reply.json()), http_status(reply.code), reply.headers
+
+
 def rest_app(state: ServerState) -> Starlette:
     limit = state.limits.max_request_bytes
 
-    async def endpoint(request: Request) -> JSONResponse:
+    async def endpoint(request: Request) -> Response:
         found = routes.match(request.method, request.url.path)
         if found is None:
             return JSONResponse(
@@ -73,26 +109,12 @@ def rest_app(state: ServerState) -> Starlette:
                 f"the request body is over the server's limit of {limit} bytes",
                 413,
             )
-        try:
-            doc = load_json(raw) if raw.strip() else {}
-            cls = request_type(name)
-            if request.method in ("GET", "DELETE") and request.query_params:
-                query = from_query(cls, list(request.query_params.multi_items()))
-                doc = query | doc if isinstance(doc, dict) else doc
-            if not isinstance(doc, dict):
-                raise BadRequest("the request body must be a JSON object")
-            for dotted, value in fields.items():
-                _set(doc, dotted, value)
-            message = from_json(cls, doc)
-        except (ValueError, RecursionError) as exc:
-            text = str(exc.args[0]) if exc.args else "the body is not valid JSON"
-            if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError | RecursionError):
-                text = "the body is not valid JSON"
-            return _reply(name, codes.CONN_BAD_REQUEST_FORMAT, text)
-        reply = await run_in_threadpool(invoke, state, name, message, request_key(request))
-        return JSONResponse(
-            reply.json(), status_code=http_status(reply.code), headers=reply.headers
+        query = list(request.query_params.multi_items()) if request.query_params else []
+        key = request_key(request)
+        body, status, headers = await run_in_threadpool(
+            _answer, state, name, request.method, raw, query, fields, key
         )
+        return Response(body, status_code=status, headers=headers, media_type="application/json")
 
     # the web console first: its paths are not V2 paths
     api = Route("/{path:path}", endpoint, methods=_VERBS)

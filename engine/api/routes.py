@@ -81,10 +81,29 @@ def routes() -> tuple[Route, ...]:
 
 def match(verb: str, path: str) -> tuple[Route, dict[str, str]] | None:
     """The route a request's verb and path select, with its path fields; None if none."""
+    group = _by_shape().get((verb, path.count("/")))
+    if group is None:
+        return None
+    either, candidates = group
+    found = either.fullmatch(path)  # one regex for the group, tried in table order
+    if found is None or found.lastgroup is None:
+        return None
+    route = candidates[int(found.lastgroup[1:])]
+    bound = route.bind(path)
+    return None if bound is None else (route, bound)
+
+
+@lru_cache(maxsize=1)
+def _by_shape() -> dict[tuple[str, int], tuple[re.Pattern[str], tuple[Route, ...]]]:
+    """The routes by verb and number of ``/`` (a path field never spans one, so only
+    routes of that shape can match), each group as one alternation in table order."""
+    groups: dict[tuple[str, int], list[Route]] = {}
     for route in routes():
-        if route.verb != verb:
-            continue
-        bound = route.bind(path)
-        if bound is not None:
-            return route, bound
-    return None
+        groups.setdefault((route.verb, route.template.count("/")), []).append(route)
+    return {
+        key: (
+            re.compile("|".join(f"(?P<r{i}>{r.pattern.pattern})" for i, r in enumerate(group))),
+            tuple(group),
+        )
+        for key, group in groups.items()
+    }

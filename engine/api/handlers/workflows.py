@@ -9,6 +9,7 @@ Clarifai's SDK writes (``model_id``, ``model_type_id``, ``model_version_id``,
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -224,6 +225,7 @@ class _NodeTimes:
         )
 
 
+@lru_cache(maxsize=4096)  # a workflow's node ids, on every request that runs it
 def _quoted(text: str) -> str:
     """``text`` percent-encoded (UTF-8), so any node id fits an HTTP quoted-string."""
     return quote(text, safe="")

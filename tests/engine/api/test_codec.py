@@ -167,3 +167,47 @@ def test_a_list_of_messages_takes_one_scalar_each_from_the_query() -> None:
     for key in ("statuses.details.x", "statuses.nope", "statuses"):
         with pytest.raises(BadRequest):
             from_query(pb.ListAnnotationsRequest, [(key, "1")])
+
+
+REQUESTS: list[tuple[Any, dict[str, Any]]] = [
+    (
+        pb.PostInputsRequest,
+        {
+            "user_app_id": {"user_id": "me", "app_id": "a"},
+            "inputs": [
+                {
+                    "id": "i",
+                    "data": {
+                        "image": {"base64": base64.b64encode(b"\x89PNG").decode()},
+                        "concepts": [{"id": "no-value"}, {"id": "zero", "value": 0.25}],
+                        "metadata": {"k": [1, {"x": None}]},
+                        "regions": [{"data": {"concepts": [{"id": "nested"}]}}],
+                    },
+                }
+            ],
+        },
+    ),
+    (
+        pb.PostWorkflowResultsRequest,
+        {
+            "workflow_id": "w",
+            "inputs": [{"data": {"text": {"raw": "hi"}}}],
+            "output_config": {"min_value": 0.5, "sample_ms": 100},
+        },
+    ),
+    (
+        pb.ListInputsRequest,
+        {"page": "2", "per_page": 3, "status": {"code": "INPUT_DOWNLOAD_SUCCESS"}},
+    ),
+]
+
+
+@pytest.mark.parametrize(("cls", "doc"), REQUESTS)
+def test_requests_parse_as_the_json_channel_parses_them(cls: Any, doc: dict[str, Any]) -> None:
+    from clarifai_grpc.channel.custom_converters.custom_dict_to_message import dict_to_protobuf
+
+    expected = dict_to_protobuf(cls, copy.deepcopy(doc))
+    assert from_json(cls, copy.deepcopy(doc)) == expected
+    if cls is pb.PostInputsRequest:
+        concepts = expected.inputs[0].data.concepts  # type: ignore[attr-defined]
+        assert [c.value for c in concepts] == [1.0, 0.25]  # Clarifai's default for a concept
