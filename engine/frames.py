@@ -17,10 +17,14 @@ processes) carries the compressed blocks, not the objects.
 
 from __future__ import annotations
 
+import gc
 import pickle
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast, overload
+
+from engine._gcpause import paused_gc, settle
 
 if TYPE_CHECKING:
     from engine.proto import Frame
@@ -31,6 +35,23 @@ __all__ = ["BLOCK_FRAMES", "FrameList", "FrameRecorder"]
 # repeat within a block) while a decoded block stays small
 BLOCK_FRAMES = 32
 _LEVEL = 6  # zlib: ~10% smaller than level 1 for ~1 us more per region
+
+
+@contextmanager
+def _untracked() -> Iterator[None]:
+    """No collection while the body makes many objects that stay (a decoded block, a
+    block's JSON), and those objects go straight to the oldest generation: otherwise each
+    block triggers young collections that scan it, and full ones that scan the whole heap,
+    block after block."""
+    enabled = gc.isenabled()
+    with paused_gc():
+        gc.disable()
+        try:
+            yield
+            settle()  # what the body made is not scanned until the next full collection
+        finally:
+            if enabled:
+                gc.enable()
 
 
 class FrameList(Sequence["Frame"]):
@@ -66,9 +87,19 @@ class FrameList(Sequence["Frame"]):
             return frames
         if b == len(self._blocks):  # still being filled
             return self._open
-        frames = cast("list[Frame]", pickle.loads(zlib.decompress(self._blocks[b])))
+        with _untracked():
+            frames = cast("list[Frame]", pickle.loads(zlib.decompress(self._blocks[b])))
         self._cache = (b, frames)
         return frames
+
+    def serialise(self, dump: Callable[[list[Frame]], list[Any]]) -> list[Any]:
+        """``dump`` (pydantic's serializer of a list of frames) applied a block at a time:
+        what the frames stand for as plain data, without every frame alive at once."""
+        out: list[Any] = []
+        for chunk in self.chunks():
+            with _untracked():
+                out += dump(chunk)
+        return out
 
     def chunks(self) -> Iterator[list[Frame]]:
         """The frames a block at a time (a list of up to ``BLOCK_FRAMES``)."""

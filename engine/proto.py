@@ -205,10 +205,7 @@ Struct = Annotated[dict[str, Any], BeforeValidator(_bounded_struct)]
 def _frames_out(value: FrameList, handler: SerializerFunctionWrapHandler) -> Any:
     # a video result's frames (stored compressed, decoded on access) serialised as the list
     # they stand for, a block at a time so a long video's frames are never all alive at once
-    out: list[Any] = []
-    for chunk in value.chunks():
-        out += handler(chunk)
-    return out
+    return value.serialise(handler)
 
 
 # Data.frames: a list, or a video result's read-only FrameList; a list is serialised in

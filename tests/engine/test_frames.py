@@ -161,3 +161,18 @@ def test_a_video_result_grows_at_most_2_kib_per_frame(tmp_path: Path) -> None:
             assert got.regions == want.regions and got.metadata == want.metadata
             assert frame.frame_info.index == i
     assert len(result.outputs[1].data.frames[-1].data.regions) >= OBJECTS
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_reading_leaves_the_collector_as_it_was(enabled: bool) -> None:
+    (frames,), (plain,) = _recorded(3 * BLOCK_FRAMES, width=1)
+    threshold = gc.get_threshold()
+    if not enabled:
+        gc.disable()
+    try:
+        assert list(frames) == plain
+        assert Data.model_construct(frames=frames).to_dict() == Data(frames=plain).to_dict()
+        assert gc.isenabled() == enabled
+        assert gc.get_threshold() == threshold and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
