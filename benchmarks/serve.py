@@ -173,9 +173,11 @@ class Server:
         from clarifai_grpc.grpc.api import resources_pb2 as r
         from clarifai_grpc.grpc.api import service_pb2 as pb
 
-        stub.PostApps(
+        stub.PostApps(  # a worker slow to start (a busy machine) is waited for
             pb.PostAppsRequest(user_app_id=r.UserAppIDSet(user_id="me"), apps=[r.App(id="bench")]),
             metadata=md,
+            wait_for_ready=True,
+            timeout=120,
         )
         from engine.api.handlers.workflows import workflow_yaml  # noqa: F401  (same converter)
 
