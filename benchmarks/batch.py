@@ -107,12 +107,20 @@ def _per_call(fn: Callable[[], object], min_s: float) -> tuple[int, float]:
     return n, elapsed / n
 
 
+SLICES = 5  # a round is this many short turns of each function: A B A B ...
+
+
 def best_of(fns: list[Callable[[], object]], rounds: int, min_s: float) -> list[float]:
-    """Seconds per call of each function, timed in turn (A B A B ...), best round each."""
+    """Seconds per call of each function over ``rounds`` of ``min_s`` CPU seconds each,
+    timed in short turns (A B A B ..., ``SLICES`` per round), the best turn each: on a shared
+    machine a turn that another process disturbed is not the one kept, and both functions
+    are timed under the same conditions."""
     best = [float("inf")] * len(fns)
-    for _ in range(rounds):
+    for fn in fns:
+        fn()  # warm: first-call work (lazy imports, validators built) is not timed
+    for _ in range(rounds * SLICES):
         for k, fn in enumerate(fns):
-            best[k] = min(best[k], _per_call(fn, min_s)[1])
+            best[k] = min(best[k], _per_call(fn, min_s / SLICES)[1])
     return best
 
 

@@ -65,6 +65,7 @@ from engine.proto import (
     Text,
     Video,
     WorkflowResult,
+    evolve,
 )
 from engine.session import Session
 from engine.workflow import Workflow
@@ -119,6 +120,7 @@ __all__ = [
     "WorkflowResult",
     "YamlError",
     "bind_model",
+    "evolve",
     "fetch",
     "geometry",
     "limits",

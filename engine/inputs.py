@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from engine.audio import AUDIO_SUFFIXES
 from engine.errors import InputError
-from engine.proto import Audio, Data, Image, Input, Text, Video, trusted
+from engine.proto import Audio, Data, Image, Input, Text, Video, assembled
 
 __all__ = ["VIDEO_SUFFIXES", "InputSettings", "JsonItem", "settings", "to_input"]
 
@@ -60,15 +60,15 @@ def to_input(item: Any, index: int = 0) -> Input:
     if isinstance(item, JsonItem):
         return _from_json(item.value, index)
     if isinstance(item, Data):
-        return trusted(
-            Input,
-            id=None,
-            data=item,
-            created_at=None,
-            modified_at=None,
-            status=None,
-            dataset_ids=[],
-        )
+        fields: dict[str, Any] = {
+            "id": None,
+            "data": item,
+            "created_at": None,
+            "modified_at": None,
+            "status": None,
+            "dataset_ids": [],
+        }
+        return assembled(Input, fields)
     if isinstance(item, np.ndarray):
         if item.dtype.kind not in _NUMERIC_KINDS:
             raise InputError(

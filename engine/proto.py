@@ -26,6 +26,7 @@ from pydantic import (
     WrapSerializer,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticUndefined
 
 from engine.frames import FrameList
 from engine.limits import check_struct
@@ -84,6 +85,8 @@ __all__ = [
     "WorkflowNode",
     "WorkflowResult",
     "WorkflowState",
+    "assembled",
+    "evolve",
     "trusted",
 ]
 
@@ -184,8 +187,50 @@ def trusted(cls: type[_M], **values: Any) -> _M:
     return obj
 
 
+def evolve(obj: _M, **changes: Any) -> _M:
+    """A shallow copy of ``obj`` with some fields replaced by values that are already valid:
+    what ``obj.model_copy(update=changes)`` makes, about three times cheaper.
+
+    For operators' hot paths (a filter copies every region it keeps).  The copy shares every
+    other field's value with ``obj``, as ``model_copy`` does: outputs are never mutated in
+    place.  ``changes`` must name fields of ``obj``'s class; nothing is validated.
+    """
+    new = _new(type(obj))
+    fields = obj.__dict__.copy()
+    fields.update(changes)
+    _set(new, "__dict__", fields)
+    _set(new, "__pydantic_fields_set__", obj.__pydantic_fields_set__ | changes.keys())
+    extra = obj.__pydantic_extra__
+    _set(new, "__pydantic_extra__", None if extra is None else dict(extra))
+    private = obj.__pydantic_private__
+    if private is not None:
+        private = {k: v for k, v in private.items() if v is not PydanticUndefined}
+    _set(new, "__pydantic_private__", private)
+    return new
+
+
+def assembled(cls: type[_M], fields: dict[str, Any]) -> _M:
+    """``cls`` around ``fields``, which hold every field of ``cls`` in field order (so JSON
+    keys come out in proto order), already valid: the dict becomes the object's own.
+
+    The executor's cheapest way to build its many ``Output`` objects: a copy of a per-node
+    template with the node's data set.  The objects of a class share one set of "fields
+    set" (every field): pydantic only ever adds a field's name to it, which changes nothing.
+    """
+    everything = _EVERY_FIELD.get(cls)
+    if everything is None:
+        everything = _EVERY_FIELD[cls] = set(cls.model_fields)
+    obj = _new(cls)
+    _set(obj, "__dict__", fields)
+    _set(obj, "__pydantic_fields_set__", everything)
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
 _new = object.__new__
 _set = object.__setattr__
+_EVERY_FIELD: dict[type[BaseModel], set[str]] = {}
 
 
 # google.protobuf.Struct fields: the user's own JSON, passed through untouched
@@ -355,12 +400,12 @@ class Image(_Proto):
         return self._source if isinstance(self._source, bytes) else None
 
 
-
 class Mask(_Proto):
     """A segmentation mask: an image whose non-zero pixels are inside.  It covers the
     region's bounding box where the region has one, else the whole image."""
 
     image: Image | None = None
+
 
 class VideoInfo(_Proto):
     width: int | None = None

@@ -45,7 +45,7 @@ from engine.proto import (
     WorkflowDefinition,
     WorkflowNode,
     WorkflowResult,
-    trusted,
+    assembled,
 )
 from engine.session import Session
 from engine.spec import NodeSpec, WorkflowSpec, load_spec, spec_from_dict
@@ -172,12 +172,14 @@ class Workflow:
             raise ValueError("workers: on_node runs in this process; use workers=1")
         here = {"app": app, "on_frame": on_frame, "on_node": on_node}
         results = self._run(items, workers, here, on_step, options)
-        return trusted(
+        return assembled(
             PostWorkflowResultsResponse,
-            status=_overall(results),
-            workflow=self._definition(),
-            results=results,
-            workflow_state=None,
+            {
+                "status": _overall(results),
+                "workflow": self._definition(),
+                "results": results,
+                "workflow_state": None,
+            },
         )
 
     def _run(
@@ -190,6 +192,8 @@ class Workflow:
     ) -> list[WorkflowResult]:
         """In this process or in workers (``engine.run.workers`` says how many); ``here``:
         what stays in this process (the App, the frame and node callbacks)."""
+        if type(workers) is int and workers == 1:  # asked for: this process, nothing to choose
+            return self.run_items(items, range(len(items)), on_step=on_step, **here, **options)
         app = here["app"]
         on_frame = here["on_frame"] or here["on_node"]  # a callback keeps the run here
         from engine.run.workers import (
@@ -218,7 +222,8 @@ class Workflow:
         # CPU time, not wall time: on a busy machine the wall clock would count other
         # processes' work (reading the CPU clock is slow on some systems: batches only)
         t0 = time.process_time() if len(items) > 1 else None
-        results = self.run_items(items[:head], range(head), on_step=on_step, **here, **options)
+        first = items if head == len(items) else items[:head]
+        results = self.run_items(first, range(head), on_step=on_step, **here, **options)
         if t0 is not None and all(r.input is None or r.input.data.video is None for r in results):
             self._seconds_per_input = (time.process_time() - t0) / max(1, head)
         if head == len(items):
@@ -419,10 +424,13 @@ _SUCCESS = Status(code=StatusCode.SUCCESS, description="Ok")
 
 
 def _overall(results: list[WorkflowResult]) -> Status:
-    oks = [r.status.code == StatusCode.SUCCESS for r in results]
-    if all(oks):
+    failed = 0
+    for r in results:
+        if r.status.code != StatusCode.SUCCESS:
+            failed += 1
+    if not failed:
         return _SUCCESS
-    if not any(oks):
+    if failed == len(results):
         return Status(code=StatusCode.FAILURE, description="Failure")
     return Status(code=StatusCode.MIXED_STATUS, description="Mixed Status")
 

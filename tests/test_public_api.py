@@ -52,6 +52,7 @@ EXPECTED = [
     "WorkflowResult",
     "YamlError",
     "bind_model",
+    "evolve",
     "fetch",
     "geometry",
     "limits",

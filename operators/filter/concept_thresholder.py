@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from engine import Context, Data, Operator, register
+from engine import Context, Data, Operator, evolve, register
 from operators.filter._threshold import ConceptFilter, ThresholdParams
 
 __all__ = ["ConceptThresholder"]
@@ -38,4 +38,4 @@ class ConceptThresholder(Operator):
         kept = self._filter(data.concepts)
         if not kept:
             return None
-        return data.model_copy(update={"concepts": kept})
+        return evolve(data, concepts=kept)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from engine import Context, Data, Operator, Region, register
+from engine import Context, Data, Operator, evolve, register
 from operators.filter._threshold import ConceptFilter, ThresholdParams
 
 __all__ = ["RegionThresholder"]
@@ -32,16 +32,19 @@ class RegionThresholder(Operator):
         super().__init__(params)
         self._filter = ConceptFilter(params.concepts, params.concept_threshold_type)
 
-    def _threshold_region(self, region: Region) -> Region | None:
-        if region.data is None:
-            return None
-        kept = self._filter(region.data.concepts)
-        if not kept:
-            return None
-        return region.model_copy(update={"data": region.data.model_copy(update={"concepts": kept})})
-
     def process(self, data: Data, ctx: Context) -> Data | None:
-        regions = [r for r in map(self._threshold_region, data.regions) if r is not None]
+        # the hot loop of a detections filter: copies built without validation (evolve); a
+        # region whose concepts all pass keeps its inner Data (outputs are never mutated in
+        # place) and is copied itself, so a diamond's merge still sees two regions
+        keep = self._filter
+        regions = []
+        for region in data.regions:
+            inner = region.data
+            if inner is None or not (kept := keep(inner.concepts)):
+                continue
+            if len(kept) < len(inner.concepts):
+                inner = evolve(inner, concepts=kept)
+            regions.append(evolve(region, data=inner))
         if not regions:
             return None
-        return data.model_copy(update={"regions": regions})
+        return evolve(data, regions=regions)

@@ -208,3 +208,71 @@ def test_token_counts_reach_the_output_only_from_nodes_that_count_them() -> None
     assert outputs[0].cached_tokens == 8
     assert outputs[0].to_dict()["completion_tokens"] == 4
     assert outputs[1].prompt_tokens is None and "prompt_tokens" not in outputs[1].to_dict()
+
+
+_LOG: list[tuple[str, int]] = []  # (node id, input index) as test-log-order ran
+
+
+@register
+class _Log(Operator):
+    """Appends (node id, input index) to a shared log; raises on input 1 of node 'b'."""
+
+    type_id = "test-log-order"
+    writes = ("concepts",)
+
+    def process(self, data: Data, ctx: Context) -> Data | None:
+        _LOG.append((ctx.node_id, ctx.input_index))
+        if ctx.node_id == "b" and ctx.input_index == 1:
+            raise RuntimeError("b fails on input 1")
+        return data
+
+
+def test_cpu_bound_graphs_run_input_by_input_in_plan_order() -> None:
+    # given a chain a -> b and a branch c, all CPU-bound, outside an App
+    _LOG.clear()
+    wf = Workflow("w")
+    a = wf.add("test-log-order", id="a")
+    wf.add("test-log-order", id="b", inputs=[a])
+    wf.add("test-log-order", id="c")
+    # when three inputs run
+    resp = wf.predict([text_data(str(i)) for i in range(3)], workers=1)
+    # then each input goes through every node (level by level) before the next input
+    assert _LOG == [(n, i) for i in range(3) for n in ("a", "c", "b")]
+    # and a node's failure stays with its input, the others complete
+    assert [r.status.code for r in resp.results] == [
+        StatusCode.SUCCESS,
+        StatusCode.FAILURE,
+        StatusCode.SUCCESS,
+    ]
+    assert "b fails on input 1" in (resp.results[1].outputs[1].status.details or "")
+    assert resp.results[1].outputs[2].status.code == StatusCode.SUCCESS
+
+
+def test_an_app_batch_runs_node_by_node() -> None:
+    # an App's nodes may share what they write (pending annotations): the order stays
+    _LOG.clear()
+    wf = Workflow("w")
+    a = wf.add("test-log-order", id="a")
+    wf.add("test-log-order", id="c", inputs=[a])
+    wf.predict([text_data("0"), text_data("1")], app=object(), workers=1)
+    assert _LOG == [("a", 0), ("a", 1), ("c", 0), ("c", 1)]
+
+
+def test_on_step_counts_every_node_step_of_a_batch() -> None:
+    wf = _keep_chain()
+    steps: list[tuple[int, int]] = []
+    high = Data(concepts=concepts({"cat": 0.9}))
+    low = Data(concepts=concepts({"cat": 0.2}))  # stopped at 'a': 'b' still counts as a step
+    resp = wf.predict([high, low], on_step=lambda done, total: steps.append((done, total)))
+    assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert [c.id for c in resp.results[0].outputs[1].data.concepts] == ["cat"]
+
+
+def test_outputs_of_one_node_share_its_model_and_ok_status_but_not_their_fields() -> None:
+    wf = _keep_chain()
+    first, second = wf.predict([Data(concepts=concepts({"cat": 0.9}))] * 2).results
+    assert first.outputs[0].model is second.outputs[0].model
+    assert first.outputs[0].model is not None and first.outputs[0].model.id == "a"
+    first.outputs[0].id = "changed"  # a caller's change to one result stays in it
+    assert second.outputs[0].id == "a"
+    assert first.outputs[0].to_dict()["data"] == second.outputs[0].to_dict()["data"]

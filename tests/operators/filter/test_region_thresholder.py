@@ -35,6 +35,16 @@ def test_filters_concepts_inside_regions_and_drops_emptied_regions() -> None:
     assert len(data.regions[0].data.concepts) == 2  # the input is not mutated
 
 
+def test_every_kept_region_is_a_new_region_and_the_input_keeps_its_own() -> None:
+    data = Data(regions=[region(concept_values={"cat": 0.9}), region(concept_values={"cat": 0.8})])
+    out = _op(cat=0.5).process(data, Context(root=data))
+    assert out is not None and out is not data
+    # a new Region each (a diamond's merge tells them from the other branch's), same content
+    assert all(o is not i for o, i in zip(out.regions, data.regions, strict=True))
+    assert out.to_dict() == data.to_dict()
+    assert out.regions is not data.regions
+
+
 def test_less_than_keeps_low_scores() -> None:
     data = Data(regions=[region(concept_values={"cat": 0.2}), region(concept_values={"cat": 0.9})])
     out = _op("LESS_THAN", cat=0.5).process(data, Context(root=data))
