@@ -1,6 +1,6 @@
 """Cost per input against batch size, and Roboflow's execution engine on a detections filter.
 
-    .venv/bin/python benchmarks/batch.py                 # curve + Roboflow, ~3 min
+    .venv/bin/python benchmarks/batch.py                 # curve + Roboflow, ~3 min quiet
     .venv/bin/python benchmarks/batch.py --no-roboflow   # the curve only
     .venv/bin/python benchmarks/batch.py --setup         # only install Roboflow's engine
 
@@ -354,6 +354,8 @@ def main() -> None:
         print(failed or f"Roboflow's engine is ready in {RF_VENV}")
         sys.exit(1 if failed else 0)
     sys.path.insert(0, str(REPO))
+    command = " ".join(["python", "benchmarks/batch.py", *sys.argv[1:]])
+    print(f"{command}  ({_load()}, {args.rounds} rounds; CPU time of this process)")
     for kind in filter(None, args.kinds.split(",")):
         print_curve(kind, args.rounds)
     print_roboflow(args.rounds, not args.no_roboflow)

@@ -55,11 +55,13 @@ class JsonItem:
 
 def to_input(item: Any, index: int = 0) -> Input:
     """One user-given input as an ``Input`` (``InputError`` with a clear reason otherwise)."""
-    if isinstance(item, Input):
+    # a Data first, by its exact type: isinstance on a pydantic class is an ABC check
+    is_data = type(item) is Data
+    if not is_data and isinstance(item, Input):
         return item
-    if isinstance(item, JsonItem):
+    if not is_data and isinstance(item, JsonItem):
         return _from_json(item.value, index)
-    if isinstance(item, Data):
+    if is_data or isinstance(item, Data):
         fields: dict[str, Any] = {
             "id": None,
             "data": item,

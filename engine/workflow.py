@@ -167,11 +167,23 @@ class Workflow:
         _check_sample_ms(sample_ms)
         self._get_executor()
         items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        options: dict[str, Any] = {"sample_ms": sample_ms, "keep_frames": keep_frames}
-        if on_node is not None and workers is not None and workers > 1:
-            raise ValueError("workers: on_node runs in this process; use workers=1")
-        here = {"app": app, "on_frame": on_frame, "on_node": on_node}
-        results = self._run(items, workers, here, on_step, options)
+        if type(workers) is int and workers == 1:  # asked for: this process, nothing to choose
+            results = self.run_items(
+                items,
+                range(len(items)),
+                app=app,
+                sample_ms=sample_ms,
+                on_frame=on_frame,
+                keep_frames=keep_frames,
+                on_step=on_step,
+                on_node=on_node,
+            )
+        else:
+            options: dict[str, Any] = {"sample_ms": sample_ms, "keep_frames": keep_frames}
+            if on_node is not None and workers is not None and workers > 1:
+                raise ValueError("workers: on_node runs in this process; use workers=1")
+            here = {"app": app, "on_frame": on_frame, "on_node": on_node}
+            results = self._run(items, workers, here, on_step, options)
         return assembled(
             PostWorkflowResultsResponse,
             {
@@ -192,8 +204,6 @@ class Workflow:
     ) -> list[WorkflowResult]:
         """In this process or in workers (``engine.run.workers`` says how many); ``here``:
         what stays in this process (the App, the frame and node callbacks)."""
-        if type(workers) is int and workers == 1:  # asked for: this process, nothing to choose
-            return self.run_items(items, range(len(items)), on_step=on_step, **here, **options)
         app = here["app"]
         on_frame = here["on_frame"] or here["on_node"]  # a callback keeps the run here
         from engine.run.workers import (
@@ -259,7 +269,10 @@ class Workflow:
         parsed: list[Input] = []
         accepted: list[int] = []
         refused: dict[int, WorkflowResult] = {}
-        for k, (i, item) in enumerate(zip(indices, items, strict=True)):
+        if len(indices) != len(items):
+            raise ValueError(f"{len(items)} items but {len(indices)} indices")
+        for k, item in enumerate(items):
+            i = indices[k]
             try:
                 parsed.append(to_input(item, i))
                 accepted.append(i)
@@ -281,8 +294,9 @@ class Workflow:
             on_step=on_step,
             on_node=on_node,
         )
-        for k in sorted(refused):  # refused inputs keep their place in the batch
-            results.insert(k, refused[k])
+        if refused:
+            for k in sorted(refused):  # refused inputs keep their place in the batch
+                results.insert(k, refused[k])
         return results
 
     def session(
