@@ -24,7 +24,7 @@ from pathlib import Path
 
 __all__ = ["ChangeWatch"]
 
-_POOL = 8  # watch connections kept per file: checks are microseconds, few overlap
+_POOL = 4  # watch connections kept per file: checks take microseconds, few overlap
 
 
 class ChangeWatch:
