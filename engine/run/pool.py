@@ -32,7 +32,7 @@ from engine.proto import Input, Status, StatusCode, WorkflowResult, trusted
 if TYPE_CHECKING:
     from engine.workflow import Workflow
 
-__all__ = ["WorkerPool", "WorkersUnavailable", "in_worker", "is_video"]
+__all__ = ["WorkerPool", "WorkersUnavailable", "in_worker", "is_video", "with_input"]
 
 TASK_SECONDS = 0.25  # a task's work, where known: a task costs well under 1 ms to hand out
 _IN_WORKER = False  # set in worker processes: they never start workers of their own
@@ -260,6 +260,11 @@ def _with_input(result: WorkflowResult, item: Any, index: int) -> WorkflowResult
         inp = to_input(item, index)
     except Exception:
         return result
+    return with_input(result, inp)
+
+
+def with_input(result: WorkflowResult, inp: Input | None) -> WorkflowResult:
+    """``result`` with ``inp`` as its Input (``None``: without one, to cross a process)."""
     return trusted(
         WorkflowResult,
         id=result.id,
@@ -343,11 +348,4 @@ def _compile(payload: dict[str, Any]) -> Workflow:
 def _without_input(result: WorkflowResult) -> WorkflowResult:
     if result.status.code != StatusCode.SUCCESS and result.input is not None:
         return result  # a refused input's result carries the id it was given
-    return trusted(
-        WorkflowResult,
-        id=result.id,
-        status=result.status,
-        created_at=result.created_at,
-        input=None,
-        outputs=result.outputs,
-    )
+    return with_input(result, None)

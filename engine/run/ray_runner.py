@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
-from engine.proto import Input, Status, StatusCode, WorkflowResult, trusted
+from engine.proto import Input, Status, StatusCode, WorkflowResult
+from engine.run.pool import with_input
 from engine.workflow import Workflow
 
 __all__ = ["RayRunner", "ray_module"]
@@ -62,7 +63,7 @@ class _Indexer:
 
     def run(self, inputs: list[Input]) -> list[WorkflowResult]:
         results = self.workflow.predict(inputs, workers=1).results
-        return [_without_input(r) for r in results]
+        return [with_input(r, None) for r in results]
 
 
 class RayRunner:
@@ -155,7 +156,7 @@ class RayRunner:
             except self._ray.exceptions.RayError as exc:  # the actor died, or Ray failed
                 chunk = self._one_by_one(wf, [inputs[i] for i in indices], exc)
             for i, result in zip(indices, chunk, strict=True):
-                results[i] = _with_input(result, inputs[i])
+                results[i] = with_input(result, inputs[i])
         return [r for r in results if r is not None]
 
     def _one_by_one(self, wf: Workflow, inputs: list[Input], exc: Exception) -> list[Any]:
@@ -242,28 +243,6 @@ def _portable(inp: Input) -> Input:
     if not update:
         return inp
     return inp.model_copy(update={"data": inp.data.model_copy(update=update)})
-
-
-def _without_input(result: WorkflowResult) -> WorkflowResult:
-    return trusted(
-        WorkflowResult,
-        id=result.id,
-        status=result.status,
-        created_at=result.created_at,
-        input=None,
-        outputs=result.outputs,
-    )
-
-
-def _with_input(result: WorkflowResult, inp: Input) -> WorkflowResult:
-    return trusted(
-        WorkflowResult,
-        id=result.id,
-        status=result.status,
-        created_at=result.created_at,
-        input=inp,
-        outputs=result.outputs,
-    )
 
 
 def _failed(wf: Workflow, inp: Input, why: str) -> WorkflowResult:
