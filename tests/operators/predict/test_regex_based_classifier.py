@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 
 import pytest
@@ -52,6 +54,50 @@ def test_catastrophic_backtracking_is_stopped_and_reported() -> None:
         op.process(data, Context(root=data))
     # Stopped near the 50 ms bound (generous slack for a loaded CI machine).
     assert time.perf_counter() - start < 2.0
+
+
+def test_a_busy_process_does_not_stop_a_quick_match() -> None:
+    # threads that hold the GIL for a long switch interval: a finished match waits for it
+    data = text_data("New York is great " * 20)
+    op = _op("New York", timeout_ms=20)  # wall-clock time stopped 8 of 20 here
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            pass
+
+    saved = sys.getswitchinterval()
+    sys.setswitchinterval(0.1)
+    threads = [threading.Thread(target=busy, daemon=True) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        outs = [op.process(data, Context(root=data)) for _ in range(20)]
+    finally:
+        stop.set()
+        sys.setswitchinterval(saved)
+        for t in threads:
+            t.join()
+    assert all(out is not None and len(out.concepts) == 2 for out in outs)
+
+
+def test_the_cpu_bound_holds_under_a_busy_process_too() -> None:
+    data = text_data("x" * 5000)
+    op = _op(_EVIL, timeout_ms=50)
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            pass
+
+    thread = threading.Thread(target=busy, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(ValueError, match="match_timeout_ms"):
+            op.process(data, Context(root=data))
+    finally:
+        stop.set()
+        thread.join()
 
 
 def test_no_text_is_an_input_error() -> None:
