@@ -21,7 +21,7 @@ from engine import BaseParams
 if TYPE_CHECKING:
     from operators.models._chat_http import ChatClient
 
-__all__ = ["KEY_ENVS", "KEY_PREFIX", "EndpointParams", "api_key", "endpoint_client"]
+__all__ = ["KEY_ENVS", "KEY_PREFIX", "ChatParams", "EndpointParams", "api_key", "endpoint_client"]
 
 KEY_PREFIX = "OPGRAPH_"  # a workflow may read variables with this prefix ...
 KEY_ENVS = "OPGRAPH_API_KEY_ENVS"  # ... and those the user lists here, comma-separated
@@ -78,6 +78,18 @@ class EndpointParams(BaseParams):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"base_url must be an http(s) URL, got {value!r}")
         return value
+
+
+class ChatParams(EndpointParams):
+    """The params of every node that calls ``{base_url}/chat/completions``."""
+
+    system_prompt: str = Field(default="", description="system message sent first, if any")
+    temperature: float | None = Field(
+        default=None, ge=0.0, le=2.0, description="sampling temperature; None: server's"
+    )
+    max_tokens: int | None = Field(
+        default=None, ge=1, description="longest reply in tokens; None: server's"
+    )
 
 
 def endpoint_client(params: EndpointParams) -> ChatClient:

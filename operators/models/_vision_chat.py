@@ -12,19 +12,12 @@ import numpy as np
 from pydantic import Field
 
 from engine import Data, Text
-from operators.models._endpoint import EndpointParams, endpoint_client
+from operators.models._endpoint import ChatParams, endpoint_client
 
 __all__ = ["VisionChat", "VisionParams"]
 
 
-class VisionParams(EndpointParams):
-    system_prompt: str = Field(default="", description="system message sent first, if any")
-    temperature: float | None = Field(
-        default=None, ge=0.0, le=2.0, description="sampling temperature; None: server's"
-    )
-    max_tokens: int | None = Field(
-        default=None, ge=1, description="longest reply in tokens; None: server's"
-    )
+class VisionParams(ChatParams):
     max_image_side: int = Field(
         default=2048, ge=32, le=8192,
         description="an image with a longer side is downscaled to this before it is sent",

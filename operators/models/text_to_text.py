@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field
-
 from engine import Context, Data, InputError, Operator, Text, register
-from operators.models._endpoint import KEY_ENVS, KEY_PREFIX, EndpointParams, endpoint_client
+from operators.models._endpoint import KEY_ENVS, KEY_PREFIX, ChatParams, endpoint_client
 
 __all__ = ["KEY_ENVS", "KEY_PREFIX", "TextToText"]
 
@@ -36,14 +34,8 @@ class TextToText(Operator):
     io_bound = True
     counts_tokens = True
 
-    class Params(EndpointParams):
-        system_prompt: str = Field(default="", description="system message sent first, if any")
-        temperature: float | None = Field(
-            default=None, ge=0.0, le=2.0, description="sampling temperature; None: server's"
-        )
-        max_tokens: int | None = Field(
-            default=None, ge=1, description="longest reply in tokens; None: server's"
-        )
+    class Params(ChatParams):
+        pass
 
     reads: ClassVar[tuple[str, ...]] = ("text",)
     writes: ClassVar[tuple[str, ...]] = ("text", "metadata", "*")  # "*": the rest passes
