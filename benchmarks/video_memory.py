@@ -82,10 +82,10 @@ def run_mode(mode: str, video: Path, dets: Path, n_frames: int) -> dict[str, Any
             sink.write(json.dumps({"input": index, "frame_info": info.to_dict(),
                                    "outputs": outputs}, separators=(",", ":")) + "\n")
         elif mode == "predict, as objects":
-            from engine.executor import _strip_pixels
+            from engine.executor_video import strip_pixels
 
             for nid, out in ctx.outputs.items():
-                kept[nid].append(Frame(frame_info=info, data=_strip_pixels(out)))
+                kept[nid].append(Frame(frame_info=info, data=strip_pixels(out)))
         done[0] += 1
         if done[0] in marks:
             gc.collect()

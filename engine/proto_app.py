@@ -20,8 +20,8 @@ from engine.proto import (
     Status,
     WorkflowDefinition,
     WorkflowNode,
-    _Proto,
 )
+from engine.proto_base import _Proto
 
 __all__ = [
     "Dataset",

@@ -1,24 +1,19 @@
-"""engine/executor.py: branches, stops, failures, merging, region images, state, threads."""
+"""engine/executor.py: branches, stops, failures, state, threads, the order nodes run in."""
 
 from __future__ import annotations
 
 import threading
 
-import numpy as np
-
 import tests.engine._ops  # noqa: F401  (registers the test operators)
 from engine import (
     Context,
     Data,
-    Image,
     Operator,
     StatusCode,
-    Text,
     Workflow,
     register,
 )
-from engine.executor import merge_data
-from tests.factories import concepts, image_data, region, text_data
+from tests.factories import concepts, text_data
 
 
 def _keep_chain() -> Workflow:
@@ -72,54 +67,6 @@ def test_bad_request_input_is_refused_alone() -> None:
         StatusCode.INPUT_INVALID_ARGUMENT,
     ]
     assert "bogus" in (resp.results[1].status.details or "")
-
-
-def test_suppress_output_hides_a_node_but_runs_it() -> None:
-    wf = Workflow("w")
-    up = wf.add("test-upper", id="hidden", suppress_output=True)
-    wf.add("test-upper", id="shown", inputs=[up])
-    result = wf.predict([text_data("a")]).results[0]
-    assert [o.id for o in result.outputs] == ["shown"]
-    assert result.outputs[0].data.text is not None and result.outputs[0].data.text.raw == "A"
-
-
-def test_several_inputs_are_merged() -> None:
-    wf = Workflow("w")
-    a = wf.add("test-keep-above", id="a", params={"min_value": 0.5})
-    b = wf.add("test-keep-above", id="b", params={"min_value": 0.1})
-    wf.add("test-keep-above", id="both", inputs=[a, b], params={"min_value": 0.0})
-    out = wf.predict([Data(concepts=concepts({"x": 0.9, "y": 0.2}))]).results[0].outputs[2]
-    # 'x' reaches 'both' along two branches: the same concept, kept once
-    assert [c.id for c in out.data.concepts] == ["x", "y"]
-
-
-def test_merge_data_concatenates_lists_and_keeps_first_scalars() -> None:
-    merged = merge_data(
-        [Data(text=Text(raw="a"), regions=[region()]), Data(text=Text(raw="b"), regions=[region()])]
-    )
-    assert merged.text is not None and merged.text.raw == "a"
-    assert len(merged.regions) == 2
-
-
-def test_image_nodes_run_per_region_image_and_nest_results() -> None:
-    crops = [region((0, 0, 0.5, 0.5)), region((0.5, 0.5, 1, 1)), region((0, 0, 1, 1))]
-    crops[0].data.image = Image.from_array(np.zeros((10, 17, 3), np.uint8))  # type: ignore[union-attr]
-    crops[1].data.image = Image.from_array(np.zeros((10, 23, 3), np.uint8))  # type: ignore[union-attr]
-    wf = Workflow("w")
-    wf.add("test-image-size")
-    out = wf.predict([Data(regions=crops)]).results[0].outputs[0].data
-    widths = [r.data.concepts[0].value if r.data and r.data.concepts else None for r in out.regions]
-    assert widths == [17.0, 23.0, None]
-
-
-def test_image_node_finds_the_image_by_looking_back() -> None:
-    wf = Workflow("w")
-    keep = wf.add("test-keep-above", params={"min_value": 0.0})
-    wf.add("test-image-size", inputs=[keep])
-    data = image_data(width=31)
-    data.concepts = concepts({"a": 1.0})
-    out = wf.predict([data]).results[0].outputs[1]
-    assert out.data.concepts[0].value == 31.0
 
 
 def test_state_is_per_input_stream() -> None:
@@ -199,17 +146,6 @@ def test_on_node_hears_failed_nodes_and_io_bound_nodes_from_their_threads() -> N
     assert sorted(told) == ["io", "io", "up", "up"]  # 'boom' fails in 'up': still timed
 
 
-def test_token_counts_reach_the_output_only_from_nodes_that_count_them() -> None:
-    wf = Workflow("usage")
-    first = wf.add("test-usage", id="llm")
-    wf.add("test-upper", id="after", inputs=[first])
-    outputs = wf.predict([{"text": {"raw": "hi"}}]).results[0].outputs
-    assert (outputs[0].prompt_tokens, outputs[0].completion_tokens) == (11, 4)
-    assert outputs[0].cached_tokens == 8
-    assert outputs[0].to_dict()["completion_tokens"] == 4
-    assert outputs[1].prompt_tokens is None and "prompt_tokens" not in outputs[1].to_dict()
-
-
 _LOG: list[tuple[str, int]] = []  # (node id, input index) as test-log-order ran
 
 
@@ -266,13 +202,3 @@ def test_on_step_counts_every_node_step_of_a_batch() -> None:
     resp = wf.predict([high, low], on_step=lambda done, total: steps.append((done, total)))
     assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert [c.id for c in resp.results[0].outputs[1].data.concepts] == ["cat"]
-
-
-def test_outputs_of_one_node_share_its_model_and_ok_status_but_not_their_fields() -> None:
-    wf = _keep_chain()
-    first, second = wf.predict([Data(concepts=concepts({"cat": 0.9}))] * 2).results
-    assert first.outputs[0].model is second.outputs[0].model
-    assert first.outputs[0].model is not None and first.outputs[0].model.id == "a"
-    first.outputs[0].id = "changed"  # a caller's change to one result stays in it
-    assert second.outputs[0].id == "a"
-    assert first.outputs[0].to_dict()["data"] == second.outputs[0].to_dict()["data"]
