@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import threading
 import time
@@ -23,14 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.app.facade import App
-from engine.errors import InputError
+from engine.app.open_apps import OpenApps, app_exists, check_id, no_app
 
 __all__ = ["AppDirectory", "AppInfo"]
 
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
-_DUPLICATE = 40010  # Clarifai's DATABASE_DUPLICATE_KEY
-_NOT_FOUND = 11101  # CONN_DOES_NOT_EXIST
-_INVALID = 11102  # CONN_INVALID_REQUEST
 _KNOWN_FILES = 4096  # app names whose file path is kept
 
 
@@ -44,23 +39,13 @@ class AppInfo(dict[str, Any]):
     """An app's attributes as Clarifai's ``App`` JSON (id, user_id, name, description, ...)."""
 
 
-def _check_id(kind: str, value: str) -> str:
-    if not isinstance(value, str) or not _ID.fullmatch(value) or ".." in value:
-        raise InputError(
-            f"{kind} {str(value)[:80]!r} is not a valid id (letters, digits, '-', '_', '.';"
-            " at most 128)",
-            status_code=_INVALID,
-        )
-    return value
-
-
 class AppDirectory:
     """The apps under ``root``; ``get`` opens (and caches) one by its user and app ids."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self._lock = threading.RLock()
-        self._open: dict[tuple[str, str], tuple[App, tuple[int, int]]] = {}
+        self._apps: OpenApps[tuple[int, int]] = OpenApps()
         self._files: dict[tuple[str, str], str] = {}  # checked ids -> the app's file
 
     @contextlib.contextmanager
@@ -77,7 +62,7 @@ class AppDirectory:
                 os.close(fd)  # closing releases the flock
 
     def path(self, user_id: str, app_id: str) -> Path:
-        user_id, app_id = _check_id("user id", user_id), _check_id("app id", app_id)
+        user_id, app_id = check_id("user id", user_id), check_id("app id", app_id)
         return self.root / "users" / user_id / "apps" / app_id
 
     def exists(self, user_id: str, app_id: str) -> bool:
@@ -95,28 +80,19 @@ class AppDirectory:
         """A new app; an existing id is Clarifai's duplicate-key error, nothing changed."""
         with self._exclusive():
             if self.exists(user_id, app_id):
-                raise InputError(
-                    f"the app {user_id}/{app_id} already exists", status_code=_DUPLICATE
-                )
-            self._forget((user_id, app_id))  # a handle on an app deleted elsewhere
+                raise app_exists(user_id, app_id)
+            self._apps.forget((user_id, app_id))  # a handle on an app deleted elsewhere
             app = App(self.path(user_id, app_id), base_workflow=base_workflow)
             app.set_info(name=name or app_id, description=description, created_at=time.time())
-            self._open[(user_id, app_id)] = (app, self._identity(user_id, app_id) or (0, 0))
+            self._apps.put((user_id, app_id), app, self._identity(user_id, app_id) or (0, 0))
             return app
 
     def get(self, user_id: str, app_id: str) -> App:
-        key = (user_id, app_id)
         found = self._identity(user_id, app_id)
         with self._lock:
-            cached = self._open.get(key)
-            if cached is not None and cached[1] == found:
-                return cached[0]
-            self._forget(key)  # deleted, or deleted and made again, by another process
-            if found is None:
-                raise InputError(f"no app {user_id}/{app_id}", status_code=_NOT_FOUND)
-            app = App(self.path(user_id, app_id))
-            self._open[key] = (app, found)
-            return app
+            return self._apps.get(
+                (user_id, app_id), found, lambda _: App(self.path(user_id, app_id))
+            )
 
     def _identity(self, user_id: str, app_id: str) -> tuple[int, int] | None:
         """The app's file as (device, inode), or None when there is no such app."""
@@ -132,14 +108,9 @@ class AppDirectory:
             return None
         return (st.st_dev, st.st_ino)
 
-    def _forget(self, key: tuple[str, str]) -> None:
-        cached = self._open.pop(key, None)
-        if cached is not None:
-            cached[0].close()
-
     def list(self, user_id: str) -> list[str]:
         """The ids of ``user_id``'s apps, sorted."""
-        folder = self.root / "users" / _check_id("user id", user_id) / "apps"
+        folder = self.root / "users" / check_id("user id", user_id) / "apps"
         if not folder.is_dir():
             return []
         return sorted(p.name for p in folder.iterdir() if (p / "app.db").is_file())
@@ -148,14 +119,12 @@ class AppDirectory:
         with self._exclusive():
             path = self.path(user_id, app_id)
             if not (path / "app.db").is_file():
-                raise InputError(f"no app {user_id}/{app_id}", status_code=_NOT_FOUND)
-            self._forget((user_id, app_id))
+                raise no_app(user_id, app_id)
+            self._apps.forget((user_id, app_id))
             trash = path.with_name(f".deleted-{app_id}-{uuid.uuid4().hex[:8]}")
             path.rename(trash)
         shutil.rmtree(trash, ignore_errors=True)
 
     def close(self) -> None:
         with self._lock:
-            for app, _ in self._open.values():
-                app.close()
-            self._open.clear()
+            self._apps.close()

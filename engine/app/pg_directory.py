@@ -17,9 +17,8 @@ import threading
 import time
 from typing import Any
 
-from engine.app.directory import _DUPLICATE, _NOT_FOUND, _check_id
 from engine.app.facade import App
-from engine.errors import InputError
+from engine.app.open_apps import OpenApps, app_exists, check_id, no_app
 from engine.store._pg_conn import connect, parse_url
 
 __all__ = ["REGISTRY_SCHEMA", "PgAppDirectory"]
@@ -42,7 +41,7 @@ class PgAppDirectory:
     def __init__(self, url: str) -> None:
         self._base, _ = parse_url(url)
         self._lock = threading.RLock()
-        self._open: dict[tuple[str, str], tuple[App, str]] = {}
+        self._apps: OpenApps[str] = OpenApps()
         self._db = connect(url, REGISTRY_SCHEMA)
         with self._db.transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(?, ?)", _LOCK)
@@ -56,7 +55,7 @@ class PgAppDirectory:
     def _schema_of(self, user_id: str, app_id: str) -> str | None:
         row = self._db.execute(
             f"SELECT schema FROM {REGISTRY_SCHEMA}.apps WHERE user_id = ? AND app_id = ?",
-            (_check_id("user id", user_id), _check_id("app id", app_id)),
+            (check_id("user id", user_id), check_id("app id", app_id)),
         ).fetchone()
         return None if row is None else str(row[0])
 
@@ -65,7 +64,7 @@ class PgAppDirectory:
         with self._lock:
             schema = self._schema_of(user_id, app_id)
         if schema is None:
-            raise InputError(f"no app {user_id}/{app_id}", status_code=_NOT_FOUND)
+            raise no_app(user_id, app_id)
         return self._url(schema)
 
     def exists(self, user_id: str, app_id: str) -> bool:
@@ -85,10 +84,8 @@ class PgAppDirectory:
         with self._lock, self._db.transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(?, ?)", _LOCK)
             if self._schema_of(user_id, app_id) is not None:
-                raise InputError(
-                    f"the app {user_id}/{app_id} already exists", status_code=_DUPLICATE
-                )
-            self._forget((user_id, app_id))
+                raise app_exists(user_id, app_id)
+            self._apps.forget((user_id, app_id))
             row = self._db.execute(f"SELECT nextval('{REGISTRY_SCHEMA}.app_numbers')")
             schema = f"app_{int(row.fetchone()[0])}"
             try:
@@ -101,34 +98,20 @@ class PgAppDirectory:
                 f"INSERT INTO {REGISTRY_SCHEMA}.apps VALUES (?, ?, ?, ?)",
                 (user_id, app_id, schema, time.time()),
             )
-            self._open[(user_id, app_id)] = (app, schema)
+            self._apps.put((user_id, app_id), app, schema)
             return app
 
     def get(self, user_id: str, app_id: str) -> App:
-        key = (user_id, app_id)
         with self._lock:
             schema = self._schema_of(user_id, app_id)
-            cached = self._open.get(key)
-            if cached is not None and cached[1] == schema:
-                return cached[0]
-            self._forget(key)  # deleted, or deleted and made again, by another server
-            if schema is None:
-                raise InputError(f"no app {user_id}/{app_id}", status_code=_NOT_FOUND)
-            app = App(self._url(schema))
-            self._open[key] = (app, schema)
-            return app
-
-    def _forget(self, key: tuple[str, str]) -> None:
-        cached = self._open.pop(key, None)
-        if cached is not None:
-            cached[0].close()
+            return self._apps.get((user_id, app_id), schema, lambda s: App(self._url(s)))
 
     def list(self, user_id: str) -> list[str]:
         """The ids of ``user_id``'s apps, sorted."""
         with self._lock:
             rows = self._db.execute(
                 f"SELECT app_id FROM {REGISTRY_SCHEMA}.apps WHERE user_id = ? ORDER BY app_id",
-                (_check_id("user id", user_id),),
+                (check_id("user id", user_id),),
             ).fetchall()
         return [str(r[0]) for r in rows]
 
@@ -137,8 +120,8 @@ class PgAppDirectory:
             self._db.execute("SELECT pg_advisory_xact_lock(?, ?)", _LOCK)
             schema = self._schema_of(user_id, app_id)
             if schema is None:
-                raise InputError(f"no app {user_id}/{app_id}", status_code=_NOT_FOUND)
-            self._forget((user_id, app_id))
+                raise no_app(user_id, app_id)
+            self._apps.forget((user_id, app_id))
             self._db.execute(
                 f"DELETE FROM {REGISTRY_SCHEMA}.apps WHERE user_id = ? AND app_id = ?",
                 (user_id, app_id),
@@ -147,7 +130,5 @@ class PgAppDirectory:
 
     def close(self) -> None:
         with self._lock:
-            for app, _ in self._open.values():
-                app.close()
-            self._open.clear()
+            self._apps.close()
             self._db.close()
