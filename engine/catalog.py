@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from engine.deprecated import deprecation
 from engine.operator import ModelBinding, get_operator, operator_types, suggest
-from engine.spec import _Reader, looks_like_path, read_spec_file
+from engine.spec_yaml import YamlReader, looks_like_path, read_spec_file
 
 __all__ = ["REMOTE_TYPE", "load_catalog"]
 
@@ -40,7 +40,7 @@ def load_catalog(source: str | Path | list[ModelBinding] | None) -> list[ModelBi
     if isinstance(source, Path) or looks_like_path(text):
         file = str(source)
         text = read_spec_file(source, "model catalog")
-    reader = _Reader(file)
+    reader = YamlReader(file)
     doc = reader.read(text)
     entries = doc.get("models") if isinstance(doc, dict) else doc
     if not isinstance(entries, list):
@@ -49,7 +49,7 @@ def load_catalog(source: str | Path | list[ModelBinding] | None) -> list[ModelBi
     return [_binding(e, (*base, i), reader) for i, e in enumerate(entries)]
 
 
-def _binding(entry: Any, path: tuple[Any, ...], reader: _Reader) -> ModelBinding:
+def _binding(entry: Any, path: tuple[Any, ...], reader: YamlReader) -> ModelBinding:
     if not isinstance(entry, dict):
         raise reader.error("each catalog entry must be a mapping", path)
     for k in entry:
@@ -76,7 +76,7 @@ def _binding(entry: Any, path: tuple[Any, ...], reader: _Reader) -> ModelBinding
 
 
 def _remote(
-    entry: dict[str, Any], params: dict[str, Any], path: tuple[Any, ...], reader: _Reader
+    entry: dict[str, Any], params: dict[str, Any], path: tuple[Any, ...], reader: YamlReader
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """``remote: {base_url, model_id, user_id, app_id, ...}``: the model runs on a V2
     endpoint; the entry's ``model_type_id`` says what it is."""
@@ -94,7 +94,7 @@ def _remote(
 
 
 def _checked_params(
-    entry: dict[str, Any], params: dict[str, Any], path: tuple[Any, ...], reader: _Reader
+    entry: dict[str, Any], params: dict[str, Any], path: tuple[Any, ...], reader: YamlReader
 ) -> dict[str, Any]:
     """The entry's params, checked against its operator here, so that a mistake is reported
     in the catalog file; relative file params come back resolved beside the catalog."""

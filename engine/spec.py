@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from engine.bundled import is_builtin, resolve_builtin
 from engine.errors import SpecError, SpecErrors, YamlError
-from engine.limits import decode_text, get_limits, read_file
 from engine.operator import suggest
+from engine.spec_yaml import KeyPath, Pos, YamlReader, looks_like_path, read_spec_file
 
 __all__ = [
     "NodeSpec",
@@ -31,12 +29,9 @@ __all__ = [
     "spec_from_dict",
 ]
 
-# libyaml's C parser where the wheel has it: ten times faster on large files
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"^[0-9A-Za-z]+([-_][0-9A-Za-z]+)*$")
 _VERSION = re.compile(r"^[0-9a-f]{32}")
 _ID_MAX = 48
-_MAX_DEPTH = 100  # (path entries) far deeper than any workflow; stops runaway nesting
 _TOP_KEYS = ("workflow",)
 _WORKFLOW_KEYS = ("id", "nodes")
 _NODE_KEYS = ("id", "model", "node_inputs", "suppress_output")
@@ -51,13 +46,6 @@ _MODEL_KEYS = (
 )
 _PINNED_KEYS = {"model_id", "model_version_id", "user_id", "app_id"}
 _OUTPUT_INFO_KEYS = ("params", "data")
-_Path = tuple[str | int | float, ...]  # mapping keys (YAML may use numbers) and list indexes
-
-
-@dataclass(frozen=True)
-class Pos:
-    line: int = 0
-    col: int = 0
 
 
 @dataclass
@@ -105,177 +93,6 @@ class WorkflowSpec:
         raise KeyError(node_id)
 
 
-class _Reader:
-    """Turns a composed YAML tree into Python values, remembering each key's position."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.where: dict[_Path, Pos] = {}
-        # a collection met again through an alias is the same object (as yaml.safe_load
-        # gives): built once, so "billion laughs" files stay linear
-        self._built: dict[int, Any] = {}
-        self._building: set[int] = set()
-        # each collection's size once its aliases are expanded (JSON output, a stored
-        # annotation, expands them): bounded, so a few lines cannot become gigabytes
-        self._weight: dict[int, int] = {}
-        self._max_weight = get_limits().yaml_expanded
-
-    def read(self, text: str) -> Any:
-        try:
-            loader = _Loader(text)
-            try:
-                root = loader.get_single_node()
-                return None if root is None else self._value(root, (), loader)
-            finally:
-                loader.dispose()
-        except (yaml.YAMLError, RecursionError) as exc:
-            # libyaml caps nesting on its own (its message differs between versions) and pure
-            # Python PyYAML recurses: either way find where our own limit is passed
-            too_deep = _too_deep(text)
-            if too_deep is not None:
-                raise self.too_deep(too_deep) from None
-            raise self._yaml_error(exc) from None
-
-    def _yaml_error(self, exc: BaseException) -> YamlError:
-        if isinstance(exc, yaml.MarkedYAMLError):
-            mark = exc.problem_mark or exc.context_mark
-            line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-            msg = f"invalid YAML: {exc.problem or exc.context}"
-            return YamlError(msg, file=self.file, line=line, col=col)
-        if isinstance(exc, RecursionError):
-            return YamlError("invalid YAML: nested too deeply", file=self.file)
-        return YamlError(f"invalid YAML: {exc}", file=self.file)
-
-    def too_deep(self, at: Pos) -> YamlError:
-        return YamlError(
-            f"invalid YAML: nested more than {_MAX_DEPTH} levels deep",
-            file=self.file,
-            line=at.line,
-            col=at.col,
-        )
-
-    def _value(self, node: yaml.Node, path: _Path, loader: Any) -> Any:
-        here = Pos(node.start_mark.line + 1, node.start_mark.column + 1)
-        self.where.setdefault(path, here)
-        if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
-            return loader.construct_object(node)
-        key = id(node)
-        if key in self._building:
-            raise YamlError(
-                "invalid YAML: an alias refers to itself",
-                file=self.file,
-                line=here.line,
-                col=here.col,
-            )
-        if key in self._built:
-            return self._built[key]
-        if len(path) > _MAX_DEPTH:
-            raise self.too_deep(here)
-        self._building.add(key)
-        value = (
-            self._mapping(node, path, loader)
-            if isinstance(node, yaml.MappingNode)
-            else [self._value(v, (*path, i), loader) for i, v in enumerate(node.value)]
-        )
-        self._building.discard(key)
-        self._built[key] = value
-        self._weigh(node, here)
-        return value
-
-    def _weigh(self, node: yaml.Node, here: Pos) -> None:
-        children = (
-            [n for pair in node.value for n in pair]
-            if isinstance(node, yaml.MappingNode)
-            else node.value
-        )
-        weight = 1 + sum(self._weight.get(id(c)) or 1 + len(str(c.value)) // 16 for c in children)
-        if weight > self._max_weight:
-            raise YamlError(
-                f"invalid YAML: aliases expand this value to more than {self._max_weight} "
-                "values; write it out or make it smaller",
-                file=self.file,
-                line=here.line,
-                col=here.col,
-            )
-        self._weight[id(node)] = weight
-
-    def _mapping(self, node: yaml.MappingNode, path: _Path, loader: Any) -> dict[Any, Any]:
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
-            if not isinstance(key, str | int | float | bool):
-                raise self.error(
-                    "a key must be a plain value, not a list or mapping", path, key_node
-                )
-            if key in out:
-                raise self.error(f"duplicate key '{key}'", (*path, key), key_node)
-            self.where[(*path, key)] = Pos(
-                key_node.start_mark.line + 1, key_node.start_mark.column + 1
-            )
-            out[key] = self._value(value_node, (*path, key, "="), loader)
-        return out
-
-    def error(self, msg: str, path: _Path, node: yaml.Node | None = None) -> YamlError:
-        p = (
-            self.pos(path)
-            if node is None
-            else Pos(node.start_mark.line + 1, node.start_mark.column + 1)
-        )
-        return YamlError(msg, file=self.file, line=p.line, col=p.col)
-
-    def pos(self, path: _Path) -> Pos:
-        """Position of a key (or list item); falls back to the nearest enclosing one."""
-        while path:
-            if path in self.where:
-                return self.where[path]
-            path = path[:-1]
-        return self.where.get((), Pos(1, 1))
-
-
-def _too_deep(text: str) -> Pos | None:
-    """Where a collection starts nested past ``_MAX_DEPTH`` path entries, if one does.
-
-    Walks the pure Python parser's events (no tree, no recursion and, unlike libyaml's
-    scanner, no cap of its own), counting as ``_Reader`` does: a mapping adds two path
-    entries (key, value), a sequence one.  Only run once a file has failed to load."""
-    depth: list[int] = []
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                mark = event.start_mark
-                if sum(depth) > _MAX_DEPTH and mark is not None:
-                    return Pos(mark.line + 1, mark.column + 1)
-                depth.append(2 if isinstance(event, yaml.MappingStartEvent) else 1)
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth.pop()
-    except yaml.YAMLError:
-        return None  # broken before it got too deep: the parser's own message is the one
-    return None
-
-
-def looks_like_path(text: str) -> bool:
-    """A one-line string that cannot be a YAML mapping is a file name (so a typo in one
-    reads "cannot read workflow file", not "the file must be a mapping")."""
-    return "\n" not in text and (text.lower().endswith((".yml", ".yaml")) or ":" not in text)
-
-
-def read_spec_file(path: str | Path, what: str = "workflow file") -> str:
-    """A workflow or catalog file's text: bounded in size, a regular file, UTF-8 YAML text;
-    otherwise one ``YamlError`` naming the file (and the position of a bad byte)."""
-    file = str(path)
-    try:
-        data = read_file(Path(path).expanduser(), get_limits().spec_bytes)
-    except OSError as exc:
-        raise YamlError(f"cannot read {what}: {exc.strerror or exc}", file=file) from None
-    except ValueError as exc:
-        raise YamlError(f"cannot read {what}: {exc}", file=file) from None
-    try:
-        return decode_text(data)
-    except ValueError as exc:
-        msg, line, col = exc.args
-        raise YamlError(f"cannot read {what}: {msg}", file=file, line=line, col=col) from None
-
-
 def load_spec(
     source: str | Path, *, file: str | None = None, errors: list[SpecError] | None = None
 ) -> WorkflowSpec:
@@ -294,7 +111,7 @@ def load_spec(
             file = file or str(source)
         else:
             text = str(source)
-        reader = _Reader(file or "<workflow>")
+        reader = YamlReader(file or "<workflow>")
         doc = reader.read(text)
     except SpecError as exc:
         if errors is None:
@@ -308,7 +125,7 @@ def spec_from_dict(
     d: Any, *, file: str = "<dict>", errors: list[SpecError] | None = None
 ) -> WorkflowSpec:
     """Validate an already-parsed workflow mapping (no positions: errors name the key path)."""
-    return _Validator(_Reader(file)).checked(d, errors)
+    return _Validator(YamlReader(file)).checked(d, errors)
 
 
 def raise_errors(errors: list[SpecError]) -> None:
@@ -320,7 +137,7 @@ def raise_errors(errors: list[SpecError]) -> None:
 
 
 class _Validator:
-    def __init__(self, reader: _Reader) -> None:
+    def __init__(self, reader: YamlReader) -> None:
         self.r = reader
         self.all_ids: set[Any] = set()
         self.errors: list[SpecError] = []
@@ -338,7 +155,7 @@ class _Validator:
             errors.extend(self.errors)
         return spec
 
-    def fail(self, msg: str, path: _Path, *, node_id: str | None = None) -> YamlError:
+    def fail(self, msg: str, path: KeyPath, *, node_id: str | None = None) -> YamlError:
         p = self.r.pos(path)
         where = "" if self.r.where else f" (at {'.'.join(str(k) for k in path if k != '=')})"
         return YamlError(
@@ -350,7 +167,9 @@ class _Validator:
             key=str(path[-1]) if path else None,
         )
 
-    def mapping(self, value: Any, path: _Path, keys: tuple[str, ...], what: str) -> dict[str, Any]:
+    def mapping(
+        self, value: Any, path: KeyPath, keys: tuple[str, ...], what: str
+    ) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(f"{what} must be a mapping, got {_kind(value)}", path)
         for k in value:
@@ -360,7 +179,7 @@ class _Validator:
                 )
         return value
 
-    def ident(self, value: Any, path: _Path, what: str) -> str:
+    def ident(self, value: Any, path: KeyPath, what: str) -> str:
         if not isinstance(value, str) or not value:
             raise self.fail(f"{what} must be a non-empty string, got {_kind(value)}", path)
         if len(value) > _ID_MAX or not _ID.match(value):
@@ -381,7 +200,7 @@ class _Validator:
                 raise self.fail(f"missing key '{key}' in 'workflow'", ("workflow",))
         wf_id = self.ident(wf["id"], ("workflow", "=", "id", "="), "workflow id")
         raw_nodes = wf["nodes"]
-        npath: _Path = ("workflow", "=", "nodes")
+        npath: KeyPath = ("workflow", "=", "nodes")
         if not isinstance(raw_nodes, list) or not raw_nodes:
             raise self.fail("'nodes' must be a non-empty list", npath)
         self.all_ids = {_node_id(n) for n in raw_nodes} - {None}
@@ -400,11 +219,9 @@ class _Validator:
                 continue
             nodes.append(node)
             seen.add(node.id)
-        return WorkflowSpec(
-            id=wf_id, nodes=nodes, file=self.r.file, broken=frozenset(self.broken)
-        )
+        return WorkflowSpec(id=wf_id, nodes=nodes, file=self.r.file, broken=frozenset(self.broken))
 
-    def node(self, raw: Any, path: _Path, earlier: set[str]) -> NodeSpec:
+    def node(self, raw: Any, path: KeyPath, earlier: set[str]) -> NodeSpec:
         n = self.mapping(raw, path, _NODE_KEYS, "a node")
         if "id" not in n:
             raise self.fail("node has no 'id'", path)
@@ -440,7 +257,7 @@ class _Validator:
         return spec
 
     def node_inputs(
-        self, raw: Any, path: _Path, node_id: str, earlier: set[str], present: bool
+        self, raw: Any, path: KeyPath, node_id: str, earlier: set[str], present: bool
     ) -> list[str]:
         if not present:
             return []
@@ -473,13 +290,13 @@ class _Validator:
             out.append(src)
         return out
 
-    def model(self, raw: Any, path: _Path, node_id: str) -> NodeSpec:
+    def model(self, raw: Any, path: KeyPath, node_id: str) -> NodeSpec:
         m = self.mapping(raw, path, _MODEL_KEYS, f"the model of node '{node_id}'")
         key = (*path[:-1],)
         if "model_id" not in m:
             raise self.fail(f"node '{node_id}': model has no 'model_id'", key, node_id=node_id)
 
-        def at(k: str) -> _Path:
+        def at(k: str) -> KeyPath:
             return (*path, k, "=")
 
         spec = NodeSpec(id=node_id, model_id=self.ident(m["model_id"], at("model_id"), "model_id"))
@@ -498,7 +315,7 @@ class _Validator:
             self.output_info(m["output_info"], at("output_info"), spec)
         return spec
 
-    def version(self, m: dict[str, Any], path: _Path, node_id: str) -> str:
+    def version(self, m: dict[str, Any], path: KeyPath, node_id: str) -> str:
         v = m["model_version_id"]
         if not isinstance(v, str) or not _VERSION.match(v.lower()):
             raise self.fail("'model_version_id' must be 32 hex characters", path, node_id=node_id)
@@ -513,7 +330,7 @@ class _Validator:
             )
         return v.lower()
 
-    def output_info(self, raw: Any, path: _Path, spec: NodeSpec) -> None:
+    def output_info(self, raw: Any, path: KeyPath, spec: NodeSpec) -> None:
         oi = self.mapping(raw, path, _OUTPUT_INFO_KEYS, "'output_info'") if raw is not None else {}
         params = oi.get("params") or {}
         if not isinstance(params, dict):
