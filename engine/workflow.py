@@ -11,18 +11,14 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from engine.catalog import load_catalog
 from engine.errors import InputError
 from engine.executor import (
-    BATCH_CHUNK,
     DEFAULT_SAMPLE_MS,
     Executor,
     FrameCallback,
@@ -37,19 +33,18 @@ from engine.media import MAX_SAMPLE_MS, MIN_SAMPLE_MS
 from engine.operator import ModelBinding
 from engine.proto import (
     Input,
-    Model,
-    NodeInput,
     PostWorkflowResultsResponse,
     Status,
     StatusCode,
     WorkflowDefinition,
-    WorkflowNode,
     WorkflowResult,
     assembled,
 )
 from engine.session import Session
 from engine.spec import NodeSpec, WorkflowSpec, load_spec, spec_from_dict
 from engine.streams import DEFAULT_IDLE_S, StreamTable
+from engine.workflow_batch import run_batch
+from engine.workflow_export import definition, workflow_dict, workflow_yaml
 
 __all__ = ["Workflow"]
 
@@ -183,7 +178,7 @@ class Workflow:
             if on_node is not None and workers is not None and workers > 1:
                 raise ValueError("workers: on_node runs in this process; use workers=1")
             here = {"app": app, "on_frame": on_frame, "on_node": on_node}
-            results = self._run(items, workers, here, on_step, options)
+            results = run_batch(self, items, workers, here, on_step, options)
         return assembled(
             PostWorkflowResultsResponse,
             {
@@ -192,60 +187,6 @@ class Workflow:
                 "results": results,
                 "workflow_state": None,
             },
-        )
-
-    def _run(
-        self,
-        items: list[Any],
-        workers: int | None,
-        here: dict[str, Any],
-        on_step: StepCallback | None,
-        options: dict[str, Any],
-    ) -> list[WorkflowResult]:
-        """In this process or in workers (``engine.run.workers`` says how many); ``here``:
-        what stays in this process (the App, the frame and node callbacks)."""
-        app = here["app"]
-        on_frame = here["on_frame"] or here["on_node"]  # a callback keeps the run here
-        from engine.run.workers import (
-            WorkersUnavailable,
-            choose_workers,
-            may_use_workers,
-            run_in_workers,
-        )
-
-        n = choose_workers(self, items, workers, app=app, on_frame=on_frame)
-        if n > 1:
-            try:
-                return run_in_workers(self, items, n, on_step=on_step, **options)
-            except WorkersUnavailable:
-                if workers is not None:
-                    raise
-                _log.warning("worker processes could not start; running in this process")
-        head = len(items)
-        if (
-            workers is None
-            and self._seconds_per_input is None
-            and len(items) > 2 * BATCH_CHUNK
-            and may_use_workers(self, app=app, on_frame=on_frame)
-        ):
-            head = BATCH_CHUNK  # no measure yet: run a chunk here, timed, then choose
-        # CPU time, not wall time: on a busy machine the wall clock would count other
-        # processes' work (reading the CPU clock is slow on some systems: batches only)
-        t0 = time.process_time() if len(items) > 1 else None
-        first = items if head == len(items) else items[:head]
-        results = self.run_items(first, range(head), on_step=on_step, **here, **options)
-        if t0 is not None and all(r.input is None or r.input.data.video is None for r in results):
-            self._seconds_per_input = (time.process_time() - t0) / max(1, head)
-        if head == len(items):
-            return results
-        nodes = len(self._nodes)
-        rest = None if on_step is None else _shifted(on_step, head * nodes, len(items) * nodes)
-        n = choose_workers(self, items[head:], None, app=app, on_frame=on_frame)
-        if n > 1:
-            return results + run_in_workers(self, items, n, start=head, on_step=rest, **options)
-        rest_items = items[head:]
-        return results + self.run_items(
-            rest_items, range(head, len(items)), on_step=rest, **here, **options
         )
 
     def _graph_nodes(self) -> list[CompiledNode]:
@@ -404,34 +345,15 @@ class Workflow:
         return wf
 
     def to_dict(self) -> dict[str, Any]:
-        return {"workflow": {"id": self.id, "nodes": [_node_dict(n) for n in self._nodes]}}
+        return workflow_dict(self.id, self._nodes)
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=False)
+        return workflow_yaml(self.id, self._nodes)
 
     def _definition(self) -> WorkflowDefinition:
         if self._defined is None:
-            self._defined = self._build_definition()
+            self._defined = definition(self.id, self._nodes)
         return self._defined
-
-    def _build_definition(self) -> WorkflowDefinition:
-        return WorkflowDefinition(
-            id=self.id,
-            nodes=[
-                WorkflowNode(
-                    id=n.id,
-                    model=Model(
-                        id=n.model_id,
-                        user_id=n.user_id,
-                        app_id=n.app_id,
-                        model_type_id=n.model_type_id,
-                    ),
-                    node_inputs=[NodeInput(node_id=s) for s in n.inputs],
-                    suppress_output=n.suppress_output or None,
-                )
-                for n in self._nodes
-            ],
-        )
 
 
 _SUCCESS = Status(code=StatusCode.SUCCESS, description="Ok")
@@ -447,35 +369,6 @@ def _overall(results: list[WorkflowResult]) -> Status:
     if failed == len(results):
         return Status(code=StatusCode.FAILURE, description="Failure")
     return Status(code=StatusCode.MIXED_STATUS, description="Mixed Status")
-
-
-def _node_dict(n: NodeSpec) -> dict[str, Any]:
-    model: dict[str, Any] = {"model_id": n.model_id}
-    for key in ("model_version_id", "user_id", "app_id", "model_type_id", "description"):
-        if getattr(n, key):
-            model[key] = getattr(n, key)
-    output_info: dict[str, Any] = {}
-    if n.params:
-        output_info["params"] = n.params
-    if n.concepts is not None:
-        output_info["data"] = {"concepts": n.concepts}
-    if output_info:
-        model["output_info"] = output_info
-    out: dict[str, Any] = {"id": n.id, "model": model}
-    if n.inputs:
-        out["node_inputs"] = [{"node_id": s} for s in n.inputs]
-    if n.suppress_output:
-        out["suppress_output"] = True
-    return out
-
-
-def _shifted(on_step: StepCallback, before: int, total: int) -> StepCallback:
-    """``on_step`` for the second part of a batch whose first part made ``before`` steps."""
-
-    def step(done: int, _: int) -> None:
-        on_step(before + done, total)
-
-    return step
 
 
 def _check_sample_ms(sample_ms: int) -> None:
