@@ -15,15 +15,28 @@ one ``InputError`` carrying Clarifai's status code, before anything runs.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from engine.errors import AppError
 from engine.proto import StatusCode
+from engine.query_values import (
+    EARTH_RADIUS_KM,
+    INPUT_TYPES,
+    annotation_status_of,
+    flag,
+    flatten,
+    geo_limit_km,
+    input_types_of,
+    lat_lon,
+    metadata_object,
+    opt_int,
+    opt_str,
+    strs,
+    time_range,
+)
 
 __all__ = [
     "DEFAULT_PER_PAGE",
@@ -40,13 +53,10 @@ __all__ = [
 ]
 
 METRICS = ("cosine", "euclidean")
-INPUT_TYPES = ("image", "video", "text", "audio")
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 1000  # Clarifai's per_page limit
 MAX_WINDOW = 10_000  # page * per_page: how deep a ranked search may page
 CONCEPT_SOURCES = ("any", "annotated", "predicted")
-_KM_PER = {"withinKilometers": 1.0, "withinMiles": 1.609344, "withinDegrees": 111.19492664}
-_EARTH_RADIUS_KM = 6371.0088
 _BAD = StatusCode.SEARCH_INVALID_REQUEST
 
 _RANK_KEYS = frozenset(
@@ -84,9 +94,9 @@ class GeoArea:
         if self.box is not None:
             return self.box
         r = float(self.radius_km or 0.0)
-        dlat = math.degrees(r / _EARTH_RADIUS_KM)
+        dlat = math.degrees(r / EARTH_RADIUS_KM)
         cos = max(math.cos(math.radians(self.latitude)), 1e-9)
-        dlon = min(180.0, math.degrees(r / (_EARTH_RADIUS_KM * cos)))
+        dlon = min(180.0, math.degrees(r / (EARTH_RADIUS_KM * cos)))
         return (self.latitude - dlat, self.latitude + dlat, self.longitude - dlon,
                 self.longitude + dlon)  # fmt: skip
 
@@ -95,7 +105,7 @@ class GeoArea:
         p1, p2 = math.radians(self.latitude), math.radians(lat)
         dp, dl = p2 - p1, math.radians(lon - self.longitude)
         a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-        return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 @dataclass(frozen=True)
@@ -203,14 +213,14 @@ def _as_list(items: Any, what: str) -> list[dict[str, Any]]:
 
 def _rank(d: dict[str, Any], i: int) -> Rank | None:
     where = f"ranks[{i}]"
-    flat = _flatten(d, where, _RANK_KEYS)
+    flat = flatten(d, where, _RANK_KEYS)
     image = _image(flat, where)
     rank = Rank(
-        text=_opt_str(flat, "text_raw", where),
+        text=opt_str(flat, "text_raw", where),
         image=image,
         concepts=_concepts(flat.get("concepts"), where),
-        input_id=_opt_str(flat, "input_id", where),
-        negate=_bool(flat.get("negate", False), f"{where}.negate"),
+        input_id=opt_str(flat, "input_id", where),
+        negate=flag(flat.get("negate", False), f"{where}.negate"),
     )
     given = sum(x is not None for x in (rank.text, rank.image, rank.input_id)) + bool(rank.concepts)
     if given > 1:
@@ -247,7 +257,7 @@ def _image(flat: dict[str, Any], where: str) -> Any:
 
 def _filter(d: dict[str, Any], i: int) -> Filter:
     where = f"filters[{i}]"
-    flat = _flatten(d, where, _FILTER_KEYS)
+    flat = flatten(d, where, _FILTER_KEYS)
     source = flat.get("concept_source", "any")
     if source not in CONCEPT_SOURCES:
         raise AppError(
@@ -257,61 +267,21 @@ def _filter(d: dict[str, Any], i: int) -> Filter:
     return Filter(
         concepts=_concepts(flat.get("concepts"), where),
         concept_source=source,
-        metadata=_metadata(flat.get("metadata"), where),
-        dataset_ids=_strs(flat, ("input_dataset_ids", "dataset_ids"), where),
-        input_types=_input_types(flat.get("input_types"), where),
-        input_status_code=_opt_int(flat.get("input_status_code"), f"{where}.input_status_code"),
-        input_ids=_strs(flat, ("input_id", "input_ids"), where),
-        annotation_status=_status(flat.get("annotation_status"), where),
-        annotation_user_id=_opt_str(flat, "annotation_user_id", where)
-        or _opt_str(flat, "user_id", where),
+        metadata=metadata_object(flat.get("metadata"), where),
+        dataset_ids=strs(flat, ("input_dataset_ids", "dataset_ids"), where),
+        input_types=input_types_of(flat.get("input_types"), where),
+        input_status_code=opt_int(flat.get("input_status_code"), f"{where}.input_status_code"),
+        input_ids=strs(flat, ("input_id", "input_ids"), where),
+        annotation_status=annotation_status_of(flat.get("annotation_status"), where),
+        annotation_user_id=opt_str(flat, "annotation_user_id", where)
+        or opt_str(flat, "user_id", where),
         geo=_geo(flat, where),
-        created=_time_range(flat.get("created_at"), f"{where}.created_at"),
-        last_updated=_time_range(
+        created=time_range(flat.get("created_at"), f"{where}.created_at"),
+        last_updated=time_range(
             flat.get("last_updated_time_range"), f"{where}.last_updated_time_range"
         ),
-        negate=_bool(flat.get("negate", False), f"{where}.negate"),
+        negate=flag(flat.get("negate", False), f"{where}.negate"),
     )
-
-
-def _metadata(value: Any, where: str) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise AppError(f"{where}.metadata must be a JSON object", code=_BAD)
-    from engine.app._requests import check_json  # the one bound on depth and size
-
-    check_json(value, f"{where}.metadata", code=_BAD)
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise AppError(f"{where}.metadata is not JSON: {exc}", code=_BAD) from None
-    return value or None
-
-
-def _input_types(value: Any, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    types = [value] if isinstance(value, str) else value
-    if not isinstance(types, list | tuple) or any(t not in INPUT_TYPES for t in types):
-        raise AppError(
-            f"{where}.input_types must be a list of {', '.join(INPUT_TYPES)}, got {value!r}",
-            code=_BAD,
-        )
-    return tuple(dict.fromkeys(types))
-
-
-def _status(value: Any, where: str) -> int | None:
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    if isinstance(value, str):
-        name = value.upper()
-        name = name if name.startswith("ANNOTATION_") else f"ANNOTATION_{name}"
-        if value.isdigit():
-            return int(value)
-        if name in StatusCode.__members__:
-            return int(StatusCode[name])
-    raise AppError(f"{where}.annotation_status: unknown status {value!r}", code=_BAD)
 
 
 def _geo(flat: dict[str, Any], where: str) -> GeoArea | None:
@@ -323,9 +293,9 @@ def _geo(flat: dict[str, Any], where: str) -> GeoArea | None:
             raise AppError(
                 f"{where}.geo_point must be {{longitude, latitude, geo_limit}}", code=_BAD
             )
-        lat, lon = _lat_lon(point, f"{where}.geo_point")
+        lat, lon = lat_lon(point, f"{where}.geo_point")
         limit = point.get("geo_limit")
-        km = _geo_limit(limit, f"{where}.geo_point.geo_limit")
+        km = geo_limit_km(limit, f"{where}.geo_point.geo_limit")
         return GeoArea(latitude=lat, longitude=lon, radius_km=km)
     if box is not None:
         if not isinstance(box, list | tuple) or len(box) != 2:
@@ -334,137 +304,10 @@ def _geo(flat: dict[str, Any], where: str) -> GeoArea | None:
                 code=_BAD,
             )
         (lat1, lon1), (lat2, lon2) = (
-            _lat_lon(c, f"{where}.geo_box[{j}]") for j, c in enumerate(box)
+            lat_lon(c, f"{where}.geo_box[{j}]") for j, c in enumerate(box)
         )
         return GeoArea(box=(min(lat1, lat2), max(lat1, lat2), min(lon1, lon2), max(lon1, lon2)))
     return None
-
-
-def _lat_lon(point: Any, where: str) -> tuple[float, float]:
-    if isinstance(point, dict) and "geo_point" in point:
-        point = point["geo_point"]  # the proto's GeoBoxedPoint
-    if not isinstance(point, dict):
-        raise AppError(f"{where} must be {{longitude, latitude}}", code=_BAD)
-    lat, lon = point.get("latitude"), point.get("longitude")
-    for name, v, bound in (("latitude", lat, 90.0), ("longitude", lon, 180.0)):
-        if isinstance(v, bool) or not isinstance(v, int | float) or not -bound <= v <= bound:
-            raise AppError(
-                f"{where}.{name} must be a number in [-{bound:g}, {bound:g}], got {v!r}",
-                code=_BAD,
-            )
-    return float(lat), float(lon)  # type: ignore[arg-type]
-
-
-def _geo_limit(limit: Any, where: str) -> float:
-    """The radius in km: a number (km, as the SDK gives it) or a proto GeoLimit."""
-    if isinstance(limit, dict):
-        kind, value = limit.get("type", "withinKilometers"), limit.get("value")
-        if kind == "withinRadians" and isinstance(value, int | float):
-            return float(value) * _EARTH_RADIUS_KM
-        if kind not in _KM_PER:
-            raise AppError(f"{where}.type: unknown geo limit type {kind!r}", code=_BAD)
-        limit = None if not isinstance(value, int | float) else float(value) * _KM_PER[kind]
-    if isinstance(limit, bool) or not isinstance(limit, int | float) or not limit > 0:
-        raise AppError(f"{where} must be a positive radius, got {limit!r}", code=_BAD)
-    return float(limit)
-
-
-def _time_range(value: Any, where: str) -> tuple[str | None, str | None] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict) or not value or set(value) - {"start_time", "end_time"}:
-        raise AppError(f"{where} must be {{start_time, end_time}} (ISO 8601)", code=_BAD)
-    start, end = (_timestamp(value.get(k), f"{where}.{k}") for k in ("start_time", "end_time"))
-    if start is not None and end is not None and start > end:
-        raise AppError(f"{where}: start_time is after end_time", code=_BAD)
-    return start, end
-
-
-def _timestamp(value: Any, where: str) -> str | None:
-    """An ISO 8601 time in the store's form (UTC, microseconds, ``Z``)."""
-    if value is None:
-        return None
-    try:
-        t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise AppError(f"{where} is not an ISO 8601 time: {value!r}", code=_BAD) from None
-    t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-    return t.isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-# ---- shared pieces ---------------------------------------------------------------------
-
-
-def _flatten(d: dict[str, Any], where: str, allowed: frozenset[str]) -> dict[str, Any]:
-    """The SDK's flat keys, from either form; unknown keys are refused by name."""
-    if {"annotation", "input"} & set(d):
-        d = _from_proto(d, where)
-    unknown = sorted(set(d) - allowed)
-    if unknown:
-        raise AppError(
-            f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; known: "
-            f"{', '.join(sorted(allowed))}",
-            code=_BAD,
-        )
-    return d
-
-
-def _from_proto(d: dict[str, Any], where: str) -> dict[str, Any]:
-    """A V2 ``Rank`` / ``Filter`` JSON as the flat keys."""
-    extra = sorted(set(d) - {"annotation", "input", "negate", "last_updated_time_range"})
-    if extra:
-        raise AppError(f"{where}: unknown key(s) {', '.join(map(repr, extra))}", code=_BAD)
-    out: dict[str, Any] = {k: d[k] for k in ("negate", "last_updated_time_range") if k in d}
-    ann = _obj(d.get("annotation"), f"{where}.annotation")
-    inp = _obj(d.get("input"), f"{where}.input")
-    for key, target in (("input_id", "input_id"), ("user_id", "annotation_user_id")):
-        if ann.get(key):
-            out[target] = ann[key]
-    if "status" in ann:
-        out["annotation_status"] = _obj(ann["status"], f"{where}.annotation.status").get("code")
-    _data_keys(_obj(ann.get("data"), f"{where}.annotation.data"), out, where)
-    if inp.get("id"):
-        out["input_id"] = inp["id"]
-    if "dataset_ids" in inp:
-        out["input_dataset_ids"] = inp["dataset_ids"]
-    if "status" in inp:
-        out["input_status_code"] = _obj(inp["status"], f"{where}.input.status").get("code")
-    data = _obj(inp.get("data"), f"{where}.input.data")
-    types = [t for t in INPUT_TYPES if t in data]
-    if types:
-        out["input_types"] = types
-    _data_keys({k: v for k, v in data.items() if k not in INPUT_TYPES}, out, where)
-    return out
-
-
-def _data_keys(data: dict[str, Any], out: dict[str, Any], where: str) -> None:
-    known = {"concepts", "metadata", "geo", "text", "image"}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise AppError(f"{where}: unsupported data field(s) {', '.join(unknown)}", code=_BAD)
-    for key in ("concepts", "metadata"):
-        if key in data:
-            out[key] = data[key]
-    text = _obj(data.get("text"), f"{where}.data.text")
-    if "raw" in text:
-        out["text_raw"] = text["raw"]
-    image = _obj(data.get("image"), f"{where}.data.image")
-    for key, target in (("url", "image_url"), ("base64", "image_base64")):
-        if key in image:
-            out[target] = image[key]
-    geo = _obj(data.get("geo"), f"{where}.data.geo")
-    if "geo_box" in geo:
-        out["geo_box"] = geo["geo_box"]
-    elif "geo_point" in geo:
-        out["geo_point"] = {**_obj(geo["geo_point"], where), "geo_limit": geo.get("geo_limit")}
-
-
-def _obj(value: Any, where: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise AppError(f"{where} must be an object", code=_BAD)
-    return value
 
 
 def _concepts(value: Any, where: str) -> tuple[ConceptTerm, ...]:
@@ -486,39 +329,3 @@ def _concepts(value: Any, where: str) -> tuple[ConceptTerm, ...]:
             raise AppError(f"{at}.value must be 1 (present) or 0 (absent), got {v!r}", code=_BAD)
         terms.append(ConceptTerm(id=key, value=float(v), by_name=cid is None))
     return tuple(terms)
-
-
-def _strs(flat: dict[str, Any], keys: tuple[str, ...], where: str) -> tuple[str, ...]:
-    out: list[str] = []
-    for key in keys:
-        value = flat.get(key)
-        if value is None:
-            continue
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list | tuple) or not all(isinstance(x, str) and x for x in items):
-            raise AppError(f"{where}.{key} must be a list of non-empty strings", code=_BAD)
-        out.extend(items)
-    return tuple(dict.fromkeys(out))
-
-
-def _opt_str(flat: dict[str, Any], key: str, where: str) -> str | None:
-    value = flat.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        raise AppError(f"{where}.{key} must be a non-empty string", code=_BAD)
-    return value
-
-
-def _opt_int(value: Any, where: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise AppError(f"{where} must be a status code (an integer)", code=_BAD)
-    return value
-
-
-def _bool(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise AppError(f"{where} must be true or false", code=_BAD)
-    return value
