@@ -137,6 +137,28 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_verbosity(p, top=True)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    _add_validate_parser(sub)
+    _add_run_parser(sub)
+    _add_graph_parsers(sub)
+
+    from engine.cli_bundled import add_bundled_parsers
+
+    add_bundled_parsers(sub)
+
+    from engine.cli_serve import add_serve_parser
+
+    add_serve_parser(sub)
+    try:
+        from engine import cli_app
+
+        cli_app.add_app_parser(sub)
+    except ImportError:  # the app commands are optional while the store is absent
+        pass
+    _add_verbosity_below(sub)
+    return p
+
+
+def _add_validate_parser(sub: Any) -> None:
     v = sub.add_parser("validate", help="check workflow files as run builds them")
     v.add_argument("files", nargs="+", metavar="FILE")
     v.add_argument("--models", metavar="M", help="model catalog YAML binding model ids")
@@ -148,6 +170,8 @@ def _build_parser() -> argparse.ArgumentParser:
     v.add_argument("--strict", action="store_true", help="warnings are errors too")
     v.set_defaults(func=_validate)
 
+
+def _add_run_parser(sub: Any) -> None:
     r = sub.add_parser("run", help="run a workflow on inputs and print the JSON response")
     r.add_argument("file", metavar="FILE")
     r.add_argument("--models", metavar="M", help="model catalog YAML binding model ids")
@@ -180,6 +204,24 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="save every region image (crops, tiles) as DIR/<input>-<id>-<node>-<region>.png",
     )
+    _add_video_arguments(r)
+    r.add_argument("--app", metavar="PATH", help="run in the context of this app")
+    r.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="spread the inputs (a video whole) over N worker processes (with --dataset "
+        "--engine ray: N Ray actors); default: the cores for a CPU-bound graph whose batch "
+        "pays for them (README: All cores), else 1",
+    )
+    from engine.cli_dataset import add_dataset_arguments
+
+    add_dataset_arguments(r)
+    r.set_defaults(func=_run)
+
+
+def _add_video_arguments(r: argparse.ArgumentParser) -> None:
+    """``run``'s video and live-stream options."""
     r.add_argument(
         "--sample-ms", type=_sample_ms, default=1000, help="video: one frame per N ms (100..60000)"
     )
@@ -205,20 +247,9 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="live: serve the drawn frames as MJPEG on http://127.0.0.1:PORT/ (0: any port)",
     )
-    r.add_argument("--app", metavar="PATH", help="run in the context of this app")
-    r.add_argument(
-        "--workers",
-        type=_positive_int,
-        metavar="N",
-        help="spread the inputs (a video whole) over N worker processes (with --dataset "
-        "--engine ray: N Ray actors); default: the cores for a CPU-bound graph whose batch "
-        "pays for them (README: All cores), else 1",
-    )
-    from engine.cli_dataset import add_dataset_arguments
 
-    add_dataset_arguments(r)
-    r.set_defaults(func=_run)
 
+def _add_graph_parsers(sub: Any) -> None:
     g = sub.add_parser("graph", help="print the DAG as text and Mermaid")
     g.add_argument("file", metavar="FILE")
     g.add_argument("--models", metavar="M", help="model catalog YAML binding model ids")
@@ -226,22 +257,6 @@ def _build_parser() -> argparse.ArgumentParser:
 
     o = sub.add_parser("operators", help="list operator types, their params, reads and writes")
     o.set_defaults(func=_operators)
-
-    from engine.cli_bundled import add_bundled_parsers
-
-    add_bundled_parsers(sub)
-
-    from engine.cli_serve import add_serve_parser
-
-    add_serve_parser(sub)
-    try:
-        from engine import cli_app
-
-        cli_app.add_app_parser(sub)
-    except ImportError:  # the app commands are optional while the store is absent
-        pass
-    _add_verbosity_below(sub)
-    return p
 
 
 def _add_verbosity_below(sub: Any) -> None:

@@ -226,28 +226,38 @@ def _resolve(
         params = {**binding.params, **params}
     cls = get_operator(type_id)
     if cls is None:
-        p = ns.pos("model_type_id", "model_id", "model")
-        old = deprecation(type_id)
-        if old is not None:
-            raise UnknownOperatorError(
-                f"node '{ns.id}': {old}", file=file, line=p.line, col=p.col, node_id=ns.id,
-                key="model_type_id",
-            )
-        hint = suggest(type_id, list(operator_types()))
-        raise UnknownOperatorError(
-            f"node '{ns.id}': unknown model_type_id '{type_id}'{hint}; "
-            "`opgraph operators` lists the known ones",
+        raise _unknown_type(ns, type_id, file)
+    if ns.concepts is not None:
+        params["concepts"] = ns.concepts
+    model = _validate_params(ns, cls, params, file)
+    writes = frozenset(cls.writes)
+    return CompiledNode(ns, type_id, cls, model, binding, writes)
+
+
+def _unknown_type(ns: NodeSpec, type_id: str, file: str) -> UnknownOperatorError:
+    """The error for a node whose model_type_id names no operator: a deprecated type's
+    replacement, else the nearest known names."""
+    p = ns.pos("model_type_id", "model_id", "model")
+    old = deprecation(type_id)
+    if old is not None:
+        return UnknownOperatorError(
+            f"node '{ns.id}': {old}",
             file=file,
             line=p.line,
             col=p.col,
             node_id=ns.id,
             key="model_type_id",
         )
-    if ns.concepts is not None:
-        params["concepts"] = ns.concepts
-    model = _validate_params(ns, cls, params, file)
-    writes = frozenset(cls.writes)
-    return CompiledNode(ns, type_id, cls, model, binding, writes)
+    hint = suggest(type_id, list(operator_types()))
+    return UnknownOperatorError(
+        f"node '{ns.id}': unknown model_type_id '{type_id}'{hint}; "
+        "`opgraph operators` lists the known ones",
+        file=file,
+        line=p.line,
+        col=p.col,
+        node_id=ns.id,
+        key="model_type_id",
+    )
 
 
 def _validate_params(
