@@ -30,22 +30,7 @@ def add_serve_parser(sub: Any) -> None:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8080, help="REST port")
     s.add_argument("--grpc-port", type=int, default=18080, help="gRPC port")
-    s.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="worker processes sharing the ports (default: the number of cores)",
-    )
-    s.add_argument(
-        "--threads", type=int, default=8, help="threads that run requests, per worker process"
-    )
-    s.add_argument("--max-request-mb", type=float, default=32.0, help="largest request body")
-    s.add_argument(
-        "--max-in-flight",
-        type=int,
-        default=64,
-        help="concurrent requests per worker; more are refused with a queue-full status",
-    )
+    _add_limit_arguments(s)
     s.add_argument(
         "--file-root",
         action="append",
@@ -70,7 +55,32 @@ def add_serve_parser(sub: Any) -> None:
         help="no tokens (only on a loopback host; said on every start)",
     )
     s.set_defaults(func=_serve)
-    ts = s.add_subparsers(dest="serve_command", parser_class=sub._parser_class)
+    _add_token_parser(s, sub._parser_class)
+
+
+def _add_limit_arguments(s: argparse.ArgumentParser) -> None:
+    """How much of the machine the server uses, and how much a request may."""
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes sharing the ports (default: the number of cores)",
+    )
+    s.add_argument(
+        "--threads", type=int, default=8, help="threads that run requests, per worker process"
+    )
+    s.add_argument("--max-request-mb", type=float, default=32.0, help="largest request body")
+    s.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=64,
+        help="concurrent requests per worker; more are refused with a queue-full status",
+    )
+
+
+def _add_token_parser(s: argparse.ArgumentParser, parser_class: Any) -> None:
+    """``opgraph serve token create``."""
+    ts = s.add_subparsers(dest="serve_command", parser_class=parser_class)
     token = ts.add_parser("token", help="tokens").add_subparsers(
         dest="token_command", required=True
     )
@@ -92,6 +102,20 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _checked_workers(args: argparse.Namespace) -> int:
+    """The worker processes to start, once ``serve``'s arguments are known to be usable."""
+    if not args.data:
+        raise InputError("serve needs --data DIR: the folder that holds the apps")
+    if args.insecure_dev and not _loopback(args.host):
+        raise InputError("--insecure-dev turns tokens off, so it is only allowed on 127.0.0.1")
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if min(workers, args.threads, args.max_in_flight) < 1 or args.max_request_mb <= 0:
+        raise InputError(
+            "--workers, --threads, --max-in-flight and --max-request-mb must be positive"
+        )
+    return int(workers)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from engine.catalog import load_catalog
 
@@ -103,15 +127,7 @@ def _serve(args: argparse.Namespace) -> int:
             "pip install 'opgraph[serve]'"
         ) from None
 
-    if not args.data:
-        raise InputError("serve needs --data DIR: the folder that holds the apps")
-    if args.insecure_dev and not _loopback(args.host):
-        raise InputError("--insecure-dev turns tokens off, so it is only allowed on 127.0.0.1")
-    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    if min(workers, args.threads, args.max_in_flight) < 1 or args.max_request_mb <= 0:
-        raise InputError(
-            "--workers, --threads, --max-in-flight and --max-request-mb must be positive"
-        )
+    workers = _checked_workers(args)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     if args.insecure_dev:
         print(
