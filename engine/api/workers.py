@@ -1,9 +1,9 @@
 """``opgraph serve --workers N``: N worker processes behind the same two ports.
 
 Python runs one thread of bytecode at a time, so one process serves about one core's worth
-of requests; N processes serve N.  The parent binds the REST socket once and hands it to
-every worker (they all accept on it); each worker's gRPC server binds the gRPC port with
-SO_REUSEPORT, so the kernel spreads connections over the workers.  Each worker opens its
+of requests; N processes serve N.  Each worker listens on both ports with SO_REUSEPORT (the
+parent first checks that nothing else holds them, and keeps the REST port bound while the
+workers run), so the kernel spreads connections over the workers.  Each worker opens its
 own apps and token store over the same data folder (SQLite in WAL mode; app creation and
 deletion hold a lock file), so what one worker writes the next request sees, whichever
 worker it reaches.
@@ -43,49 +43,57 @@ def _die_with_parent() -> None:
             pass
 
 
-def _worker(state: ServerState, host: str, port: int, grpc_port: int, rest: socket.socket) -> None:
+def _worker(state: ServerState, host: str, port: int, grpc_port: int) -> None:
     _die_with_parent()
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    rest = _rest_socket(host, port)
+    rest.listen(2048)
     serve_here(state, host, port, grpc_port, rest_socket=rest)
 
 
 def _rest_socket(host: str, port: int) -> socket.socket:
+    """A REST socket bound with SO_REUSEPORT: each worker listens on one of its own, and the
+    kernel spreads new connections over them.  (One socket accepted on by every worker
+    would not: a worker that wakes takes every connection waiting, so a burst of clients
+    could all land on one worker and leave the other cores idle.)"""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose proto
     # says TCP, and without it each response's body waits ~40 ms for the client's delayed ACK.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
         raise OSError(f"cannot listen for REST on {host}:{port}: {exc.strerror}") from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
     return sock
 
 
-def _check_free(host: str, port: int) -> None:
-    """Refuse a gRPC port that something else holds: SO_REUSEPORT would share it silently."""
+def _check_free(host: str, port: int, what: str = "gRPC") -> None:
+    """Refuse a port that something else holds: SO_REUSEPORT would share it silently."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise OSError(f"cannot listen for gRPC on {host}:{port}: {exc.strerror}") from None
+            raise OSError(f"cannot listen for {what} on {host}:{port}: {exc.strerror}") from None
 
 
 def supervise(state: ServerState, host: str, port: int, grpc_port: int) -> None:
     """Run ``state.limits.workers`` workers until SIGTERM/SIGINT, then drain them all."""
     _check_free(host, grpc_port)
+    _check_free(host, port, "REST")
+    # held, bound but not listening, for as long as the workers run: nothing else can take
+    # the port between their starts (a socket without SO_REUSEPORT cannot share it)
     rest = _rest_socket(host, port)
     ctx = multiprocessing.get_context("spawn")  # grpc must not be forked
     stop = threading.Event()
 
     def start() -> BaseProcess:
         proc = ctx.Process(
-            target=_worker, args=(state, host, port, grpc_port, rest), name="opgraph-worker"
+            target=_worker, args=(state, host, port, grpc_port), name="opgraph-worker"
         )
         proc.start()
         return proc

@@ -153,3 +153,47 @@ def test_connections_on_the_shared_rest_socket_send_without_nagle() -> None:
 
     asyncio.run(run())
     assert seen and seen[0] != 0
+
+
+def test_each_worker_listens_on_its_own_rest_socket_and_the_kernel_spreads_connections() -> None:
+    """One socket accepted on by every worker lets the first to wake take every waiting
+    connection; a socket per worker on the port (SO_REUSEPORT) spreads them."""
+    import socket
+
+    from engine.api.workers import _rest_socket
+
+    port = free_port()
+    listeners = [_rest_socket("127.0.0.1", port) for _ in range(2)]
+    clients: list[socket.socket] = []
+    try:
+        for listener in listeners:
+            listener.listen(128)
+            listener.setblocking(False)
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+        accepted = [0, 0]
+        deadline = time.monotonic() + 10
+        while sum(accepted) < len(clients) and time.monotonic() < deadline:
+            for i, listener in enumerate(listeners):
+                try:
+                    listener.accept()[0].close()
+                    accepted[i] += 1
+                except BlockingIOError:
+                    time.sleep(0.001)
+        assert sum(accepted) == len(clients)
+        assert min(accepted) > 0, accepted  # all 64 on one socket: odds of 2**-63
+    finally:
+        for sock in [*clients, *listeners]:
+            sock.close()
+
+
+def test_a_rest_port_something_else_holds_is_refused() -> None:
+    import socket
+
+    from engine.api.workers import _check_free
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen(1)
+        port = other.getsockname()[1]
+        with pytest.raises(OSError, match=f"cannot listen for REST on 127.0.0.1:{port}"):
+            _check_free("127.0.0.1", port, "REST")
