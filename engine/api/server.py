@@ -143,6 +143,7 @@ def serve_here(
     import uvicorn
 
     from engine.api.grpc_server import start_grpc
+    from engine.api.http import rest_config
     from engine.api.rest import rest_app
 
     class _Server(uvicorn.Server):
@@ -152,7 +153,7 @@ def serve_here(
         def capture_signals(self) -> Iterator[None]:
             yield
 
-    config = uvicorn.Config(
+    config = rest_config(
         rest_app(state),
         host=host,
         port=port,

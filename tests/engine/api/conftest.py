@@ -16,6 +16,7 @@ import uvicorn
 
 from engine.api.auth import parse_scopes
 from engine.api.grpc_server import start_grpc
+from engine.api.http import rest_config
 from engine.api.rest import rest_app
 from engine.api.server import Limits, ServerState
 
@@ -66,7 +67,7 @@ def start_server(
     undo = state.apply_policy()
     grpc_port, port = free_port(), free_port()
     grpc_server = start_grpc(state, "127.0.0.1", grpc_port)
-    config = uvicorn.Config(rest_app(state), host="127.0.0.1", port=port, log_level="error")
+    config = rest_config(rest_app(state), host="127.0.0.1", port=port, log_level="error")
     rest = uvicorn.Server(config)
     thread = threading.Thread(target=rest.run, daemon=True)
     thread.start()
