@@ -73,6 +73,8 @@ class Timing:
     counts: list[int] = field(default_factory=list)
     cpu: float = 0.0  # process CPU seconds (all threads), set by _timed
     nodes: dict[str, float] = field(default_factory=dict)  # seconds in each node's process()
+    nodes_cpu: dict[str, float] = field(default_factory=dict)  # their thread CPU seconds
+    main_cpu: float = 0.0  # CPU seconds of the thread that runs the graph (not the decoder)
 
     @property
     def fps(self) -> float:
@@ -230,19 +232,22 @@ def _rss_reader() -> Callable[[], float]:
     return lambda: int(os.pread(fd, 64, 0).split()[1]) * _PAGE_MIB
 
 
-def clock_nodes(wf: Any) -> dict[str, float]:
-    """Time each node's ``process``: the returned dict accumulates seconds by node id."""
+def clock_nodes(wf: Any, cpu: dict[str, float] | None = None) -> dict[str, float]:
+    """Time each node's ``process``: the returned dict accumulates seconds by node id, and
+    ``cpu`` (if given) the thread's CPU seconds, which other processes' load barely changes."""
     graph = wf.compile()
     graph.instantiate()
     spent: dict[str, float] = {}
+    used = cpu if cpu is not None else {}
     for node in graph.nodes:
         process = node.operator.process
 
         def timed(data: Any, ctx: Any, _process: Any = process, _id: str = node.id) -> Any:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             try:
                 return _process(data, ctx)
             finally:
+                used[_id] = used.get(_id, 0.0) + time.thread_time() - c0
                 spent[_id] = spent.get(_id, 0.0) + time.perf_counter() - t0
 
         node.operator.process = timed  # an instance attribute, shadowing the method
@@ -250,8 +255,10 @@ def clock_nodes(wf: Any) -> dict[str, float]:
 
 
 def run_pipeline(wf: Any, video: Path, sample_ms: int, n_frames: int, *,
-                 json_lines: bool = False, clock: dict[str, float] | None = None) -> Timing:
+                 json_lines: bool = False, clock: dict[str, float] | None = None,
+                 cpu_clock: dict[str, float] | None = None) -> Timing:
     """The workflow over the video as ``opgraph run --stream`` runs it; RSS sampled per frame.
+    ``clock`` and ``cpu_clock`` are ``clock_nodes``' dicts, emptied first and read after.
 
     With ``json_lines`` each frame is also serialised as --stream prints it (to a buffer
     emptied every frame, so the buffer itself does not grow)."""
@@ -275,16 +282,18 @@ def run_pipeline(wf: Any, video: Path, sample_ms: int, n_frames: int, *,
         numbers.append(info.number)
         rss.append(read_rss())
 
-    if clock is not None:
-        clock.clear()
-    t0 = time.perf_counter()
+    for spent in (clock, cpu_clock):
+        if spent is not None:
+            spent.clear()
+    t0, c0 = time.perf_counter(), time.thread_time()
     resp = wf.predict(str(video), sample_ms=sample_ms, keep_frames=False, on_frame=on_frame)
-    seconds = time.perf_counter() - t0
+    seconds, main_cpu = time.perf_counter() - t0, time.thread_time() - c0
     if resp.status.code != StatusCode.SUCCESS:
         raise RuntimeError(f"pipeline failed: {resp.status.to_dict()}")
     # the stream grabs to the end of the video, past the last frame sampled
     return Timing(n_frames, len(numbers), seconds, rss, counts,
-                  nodes=dict(clock) if clock is not None else {})
+                  nodes=dict(clock) if clock is not None else {},
+                  nodes_cpu=dict(cpu_clock) if cpu_clock is not None else {}, main_cpu=main_cpu)
 
 
 def rss_summary(rss: list[float]) -> dict[str, float]:
@@ -341,12 +350,14 @@ def _time_rounds(args: argparse.Namespace, video: Path, dets: Path,
     from engine import Workflow
 
     wf = Workflow.from_yaml(workflow_yaml(dets, args.fps))
-    clock = clock_nodes(wf)
+    cpu_clock: dict[str, float] = {}
+    clock = clock_nodes(wf, cpu_clock)
     chosen = sampled_numbers(n_frames, args.fps, args.sample_ms)
     passes: dict[str, Callable[[], Timing]] = {
         "decode all": lambda: decode_all(video),
         "decode sampled": lambda: decode_sampled(video, chosen),
-        "pipeline": lambda: run_pipeline(wf, video, args.sample_ms, n_frames, clock=clock),
+        "pipeline": lambda: run_pipeline(wf, video, args.sample_ms, n_frames, clock=clock,
+                                         cpu_clock=cpu_clock),
         "pipeline, 5 ms GIL": lambda: _default_switch(
             lambda: run_pipeline(wf, video, args.sample_ms, n_frames)
         ),
@@ -442,6 +453,25 @@ def _breakdown(got: dict[str, list[Timing]]) -> None:
     print(f"per processed frame, ms (medians): pipeline {per:.2f} = decoding {decode:.2f} "
           f"(decode sampled) + nodes' process(): {parts} + the rest {rest:+.2f} "
           f"(executor, frame callback, decode thread hand-off, noise)")
+    _cpu_breakdown(got)
+
+
+def _cpu_breakdown(got: dict[str, list[Timing]]) -> None:
+    """The same in CPU time, which other processes' load changes far less than wall time:
+    the pipeline's CPU beyond OpenCV's is what the engine costs, whatever the overlap."""
+    pipe, n = got["pipeline"], got["pipeline"][0].processed
+
+    def ms(values: list[float]) -> float:
+        return statistics.median(values) / n * 1e3
+
+    total, main = ms([t.cpu for t in pipe]), ms([t.main_cpu for t in pipe])
+    decode = ms([t.cpu for t in got["decode sampled"]])
+    nodes = {k: ms([t.nodes_cpu.get(k, 0.0) for t in pipe]) for k in pipe[0].nodes_cpu}
+    parts = "  ".join(f"{k} {v:.2f}" for k, v in nodes.items())
+    print(f"CPU per processed frame, ms (medians): pipeline {total:.2f} = decoding thread "
+          f"{total - main:.2f} + graph thread {main:.2f} (nodes' process(): {parts} + the rest "
+          f"{main - sum(nodes.values()):.2f}: executor, frame callback, hand-off); decode "
+          f"sampled {decode:.2f}, so the engine adds {total - decode:.2f}")
 
 
 def _report(got: dict[str, list[Timing]], args: argparse.Namespace) -> None:

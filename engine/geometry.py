@@ -50,14 +50,15 @@ def _as_boxes(boxes: np.ndarray | Sequence[Sequence[float]]) -> Boxes:
 
 def area(boxes: Boxes) -> np.ndarray:
     b = _as_boxes(boxes)
-    return np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+    # np.maximum, not np.clip: the same values at a quarter of the call overhead (per frame)
+    return np.maximum(b[:, 2] - b[:, 0], 0.0) * np.maximum(b[:, 3] - b[:, 1], 0.0)
 
 
 def _intersection(a: Boxes, b: Boxes) -> np.ndarray:
     a, b = _as_boxes(a), _as_boxes(b)
     lt = np.maximum(a[:, None, :2], b[None, :, :2])
     rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    wh = np.clip(rb - lt, 0, None)
+    wh = np.maximum(rb - lt, 0.0)
     return wh[..., 0] * wh[..., 1]
 
 
@@ -264,10 +265,9 @@ def greedy_nmm(
 
 def clip(boxes: Boxes, width: float = 1.0, height: float = 1.0) -> Boxes:
     """Boxes clipped to ``[0, width] x [0, height]`` (fractions by default)."""
-    b = _as_boxes(boxes).copy()
-    b[:, [0, 2]] = np.clip(b[:, [0, 2]], 0, width)
-    b[:, [1, 3]] = np.clip(b[:, [1, 3]], 0, height)
-    return b
+    # one clip of the whole array (a new one) against per-column limits
+    clipped: Boxes = _as_boxes(boxes).clip(0.0, np.array([width, height, width, height], float))
+    return clipped
 
 
 def to_pixels(boxes: Boxes, width: int, height: int) -> Boxes:
@@ -353,11 +353,14 @@ def tile_grid(
 
 def boxes_from_proto(boxes: Sequence[BoundingBox | None]) -> Boxes:
     """``(N, 4)`` fractional xyxy from ``BoundingBox`` protos (a missing box is all zeros)."""
-    out = np.zeros((len(boxes), 4), dtype=np.float64)
-    for i, bb in enumerate(boxes):
-        if bb is not None:
-            out[i] = (bb.left_col, bb.top_row, bb.right_col, bb.bottom_row)
-    return out
+    rows = [
+        _NO_BOX if bb is None else (bb.left_col, bb.top_row, bb.right_col, bb.bottom_row)
+        for bb in boxes
+    ]
+    return np.array(rows, dtype=np.float64).reshape(-1, 4)
+
+
+_NO_BOX = (0.0, 0.0, 0.0, 0.0)
 
 
 def box_to_proto(box: Sequence[float] | np.ndarray) -> BoundingBox:

@@ -60,7 +60,7 @@ def keep_concepts(
 
 
 class Detections:
-    """Boxes (``(N, 4)`` xyxy fractions of the image), scores and one label each."""
+    """Boxes (``(N, 4)`` xyxy fractions of the image), scores and one label (a ``str``) each."""
 
     def __init__(
         self,
@@ -78,22 +78,22 @@ class Detections:
         return len(self.labels)
 
     def take(self, idx: np.ndarray) -> Detections:
+        rows = idx.tolist()
         return Detections(
             self.boxes[idx],
             self.scores[idx],
-            [self.labels[i] for i in idx],
-            [self.track_ids[i] for i in idx],
+            [self.labels[i] for i in rows],
+            [self.track_ids[i] for i in rows],
         )
 
 
 def keep_detections(dets: Detections, params: OutputFilterParams, max_n: int) -> Detections:
     """Detections passing ``min_value`` and ``select_concepts``, best first, at most ``max_n``."""
-    ok = [
-        i
-        for i in np.argsort(-dets.scores, kind="stable")
-        if dets.scores[i] >= params.min_value and _selected(params.select_concepts, dets.labels[i])
-    ]
-    return dets.take(np.asarray(ok[:max_n], dtype=np.int64))
+    order = np.argsort(-dets.scores, kind="stable")
+    ok = order[dets.scores[order] >= params.min_value]
+    if params.select_concepts:
+        ok = ok[[_selected(params.select_concepts, dets.labels[i]) for i in ok.tolist()]]
+    return dets.take(ok[:max_n])
 
 
 def regions_from_detections(dets: Detections) -> list[Region]:

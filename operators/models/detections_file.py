@@ -95,7 +95,9 @@ class DetectionsFile(Operator):
         if self.params.box_units == "pixels":
             w, h = _image_size(data, ctx)
             boxes = geometry.to_fractions(boxes, w, h)
-        ids = [str(int(i)) if self.params.keep_ids and i >= 0 else None for i in rows[:, 5]]
+        ids = None
+        if self.params.keep_ids:
+            ids = [str(int(i)) if i >= 0 else None for i in rows[:, 5].tolist()]
         dets = Detections(boxes, rows[:, 4], labels, ids)
         kept = keep_detections(dets, self.params, self.params.max_detections)
         return Data(regions=regions_from_detections(kept))

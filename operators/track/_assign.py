@@ -71,15 +71,17 @@ def assign(cost: np.ndarray, max_cost: float, strategy: Strategy = "hungarian") 
         return _EMPTY, _EMPTY, np.arange(n_rows), np.arange(n_cols)
     allowed = (cost <= max_cost) & np.isfinite(cost)
     # Rows / columns without any allowed pair cannot match: solve the smaller problem.
-    live_r = np.flatnonzero(allowed.any(axis=1))
-    live_c = np.flatnonzero(allowed.any(axis=0))
+    live_r = allowed.any(axis=1).nonzero()[0]
+    live_c = allowed.any(axis=0).nonzero()[0]
     if len(live_r) == 0:
         return _EMPTY, _EMPTY, np.arange(n_rows), np.arange(n_cols)
-    sub = np.ix_(live_r, live_c)
-    r, c = _SOLVERS[strategy](cost[sub], allowed[sub])
+    if len(live_r) < n_rows or len(live_c) < n_cols:
+        sub = live_r[:, None], live_c  # what np.ix_ makes, without its overhead
+        cost, allowed = cost[sub], allowed[sub]
+    r, c = _SOLVERS[strategy](cost, allowed)
     rows, cols = live_r[r], live_c[c]
     free_r = np.ones(n_rows, dtype=bool)
     free_r[rows] = False
     free_c = np.ones(n_cols, dtype=bool)
     free_c[cols] = False
-    return rows, cols, np.flatnonzero(free_r), np.flatnonzero(free_c)
+    return rows, cols, free_r.nonzero()[0], free_c.nonzero()[0]

@@ -120,7 +120,7 @@ class KalmanTrackerBase:
         With ``det_boxes`` matched tracks report their detection's box, not the filtered one.
         """
         book = self.book
-        rows = np.flatnonzero(book.confirmed & (book.missed <= max_projected_frames))
+        rows = (book.confirmed & (book.missed <= max_projected_frames)).nonzero()[0]
         if len(rows) == 0:
             return np.zeros((0, OUT_COLS))
         out = book.output(rows, smooth_score)

@@ -90,12 +90,12 @@ class ByteTracker(KalmanTrackerBase):
         scores = dets[:, 4]
         book.predict()
         boxes = book.boxes()
-        high = np.flatnonzero(scores >= p.confidence_thresh)
-        low = np.flatnonzero((scores >= p.min_confidence) & (scores < p.confidence_thresh))
-        confirmed = np.flatnonzero(book.confirmed)
+        high = (scores >= p.confidence_thresh).nonzero()[0]
+        low = ((scores >= p.min_confidence) & (scores < p.confidence_thresh)).nonzero()[0]
+        confirmed = book.confirmed.nonzero()[0]
         rest, high = self._match_iou(boxes, dets, confirmed, high, p.high_confidence_match_thresh)
         rest, _ = self._match_iou(boxes, dets, rest, low, p.low_confidence_match_thresh)
-        tentative = np.flatnonzero(~book.confirmed)
+        tentative = (~book.confirmed).nonzero()[0]
         missed_tentative, high = self._match_iou(
             boxes, dets, tentative, high, p.unconfirmed_match_thresh
         )

@@ -48,15 +48,28 @@ class KalmanState:
         )
 
 
+# The per-frame steps below write into preallocated arrays instead of np.concatenate /
+# np.stack (their Python-level overhead is most of a frame's cost at a few dozen tracks);
+# the arithmetic, and so every value, is the same.
+
+
 def xyxy_to_cxcywh(boxes: np.ndarray) -> np.ndarray:
     b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    wh = b[:, 2:] - b[:, :2]
-    return np.concatenate([b[:, :2] + wh / 2, wh], axis=1)
+    out = np.empty_like(b)
+    wh = np.subtract(b[:, 2:], b[:, :2], out=out[:, 2:])
+    np.add(b[:, :2], wh / 2, out=out[:, :2])
+    return out
 
 
 def cxcywh_to_xyxy(z: np.ndarray) -> np.ndarray:
     half = z[:, 2:] / 2
-    return np.concatenate([z[:, :2] - half, z[:, :2] + half], axis=1)
+    out = np.empty_like(z)
+    np.subtract(z[:, :2], half, out=out[:, :2])
+    np.add(z[:, :2], half, out=out[:, 2:])
+    return out
+
+
+_WHWH = [2, 3, 2, 3]
 
 
 class BoxKalman:
@@ -79,8 +92,8 @@ class BoxKalman:
     @staticmethod
     def _scale(pos: np.ndarray) -> np.ndarray:
         """Per-coordinate size scale ``w, h, w, h`` (never zero)."""
-        wh = np.maximum(np.abs(pos[:, 2:4]), 1e-6)
-        return np.concatenate([wh, wh], axis=1)
+        whwh = np.abs(pos[:, _WHWH])
+        return np.maximum(whwh, 1e-6, out=whwh)
 
     def initiate(self, boxes_xyxy: np.ndarray) -> KalmanState:
         pos = xyxy_to_cxcywh(boxes_xyxy)
@@ -102,7 +115,7 @@ class BoxKalman:
         new00 = p00 + 2 * p01 + p11 + (self.std_position * s) ** 2
         new01 = p01 + p11
         new11 = p11 + (self.std_velocity * s) ** 2
-        st.cov = np.stack([new00, new01, new11], axis=-1)
+        st.cov[..., 0], st.cov[..., 1], st.cov[..., 2] = new00, new01, new11
 
     def update(self, st: KalmanState, idx: np.ndarray, boxes_xyxy: np.ndarray) -> None:
         """Correct tracks ``idx`` with measured boxes, in place."""
@@ -117,7 +130,10 @@ class BoxKalman:
         innovation = z - pos
         st.pos[idx] = pos + k0 * innovation
         st.vel[idx] = vel + k1 * innovation
-        st.cov[idx] = np.stack([(1 - k0) * p00, (1 - k0) * p01, p11 - k1 * p01], axis=-1)
+        keep = 1 - k0
+        # cov is a copy (fancy indexing): every right-hand side is computed before it changes
+        cov[..., 0], cov[..., 1], cov[..., 2] = keep * p00, keep * p01, p11 - k1 * p01
+        st.cov[idx] = cov
 
     @staticmethod
     def boxes(st: KalmanState) -> np.ndarray:

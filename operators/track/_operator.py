@@ -19,6 +19,7 @@ from engine import (
     Operator,
     Region,
     RegionInfo,
+    evolve,
     geometry,
 )
 from operators.track._assign import load_solver
@@ -46,6 +47,9 @@ class TrackerOperator(Operator):
     def __init__(self, params: Any) -> None:
         super().__init__(params)
         load_solver(getattr(params, "strategy", "hungarian"))
+        # looked up once: a missing field costs pydantic an AttributeError per region
+        self._report_smoothed = bool(getattr(params, "filtered_probability", False))
+        self._prefix: str = params.track_id_prefix
 
     def _tracker(self, ctx: Context) -> Any:
         tracker = ctx.state.get("tracker")
@@ -70,22 +74,23 @@ class TrackerOperator(Operator):
         boxes = geometry.to_pixels(geometry.boxes_from_proto(protos), w, h)
         dets = np.zeros((len(regions), 6))
         dets[:, :4] = boxes
-        dets[:, 4] = [_score(r) for r in regions]
-        dets[:, 5] = [self._class_index(r, ctx.state["classes"]) for r in regions]
+        if regions:
+            dets[:, 4:] = _scores_and_classes(regions, ctx.state["classes"])
         emb = self._embeddings(regions, boxes, data, ctx)
         if hasattr(tracker, "image_size"):
             tracker.image_size = (w, h)
-        rows = tracker.update(dets, emb)
-        memory: dict[int, list[Concept]] = ctx.state["concepts"]
-        rows = _ordered(rows)
+        rows = _ordered(tracker.update(dets, emb))
         fractions = geometry.clip(geometry.to_fractions(rows[:, :4], w, h))  # one call a frame
+        memory: dict[int, list[Concept]] = ctx.state["concepts"]
+        # plain Python numbers from one tolist() each, not a numpy scalar per value
         out = [
             self._tracked(row, box, regions, memory)
-            for row, box in zip(rows, fractions, strict=True)
+            for row, box in zip(rows.tolist(), fractions.tolist(), strict=True)
         ]
         _forget_dropped(memory, tracker.live_ids())
         ctx.carry["next_id"] = tracker.next_id
-        return data.model_copy(update={"regions": out})
+        # the regions are this node's own, the rest of the frame's Data passes through as is
+        return evolve(data, regions=out)
 
     def _embeddings(
         self, regions: list[Region], boxes: np.ndarray, data: Data, ctx: Context
@@ -94,40 +99,31 @@ class TrackerOperator(Operator):
         return embeddings_of(regions) if self.uses_embeddings else None
 
     def _tracked(
-        self, row: np.ndarray, box: np.ndarray, regions: list[Region], memory: dict[int, Any]
+        self, row: list[float], box: list[float], regions: list[Region], memory: dict[int, Any]
     ) -> Region:
         """The region of one reported row (``box``: its box in fractions): its detection's
         region with the track id (plus the tracker's box / smoothed score where the params
         ask), or a projected one."""
         number, det = int(row[4]), int(row[7])
-        track_id = f"{self.params.track_id_prefix}{number}"  # type: ignore[attr-defined]
+        track_id = f"{self._prefix}{number}"
         if det < 0:  # a track reported at its predicted box while its detection is missing
             return Region(
                 region_info=RegionInfo(bounding_box=geometry.box_to_proto(box)),
                 data=Data(concepts=list(memory.get(number, [])), metadata={"projected": True}),
-                value=float(row[5]),
+                value=row[5],
                 track_id=track_id,
             )
         region = regions[det]
         if region.data is not None and region.data.concepts:
             memory[number] = list(region.data.concepts)
-        update: dict[str, Any] = {"track_id": track_id}
+        # the values below are the engine's own (a string, a box, a float): no validation
+        changes: dict[str, Any] = {"track_id": track_id}
         if self.reports_tracker_box:
             info = region.region_info or RegionInfo()
-            update["region_info"] = info.model_copy(
-                update={"bounding_box": geometry.box_to_proto(box)}
-            )
-        if getattr(self.params, "filtered_probability", False):
-            update["value"] = float(row[5])
-        return region.model_copy(update=update)
-
-    @staticmethod
-    def _class_index(region: Region, classes: dict[str, int]) -> int:
-        concepts = region.data.concepts if region.data is not None else []
-        if not concepts:
-            return -1
-        top = max(concepts, key=lambda c: c.value)
-        return classes.setdefault(top.id or top.name or "", len(classes))
+            changes["region_info"] = evolve(info, bounding_box=geometry.box_to_proto(box))
+        if self._report_smoothed:
+            changes["value"] = row[5]
+        return evolve(region, **changes)
 
 
 def frame_pixels(data: Data, ctx: Context) -> np.ndarray | None:
@@ -151,11 +147,26 @@ def _frame_size(data: Data, ctx: Context) -> tuple[int, int]:
     return int(w), int(h)
 
 
-def _score(region: Region) -> float:
-    if region.value is not None:
-        return float(region.value)
-    concepts = region.data.concepts if region.data is not None else []
-    return max((c.value for c in concepts), default=1.0)
+def _scores_and_classes(regions: list[Region], classes: dict[str, int]) -> list[list[float]]:
+    """Per region: its score (``value``, else its best concept's, else 1) and the index of
+    its top concept's class in ``classes`` (-1 without concepts; new classes are added)."""
+    out = []
+    for region in regions:
+        concepts = region.data.concepts if region.data is not None else []
+        score = region.value
+        if score is None:
+            score = max((c.value for c in concepts), default=1.0)
+        if concepts:
+            top = max(concepts, key=_value) if len(concepts) > 1 else concepts[0]
+            cls = classes.setdefault(top.id or top.name or "", len(classes))
+        else:
+            cls = -1
+        out.append([float(score), cls])
+    return out
+
+
+def _value(concept: Concept) -> float:
+    return concept.value
 
 
 def embeddings_of(regions: list[Region]) -> np.ndarray | None:

@@ -122,7 +122,7 @@ class TrackBook:
         """Forget the tracks where ``mask`` is true."""
         if not mask.any():
             return
-        keep = np.flatnonzero(~mask)
+        keep = (~mask).nonzero()[0]
         self.state = self.state.take(keep)
         for name in (
             "ids",

@@ -56,11 +56,13 @@ def test_a_short_run_end_to_end(vp: ModuleType, tmp_path: Path) -> None:
     assert vp.decode_sampled(video, vp.sampled_numbers(n, fps, 200)).processed == n // 2
     wf = Workflow.from_yaml(vp.workflow_yaml(dets, fps))
     assert wf.node_ids == ["detect", "track", "count"]  # the tracker is part of what is timed
-    clock = vp.clock_nodes(wf)
-    t = vp.run_pipeline(wf, video, 100, n, json_lines=True, clock=clock)
+    cpu: dict[str, float] = {}
+    clock = vp.clock_nodes(wf, cpu)
+    t = vp.run_pipeline(wf, video, 100, n, json_lines=True, clock=clock, cpu_clock=cpu)
     assert t.processed == n and len(t.rss_mib) == n
     assert np.median(t.counts) == objects
-    assert set(clock) == set(wf.node_ids) and all(v > 0 for v in t.nodes.values())
+    assert set(clock) == set(cpu) == set(wf.node_ids) and all(v > 0 for v in t.nodes.values())
+    assert set(t.nodes_cpu) == set(cpu) and 0 < sum(t.nodes_cpu.values()) <= t.main_cpu
 
 
 def test_the_gil_probe_counts_frames(vp: ModuleType, tmp_path: Path) -> None:
