@@ -65,6 +65,7 @@ from engine.proto import (
     Text,
     Video,
     WorkflowResult,
+    assembled,
     evolve,
 )
 from engine.session import Session
@@ -119,6 +120,7 @@ __all__ = [
     "Workflow",
     "WorkflowResult",
     "YamlError",
+    "assembled",
     "bind_model",
     "evolve",
     "fetch",

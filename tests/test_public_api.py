@@ -51,6 +51,7 @@ EXPECTED = [
     "Workflow",
     "WorkflowResult",
     "YamlError",
+    "assembled",
     "bind_model",
     "evolve",
     "fetch",

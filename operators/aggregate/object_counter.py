@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from engine import BaseParams, ConceptSpec, Context, Data, Operator, Region, register
+from engine import BaseParams, ConceptSpec, Context, Data, Operator, Region, evolve, register
 
 __all__ = ["ObjectCounter"]
 
@@ -41,6 +41,8 @@ class ObjectCounter(Operator):
     def _active_ids(self, region: Region) -> list[str]:
         concepts = region.data.concepts if region.data is not None else []
         if not self._specs:
+            if len(concepts) == 1:  # a detector's region: one concept
+                return [concepts[0].id or concepts[0].name or ""]
             return list(dict.fromkeys(c.id or c.name or "" for c in concepts))
         ids = (c.id or c.name or "" for c in concepts if self._is_active(c.id, c.name))
         return list(dict.fromkeys(ids))
@@ -57,4 +59,5 @@ class ObjectCounter(Operator):
             for cid in ids:
                 by_concept[cid] = by_concept.get(cid, 0) + 1
         metadata = {**(data.metadata or {}), "object_count": total, "object_counts": by_concept}
-        return data.model_copy(update={"metadata": metadata})
+        # a new dict of plain ints and strings: valid as it is, the rest passes through
+        return evolve(data, metadata=metadata)
