@@ -51,16 +51,23 @@ def prefetched(make: Callable[[], Iterator[_T]], depth: int) -> Iterator[_T]:
     """``make()``'s items, produced in a daemon thread at most ``depth`` items ahead."""
     import queue
 
-    slots: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    # Two C-level queues instead of one bounded queue.Queue (Python code under a Condition,
+    # run with the GIL held on both sides for every frame): the items, and ``depth`` tokens
+    # the producer takes before it hands an item over and the consumer gives back.
+    slots: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+    free: queue.SimpleQueue[None] = queue.SimpleQueue()
+    for _ in range(max(1, depth)):
+        free.put(None)
     stop = threading.Event()
 
     def offer(item: tuple[bool, Any]) -> bool:
         while not stop.is_set():  # a bounded wait, so a caller that gave up frees the thread
             try:
-                slots.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                pass
+                free.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            slots.put(item)
+            return True
         return False
 
     def produce() -> None:
@@ -84,6 +91,7 @@ def prefetched(make: Callable[[], Iterator[_T]], depth: int) -> Iterator[_T]:
         try:
             while True:
                 ok, item = slots.get()
+                free.put(None)
                 if not ok:
                     raise item
                 if item is _END:
