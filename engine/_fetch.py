@@ -8,24 +8,30 @@ redirect is a new URL and goes through the same checks; ``Authorization`` and co
 not sent on to another origin.  The deadline covers everything (DNS, connect, TLS,
 headers, body): a watchdog shuts the socket down when it passes, so a server that sends
 one byte a second cannot hold a request open.  Proxies are never used: the peer must be
-the host the URL names.
+the host the URL names.  Resolving, checking and dialling are ``engine._dial``'s.
 """
 
 from __future__ import annotations
 
 import http.client
-import socket
 import ssl
-import threading
-import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit
 
-from engine._netguard import ALLOW_ENV, AddressPolicy, parse_ip
-from engine.errors import InputError
+from engine._dial import (
+    Allow,
+    Deadline,
+    FetchError,
+    address_policy,
+    check_addresses,
+    dial,
+    resolve,
+    resolve_allowed,
+    resolve_checked,
+)
+from engine._netguard import AddressPolicy
 
 __all__ = [
     "FetchError",
@@ -43,15 +49,6 @@ _CHUNK = 1 << 16
 _MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
-_Allow = bool | str | Iterable[str]
-
-
-class FetchError(InputError):
-    """A URL could not be fetched; ``retryable`` when the same request may work later."""
-
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.retryable = retryable
 
 
 @dataclass(frozen=True)
@@ -88,7 +85,7 @@ def fetch(
     headers: Mapping[str, str] | None = None,
     max_bytes: int,
     timeout_s: float,
-    allow_private: _Allow = False,
+    allow_private: Allow = False,
 ) -> FetchReply:
     """Send one request and read the whole reply, whatever its status.
 
@@ -104,7 +101,7 @@ def fetch(
 
 
 def iter_url_chunks(
-    url: str, *, max_bytes: int, timeout_s: float, allow_private: _Allow = False
+    url: str, *, max_bytes: int, timeout_s: float, allow_private: Allow = False
 ) -> Iterator[bytes]:
     """The body of a GET of ``url`` in chunks; ``FetchError`` on a non-2xx status too."""
     with _Exchange(url, "GET", None, None, timeout_s, allow_private) as ex:
@@ -119,7 +116,7 @@ def iter_live_chunks(
     *,
     connect_timeout_s: float,
     idle_timeout_s: float,
-    allow_private: _Allow = False,
+    allow_private: Allow = False,
     content_type: str = "",
 ) -> Iterator[bytes]:
     """The body of a GET of a live stream (no end, no size): connecting and the headers
@@ -153,74 +150,23 @@ def iter_live_chunks(
             raise FetchError(f"live stream {url!r} dropped: {reason}", retryable=True) from None
 
 
-class _Deadline:
-    """The time left for one exchange; past it a timer shuts down the sockets it watches."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-        self.expired = False
-        self._fds: set[int] = set()
-        self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
-
-    def remaining(self) -> float:
-        left = self.end - time.monotonic()
-        if left <= 0:
-            self.expired = True
-            raise TimeoutError
-        return left
-
-    def watch(self, fd: int) -> None:
-        with self._lock:
-            self._fds.add(fd)
-            if self._timer is None:
-                self._timer = threading.Timer(max(0.0, self.end - time.monotonic()), self._fire)
-                self._timer.daemon = True
-                self._timer.start()
-
-    def release(self, fd: int) -> None:
-        """Stop watching ``fd``: call before closing it, so a reused number is never hit."""
-        with self._lock:
-            self._fds.discard(fd)
-
-    def close(self) -> None:
-        with self._lock:
-            self._fds.clear()
-            if self._timer is not None:
-                self._timer.cancel()
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.expired = True
-            for fd in self._fds:
-                _shutdown(fd)
-
-
-def _shutdown(fd: int) -> None:
-    # shutdown() acts on the connection, not the descriptor: a dup wakes every blocked read
-    try:
-        dup = socket.fromfd(fd, socket.AF_INET, socket.SOCK_STREAM)
-    except OSError:
-        return
-    try:
-        dup.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    finally:
-        dup.close()
-
-
 class _Exchange:
     """One request with its redirects, as a context manager that owns the connection."""
 
-    def __init__(self, url: str, method: str, body: bytes | None,
-                 headers: Mapping[str, str] | None, timeout_s: float, allow: _Allow) -> None:
+    def __init__(
+        self,
+        url: str,
+        method: str,
+        body: bytes | None,
+        headers: Mapping[str, str] | None,
+        timeout_s: float,
+        allow: Allow,
+    ) -> None:
         self.url, self.first = url, url
         self.method, self.body = method, body
         self.headers = {"User-Agent": "opgraph", **(headers or {})}
-        self.deadline = _Deadline(timeout_s)
-        self.policy = _policy(allow)
+        self.deadline = Deadline(timeout_s)
+        self.policy = address_policy(allow)
         self.conn: http.client.HTTPConnection | None = None
         self.response: http.client.HTTPResponse = None  # type: ignore[assignment]
 
@@ -293,136 +239,36 @@ def _errors(ex: _Exchange) -> Iterator[None]:
         raise FetchError(f"could not fetch {ex.first!r}: {reason}", retryable=True) from None
 
 
-def resolve_checked(
-    url: str, host: str, port: int, *, timeout_s: float, allow_private: _Allow = False
-) -> str:
-    """The one address of ``host`` a client for ``url`` may dial (every address the name
-    resolves to must pass the same checks as a fetch's, as ``fetch`` requires): for a
-    protocol another library speaks (RTSP, RTMP), pinned to this address."""
-    addrs = _resolve_checked(host, port, timeout_s, allow_private, f"open {url!r}")
-    return str(addrs[0][4][0])
-
-
-def _policy(allow: _Allow) -> AddressPolicy:
-    try:
-        return AddressPolicy.from_env(allow)
-    except ValueError as exc:
-        raise FetchError(str(exc)) from None
-
-
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     default = 443 if parts.scheme.lower() == "https" else 80
     return parts.scheme.lower(), (parts.hostname or ""), parts.port or default
 
 
-def _connect(parts: SplitResult, deadline: _Deadline, policy: AddressPolicy,
-             url: str) -> http.client.HTTPConnection:
+def _connect(
+    parts: SplitResult, deadline: Deadline, policy: AddressPolicy, url: str
+) -> http.client.HTTPConnection:
     host = parts.hostname or ""
     https = parts.scheme.lower() == "https"
     port = parts.port or (443 if https else 80)
-    addrs = _resolve(host, port, deadline)
-    _check_addresses(addrs, policy, host, f"fetch {url!r}")
+    addrs = resolve(host, port, deadline)
+    check_addresses(addrs, policy, host, f"fetch {url!r}")
     conn: http.client.HTTPConnection
     if https:
-        conn = http.client.HTTPSConnection(host, port, timeout=deadline.seconds,
-                                           context=ssl.create_default_context())
+        conn = http.client.HTTPSConnection(
+            host, port, timeout=deadline.seconds, context=ssl.create_default_context()
+        )
     else:
         conn = http.client.HTTPConnection(host, port, timeout=deadline.seconds)
     # http.client dials through this attribute: dial the checked address, keep the host name
     # for the Host header and TLS (SNI and certificate checks)
-    conn._create_connection = lambda *_a, **_k: _dial(addrs, deadline)  # type: ignore[attr-defined]
+    conn._create_connection = lambda *_a, **_k: dial(addrs, deadline)  # type: ignore[attr-defined]
     return conn
 
 
-def _check_addresses(
-    addrs: list[tuple[Any, ...]], policy: AddressPolicy, host: str, doing: str
-) -> None:
-    for *_, sockaddr in addrs:
-        ip = parse_ip(str(sockaddr[0]))
-        if not policy.permits(ip):
-            raise FetchError(
-                f"refusing to {doing}: {host} is {ip}, a private, loopback or link-local "
-                f"address (allow it with {ALLOW_ENV}=1, or =NETWORK/BITS for some addresses, "
-                "or media.settings.allow_private_urls)"
-            )
-
-
-def resolve_allowed(
-    host: str, port: int, *, timeout_s: float, allow_private: _Allow = False
-) -> list[tuple[Any, ...]]:
-    """The addresses of ``host`` (``getaddrinfo`` tuples) for a connection that is not
-    HTTP (SMTP), each checked as a URL's host is; ``FetchError`` when one is refused, or
-    when the name does not resolve within ``timeout_s``.  Connect to these addresses, not
-    to the name, so a second lookup cannot return another one."""
-    return _resolve_checked(host, port, timeout_s, allow_private, f"connect to {host}:{port}")
-
-
-def _resolve_checked(
-    host: str, port: int, timeout_s: float, allow: _Allow, doing: str
-) -> list[tuple[Any, ...]]:
-    policy = _policy(allow)
-    try:
-        addrs = _resolve(host, port, _Deadline(timeout_s))
-    except TimeoutError:
-        why = f"cannot resolve {host!r} within {timeout_s:g} s"
-        raise FetchError(why, retryable=True) from None
-    _check_addresses(addrs, policy, host, doing)
-    return addrs
-
-
-def _resolve(host: str, port: int, deadline: _Deadline) -> list[tuple[Any, ...]]:
-    try:
-        ip = parse_ip(host[:-1] if host.endswith(".") else host)  # "127.0.0.1." too
-    except ValueError:
-        pass
-    else:  # a literal address: no lookup
-        family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-        return [(family, socket.SOCK_STREAM, 0, "", (str(ip), port))]
-    found: list[tuple[Any, ...]] = []
-    failed: list[OSError] = []
-
-    def lookup() -> None:
-        try:
-            found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except OSError as exc:
-            failed.append(exc)
-        except UnicodeError as exc:  # a label longer than 63 characters
-            failed.append(OSError(f"bad host name ({exc})"))
-
-    thread = threading.Thread(target=lookup, name="opgraph-dns", daemon=True)
-    thread.start()
-    thread.join(deadline.remaining())
-    if thread.is_alive():
-        deadline.expired = True
-        raise TimeoutError
-    if failed:
-        raise FetchError(f"cannot resolve {host!r}: {failed[0]}", retryable=True)
-    if not found:
-        raise FetchError(f"cannot resolve {host!r}: no address", retryable=True)
-    return found
-
-
-def _dial(addrs: list[tuple[Any, ...]], deadline: _Deadline) -> socket.socket:
-    last: OSError = OSError("no address to connect to")
-    for family, kind, proto, _, sockaddr in addrs:
-        sock = socket.socket(family, kind, proto)
-        deadline.watch(sock.fileno())
-        try:
-            sock.settimeout(deadline.remaining())
-            sock.connect(sockaddr)
-            return sock
-        except OSError as exc:
-            deadline.release(sock.fileno())
-            sock.close()
-            last = exc
-            if isinstance(exc, TimeoutError) or deadline.expired:
-                break
-    raise last
-
-
-def _read_capped(url: str, resp: http.client.HTTPResponse, max_bytes: int,
-                 deadline: _Deadline) -> Iterator[bytes]:
+def _read_capped(
+    url: str, resp: http.client.HTTPResponse, max_bytes: int, deadline: Deadline
+) -> Iterator[bytes]:
     length = resp.getheader("Content-Length")
     if length is not None and length.strip().isdigit() and int(length) > max_bytes:
         raise FetchError(f"{url!r} is {int(length)} bytes, more than the {max_bytes}-byte limit")
