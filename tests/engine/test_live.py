@@ -190,7 +190,7 @@ def test_decode_in_reader_off_hands_on_the_jpeg_bytes(camera: MjpegCamera) -> No
 
 
 def test_stream_runs_a_video_file_frame_by_frame(tmp_path: Any) -> None:
-    from tests.engine.test_video_stream import _video
+    from tests.engine.test_executor_video import _video
 
     clip = _video(tmp_path / "clip.mp4")
     wf = Workflow("w")
@@ -236,7 +236,7 @@ def test_results_name_a_url_without_its_password() -> None:
 def test_a_url_that_is_not_a_live_stream_is_refused_at_once(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    from tests.engine.test_video_stream import _video
+    from tests.engine.test_executor_video import _video
     from tests.http_servers import serve
 
     monkeypatch.setenv("OPGRAPH_ALLOW_PRIVATE_URLS", "127.0.0.1/32")

@@ -1,4 +1,4 @@
-"""engine/executor.py on video: frames in order, state per stream, streaming output."""
+"""engine/executor_video.py: frames in order, state per stream, streaming output."""
 
 from __future__ import annotations
 
