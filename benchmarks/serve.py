@@ -348,7 +348,10 @@ def _client(args: tuple[str, int, int, str, str, str, int, float, float, bytes])
         failed = 0
         while time.monotonic() < stop:
             t0 = time.perf_counter()
-            good = send()
+            try:
+                good = send()
+            except Exception:  # counted, not fatal: e.g. a connection the server closed
+                good = False  # after its keep-alive timeout while this thread was starved
             mine.append(time.perf_counter() - t0)
             if not good:
                 failed += 1
@@ -413,8 +416,15 @@ class LeanClient:
         self.buffer = bytearray()
 
     def send(self) -> bool:
-        self.sock.sendall(self.wire)
-        head, body = _read_message(self.sock, self.buffer)
+        try:
+            self.sock.sendall(self.wire)
+            head, body = _read_message(self.sock, self.buffer)
+        except OSError:  # the connection is gone: the next request opens another
+            self.sock.close()
+            self.sock = socket.create_connection(("127.0.0.1", self.port))
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.buffer.clear()
+            raise
         if head[9:12] != b"200":
             return False
         doc = json.loads(body)
@@ -704,7 +714,7 @@ def _print_rows(kind: str, n: int, rows: dict[str, dict[str, Any]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", default="1,8,32")
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--kinds", default="text,image")
     parser.add_argument("--soak", type=int, default=0, help="requests for the memory soak")
     parser.add_argument("--bare", action="store_true", help="add the bare gRPC ceiling")
