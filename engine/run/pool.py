@@ -19,6 +19,7 @@ import importlib
 import multiprocessing as mp
 import os
 import sys
+import time
 import types
 from collections import deque
 from dataclasses import dataclass, field
@@ -94,13 +95,18 @@ class _Batch:
 
 class WorkerPool:
     """``n`` worker processes holding ``wf`` compiled; ``run`` batches on them, then
-    ``close`` (or use it as a context manager)."""
+    ``close`` (or use it as a context manager).  ``threads``: OpenCV's threads in each
+    worker (default: the cores shared out among the ``n`` workers)."""
 
-    def __init__(self, wf: Workflow, n: int) -> None:
+    def __init__(self, wf: Workflow, n: int, *, threads: int | None = None) -> None:
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}")
         self.workflow, self.size = wf, n
         # the cores shared out: n workers each running OpenCV's pool on every core would
         # oversubscribe the machine (n x cores threads on cores)
-        self._payload = {**_payload(wf), "threads": max(1, (os.cpu_count() or 1) // n)}
+        threads = threads or max(1, (os.cpu_count() or 1) // n)
+        self._payload = {**_payload(wf), "threads": threads}
+        self._cpu: dict[int, float] = {}  # CPU seconds each worker reported, by process id
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
         self._context: Any = mp.get_context(method)
         if method == "forkserver":  # read when the server starts (the first pool's start)
@@ -118,6 +124,22 @@ class WorkerPool:
         workers, self._workers = self._workers, []
         for w in workers:
             _stop(w)
+
+    def ready(self) -> None:
+        """Wait until every worker has compiled the workflow (``run`` waits by itself: this
+        tells start-up apart from work); ``WorkersUnavailable`` if one could not."""
+        idle = _Batch([], {})
+        while not all(w.ready for w in self._workers):
+            waiting = [w for w in self._workers if not w.ready]
+            wait([w.conn for w in waiting] + [w.proc.sentinel for w in waiting])
+            for w in waiting:
+                self._receive(w, idle)
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time the pool's workers have used (every thread, start-up included), as each
+        last reported it: with the wall clock, how many cores the pool kept busy."""
+        return sum(self._cpu.values())
 
     def run(
         self,
@@ -180,7 +202,8 @@ class WorkerPool:
         """Take what ``w`` sent; False if it died (its task is split or failed)."""
         try:
             if w.conn.poll():
-                kind, body = w.conn.recv()
+                kind, body, cpu = w.conn.recv()
+                self._cpu[w.proc.pid] = cpu
                 if kind == "ready":
                     w.ready = True
                 elif kind == "failed":
@@ -316,9 +339,9 @@ def _worker_main(conn: Connection, payload: dict[str, Any]) -> None:
         cv2.setNumThreads(payload["threads"])
         wf = _compile(payload)
     except Exception as exc:
-        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        conn.send(("failed", f"{type(exc).__name__}: {exc}", time.process_time()))
         return
-    conn.send(("ready", None))
+    conn.send(("ready", None, time.process_time()))
     while True:
         try:
             task = conn.recv()
@@ -328,7 +351,7 @@ def _worker_main(conn: Connection, payload: dict[str, Any]) -> None:
             return
         indices, items, options = task
         results = wf.run_items(items, indices, **options)
-        conn.send(("done", [_without_input(r) for r in results]))
+        conn.send(("done", [_without_input(r) for r in results], time.process_time()))
 
 
 def _compile(payload: dict[str, Any]) -> Workflow:

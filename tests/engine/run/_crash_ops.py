@@ -18,4 +18,7 @@ class ExitOnText(Operator):
     def process(self, data: Data, ctx: Context) -> Data | None:
         if data.text is not None and data.text.raw == "die":
             os._exit(3)
-        return Data(metadata={"pid": os.getpid(), "index": ctx.input_index})
+        import cv2
+
+        meta = {"pid": os.getpid(), "index": ctx.input_index, "threads": cv2.getNumThreads()}
+        return Data(metadata=meta)

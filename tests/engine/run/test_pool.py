@@ -46,6 +46,37 @@ def test_a_worker_that_dies_is_replaced_for_the_next_batch() -> None:
         assert len(pool._workers) == 2
 
 
+def test_ready_waits_for_every_worker_and_the_workers_cpu_is_counted() -> None:
+    with WorkerPool(_wf(), 2) as pool:
+        pool.ready()
+        assert all(w.ready for w in pool._workers)
+        started = pool.cpu_seconds  # compiling the workflow, in both workers
+        assert started > 0
+        pool.run(_texts(["a"] * 8), sample_ms=1000, keep_frames=True)
+        assert pool.cpu_seconds >= started
+
+
+def test_threads_sets_opencv_threads_in_each_worker() -> None:
+    with WorkerPool(_wf(), 1, threads=1) as pool:
+        res = pool.run(_texts(["a"]), sample_ms=1000, keep_frames=True)
+    assert res[0].outputs[0].data.metadata["threads"] == 1
+    with pytest.raises(ValueError, match="threads must be at least 1"):
+        WorkerPool(_wf(), 1, threads=0)
+
+
+def test_ready_raises_when_a_worker_cannot_compile() -> None:
+    from engine.run.pool import WorkersUnavailable
+
+    wf = _wf()
+    pool = WorkerPool(wf, 1)
+    try:
+        pool._workers[0].proc.kill()  # dies before it says it is ready
+        with pytest.raises(WorkersUnavailable, match="while starting"):
+            pool.ready()
+    finally:
+        pool.close()
+
+
 def test_tasks_are_videos_whole_and_still_chunks_of_a_quarter_second() -> None:
     from engine.run.pool import TASK_SECONDS, _tasks
 
