@@ -18,6 +18,11 @@ input x node x region x concept, with the columns of ``CSV_COLUMNS``:
 
 A node's output with nothing in it is still one row, so every input x node appears.  Cells
 that a spreadsheet would run as a formula (starting with ``= + - @``) get a leading ``'``.
+
+A video's frames are written as they are read, a block at a time, from the result (where
+they are kept compressed) or from a ``FrameSpool`` (``engine.cli_spool``: on disk, where
+``opgraph run`` put them as the video ran): the whole response is never built as one JSON
+tree in memory, and the file is the same either way.
 """
 
 from __future__ import annotations
@@ -26,11 +31,14 @@ import csv
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from engine.proto import Data, PostWorkflowResultsResponse, Region, WorkflowResult
+from engine.proto import Data, Frame, Output, PostWorkflowResultsResponse, Region, WorkflowResult
+
+if TYPE_CHECKING:
+    from engine.cli_spool import FrameSpool
 
 __all__ = ["CSV_COLUMNS", "FORMATS", "CropWriter", "write_response"]
 
@@ -45,22 +53,87 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_response(
-    response: PostWorkflowResultsResponse, out: TextIO, fmt: str, pretty: bool
+    response: PostWorkflowResultsResponse,
+    out: TextIO,
+    fmt: str,
+    pretty: bool,
+    spool: FrameSpool | None = None,
 ) -> None:
-    """``response`` in format ``fmt`` (one of ``FORMATS``) to ``out``."""
+    """``response`` in format ``fmt`` (one of ``FORMATS``) to ``out``; a video's frames
+    from ``spool`` where they are there (the run kept none in the response)."""
+    frames = _Frames(spool)
     if fmt == "jsonl":
-        for result in response.results:
-            json.dump(result.to_dict(), out, separators=(",", ":"))
+        for i, result in enumerate(response.results):
+            json.dump(frames.light(i, result), out, separators=(",", ":"))
             out.write("\n")
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for i, result in enumerate(response.results):
-            writer.writerows(_safe(row) for row in _result_rows(i, result))
+            writer.writerows(_safe(row) for row in _result_rows(i, result, frames))
     else:
-        doc = response.to_dict()
+        light = [r.model_copy(update={"outputs": []}) for r in response.results]
+        doc = response.model_copy(update={"results": light}).to_dict()
+        if response.results:
+            doc["results"] = [frames.light(i, r) for i, r in enumerate(response.results)]
         json.dump(doc, out, indent=2 if pretty else None, separators=_separators(pretty))
         out.write("\n")
+
+
+class _LazyList(list):  # type: ignore[type-arg]
+    """A list ``json.dump`` writes item by item as ``items`` gives them (its encoder iterates
+    lists; ``dump``, unlike ``dumps``, writes each piece as it is made), never holding them
+    all."""
+
+    def __init__(self, count: int, items: Iterable[Any]) -> None:
+        super().__init__()
+        self._count, self._items = count, items
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items)
+
+
+class _Frames:
+    """Where each video output's frames are read from: the spool, else the result."""
+
+    def __init__(self, spool: FrameSpool | None) -> None:
+        self.spool = spool
+
+    def of(self, index: int, output: Output) -> Iterable[Frame]:
+        if self.spool is not None and self.spool.count(index, output.id or ""):
+            return self.spool.frames(index, output.id or "")
+        return output.data.frames
+
+    def light(self, index: int, result: WorkflowResult) -> dict[str, Any]:
+        """``result.to_dict()`` with each video output's frames as a list written lazily."""
+        lazy: dict[int, _LazyList] = {}
+        outputs = []
+        for j, output in enumerate(result.outputs):
+            count, blocks = self._blocks(index, output)
+            if count and not output.data.model_copy(update={"frames": []}).to_dict():
+                lazy[j] = _LazyList(count, _frame_dicts(blocks))
+                output = output.model_copy(update={"data": Data()})
+            outputs.append(output)
+        doc = result.model_copy(update={"outputs": outputs}).to_dict()
+        for j, frames in lazy.items():
+            doc["outputs"][j]["data"] = {"frames": frames}
+        return doc
+
+    def _blocks(self, index: int, output: Output) -> tuple[int, Iterable[list[Frame]]]:
+        if self.spool is not None and (count := self.spool.count(index, output.id or "")):
+            return count, self.spool.blocks(index, output.id or "")
+        frames = output.data.frames
+        chunks = getattr(frames, "chunks", None)  # a FrameList: its compressed blocks
+        return len(frames), (chunks() if chunks is not None else [list(frames)])
+
+
+def _frame_dicts(blocks: Iterable[list[Frame]]) -> Iterator[dict[str, Any]]:
+    """Each frame's JSON (as in ``Data.to_dict()``), a block at a time."""
+    for block in blocks:
+        yield from Data.model_construct(frames=block).to_dict().get("frames", [])
 
 
 def _separators(pretty: bool) -> tuple[str, str]:
@@ -71,14 +144,15 @@ def _safe(row: list[Any]) -> list[Any]:
     return ["'" + v if isinstance(v, str) and v.startswith(_FORMULA) else v for v in row]
 
 
-def _result_rows(index: int, result: WorkflowResult) -> Iterator[list[Any]]:
+def _result_rows(index: int, result: WorkflowResult, frames: _Frames) -> Iterator[list[Any]]:
     input_id = result.input.id if result.input is not None else None
     for output in result.outputs:
         ok = output.status.code == 10000
         error = "" if ok else (output.status.details or output.status.description or "")
         head = [index, input_id or "", output.id or "", int(output.status.code), error]
-        if output.data.frames:
-            for frame in output.data.frames:
+        video = frames.of(index, output)
+        if video:
+            for frame in video:
                 info = frame.frame_info
                 where = [info.index, info.time]
                 yield from _data_rows(head, where, frame.data or Data())

@@ -18,6 +18,7 @@ from engine import progress
 from engine.cli import EXIT_FAILED, EXIT_OK, _models, _output, _Usage
 from engine.cli_live import live_sources, run_live
 from engine.cli_output import write_response
+from engine.cli_spool import FrameSpool
 from engine.errors import InputError, OpgraphError
 from engine.inputs import JsonItem
 from engine.proto import FrameInfo, StatusCode
@@ -51,20 +52,23 @@ def run(args: argparse.Namespace) -> int:
     crops = _crop_writer(args.save_crops)
     app = _open_app(args.app) if args.app else None
     on_frame: _FramePrinter | None = None
+    spool: FrameSpool | None = None
     stills = len(inputs) - len(videos)
     try:
         with (
             _output(args.out) as out,
             progress.Bar(stills, "inputs", "input", enabled=None if stills > 1 else False) as bar,
         ):
-            on_frame = _FramePrinter(wf, out, args, crops, _input_ids(inputs))
-            on_frame.expect(videos, args.sample_ms)
             # per-frame work runs here: with it (or one video), videos stay in this process
             here = workers == 1 or _per_frame(args) or (workers is None and len(videos) < 2)
+            if videos and here and not args.stream:  # frames go to disk as they come
+                spool = FrameSpool([n.id for n in wf.spec.nodes if not n.suppress_output])
+            on_frame = _FramePrinter(wf, out, args, crops, _input_ids(inputs), spool)
+            on_frame.expect(videos, args.sample_ms)
             options = {
                 "sample_ms": args.sample_ms,
                 "on_frame": on_frame if videos and here else None,
-                "keep_frames": not args.stream,
+                "keep_frames": not args.stream and spool is None,
                 "on_step": _step_bar(bar, stills) if bar.enabled and stills > 1 else None,
             }
             # in an app's context the app runs it: annotation-writer knows the stored inputs
@@ -76,10 +80,12 @@ def run(args: argparse.Namespace) -> int:
             on_frame.finish()
             # with --stream the frames went out line by line; the rest follows them
             pretty = not args.stream and _is_terminal(out)
-            write_response(response, out, args.format, pretty)
+            write_response(response, out, args.format, pretty, spool)
     finally:
         if on_frame is not None:
             on_frame.finish()
+        if spool is not None:
+            spool.close()
         if app is not None:
             app.close()
     assert on_frame is not None  # set before predict, which is what got us here
@@ -221,13 +227,20 @@ def _open_app(path: str) -> Any:
 
 
 class _FramePrinter:
-    """Per-frame work for videos: JSON lines (--stream), drawing, crops, a progress bar."""
+    """Per-frame work for videos: JSON lines (--stream), drawing, crops, a progress bar, and
+    the frames kept on disk for the results (``spool``)."""
 
     def __init__(
-        self, wf: Any, out: TextIO, args: argparse.Namespace, crops: Any, ids: list[str | None]
+        self,
+        wf: Any,
+        out: TextIO,
+        args: argparse.Namespace,
+        crops: Any,
+        ids: list[str | None],
+        spool: FrameSpool | None = None,
     ) -> None:
         self.wf, self.out, self.stream, self.draw_path = wf, out, args.stream, args.draw
-        self.crops, self.ids = crops, ids
+        self.crops, self.ids, self.spool = crops, ids, spool
         self.fps = 1000.0 / args.sample_ms  # the drawn video plays the sampled frames in real time
         self.shown = {n.id for n in wf.spec.nodes if not n.suppress_output}
         self.drawer: Any = None
@@ -265,6 +278,11 @@ class _FramePrinter:
             json.dump(line, self.out, separators=(",", ":"))
             self.out.write("\n")
             self.out.flush()
+        if self.spool is not None:
+            try:
+                self.spool.add(index, info, ctx.outputs)
+            except OSError as exc:
+                raise InputError(f"cannot keep the video's frames on disk: {exc}") from None
         if self.draw_path:
             self._draw(ctx)
         if self.crops is not None:
