@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/serve.py                 # N = 1, 8, 32; text and image
     .venv/bin/python benchmarks/serve.py --soak 100000   # server memory over many requests
-    .venv/bin/python benchmarks/serve.py --bare          # + the bare gRPC transport's ceiling
+    .venv/bin/python benchmarks/serve.py --bare          # + bare gRPC, and bare + workflow
 
 The server runs as its own process (``python -m engine serve``) on 127.0.0.1; clients are
 clarifai-grpc's own stubs (its gRPC channel and its JSON/REST channel), N threads spread
@@ -20,10 +20,13 @@ processes and the server processes.  With ``--bare``, a "grpc bare" row per N: t
 clients against a bare grpcio server (same worker processes and threads) whose
 PostWorkflowResults parses the request and returns a response captured once from the real
 server, with no auth, app or workflow: the most any Python gRPC server can serve here with
-these clients, i.e. the transport's own ceiling.  The workflows are five operators each:
-on text (language-id -> regex classifier -> concept thresholder -> keyword filter ->
-prompter) and on a small image (colour recognizer, barcode reader, tiler -> colour per
-tile, tiler -> counter).
+these clients, i.e. the transport's own ceiling; and a "bare+flow" row: the same bare
+server running each request's input (its text, or its image's bytes, read straight off the
+proto) through the same workflow's ``Workflow.predict`` before it answers, with no auth,
+app, store or response conversion: the ceiling of transport + workflow.  The workflows are
+five operators each: on text (language-id -> regex classifier -> concept thresholder ->
+keyword filter -> prompter) and on a small image (colour recognizer, barcode reader, tiler
+-> colour per tile, tiler -> counter).
 """
 
 from __future__ import annotations
@@ -519,8 +522,10 @@ def _remote(
     return row
 
 
-def _bare_worker(port: int, reply: bytes, threads: int, ready: Any) -> None:
-    """One process of the bare server: clarifai-grpc's servicer, one canned reply."""
+def _bare_worker(port: int, reply: bytes, threads: int, ready: Any, flow: str) -> None:
+    """One process of the bare server: clarifai-grpc's servicer, one canned reply; with
+    ``flow`` (a workflow's YAML), each request's one input first runs through that
+    workflow's ``Workflow.predict``, as in-process (no auth, app, store or codec)."""
     from concurrent import futures
 
     import grpc
@@ -528,9 +533,12 @@ def _bare_worker(port: int, reply: bytes, threads: int, ready: Any) -> None:
     from clarifai_grpc.grpc.api import service_pb2_grpc
 
     response = pb.PostWorkflowResultsResponse.FromString(reply)
+    run = _bare_flow(flow) if flow else None
 
     class Bare(service_pb2_grpc.V2Servicer):  # type: ignore[misc]
         def PostWorkflowResults(self, request: Any, context: Any) -> Any:
+            if run is not None and run(request).status.code != 10000:
+                return pb.PostWorkflowResultsResponse()  # counted as an error
             return response
 
     server = grpc.server(
@@ -543,10 +551,30 @@ def _bare_worker(port: int, reply: bytes, threads: int, ready: Any) -> None:
     server.wait_for_termination()
 
 
+def _bare_flow(flow: str) -> Any:
+    """``Workflow.predict`` on a request's first input, its text or its image's bytes
+    taken straight from the proto."""
+    from engine import Workflow
+
+    wf = Workflow.from_yaml(flow)
+    wf.predict(_inputs("text" if "text5" in flow else "image"))  # its models load before timing
+
+    def run(request: Any) -> Any:
+        data = request.inputs[0].data
+        if data.text.raw:
+            return wf.predict([{"data": {"text": {"raw": data.text.raw}}}])
+        image = base64.b64encode(data.image.base64).decode()
+        return wf.predict([{"data": {"image": {"base64": image}}}])
+
+    return run
+
+
 class BareServer:
     """The bare gRPC server's worker processes, on a port of their own."""
 
-    def __init__(self, server: Server, kind: str, workers: int, threads: int) -> None:
+    def __init__(
+        self, server: Server, kind: str, workers: int, threads: int, *, flow: bool = False
+    ) -> None:
         from clarifai_grpc.grpc.api import resources_pb2 as r
         from clarifai_grpc.grpc.api import service_pb2 as pb
         from google.protobuf import json_format
@@ -564,7 +592,8 @@ class BareServer:
         self.token = ""
         ctx = mp.get_context("spawn")
         ready = ctx.Semaphore(0)
-        args = (self.port, reply.SerializeToString(), threads, ready)
+        yaml = (TEXT_FLOW if kind == "text" else IMAGE_FLOW) if flow else ""
+        args = (self.port, reply.SerializeToString(), threads, ready, yaml)
         self.procs = [ctx.Process(target=_bare_worker, args=args) for _ in range(workers)]
         for proc in self.procs:
             proc.start()
@@ -699,7 +728,7 @@ def _print_rows(kind: str, n: int, rows: dict[str, dict[str, Any]]) -> None:
             flush=True,
         )
     cores = os.cpu_count() or 1
-    for mode in ("grpc", "json", "lean", "grpc bare"):
+    for mode in ("grpc", "json", "lean", "grpc bare", "bare+flow"):
         row = rows.get(mode)
         if row is None or not row["rps"]:
             continue
@@ -758,11 +787,12 @@ def _table(server: Server, args: argparse.Namespace) -> None:
                 for transport in ("grpc", "json", "lean"):
                     rows[transport] = _remote(server, transport, kind, n, args.seconds, clients)
                 if args.bare:
-                    bare = BareServer(server, kind, args.workers, args.threads)
-                    try:
-                        rows["grpc bare"] = _remote(bare, "grpc", kind, n, args.seconds, clients)
-                    finally:
-                        bare.stop()
+                    for label, flow in (("grpc bare", False), ("bare+flow", True)):
+                        bare = BareServer(server, kind, args.workers, args.threads, flow=flow)
+                        try:
+                            rows[label] = _remote(bare, "grpc", kind, n, args.seconds, clients)
+                        finally:
+                            bare.stop()
                 _print_rows(kind, n, rows)
 
 

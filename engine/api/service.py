@@ -92,18 +92,25 @@ def handler(method: str, *, scope: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def _method(name: str) -> Any:
-    return service_pb2.DESCRIPTOR.services_by_name["V2"].methods_by_name[name]
+_METHODS = service_pb2.DESCRIPTOR.services_by_name["V2"].methods_by_name
+_TYPES: dict[tuple[str, bool], type[Message]] = {}  # (method, response?): looked up once
+
+
+def _message_type(name: str, response: bool) -> type[Message]:
+    found = _TYPES.get((name, response))
+    if found is None:
+        method = _METHODS[name]
+        found = GetMessageClass(method.output_type if response else method.input_type)
+        _TYPES[(name, response)] = found
+    return found
 
 
 def request_type(name: str) -> type[Message]:
-    cls: type[Message] = GetMessageClass(_method(name).input_type)
-    return cls
+    return _message_type(name, False)
 
 
 def response_type(name: str) -> type[Message]:
-    cls: type[Message] = GetMessageClass(_method(name).output_type)
-    return cls
+    return _message_type(name, True)
 
 
 def ok(response: Message, code: int = Codes.SUCCESS) -> Message:
@@ -156,7 +163,9 @@ class Reply:
     A handler gives a response proto, the App's pydantic response (``model``) or that
     response as Clarifai JSON (``doc``); REST sends the JSON and gRPC builds the proto, each
     from the model directly, so neither pays for a conversion it does not need.  A response
-    without a status code answers success.
+    without a status code answers success.  ``parts``: top-level fields of the model that
+    the handler already has as protos (one made once and sent with many responses); the
+    proto takes them as they are and the model's other fields are converted.
     """
 
     def __init__(
@@ -166,11 +175,13 @@ class Reply:
         proto: Message | None = None,
         doc: dict[str, Any] | None = None,
         model: Any = None,
+        parts: dict[str, Message] | None = None,
     ) -> None:
         self.method = method
         self._proto = proto
         self._doc = doc
         self._model = model
+        self._parts = parts or {}
         # sent beside the answer: HTTP headers over REST, trailing metadata over gRPC
         self.headers: dict[str, str] = {}
 
@@ -186,7 +197,10 @@ class Reply:
     def proto(self) -> Message:
         if self._proto is None:
             try:
-                self._proto = to_proto(response_type(self.method), self._dump(for_json=False))
+                proto = to_proto(response_type(self.method), self._dump(for_json=False))
+                for name, part in self._parts.items():
+                    getattr(proto, name).CopyFrom(part)
+                self._proto = proto
             except Exception:
                 log.exception("%s: the response does not fit its proto", self.method)
                 self._proto = failure(
@@ -207,10 +221,16 @@ class Reply:
         model = self._model
         if model is None:
             return self._doc or {}
+        # the parts given as protos are not dumped only to be replaced
+        skip = set(self._parts) if self._parts and not for_json else None
         if hasattr(model, "to_dict"):
-            doc = model.to_dict() if for_json else model.model_dump(mode="json", exclude_none=True)
+            doc = (
+                model.to_dict()
+                if for_json
+                else model.model_dump(mode="json", exclude_none=True, exclude=skip)
+            )
         else:
-            doc = model.model_dump(mode="json")
+            doc = model.model_dump(mode="json", exclude=skip)
         status = doc.get("status") or {}
         if not status.get("code"):
             doc["status"] = {**status, "code": Codes.SUCCESS, "description": "Ok"}

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 from pydantic import BaseModel
 
 from engine.api.errors import ApiError
@@ -44,11 +46,49 @@ def request_docs(
     if len(items) > limit:
         raise ApiError(_INVALID, f"{len(items)} {what} in one request; the limit is {limit}")
     return [
-        json_format.MessageToDict(
+        _plain_doc(i)
+        or json_format.MessageToDict(
             i, preserving_proto_field_name=True, use_integers_for_enums=enum_ints
         )
         for i in items
     ]
+
+
+_PLAIN = frozenset(  # as MessageToDict writes them: the value itself (bytes are base64)
+    {
+        FieldDescriptor.TYPE_STRING,
+        FieldDescriptor.TYPE_BOOL,
+        FieldDescriptor.TYPE_INT32,
+        FieldDescriptor.TYPE_SINT32,
+        FieldDescriptor.TYPE_SFIXED32,
+        FieldDescriptor.TYPE_UINT32,
+        FieldDescriptor.TYPE_FIXED32,
+    }
+)
+_MAX_PLAIN_DEPTH = 8
+
+
+def _plain_doc(message: Message, depth: int = 0) -> dict[str, Any] | None:
+    """``message`` as ``MessageToDict`` writes it, when every field set in it is text, a
+    bool, a 32-bit integer or a message of those (a text input, an image by URL): read
+    with ``ListFields``, in C.  None for anything else (bytes, enums, floats, 64-bit
+    integers, maps, well-known types): ``MessageToDict`` converts those."""
+    if depth > _MAX_PLAIN_DEPTH or message.DESCRIPTOR.full_name.startswith("google.protobuf."):
+        return None
+    doc: dict[str, Any] = {}
+    for field, value in message.ListFields():
+        if field.is_extension:
+            return None
+        if field.type in _PLAIN:
+            doc[field.name] = list(value) if field.is_repeated else value
+        elif field.type != FieldDescriptor.TYPE_MESSAGE or field.is_repeated:
+            return None
+        else:
+            nested = _plain_doc(value, depth + 1)
+            if nested is None:
+                return None
+            doc[field.name] = nested
+    return doc
 
 
 def input_docs(call: Call, inputs: Sequence[Any]) -> list[dict[str, Any]]:

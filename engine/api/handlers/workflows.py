@@ -20,6 +20,7 @@ from clarifai_grpc.grpc.api.status import status_code_pb2 as codes
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from engine.api.codec import to_proto
 from engine.api.errors import ApiError
 from engine.api.handlers._convert import answer, input_docs, metadata_of
 from engine.api.paging import page_args
@@ -196,11 +197,32 @@ def post_workflow_results(call: Call, req: pb.PostWorkflowResultsRequest) -> Mes
     if req.output_config.sample_ms:
         options["sample_ms"] = req.output_config.sample_ms
     times = _NodeTimes()
-    reply = answer("PostWorkflowResults", flow.predict(docs, on_node=times.add, **options))
+    result = flow.predict(docs, on_node=times.add, **options)
+    reply = Reply("PostWorkflowResults", model=result, parts=_definition_part(result.workflow))
     timing = times.header()
     if timing:
         reply.headers["Server-Timing"] = timing
     return reply
+
+
+_DEFINITIONS: dict[int, tuple[Any, resources_pb2.Workflow]] = {}
+_MAX_DEFINITIONS = 256
+_definitions_lock = threading.Lock()
+
+
+def _definition_part(definition: Any) -> dict[str, Message]:
+    """A run's ``workflow`` (the same object on every run of a compiled version) as its
+    proto, made once: every response of a version carries it."""
+    if definition is None:
+        return {}
+    found = _DEFINITIONS.get(id(definition))
+    if found is None or found[0] is not definition:
+        proto = to_proto(resources_pb2.Workflow, definition)
+        with _definitions_lock:  # the definition is held, so its id is not reused meanwhile
+            if len(_DEFINITIONS) >= _MAX_DEFINITIONS:
+                _DEFINITIONS.clear()
+            _DEFINITIONS[id(definition)] = found = (definition, proto)
+    return {"workflow": found[1]}
 
 
 class _NodeTimes:
@@ -209,19 +231,18 @@ class _NodeTimes:
     node id percent-encoded as ``desc``): Clarifai's response has no field for it."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seconds: dict[str, float] = {}
+        self._times: list[tuple[str, float]] = []
 
     def add(self, node_id: str, seconds: float) -> None:
-        with self._lock:  # I/O-bound nodes report from the pool's threads
-            self._seconds[node_id] = self._seconds.get(node_id, 0.0) + seconds
+        self._times.append((node_id, seconds))  # atomic: I/O-bound nodes report from threads
 
     def header(self) -> str:
-        with self._lock:
-            items = list(self._seconds.items())
+        seconds: dict[str, float] = {}
+        for node_id, took in list(self._times):
+            seconds[node_id] = seconds.get(node_id, 0.0) + took
         return ", ".join(
-            f'node{i};desc="{_quoted(node_id)}";dur={seconds * 1000:.3f}'
-            for i, (node_id, seconds) in enumerate(items)
+            f'node{i};desc="{_quoted(node_id)}";dur={took * 1000:.3f}'
+            for i, (node_id, took) in enumerate(seconds.items())
         )
 
 

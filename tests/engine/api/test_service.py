@@ -40,3 +40,29 @@ def test_a_model_without_a_status_answers_success_on_both() -> None:
 def test_a_model_that_does_not_fit_its_proto_is_an_internal_error_not_a_crash() -> None:
     reply = Reply("GetInput", model=_response(None))  # the wrong response for the method
     assert reply.proto().status.code == 98004  # INTERNAL_SERVER_ISSUE
+
+
+def test_parts_given_as_protos_make_the_same_answer() -> None:
+    from clarifai_grpc.grpc.api import resources_pb2 as r
+
+    from engine.proto import Model, WorkflowDefinition, WorkflowNode
+
+    definition = WorkflowDefinition(
+        id="flow", nodes=[WorkflowNode(id="o", model=Model(id="m", model_type_id="prompter"))]
+    )
+    model = _response(None).model_copy(update={"workflow": definition})
+    part = r.Workflow(id="flow", nodes=[r.WorkflowNode(id="o", model=r.Model(id="m"))])
+    part.nodes[0].model.model_type_id = "prompter"
+    plain = Reply("PostWorkflowResults", model=model)
+    with_part = Reply("PostWorkflowResults", model=model, parts={"workflow": part})
+    assert with_part.proto() == plain.proto()
+    assert with_part.json() == plain.json()  # JSON is written from the model, whole
+
+
+def test_request_and_response_types_are_the_methods_own() -> None:
+    from engine.api.service import request_type, response_type
+
+    assert request_type("PostWorkflowResults") is pb.PostWorkflowResultsRequest
+    assert response_type("PostWorkflowResults") is pb.PostWorkflowResultsResponse
+    assert response_type("GetInput") is pb.SingleInputResponse
+    assert response_type("GetInput") is response_type("GetInput")

@@ -273,3 +273,13 @@ def test_each_node_s_time_comes_back_as_server_timing(server: Server) -> None:
     )
     trailing = dict(call.trailing_metadata())
     assert trailing["server-timing"].startswith('node0;desc="regex";dur=')
+
+
+def test_node_times_sum_per_node_in_the_order_nodes_first_ran() -> None:
+    from engine.api.handlers.workflows import _NodeTimes
+
+    times = _NodeTimes()
+    for node_id, seconds in (("b", 0.001), ("a/ü", 0.002), ("b", 0.0005)):
+        times.add(node_id, seconds)
+    assert times.header() == ('node0;desc="b";dur=1.500, node1;desc="a%2F%C3%BC";dur=2.000')
+    assert _NodeTimes().header() == ""
