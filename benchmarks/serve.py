@@ -490,6 +490,26 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def _switches(pids: list[int]) -> int:
+    """Context switches of every thread of ``pids`` so far (voluntary: a thread waited,
+    for the GIL, a lock or I/O; involuntary: the kernel took its core)."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                status = Path(f"/proc/{pid}/task/{task}/status").read_text()
+            except OSError:
+                continue
+            total += sum(
+                int(line.split()[1]) for line in status.splitlines() if "ctxt_switches" in line
+            )
+    return total
+
+
 def _remote(
     server: Server | BareServer,
     transport: str,
@@ -509,14 +529,16 @@ def _remote(
         for k in split
     ]
     pids = server.pids()
-    cpu0 = _cpu_seconds(pids)
+    cpu0, switches0 = _cpu_seconds(pids), _switches(pids)
     parts = clients.map(_client, jobs)
     server_cpu = _cpu_seconds(pids) - cpu0
+    switches = _switches(pids) - switches0
     lat = [x for p in parts for x in p["latencies"]]
     row = _row(lat, seconds, sum(p["errors"] for p in parts))
     done = max(1, len(lat))
     row["client_ms"] = 1000 * sum(p["cpu"] for p in parts) / done
     row["server_ms"] = 1000 * server_cpu / done
+    row["switches"] = switches / done
     if any(p["late"] > 0.2 for p in parts):
         print(f"  (a client process started {max(p['late'] for p in parts):.1f} s late)")
     return row
@@ -724,7 +746,7 @@ def _print_rows(kind: str, n: int, rows: dict[str, dict[str, Any]]) -> None:
         print(
             f"{kind:<6}{n:>4}  {label:<11}{row['rps']:>8.1f}{row['p50']:>9.2f}{row['p99']:>9.2f}"
             f"{spread:>7.1f}{row['errors']:>7}{ratio:>9.2f}{row['client_ms']:>9.2f}"
-            f"{row['server_ms']:>9.2f}",
+            f"{row['server_ms']:>9.2f}{row.get('switches', float('nan')):>8.1f}",
             flush=True,
         )
     cores = os.cpu_count() or 1
@@ -772,7 +794,8 @@ def main() -> None:
 def _table(server: Server, args: argparse.Namespace) -> None:
     print(
         f"{'kind':<6}{'N':>4}  {'mode':<11}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'p99/50':>7}"
-        f"{'errors':>7}{'vs local':>9}{'cli CPU':>9}{'srv CPU':>9}   (CPU: ms a request)"
+        f"{'errors':>7}{'vs local':>9}{'cli CPU':>9}{'srv CPU':>9}{'srv cs':>8}"
+        "   (CPU: ms a request; cs: the server's context switches a request)"
     )
     print(
         "REST client: clarifai-grpc's JSON channel (the real client; its own CPU caps it on "
