@@ -13,8 +13,8 @@ OpenCV thread, and 2 workers with one thread each; then the same workflow as an 
 workflow (``App.add_inputs(files, workers=1 | 2)``).  **Videos**: four 640x360 streams of
 ``--seconds`` at 10 fps (boxes crossing the frame, ``engine.samples``) through
 ``graphs/video-sample-boxes.yml`` (detections-file -> centroid-tracker -> object-counter),
-every frame processed, one process against 2 workers, ``--runs`` times; a stream runs whole
-in one worker.
+every frame processed, one process and one single-threaded worker against 2 workers,
+``--runs`` times; a stream runs whole in one worker.
 
 A worker row is what ``Workflow.predict(inputs, workers=N)`` does (a ``WorkerPool`` for the
 batch), timed in parts: "start" from starting the pool to every worker holding the compiled
@@ -209,7 +209,8 @@ def compare_images(wf: Any, images: list[Any]) -> list[Any]:
 
 
 def compare_streams(wf: Any, streams: list[str], warm: str, runs: int) -> None:
-    """4 streams, one process against 2 workers, ``runs`` times (the load moves between)."""
+    """4 streams, one process and one single-threaded worker against 2 workers, ``runs``
+    times (the load moves between)."""
     n = len(streams)
     print(f"\n{n} video streams (one stream a task: its tracker stays in its worker)")
     wf.predict([warm], workers=1, sample_ms=100)  # the tracker's imports, before the rows
@@ -219,20 +220,23 @@ def compare_streams(wf: Any, streams: list[str], warm: str, runs: int) -> None:
     frames = None
     for k in range(runs):
         one = one_process(wf, streams, None, sample_ms=100)
+        single = in_pool(wf, streams, 1, 1, sample_ms=100)
         two = in_pool(wf, streams, 2, None, sample_ms=100)
         frames = frames or sum(len(r.outputs[0].data.frames) for r in one.results)
-        print(one.line(frames, "frames").replace("1 process", f"run {k + 1}: 1 process"))
-        print(two.line(frames, "frames").replace("2 workers", f"run {k + 1}: 2 workers"))
-        ratios.append((one.total / two.total, one.steady / two.steady))
+        for row, name in ((one, "1 process"), (single, "1 worker"), (two, "2 workers")):
+            print(row.line(frames, "frames").replace(name, f"run {k + 1}: {name}"))
+        ratios.append((one.total / two.total, single.total / two.total))
         print(
-            f"  run {k + 1}: 2 workers {ratios[-1][0]:.2f}x one process with start-up, "
-            f"{ratios[-1][1]:.2f}x steady; results equal: {same(one, two)}"
+            f"  run {k + 1}: 2 workers {ratios[-1][0]:.2f}x one process (which uses "
+            f"{one.cpu / one.total:.2f} cores), {ratios[-1][1]:.2f}x one single-threaded "
+            f"worker, start-up included; results equal: {same(one, two) and same(one, single)}"
         )
-    worst = min(r[0] for r in ratios)
-    print(
-        f"  2 workers against one process: {', '.join(f'{r[0]:.2f}x' for r in ratios)} "
-        f"(goal >= {GOAL}x in every run: {'ok' if worst >= GOAL else 'MISSED'})"
-    )
+    for i, against in enumerate(("one process", "one single-threaded worker")):
+        worst = min(r[i] for r in ratios)
+        print(
+            f"  2 workers against {against}: {', '.join(f'{r[i]:.2f}x' for r in ratios)} "
+            f"(goal >= {GOAL}x in every run: {'ok' if worst >= GOAL else 'MISSED'})"
+        )
 
 
 def compare_app(images: list[Any]) -> float:
