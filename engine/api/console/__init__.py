@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from engine.api.errors import ApiError
-from engine.api.requests import bounded_body, request_key
+from engine.api.requests import OVER_LIMIT, header_key, read_body
 from engine.limits import load_json
 
 __all__ = ["FILES", "console_routes"]
@@ -88,11 +88,12 @@ def _draw_endpoint(state: Any) -> Any:
         return draw_request(doc)
 
     async def endpoint(request: Request) -> JSONResponse:
-        raw = await bounded_body(request, limit)
-        if raw is None:
+        headers = request.scope["headers"]
+        raw = await read_body(request.receive, headers, limit)
+        if raw is None or raw is OVER_LIMIT:  # None: the client went away, no one to answer
             return _status(codes.CONN_BAD_REQUEST_FORMAT, f"the body is over {limit} bytes", 413)
         try:
-            answer = await run_in_threadpool(run, request_key(request), raw)
+            answer = await run_in_threadpool(run, header_key(headers), raw)
         except ApiError as exc:
             auth = exc.code in (codes.CONN_KEY_INVALID, codes.CONN_INSUFFICIENT_SCOPES)
             busy = exc.code == codes.RPC_REQUEST_QUEUE_FULL
