@@ -24,6 +24,7 @@ __all__ = [
     "check_fps",
     "open_capture",
     "restrict_ffmpeg",
+    "set_decode_threads",
     "sniff_container",
 ]
 
@@ -74,6 +75,16 @@ def restrict_ffmpeg() -> None:
 
 
 _options_lock = threading.Lock()  # the options travel in one process-wide variable
+_decode_threads: list[int] = []  # FFmpeg's decoding threads per capture; empty: its default
+
+
+def set_decode_threads(n: int | None) -> None:
+    """FFmpeg's decoding threads for every capture this process opens from now on (``None``:
+    FFmpeg's default, one per core).  A worker process sharing the cores with others sets
+    its share, so n workers do not run n x cores decoding threads on the cores."""
+    if n is not None and n < 1:
+        raise ValueError(f"decoding threads must be at least 1, got {n}")
+    _decode_threads[:] = [] if n is None else [n]
 
 
 def open_capture(
@@ -83,8 +94,12 @@ def open_capture(
     """``cv2.VideoCapture(target, CAP_FFMPEG)`` with FFmpeg's protocols limited to
     ``protocols`` and the capture ``options`` given ("key;value").  OpenCV reads them from a
     process-wide variable at each open, so opens are serialised here, and the variable is
-    left limiting FFmpeg to ``file`` again whatever this open allowed."""
+    left limiting FFmpeg to ``file`` again whatever this open allowed.  ``params`` are
+    OpenCV's open parameters; the decoding threads set by ``set_decode_threads`` join them."""
     import cv2
+
+    if _decode_threads and cv2.CAP_PROP_N_THREADS not in params[::2]:
+        params = (*params, cv2.CAP_PROP_N_THREADS, _decode_threads[0])
 
     with _options_lock:
         current = os.environ.get(_OPTIONS_ENV, "")

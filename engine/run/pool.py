@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
+from engine._videosafe import set_decode_threads
 from engine.errors import OpgraphError
 from engine.executor import BATCH_CHUNK, StepCallback
 from engine.proto import Input, Status, StatusCode, WorkflowResult, trusted
@@ -95,8 +96,8 @@ class _Batch:
 
 class WorkerPool:
     """``n`` worker processes holding ``wf`` compiled; ``run`` batches on them, then
-    ``close`` (or use it as a context manager).  ``threads``: OpenCV's threads in each
-    worker (default: the cores shared out among the ``n`` workers)."""
+    ``close`` (or use it as a context manager).  ``threads``: OpenCV's threads, and FFmpeg's
+    decoding threads, in each worker (default: the cores shared out among the ``n`` workers)."""
 
     def __init__(self, wf: Workflow, n: int, *, threads: int | None = None) -> None:
         if threads is not None and threads < 1:
@@ -337,6 +338,7 @@ def _worker_main(conn: Connection, payload: dict[str, Any]) -> None:
         import cv2
 
         cv2.setNumThreads(payload["threads"])
+        set_decode_threads(payload["threads"])
         wf = _compile(payload)
     except Exception as exc:
         conn.send(("failed", f"{type(exc).__name__}: {exc}", time.process_time()))

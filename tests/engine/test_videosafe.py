@@ -150,6 +150,26 @@ def test_an_open_allowing_stream_protocols_leaves_ffmpeg_limited_to_files(
     assert open_capture(str(good)).isOpened()
 
 
+def test_decoding_threads_are_a_workers_share_of_the_cores(tmp_path: Path) -> None:
+    from engine._videosafe import open_capture, set_decode_threads
+
+    good = str(_video(tmp_path / "good.mp4"))
+    default = open_capture(good).get(cv2.CAP_PROP_N_THREADS)
+    assert default >= 1  # FFmpeg's own choice (one per core here)
+    try:
+        set_decode_threads(1)  # as a worker of a pool sharing the cores does
+        cap = open_capture(good)
+        assert cap.get(cv2.CAP_PROP_N_THREADS) == 1 and cap.grab()
+        # a caller's own setting wins over the process-wide one
+        assert open_capture(good, params=(cv2.CAP_PROP_N_THREADS, 2)).get(
+            cv2.CAP_PROP_N_THREADS) == 2
+        with pytest.raises(ValueError, match="at least 1"):
+            set_decode_threads(0)
+    finally:
+        set_decode_threads(None)
+    assert open_capture(good).get(cv2.CAP_PROP_N_THREADS) == default
+
+
 @pytest.mark.parametrize(("scale", "rate"), [(1_000_000_000, 1), (1, 1_000_000_000), (1, 5000)])
 def test_absurd_frame_rates_are_refused(tmp_path: Path, scale: int, rate: int) -> None:
     video = Video.from_source(str(_avi_at_rate(tmp_path, scale, rate)))
