@@ -11,7 +11,13 @@ from engine import InputError
 from engine._fetch import FetchError
 from engine.live import LiveReader, LiveSettings, is_live_by_itself
 from engine.live_hls import Playlist, decode_segment, hls_frames
-from tests.engine.test_live import FAST, _ids, _tracking
+from tests.engine.test_live import (
+    FAST,
+    _ids,
+    _tracking,
+    assert_ids_follow_the_gaps,
+    run_with_drops,
+)
 from tests.hls_server import FPS, SEGMENT_S, VOD_SEGMENTS, HlsCamera, hls_camera, segment
 
 
@@ -41,23 +47,11 @@ def test_a_tracked_square_keeps_one_id_over_the_hls_stream(camera: HlsCamera) ->
 def test_a_short_drop_keeps_the_track_and_a_long_gap_starts_a_new_one(
     camera: HlsCamera,
 ) -> None:
-    stream = _tracking().stream(camera.url, sample_ms=100, live=FAST)
-    seen: list[list[str | None]] = []
-    plan = {4: 1.0, 10: 3.0}  # after the 4th frame the camera is down ~1 s, later ~3 s
-    for k, result in enumerate(stream):
-        seen.append(_ids(result))
-        if k + 1 in plan:
-            camera.drop(plan[k + 1])
-        if k + 1 == 18:
-            break
-    stream.close()
-    # then the id survives the short drop; after the long gap (once the segment already
-    # fetched has played out) a new id follows
-    assert seen[:10] == [["1"]] * 10, seen
-    after = seen[10:]
-    played_out = next((k for k, ids in enumerate(after) if ids != ["1"]), len(after))
-    assert played_out <= round(SEGMENT_S * 1000 / 100) + 1, seen
-    assert all(ids in ([], ["2"]) for ids in after[played_out:]) and ["2"] in after, seen
+    # the camera is down ~0.5 s after the 4th frame, later ~3.5 s; the segment already
+    # fetched plays out first, so the gap the stream sees is up to a segment shorter
+    seen, gaps = run_with_drops(camera, FAST, {4: 0.5, 10: 3.5}, 18)
+    assert seen[:4] == [["1"]] * 4, seen
+    assert_ids_follow_the_gaps(seen, gaps, FAST.reset_after_s, drops=2)
 
 
 def test_a_playlist_that_ends_plays_once(camera: HlsCamera) -> None:
@@ -67,9 +61,10 @@ def test_a_playlist_that_ends_plays_once(camera: HlsCamera) -> None:
     finally:
         reader.close()
     assert len(frames) == VOD_SEGMENTS * round(FPS * SEGMENT_S)
-    # paced by the frames' own times: the last came about 2 s after the first
+    # paced by the frames' own times: the last came about 2 s after the first (a lower
+    # bound only: a busy machine can only make it later)
     spread = frames[-1].arrival - frames[0].arrival
-    assert 1.0 < spread < 6.0
+    assert spread > 1.0
 
 
 def test_a_private_playlist_address_is_refused_before_any_request(

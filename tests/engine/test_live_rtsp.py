@@ -13,7 +13,13 @@ from engine import InputError
 from engine._fetch import FetchError
 from engine.live import LiveReader
 from engine.live_rtsp import pinned_url
-from tests.engine.test_live import FAST, _ids, _tracking
+from tests.engine.test_live import (
+    FAST,
+    _ids,
+    _tracking,
+    assert_ids_follow_the_gaps,
+    run_with_drops,
+)
 from tests.rtsp_server import RtspCamera, rtsp_camera
 
 # FFmpeg's RTSP set-up takes a few round trips: a busy machine needs more than FAST's 0.5 s
@@ -42,18 +48,10 @@ def test_a_tracked_square_keeps_one_id_over_rtsp(camera: RtspCamera) -> None:
 def test_a_short_drop_keeps_the_track_and_a_long_gap_starts_a_new_one(
     camera: RtspCamera,
 ) -> None:
-    stream = _tracking().stream(camera.url, sample_ms=100, live=RTSP)
-    seen: list[list[str | None]] = []
-    plan = {4: 1.0, 10: 3.0}  # after the 4th frame the camera hangs up for ~1 s, later ~3 s
-    for k, result in enumerate(stream):
-        seen.append(_ids(result))
-        if k + 1 in plan:
-            camera.drop(plan[k + 1])
-        if k + 1 == 16:
-            break
-    stream.close()
-    assert seen[:10] == [["1"]] * 10, seen
-    assert all(ids in ([], ["2"]) for ids in seen[10:]) and ["2"] in seen[10:], seen
+    # the camera hangs up for ~0.5 s after the 4th frame, later for ~3 s; FFmpeg reconnects
+    seen, gaps = run_with_drops(camera, RTSP, {4: 0.5, 10: 3.0}, 16)
+    assert seen[:4] == [["1"]] * 4, seen
+    assert_ids_follow_the_gaps(seen, gaps, RTSP.reset_after_s, drops=2)
 
 
 def test_a_private_address_is_refused_before_ffmpeg_connects(

@@ -88,6 +88,7 @@ def test_ctrl_c_during_a_slow_video_download_returns_at_once(
     from engine import Video, media
 
     done = threading.Event()
+    sent: list[int] = []  # chunks the server has sent
 
     class Slow(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # a 10 s download, one small chunk a second
@@ -96,6 +97,7 @@ def test_ctrl_c_during_a_slow_video_download_returns_at_once(
             self.end_headers()
             for _ in range(10):
                 self.wfile.write(b"\0" * 1024)
+                sent.append(1)
                 self.wfile.flush()
                 if done.wait(1):  # the test is over: end the download (short) now
                     return
@@ -113,19 +115,18 @@ def test_ctrl_c_during_a_slow_video_download_returns_at_once(
     handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threading.Timer(0.5, lambda: signal.pthread_kill(main, signal.SIGINT)).start()
-    started = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
             next(media.iter_frames(Video(url=url), 1000))
     finally:
-        elapsed = time.monotonic() - started
+        chunks = len(sent)  # counted, not timed: a busy machine only slows both sides
         done.set()
         httpd.shutdown()
         httpd.server_close()
         signal.signal(signal.SIGINT, handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-    assert elapsed < 5  # not the download's 10 s
-    deadline = time.monotonic() + 10  # the abandoned download thread ends on its own
+    assert chunks < 10  # Ctrl-C did not wait for the download to end
+    deadline = time.monotonic() + 60  # the abandoned download thread ends on its own
     while any(t.name == "opgraph-video-decode" for t in threading.enumerate()):
         assert time.monotonic() < deadline
         time.sleep(0.05)
