@@ -6,6 +6,14 @@ Per case the parent checks what the case cannot see itself: a Python traceback a
 its stderr, a hang (killed after the case's time bound), a crash (killed by a signal, no
 result), and its peak memory (``ru_maxrss`` of that process alone, from ``wait4``; an
 address-space limit stops a runaway allocation before it takes the machine down).
+
+The time bound counts the case's own time, not the machine's load: the seconds the case's
+threads sat ready to run while other processes held every CPU (the kernel's run-queue wait,
+``/proc/PID/task/TID/schedstat``) are taken off its wall-clock age.  A case blocked for
+good (a FIFO, a server that never answers) waits on no run queue, so it is stopped after its
+bound as before; a looping one is stopped once it has run that long; a legitimately slow
+case on a machine at load 30 is no longer taken for a hang.  ``MAX_STRETCH`` times the
+bound stops anything, whatever the load.
 """
 
 from __future__ import annotations
@@ -28,9 +36,10 @@ from typing import Any
 
 from tests.hostile.harness import Case, Ctx, install_guards
 
-__all__ = ["Outcome", "run_corpus"]
+__all__ = ["MAX_STRETCH", "Outcome", "cpu_wait_s", "over_time", "run_corpus"]
 
 MEMORY_LIMIT = 1 << 30  # the bound each case must stay under (peak RSS)
+MAX_STRETCH = 20.0  # a case is stopped after this many times its bound of wall-clock time
 _AS_HEADROOM = 3 << 29  # address space beyond the parent's, so a bomb fails instead of paging
 _TRACEBACK = "Traceback (most recent call last)"
 _ROOT = Path(__file__).resolve().parents[2]
@@ -114,7 +123,8 @@ def _finish(case: Case, slot: Path, status: int, usage: Any, seconds: float,
     err_text = err.read_text(errors="replace") if err.exists() else ""
     result = slot.with_suffix(".json")
     if hung:
-        outcome.problems.append(f"hang: still running after {case.timeout_s:g} s")
+        outcome.problems.append(f"hang: still running after {case.timeout_s:g} s of its own "
+                                f"time ({seconds:.1f} s of wall-clock time)")
     elif result.exists():
         outcome.problems.extend(json.loads(result.read_text()))
     else:
@@ -161,7 +171,7 @@ def _reap(running: dict[int, tuple[int, Case, float]], outcomes: dict[int, Outco
         return
     now = time.monotonic()
     for pid, (n, case, start) in list(running.items()):
-        if now - start > case.timeout_s:
+        if over_time(pid, now - start, case.timeout_s):
             try:
                 os.killpg(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -170,6 +180,49 @@ def _reap(running: dict[int, tuple[int, Case, float]], outcomes: dict[int, Outco
             running.pop(pid)
             outcomes[n] = _finish(case, slots / f"{n:04d}", status, usage, now - start, True)
     time.sleep(0.01)
+
+
+def over_time(pid: int, age_s: float, bound_s: float) -> bool:
+    """Whether the case in process group ``pid`` has run ``age_s`` of wall-clock time past
+    its bound once the time it waited for a CPU is taken off (see the module's docstring)."""
+    if age_s <= bound_s:
+        return False
+    return age_s > bound_s * MAX_STRETCH or age_s - cpu_wait_s(pid) > bound_s
+
+
+def cpu_wait_s(pgid: int) -> float:
+    """The longest run-queue wait of any thread in process group ``pgid`` (the case and the
+    processes it started), in seconds; 0 where the kernel does not report it."""
+    waited = 0
+    for pid in _group(pgid):
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    waited = max(waited, int(f.read().split()[1]))
+            except (OSError, ValueError, IndexError):
+                continue
+    return waited / 1e9
+
+
+def _group(pgid: int) -> list[int]:
+    """The processes of process group ``pgid`` (the case's children too)."""
+    found = [pgid]
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return found
+    for pid in pids:
+        if pid != pgid:
+            try:
+                if os.getpgid(pid) == pgid:
+                    found.append(pid)
+            except OSError:
+                continue
+    return found
 
 
 class _Server:
