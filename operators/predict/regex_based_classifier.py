@@ -10,10 +10,25 @@ from pydantic import Field, field_validator
 from engine import BaseParams, Concept, ConceptSpec, Context, Data, InputError, Operator, register
 from operators.predict._regex_size import expanded_size
 
-__all__ = ["MAX_PATTERN_SIZE", "RegexBasedClassifier", "search_within"]
+__all__ = [
+    "HOLD_S",
+    "MAX_PATTERN_SIZE",
+    "RELEASE_GIL_FROM",
+    "RegexBasedClassifier",
+    "search_within",
+]
 
 # The regex engine expands counted repeats: a pattern this large compiles to ~40 MB.
 MAX_PATTERN_SIZE = 100_000
+# A match of a text shorter than RELEASE_GIL_FROM first runs for up to HOLD_S holding the
+# GIL: most end by then, and releasing it would cost more than it gives.  A match that
+# released the GIL waits to take it back, in a busy process up to the interpreter's switch
+# interval (5 ms) however short the match was; a match held for HOLD_S (1 ms) delays other
+# threads less than that interval does.  A match still running after HOLD_S starts again
+# with the GIL released.  A simple pattern scans about 1.4 M characters a millisecond
+# (benchmarks/regex_gil.py), so texts from RELEASE_GIL_FROM on release it at once.
+HOLD_S = 0.001
+RELEASE_GIL_FROM = 1 << 20
 
 
 def _compile(pattern: str) -> Any:
@@ -29,15 +44,27 @@ def search_within(pattern: Any, text: str, budget_s: float) -> Any:
     """``pattern.search(text)``, stopped (``TimeoutError``) once it has used about
     ``budget_s`` of this thread's CPU time.
 
-    The regex engine's own timeout counts wall-clock time.  In a busy process that includes
-    the time a match that released the GIL waits to get it back, so a trivial match could be
-    stopped.  A match stopped while it had used little CPU runs once more with what is left
-    of the budget, holding the GIL this time (no waiting; other threads wait at most that
-    long): a pattern that backtracks is still stopped after ``budget_s`` of work in all.
+    A short text is matched holding the GIL for up to ``HOLD_S`` first (see ``HOLD_S``);
+    a longer match, or a long text, runs with the GIL released, so other threads run
+    meanwhile.  The regex engine's own timeout counts wall-clock time.  In a busy process
+    that includes the time a match that released the GIL waits to get it back, so a trivial
+    match could be stopped.  A match stopped while it had used little CPU runs once more
+    with what is left of the budget, holding the GIL this time (no waiting; other threads
+    wait at most that long): a pattern that backtracks is still stopped after ``budget_s``
+    of work in all.
     """
     start = time.thread_time()
+    if len(text) < RELEASE_GIL_FROM:
+        try:
+            return pattern.search(text, timeout=min(HOLD_S, budget_s), concurrent=False)
+        except TimeoutError:
+            if budget_s <= HOLD_S:
+                raise
     try:
-        return pattern.search(text, timeout=budget_s, concurrent=True)
+        left = budget_s - (time.thread_time() - start)
+        if left <= 0:
+            raise TimeoutError("the budget is spent")
+        return pattern.search(text, timeout=left, concurrent=True)
     except TimeoutError:
         left = budget_s - (time.thread_time() - start)
         if left <= budget_s / 10:
@@ -54,8 +81,9 @@ class RegexBasedClassifier(Operator):
     compiled.  One match is bounded in time by
     ``match_timeout_ms`` of CPU time; a match that runs longer is stopped and reported as an
     error for that input only (the pattern is likely to backtrack catastrophically on it).
-    Matching releases the GIL, so other branches keep running meanwhile; time spent waiting
-    to get it back (a busy server) does not count against the bound.
+    A match that takes more than a millisecond, or of a text of a million characters or
+    more, releases the GIL, so other branches keep running meanwhile; time spent waiting to
+    get it back (a busy server) does not count against the bound.
 
     Reads ``text``; writes ``concepts`` (the rest of the Data passes through).
     """

@@ -10,7 +10,11 @@ import pytest
 
 from engine import ConceptSpec, Context, InputError, ParamsError, StatusCode, Workflow
 from operators.predict._regex_size import expanded_size
-from operators.predict.regex_based_classifier import RegexBasedClassifier
+from operators.predict.regex_based_classifier import (
+    RELEASE_GIL_FROM,
+    RegexBasedClassifier,
+    search_within,
+)
 from tests.factories import image_data, text_data
 
 Params = RegexBasedClassifier.Params
@@ -99,6 +103,50 @@ def test_the_cpu_bound_holds_under_a_busy_process_too() -> None:
     finally:
         stop.set()
         thread.join()
+
+
+class _Recording:
+    """A compiled pattern that notes whether each search released the GIL."""
+
+    def __init__(self, pattern: str) -> None:
+        import regex
+
+        self.pattern = regex.compile(pattern)
+        self.released: list[bool] = []
+
+    def search(self, text: str, *, timeout: float, concurrent: bool) -> object:
+        self.released.append(concurrent)
+        return self.pattern.search(text, timeout=timeout, concurrent=concurrent)
+
+
+@pytest.mark.parametrize(
+    ("size", "released"),
+    [(0, [False]), (12, [False]), (RELEASE_GIL_FROM - 1, [False]), (RELEASE_GIL_FROM, [True])],
+)
+def test_a_quick_match_holds_the_gil_and_a_long_text_releases_it(
+    size: int, released: list[bool]
+) -> None:
+    for tail in ("", "New York"):  # no match, and a match at the very end
+        text = ("x" * size)[: max(0, size - len(tail))] + tail
+        pattern = _Recording(r"New York")
+        found = search_within(pattern, text, 5.0)
+        assert pattern.released == released
+        assert (found is not None) == (tail != "" and len(text) >= len(tail))
+
+
+def test_a_slow_match_of_a_short_text_goes_on_with_the_gil_released() -> None:
+    pattern = _Recording(_EVIL)  # backtracks for ever on this text
+    with pytest.raises(TimeoutError):
+        search_within(pattern, "x" * 5000, 0.05)
+    assert pattern.released[:2] == [False, True]  # held for HOLD_S, then released
+
+
+def test_tiny_and_long_texts_give_the_same_concepts_as_before() -> None:
+    op = _op(r"\bcat\b")
+    for text in ("cat", "a dog", "x" * 5000 + " cat", "x" * 5000):
+        data = text_data(text)
+        out = op.process(data, Context(root=data))
+        assert out is not None and len(out.concepts) == (2 if "cat" in text else 0)
 
 
 def test_no_text_is_an_input_error() -> None:
