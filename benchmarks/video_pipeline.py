@@ -15,7 +15,12 @@ detections file into a temporary folder, then times, interleaved round by round:
   the engine, not a model, is measured.  The callback samples the process's RSS per frame;
 - ``pipeline, 5 ms GIL``: the same with Python's default GIL switch interval while the
   decoding thread runs (``engine._prefetch.SWITCH_S``), to show what the shorter one buys;
-  ``pipeline, 0.05 ms GIL``: the same with a still shorter one, a candidate.
+- ``pipeline, no-op nodes``: the same graph with every node's ``process()`` returning its
+  input: what the engine itself costs per frame (hand-off, executor, callback);
+- ``decode + nodes' CPU``: ``decode sampled`` while another process spends, per sampled
+  frame, the CPU the nodes spent in that round's pipeline.  It shares nothing with the
+  decoder (no GIL, no queue), so it is the most that any engine running these nodes on this
+  machine could keep.
 
 Frame rates are frames of the *video* per second of wall time (how fast each gets through
 the video), medians over the rounds.  ``sample_ms`` cannot go below 100 (Clarifai's floor),
@@ -46,10 +51,12 @@ __all__ = [
     "Timing",
     "clock_nodes",
     "decode_all",
+    "decode_beside",
     "decode_sampled",
     "gil_probe",
     "main",
     "object_boxes",
+    "pass_through",
     "rss_summary",
     "run_pipeline",
     "sampled_numbers",
@@ -59,8 +66,6 @@ __all__ = [
 ]
 
 GOAL_RATIO = 0.90
-# a shorter GIL switch interval than the engine's, timed beside it (pass and probe)
-CANDIDATE_SWITCH_S = 0.00005
 SIZE = (1920, 1080)
 _PAGE_MIB = os.sysconf("SC_PAGE_SIZE") / (1 << 20)
 
@@ -208,6 +213,67 @@ def decode_sampled(path: Path, chosen: set[int]) -> Timing:
     return Timing(n, done, seconds)
 
 
+_SPINNER = """
+import os, sys, time
+per = float(sys.argv[1]) / 1000
+os.write(1, b"r")
+while got := os.read(0, 4096):
+    for _ in got:
+        end = time.thread_time() + per
+        while time.thread_time() < end:
+            pass
+"""
+
+
+def decode_beside(path: Path, chosen: set[int], cpu_ms: float) -> Timing:
+    """``decode_sampled`` while another process spends ``cpu_ms`` of CPU for each sampled
+    frame (told over a pipe as it is retrieved); timed until both are done.  Pure Python on
+    its own core, sharing no GIL and no queue with the decoder: what decoding keeps when the
+    nodes' work runs beside it and nothing couples the two."""
+    import subprocess
+
+    import cv2
+
+    spin = subprocess.Popen([sys.executable, "-c", _SPINNER, f"{cpu_ms:.6f}"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert spin.stdin is not None and spin.stdout is not None
+    spin.stdout.read(1)  # started
+    tell = spin.stdin.fileno()
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    n = done = 0
+    t0 = time.perf_counter()
+    while cap.grab():
+        if n in chosen:
+            ok, _frame = cap.retrieve()
+            done += ok
+            os.write(tell, b"f")
+        n += 1
+    spin.communicate()  # closes its stdin (it ends when the pipe does) and waits
+    seconds = time.perf_counter() - t0
+    cap.release()
+    return Timing(n, done, seconds)
+
+
+def pass_through(wf: Any) -> Any:
+    """``wf`` with every node's ``process()`` returning its input unchanged: the engine's own
+    cost per frame (decoding thread hand-off, executor, frame callback) with nodes that do
+    nothing.  Returns ``wf``."""
+    graph = wf.compile()
+    graph.instantiate()
+    for node in graph.nodes:
+        node.operator.process = _unchanged  # an instance attribute, shadowing the method
+    return wf
+
+
+def _unchanged(data: Any, ctx: Any) -> Any:
+    return data
+
+
+def _nodes_cpu_ms(t: Timing) -> float:
+    """The nodes' process() CPU per processed frame of one pipeline pass, in ms."""
+    return sum(t.nodes_cpu.values()) / max(1, t.processed) * 1e3
+
+
 def workflow_yaml(detections: Path, fps: float) -> str:
     """detections-file -> byte-tracker -> object-counter; the replay looks frames up by time."""
     nodes = [
@@ -281,7 +347,8 @@ def run_pipeline(wf: Any, video: Path, sample_ms: int, n_frames: int, *,
             sink.seek(0)
             sink.truncate()
         out = ctx.outputs.get(last)
-        counts.append(int(out.metadata.get("object_count", -1)) if out is not None else -1)
+        meta = out.metadata if out is not None else None
+        counts.append(int(meta.get("object_count", -1)) if meta else -1)
         numbers.append(info.number)
         rss.append(read_rss())
 
@@ -353,6 +420,7 @@ def _time_rounds(args: argparse.Namespace, video: Path, dets: Path,
     from engine import Workflow
 
     wf = Workflow.from_yaml(workflow_yaml(dets, args.fps))
+    idle = pass_through(Workflow.from_yaml(workflow_yaml(dets, args.fps)))
     cpu_clock: dict[str, float] = {}
     clock = clock_nodes(wf, cpu_clock)
     chosen = sampled_numbers(n_frames, args.fps, args.sample_ms)
@@ -364,8 +432,10 @@ def _time_rounds(args: argparse.Namespace, video: Path, dets: Path,
         "pipeline, 5 ms GIL": lambda: _switched(
             0.005, lambda: run_pipeline(wf, video, args.sample_ms, n_frames)
         ),
-        "pipeline, 0.05 ms GIL": lambda: _switched(
-            CANDIDATE_SWITCH_S, lambda: run_pipeline(wf, video, args.sample_ms, n_frames)
+        "pipeline, no-op nodes": lambda: run_pipeline(idle, video, args.sample_ms, n_frames),
+        # the nodes' CPU of this round's pipeline pass, spent beside OpenCV's decoding
+        "decode + nodes' CPU": lambda: decode_beside(
+            video, chosen, _nodes_cpu_ms(got["pipeline"][-1])
         ),
     }
     if args.json:
@@ -417,7 +487,7 @@ def gil_probe(path: Path, interval: float, cpu_s: float = 0.3) -> float:
 def _gil_report(video: Path, rounds: int) -> None:
     from engine._prefetch import SWITCH_S
 
-    got: dict[float, list[float]] = {0.005: [], SWITCH_S: [], CANDIDATE_SWITCH_S: []}
+    got: dict[float, list[float]] = {0.005: [], SWITCH_S: []}
     for _ in range(max(3, rounds)):
         for interval, rates in got.items():
             rates.append(gil_probe(video, interval))
@@ -442,9 +512,15 @@ def _switched(interval: float, fn: Callable[[], Timing]) -> Timing:
 
 
 def _timed(fn: Callable[[], Timing]) -> Timing:
-    cpu = time.process_time()
+    """``fn()`` with its CPU seconds: this process's and its finished children's."""
+
+    def used() -> float:
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + kids.ru_utime + kids.ru_stime
+
+    cpu = used()
     t = fn()
-    t.cpu = time.process_time() - cpu
+    t.cpu = used() - cpu
     return t
 
 
@@ -481,6 +557,20 @@ def _cpu_breakdown(got: dict[str, list[Timing]]) -> None:
           f"sampled {decode:.2f}, so the engine adds {total - decode:.2f}")
 
 
+def _ceiling(got: dict[str, list[Timing]], med: dict[str, float]) -> None:
+    """The pipeline beside what bounds it: the engine with no-op nodes, and OpenCV with the
+    nodes' CPU spent beside it in another process."""
+    beside, idle = med.get("decode + nodes' CPU"), med.get("pipeline, no-op nodes")
+    if beside is None or idle is None:
+        return
+    nodes = statistics.median(_nodes_cpu_ms(t) for t in got["pipeline"])
+    base = med["decode sampled"]
+    print(f"what bounds it: OpenCV's decoding with the nodes' {nodes:.2f} ms of CPU per "
+          f"processed frame spent beside it in another process keeps {beside / base:.2f} "
+          f"(the most any engine running these nodes keeps on this machine); the engine "
+          f"with no-op nodes keeps {idle / base:.2f}")
+
+
 def _report(got: dict[str, list[Timing]], args: argparse.Namespace) -> None:
     med = {k: statistics.median(t.fps for t in ts) for k, ts in got.items()}
     processed = got["pipeline"][0].processed
@@ -494,7 +584,7 @@ def _report(got: dict[str, list[Timing]], args: argparse.Namespace) -> None:
         print(f"{name:<22}{med[name]:>15.1f}{per:>13.1f}{med[name] / med['decode all']:>15.2f}"
               f"{med[name] / med['decode sampled']:>19.2f}{cpu[name]:>8.1f}"
               f"{cpu['decode sampled'] / cpu[name]:>16.2f}")
-    for name in (k for k in got if k.startswith("pipeline")):
+    for name in (k for k in got if k.startswith(("pipeline", "decode +"))):
         rounds = "  ".join(f"{p.fps / d.fps:.2f}"
                            for p, d in zip(got[name], got["decode sampled"], strict=True))
         print(f"{name} / decode sampled, round by round: {rounds}")
@@ -503,6 +593,7 @@ def _report(got: dict[str, list[Timing]], args: argparse.Namespace) -> None:
     print(f"goal: pipeline >= {GOAL_RATIO:.2f} x OpenCV at equal decoding work: "
           f"{strict:.2f} ({verdict}); vs decoding every frame: "
           f"{med['pipeline'] / med['decode all']:.2f}")
+    _ceiling(got, med)
     _breakdown(got)
     counts = got["pipeline"][0].counts
     print(f"objects counted per frame: median {statistics.median(counts):g} "

@@ -69,3 +69,25 @@ def test_the_gil_probe_counts_frames(vp: ModuleType, tmp_path: Path) -> None:
     video = tmp_path / "g.mp4"
     vp.write_video(video, 30, 10.0, 2, (160, 120))
     assert vp.gil_probe(video, 0.0002, cpu_s=0.05) > 0
+
+
+def test_the_bounds_run_no_op_nodes_and_spend_cpu_beside_decoding(
+    vp: ModuleType, tmp_path: Path
+) -> None:
+    import resource
+
+    from engine import Workflow
+
+    fps, n, objects, size = 10.0, 12, 3, (160, 120)
+    video, dets = tmp_path / "b.mp4", tmp_path / "b.txt"
+    vp.write_video(video, n, fps, objects, size)
+    vp.write_detections(dets, n, objects, size)
+    idle = vp.pass_through(Workflow.from_yaml(vp.workflow_yaml(dets, fps)))
+    t = vp.run_pipeline(idle, video, 100, n)
+    assert t.processed == n and set(t.counts) == {-1}  # no node counted anything
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    beside = vp.decode_beside(video, vp.sampled_numbers(n, fps, 100), cpu_ms=20.0)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert beside.processed == n
+    spent = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    assert spent >= n * 0.020  # the other process spent 20 ms of CPU per sampled frame
